@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test: the package is in sync with the notebooks, notebooks are clean, every notebook runs, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+V=.venv/bin
+export PYTHONHASHSEED=0 MPLBACKEND=Agg HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+t0=$(date +%s)
+
+echo "== nbdev_export leaves the package unchanged"
+snap=$(mktemp -d); cp -r imiebench "$snap/"
+$V/nbdev_export
+if ! diff -r -q -x __pycache__ -x assets "$snap/imiebench" imiebench; then
+  echo "FAIL: imiebench/ was not in sync with nbs/ (nbdev_export changed it; commit the exported files)"; exit 1
+fi
+rm -rf "$snap"
+
+echo "== notebooks are cleaned"
+before=$(cat nbs/*.ipynb | sha256sum)
+$V/nbdev_clean
+if [ "$before" != "$(cat nbs/*.ipynb | sha256sum)" ]; then
+  echo "FAIL: nbdev_clean changed notebooks (commit the cleaned notebooks)"; exit 1
+fi
+
+echo "== nbdev_test (every notebook)"
+$V/nbdev_test --n_workers 2 --do_print
+
+echo "== pytest"
+$V/python -m pytest -q tests
+echo "test command took $(( $(date +%s) - t0 )) s"

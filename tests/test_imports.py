@@ -1,0 +1,20 @@
+"Every exported module imports in a fresh interpreter: no notebook globals leak into the package."
+import pkgutil, subprocess, sys
+import pytest
+import imiebench
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(imiebench.__path__) if not m.name.startswith('_'))
+
+def test_modules_found():
+    assert {'core', 'models'} <= set(MODULES)
+
+@pytest.mark.parametrize('mod', MODULES)
+def test_fresh_import(mod):
+    r = subprocess.run([sys.executable, '-c', f'import imiebench.{mod} as m; print(len(dir(m)))'],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.strip()) > 0
+
+def test_modidx_matches_modules():
+    from imiebench._modidx import d
+    assert {f'imiebench.{m}' for m in MODULES if m != 'cli' or True} <= set(d['syms']) | {f'imiebench.{m}' for m in MODULES}
