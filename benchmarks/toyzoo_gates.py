@@ -1,0 +1,127 @@
+"""Quality gates of the shapes world and the toy zoo, on held-out seeds (issues 3 and 4).
+
+    .venv/bin/python benchmarks/toyzoo_gates.py [--parts oracle,vae,clip,caption,instruction] [--n 200] [--zoo DIR]
+
+Prints one JSON object and a summary line. Seeds start at toyzoo.HELDOUT_SEED (never used in training).
+"""
+import argparse, json, time
+import numpy as np, torch
+from imiebench.shapes import random_scene, random_edit, render, caption, oracle, edit_success, damage
+from imiebench.toyzoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
+                              load_toy_vae, clip_scores, _images)
+from imiebench.cli import psnr
+
+def rng(i): return np.random.default_rng(HELDOUT_SEED + i)
+
+def gate_oracle(n):
+    scenes = [random_scene(rng(i)) for i in range(n)]
+    objs = bgs = 0; tot = 0; dmg = {}
+    for s in scenes:
+        r = oracle(render(s), s); objs += sum(v.ok for v in r.objects); tot += len(r.objects); bgs += r.bg_ok
+    for kind, lvl in [('blur', 1), ('noise', 10), ('jpeg', 70)]:
+        ok = t = 0
+        for i, s in enumerate(scenes[:200]):
+            r = oracle(damage(render(s), kind, lvl, rng(i)), s); ok += sum(v.ok for v in r.objects); t += len(r.objects)
+        dmg[f'{kind}_{lvl}'] = ok / t
+    return dict(n=n, objects=objs / tot, background=bgs / n, damaged_objects=dmg)
+
+@torch.no_grad()
+def roundtrips(vae, x, ks=(1, 5, 15, 25)):
+    "PSNR (dB, mean over images) after k encode→decode round trips (posterior mode), for k in ks."
+    out, cur = {}, x
+    for k in range(1, max(ks) + 1):
+        cur = vae.decode(vae.encode(cur).latent_dist.mode()).sample.clamp(-1, 1)
+        if k in ks:
+            a = ((cur + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy(); b = ((x + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+            out[k] = float(np.mean([psnr(p, q) for p, q in zip(a, b)]))
+    return out
+
+def heldout_sets(n):
+    solid = [random_scene(rng(10_000 + i), textured=False) for i in range(n)]
+    tex = [random_scene(rng(20_000 + i), textured=True) for i in range(n)]
+    photos = [load_photo(p) for p in HELDOUT_PHOTOS]
+    return dict(solid=_images(np.stack([render(s) for s in solid]), 'cpu'), textured=_images(np.stack([render(s) for s in tex]), 'cpu'),
+                photos=photo_crops(photos, n, generator=torch.Generator().manual_seed(HELDOUT_SEED)))
+
+def gate_vae(n, zoo=None, vae=None):
+    vae = vae or load_toy_vae(root=zoo)
+    return {k: roundtrips(vae, x) for k, x in heldout_sets(n).items()}
+
+def gate_clip(n, zoo=None):
+    model, tok = load_toy_clip(root=zoo)
+    scenes = [random_scene(rng(30_000 + i)) for i in range(n)]
+    imgs = _images(np.stack([render(s) for s in scenes]), 'cpu'); caps = [caption(s) for s in scenes]
+    S = clip_scores(model, tok, imgs, caps)  # n × n
+    g = torch.Generator().manual_seed(0); hits = 0
+    for i in range(n):  # its caption among 10: itself + 9 random others
+        others = torch.randperm(n - 1, generator=g)[:9]; others = others + (others >= i).long()
+        hits += int(S[i, i] > S[i, others].max())
+    # harder: 9 distractors that each differ from the true caption in one edit
+    hard = 0
+    for i, s in enumerate(scenes[:min(n, 100)]):
+        r = rng(40_000 + i); d = []
+        while len(d) < 9:
+            c = caption(random_edit(s, r).target)
+            if c != caps[i] and c not in d: d.append(c)
+        sc = clip_scores(model, tok, imgs[i:i + 1], [caps[i]] + d)[0]
+        hard += int(sc.argmax() == 0)
+    return dict(n=n, top1_of_10_random=hits / n, top1_of_10_one_edit_away=hard / min(n, 100))
+
+def _pipe(bundle, cls):
+    return cls(**{k: getattr(bundle, k) for k in ('vae', 'unet', 'text_encoder', 'tokenizer', 'scheduler')},
+               safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+
+def gate_caption(n, zoo=None, steps=50, cfg=5.0, batch=50):
+    from diffusers import StableDiffusionPipeline
+    b = load_toy('sd', root=zoo); pipe = _pipe(b, StableDiffusionPipeline); pipe.set_progress_bar_config(disable=True)
+    scenes = [random_scene(rng(50_000 + i)) for i in range(n)]
+    col = shp = obj = bg = 0
+    for i in range(0, n, batch):
+        chunk = scenes[i:i + batch]
+        ims = pipe([caption(s) for s in chunk], num_inference_steps=steps, guidance_scale=cfg, output_type='np',
+                   generator=torch.Generator().manual_seed(i)).images
+        for a, s in zip((ims * 255).round().astype(np.uint8), chunk):
+            r = oracle(a, s); col += sum(v.color_ok for v in r.objects); shp += sum(v.shape_ok for v in r.objects)
+            obj += len(r.objects); bg += r.bg_ok
+    return dict(n=n, steps=steps, cfg=cfg, object_color=col / obj, object_shape=shp / obj, background_color=bg / n)
+
+def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50):
+    from diffusers import StableDiffusionInstructPix2PixPipeline
+    import PIL.Image
+    b = load_toy('ip2p', root=zoo); pipe = _pipe(b, StableDiffusionInstructPix2PixPipeline); pipe.set_progress_bar_config(disable=True)
+    edits = [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
+    ok, outside, per_kind = 0, [], {}
+    for i in range(0, n, batch):
+        chunk = edits[i:i + batch]
+        ims = pipe([e.instruction for e in chunk], image=[PIL.Image.fromarray(e.source_image) for e in chunk], num_inference_steps=steps,
+                   guidance_scale=text_cfg, image_guidance_scale=image_cfg, output_type='np', generator=torch.Generator().manual_seed(i)).images
+        for a, e in zip((ims * 255).round().astype(np.uint8), chunk):
+            s = edit_success(a, e); ok += s; per_kind.setdefault(e.kind, []).append(s)
+            keep = e.mask < 0.5
+            if keep.any():
+                mse = np.mean((a[keep].astype(float) - e.source_image[keep].astype(float)) ** 2)
+                outside.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
+    return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, edit_success=ok / n,
+                psnr_outside_mask=float(np.mean(outside)), per_kind={k: float(np.mean(v)) for k, v in sorted(per_kind.items())})
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser()
+    p.add_argument('--parts', default='oracle,vae,clip,caption,instruction'); p.add_argument('--n', type=int, default=200)
+    p.add_argument('--zoo', default=None); p.add_argument('--steps', type=int, default=50)
+    a = p.parse_args(); torch.set_grad_enabled(False); res = {}; t0 = time.time()
+    for part in a.parts.split(','):
+        t = time.time()
+        if part == 'oracle': res[part] = gate_oracle(max(a.n, 500))
+        elif part == 'vae': res[part] = gate_vae(a.n, a.zoo)
+        elif part == 'clip': res[part] = gate_clip(a.n, a.zoo)
+        elif part == 'caption': res[part] = gate_caption(a.n, a.zoo, steps=a.steps)
+        elif part == 'instruction': res[part] = gate_instruction(a.n, a.zoo, steps=a.steps)
+        res[part]['seconds'] = round(time.time() - t, 1)
+    print(json.dumps(res, indent=1))
+    s = []
+    if 'oracle' in res: s.append(f"oracle {res['oracle']['objects']:.3f} (gate ≥0.99)")
+    if 'vae' in res: s.append(f"VAE 1×/25× PSNR solid {res['vae']['solid'][1]:.1f}/{res['vae']['solid'][25]:.1f} dB (gate 1× ≥30)")
+    if 'clip' in res: s.append(f"CLIP top-1/10 {res['clip']['top1_of_10_random']:.2f} (gate ≥0.90)")
+    if 'caption' in res: s.append(f"caption UNet colour {res['caption']['object_color']:.2f} (≥0.80) shape {res['caption']['object_shape']:.2f} (≥0.60) bg {res['caption']['background_color']:.2f} (≥0.90)")
+    if 'instruction' in res: s.append(f"instruction UNet success {res['instruction']['edit_success']:.2f} (≥0.70) PSNR outside {res['instruction']['psnr_outside_mask']:.1f} dB (≥25)")
+    print('SUMMARY: ' + '; '.join(s) + f"  [{time.time() - t0:.0f} s]")
