@@ -1,0 +1,142 @@
+"""DiffEdit on the toy world: mask IoU, parity with diffusers' StableDiffusionDiffEditPipeline, speed (issue 5).
+
+    .venv/bin/python benchmarks/diffedit_bench.py [--parts iou,parity,speed] [--n-iou 100] [--n-edit 30]
+
+Everything uses the shipped caption model (`load_toy('sd')`) and held-out edits (seeds ≥ HELDOUT_SEED).
+Prints one JSON object and a summary line.
+"""
+import argparse, json, time, warnings
+import numpy as np, torch, PIL.Image
+from diffusers import StableDiffusionDiffEditPipeline, DDIMInverseScheduler
+from diffusers.utils.torch_utils import randn_tensor
+from imiebench.toyzoo import load_toy, HELDOUT_SEED
+from imiebench.shapes import random_scene, random_edit, edit_success
+from imiebench.diffedit import diffedit_mask, diffedit
+from imiebench.ddim import ddim_encode, ddim_decode
+from imiebench.core import to_tensor, to_uint8
+
+warnings.filterwarnings('ignore')
+KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')  # object edits (global edits are scored separately)
+
+def edits(n, offset=0, kinds=None):
+    return [random_edit(random_scene(np.random.default_rng(HELDOUT_SEED + 80_000 + offset + i)),
+                        np.random.default_rng(HELDOUT_SEED + 90_000 + offset + i), kinds=kinds) for i in range(n)]
+
+def iou(pred, gt):
+    p, g = pred > 0.5, gt > 0.5
+    return float((p & g).sum() / max(1, (p | g).sum()))
+
+class Counter:
+    "Counts UNet batch items through a forward pre-hook."
+    def __init__(self, unet): self.items = 0; self.h = unet.register_forward_pre_hook(self)
+    def __call__(self, mod, args): self.items += args[0].shape[0]
+    def close(self): self.h.remove()
+
+def part_iou(b, n):
+    es = edits(n); out = {}
+    for name, ref in (('with_reference', True), ('empty_reference', False)):
+        ious, per = [], {}
+        for i in range(0, n, 10):
+            chunk = es[i:i + 10]
+            for e in chunk:
+                m = diffedit_mask(b, e.source_image, e.query_caption, e.ref_caption if ref else '',
+                                  generator=torch.Generator().manual_seed(0))
+                v = iou(m.mask_image[0, 0].numpy(), e.mask); ious.append(v); per.setdefault(e.kind, []).append(v)
+        out[name] = dict(mean_iou=float(np.mean(ious)), object_edits_iou=float(np.mean([v for e, v in zip(es, ious) if e.kind in KINDS])),
+                         per_kind={k: round(float(np.mean(v)), 3) for k, v in sorted(per.items())})
+    out['n'] = n
+    return out
+
+def diffusers_pipe(b):
+    pipe = StableDiffusionDiffEditPipeline(vae=b.vae, text_encoder=b.text_encoder, tokenizer=b.tokenizer, unet=b.unet,
+                                           scheduler=b.scheduler, inverse_scheduler=DDIMInverseScheduler.from_config(b.scheduler.config),
+                                           safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True); return pipe
+
+def diffusers_mask_config(b, imgs, n, seed):
+    "Latents and noise drawn exactly as diffusers' generate_mask draws them (posterior sample, then noise)."
+    g = torch.Generator().manual_seed(seed)
+    x = to_tensor(list(imgs)).repeat_interleave(n, 0)
+    lat = b.vae.encode(x).latent_dist.sample(g) * b.vae.config.scaling_factor
+    return lat, randn_tensor(lat.shape, generator=g)
+
+def part_parity(b, n_img=8):
+    pipe = diffusers_pipe(b); es = edits(n_img, offset=1000, kinds=KINDS)
+    src = [PIL.Image.fromarray(e.source_image) for e in es]
+    # 1) masks, configured identically: CFG 7.5, batch clamp, same random draws
+    m_d = pipe.generate_mask(image=src, target_prompt=[e.query_caption for e in es], source_prompt=[e.ref_caption for e in es],
+                             generator=torch.Generator().manual_seed(0), output_type='np')
+    m_d = torch.from_numpy(np.asarray(m_d)).float()
+    lat, noise = diffusers_mask_config(b, [e.source_image for e in es], 10, 0)
+    # diffusers embeds prompts per image; our diffedit_mask takes one query/reference per call, so run per image
+    # with the same slices of latents/noise, and apply the *batch* clamp over all images afterwards.
+    raws = []
+    for i, e in enumerate(es):
+        mk = diffedit_mask(b, e.source_image, e.query_caption, e.ref_caption, guidance_scale=7.5, clamp='batch',
+                           latents=lat[i * 10:(i + 1) * 10], noise=noise[i * 10:(i + 1) * 10])
+        raws.append(mk.raw)
+    raw = torch.cat(raws); cm = raw.mean() * 3.0
+    ours_batch = ((raw.clamp(0, cm) / cm) > 0.5).float()[:, 0]
+    agree_mask = float((ours_batch == m_d).float().mean())
+    # per-image clamp (ours) vs batch clamp: IoU against the ground truth
+    per_img = torch.cat([((r.clamp(0, 3 * r.mean()) / (3 * r.mean())) > 0.5).float() for r in raws])[:, 0]
+    up = lambda m: torch.nn.functional.interpolate(m[:, None], size=(64, 64), mode='nearest')[:, 0].numpy()
+    iou_batch = float(np.mean([iou(a, e.mask) for a, e in zip(up(ours_batch), es)]))
+    iou_image = float(np.mean([iou(a, e.mask) for a, e in zip(up(per_img), es)]))
+    # 2) DDIM encoding with the reference prompt and CFG 7.5 (diffusers' defaults) vs ours configured alike
+    e = es[0]; gen = lambda: torch.Generator().manual_seed(1)
+    inv_d = pipe.invert(prompt=e.ref_caption, image=src[0], generator=gen()).latents  # 1×K×C×h×w, noisiest first
+    z0 = b.vae.encode(to_tensor(e.source_image)).latent_dist.sample(gen()) * b.vae.config.scaling_factor
+    tr = ddim_encode(b, z0, 50, 0.8, prompt=e.ref_caption, guidance_scale=7.5, progress=False)
+    ours_inv = torch.stack(list(reversed(tr.latents[1:])), 1)
+    d_inv = float((ours_inv - inv_d).abs().max())
+    # 3) masked decoding with diffusers' blend (one step noisier) vs diffusers' __call__
+    mask = m_d[:1, None]
+    out_d = pipe(prompt=e.query_caption, mask_image=mask, image_latents=inv_d, negative_prompt=e.ref_caption,
+                 generator=gen(), output_type='latent').images
+    out_o = ddim_decode(b, tr, e.query_caption, 50, 0.8, guidance_scale=7.5, mask=mask, blend='diffusers',
+                        negative_prompt=e.ref_caption, progress=False)
+    d_dec = float((out_o - out_d).abs().max())
+    return dict(n_images=n_img, mask_pixel_agreement=agree_mask, invert_max_abs_diff=d_inv, decode_max_abs_diff=d_dec,
+                iou_batch_clamp=iou_batch, iou_per_image_clamp=iou_image)
+
+def run_diffusers(pipe, e, seed):
+    img = PIL.Image.fromarray(e.source_image); g = lambda: torch.Generator().manual_seed(seed)
+    m = pipe.generate_mask(image=img, target_prompt=e.query_caption, source_prompt=e.ref_caption, generator=g())
+    inv = pipe.invert(prompt=e.ref_caption, image=img, generator=g()).latents
+    out = pipe(prompt=e.query_caption, mask_image=m, image_latents=inv, negative_prompt=e.ref_caption, generator=g(), output_type='np').images[0]
+    return (out * 255).round().astype(np.uint8), np.asarray(m)[0]
+
+def run_ours(b, e, seed, **kw):
+    r = diffedit(b, e.source_image, e.query_caption, e.ref_caption, generator=torch.Generator().manual_seed(seed), progress=False, **kw)
+    return to_uint8(r.image)[0], r.mask.mask[0, 0].numpy()
+
+def part_speed(b, n_edit):
+    pipe = diffusers_pipe(b); es = edits(n_edit, offset=2000, kinds=KINDS); res = {}
+    up = lambda m: np.kron(m, np.ones((4, 4)))
+    variants = [('diffusers', lambda e: run_diffusers(pipe, e, 0)), ('ours', lambda e: run_ours(b, e, 0)),
+                ('ours_batch_blend', lambda e: run_ours(b, e, 0, blend='diffusers')),
+                ('ours_cfg_encoding', lambda e: run_ours(b, e, 0, encode_prompt=e.ref_caption, encode_guidance=7.5))]
+    for name, fn in variants:
+        fn(es[0])  # warm-up
+        c = Counter(b.unet); t = time.perf_counter(); outs = [fn(e) for e in es]; dt = time.perf_counter() - t; c.close()
+        res[name] = dict(seconds_per_edit=dt / len(es), unet_items_per_edit=c.items / len(es),
+                         edit_success=float(np.mean([edit_success(o, e) for (o, _), e in zip(outs, es)])),
+                         mask_iou=float(np.mean([iou(up(m), e.mask) for (_, m), e in zip(outs, es)])))
+    res['speedup_ours_vs_diffusers'] = res['diffusers']['seconds_per_edit'] / res['ours']['seconds_per_edit']
+    res['n_edits'] = n_edit
+    return res
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser()
+    p.add_argument('--parts', default='iou,parity,speed'); p.add_argument('--n-iou', type=int, default=100)
+    p.add_argument('--n-edit', type=int, default=30)
+    a = p.parse_args(); torch.set_grad_enabled(False); b = load_toy('sd'); res = {}; t0 = time.time()
+    for part in a.parts.split(','):
+        res[part] = dict(iou=lambda: part_iou(b, a.n_iou), parity=lambda: part_parity(b), speed=lambda: part_speed(b, a.n_edit))[part]()
+    print(json.dumps(res, indent=1))
+    s = []
+    if 'iou' in res: s.append(f"mask IoU {res['iou']['with_reference']['mean_iou']:.3f} with reference / {res['iou']['empty_reference']['mean_iou']:.3f} empty (goal ≥0.5)")
+    if 'parity' in res: s.append(f"parity: mask agreement {res['parity']['mask_pixel_agreement']:.4f} (goal ≥0.99), invert Δ {res['parity']['invert_max_abs_diff']:.1e}, decode Δ {res['parity']['decode_max_abs_diff']:.1e}")
+    if 'speed' in res: s.append(f"speed ours vs diffusers {res['speed']['speedup_ours_vs_diffusers']:.2f}× (goal ≥1.5×), UNet items {res['speed']['ours']['unet_items_per_edit']:.0f} vs {res['speed']['diffusers']['unet_items_per_edit']:.0f}, success {res['speed']['ours']['edit_success']:.2f} vs {res['speed']['diffusers']['edit_success']:.2f}, IoU {res['speed']['ours']['mask_iou']:.2f} vs {res['speed']['diffusers']['mask_iou']:.2f}")
+    print('SUMMARY: ' + '; '.join(s) + f"  [{time.time() - t0:.0f} s]")
