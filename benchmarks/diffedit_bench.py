@@ -11,7 +11,7 @@ from diffusers import StableDiffusionDiffEditPipeline, DDIMInverseScheduler
 from diffusers.utils.torch_utils import randn_tensor
 from imiebench.toyzoo import load_toy, HELDOUT_SEED
 from imiebench.shapes import random_scene, random_edit, edit_success
-from imiebench.diffedit import diffedit_mask, diffedit
+from imiebench.diffedit import diffedit_mask, diffedit, diffusers_mask_draws
 from imiebench.ddim import ddim_encode, ddim_decode
 from imiebench.core import to_tensor, to_uint8
 
@@ -53,13 +53,6 @@ def diffusers_pipe(b):
                                            safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True); return pipe
 
-def diffusers_mask_config(b, imgs, n, seed):
-    "Latents and noise drawn exactly as diffusers' generate_mask draws them (posterior sample, then noise)."
-    g = torch.Generator().manual_seed(seed)
-    x = to_tensor(list(imgs)).repeat_interleave(n, 0)
-    lat = b.vae.encode(x).latent_dist.sample(g) * b.vae.config.scaling_factor
-    return lat, randn_tensor(lat.shape, generator=g)
-
 def part_parity(b, n_img=8):
     pipe = diffusers_pipe(b); es = edits(n_img, offset=1000, kinds=KINDS)
     src = [PIL.Image.fromarray(e.source_image) for e in es]
@@ -67,7 +60,7 @@ def part_parity(b, n_img=8):
     m_d = pipe.generate_mask(image=src, target_prompt=[e.query_caption for e in es], source_prompt=[e.ref_caption for e in es],
                              generator=torch.Generator().manual_seed(0), output_type='np')
     m_d = torch.from_numpy(np.asarray(m_d)).float()
-    lat, noise = diffusers_mask_config(b, [e.source_image for e in es], 10, 0)
+    lat, noise = diffusers_mask_draws(b, [e.source_image for e in es], 10, torch.Generator().manual_seed(0))
     # diffusers embeds prompts per image; our diffedit_mask takes one query/reference per call, so run per image
     # with the same slices of latents/noise, and apply the *batch* clamp over all images afterwards.
     raws = []
@@ -127,13 +120,29 @@ def part_speed(b, n_edit):
     res['n_edits'] = n_edit
     return res
 
+def part_tradeoff(b, n_edit, steps=25, ratios=(0.3, 0.5, 0.7, 0.9)):
+    "Distance to the input vs oracle success over r for DiffEdit, SDEdit and Encode-Decode (paper Fig. 4)."
+    es = edits(n_edit, offset=3000, kinds=KINDS); modes = {}
+    for mode in ('diffedit', 'sdedit', 'encode_decode'):
+        rows = []
+        for r in ratios:
+            outs = [run_ours(b, e, 0, r=r, steps=steps, mode=mode)[0] for e in es]
+            rows.append(dict(r=r, distance=float(np.mean([np.abs(o.astype(float) - e.source_image).mean() for o, e in zip(outs, es)])),
+                             success=float(np.mean([edit_success(o, e) for o, e in zip(outs, es)]))))
+        modes[mode] = rows
+    d = dict(n_edits=n_edit, steps=steps, modes=modes)
+    import pathlib; f = pathlib.Path(__file__).parent / 'results' / 'diffedit_tradeoff.json'
+    f.parent.mkdir(exist_ok=True); f.write_text(json.dumps(d, indent=1))
+    return d
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--parts', default='iou,parity,speed'); p.add_argument('--n-iou', type=int, default=100)
     p.add_argument('--n-edit', type=int, default=30)
     a = p.parse_args(); torch.set_grad_enabled(False); b = load_toy('sd'); res = {}; t0 = time.time()
     for part in a.parts.split(','):
-        res[part] = dict(iou=lambda: part_iou(b, a.n_iou), parity=lambda: part_parity(b), speed=lambda: part_speed(b, a.n_edit))[part]()
+        res[part] = dict(iou=lambda: part_iou(b, a.n_iou), parity=lambda: part_parity(b), speed=lambda: part_speed(b, a.n_edit),
+                         tradeoff=lambda: part_tradeoff(b, a.n_edit))[part]()
     print(json.dumps(res, indent=1))
     s = []
     if 'iou' in res: s.append(f"mask IoU {res['iou']['with_reference']['mean_iou']:.3f} with reference / {res['iou']['empty_reference']['mean_iou']:.3f} empty (goal ≥0.5)")
