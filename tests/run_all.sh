@@ -21,6 +21,12 @@ if [ "$before" != "$(cat nbs/*.ipynb | sha256sum)" ]; then
   echo "FAIL: nbdev_clean changed notebooks (commit the cleaned notebooks)"; exit 1
 fi
 
+echo "== README.md is generated from nbs/index.ipynb"
+tmpd=$(mktemp -d)
+$V/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir "$tmpd" --output README
+if ! diff -q "$tmpd/README.md" README.md; then echo "FAIL: README.md is stale: run 'make readme' and commit it"; exit 1; fi
+rm -rf "$tmpd"
+
 echo "== nbdev_test (every notebook)"
 $V/nbdev_test --n_workers 2 --do_print
 
