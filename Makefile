@@ -8,7 +8,7 @@ OUT ?= out
 
 .PHONY: venv bench test docs export readme train-zoo
 
-$(STAMP): setup.py settings.ini Makefile
+$(STAMP): setup.py settings.ini
 	@test -x $(PY) || python3 -m venv $(VENV)
 	# torch/torchvision pinned as a pair (CUDA build; runs on CPU); everything else from settings.ini
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1

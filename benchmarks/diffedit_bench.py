@@ -48,10 +48,7 @@ def part_iou(b, n):
     return out
 
 def diffusers_pipe(b):
-    pipe = StableDiffusionDiffEditPipeline(vae=b.vae, text_encoder=b.text_encoder, tokenizer=b.tokenizer, unet=b.unet,
-                                           scheduler=b.scheduler, inverse_scheduler=DDIMInverseScheduler.from_config(b.scheduler.config),
-                                           safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True); return pipe
+    return b.pipeline(StableDiffusionDiffEditPipeline, inverse_scheduler=DDIMInverseScheduler.from_config(b.scheduler.config))
 
 def part_parity(b, n_img=8):
     pipe = diffusers_pipe(b); es = edits(n_img, offset=1000, kinds=KINDS)

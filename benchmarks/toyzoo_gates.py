@@ -67,13 +67,8 @@ def gate_clip(n, zoo=None):
         hard += int(sc.argmax() == 0)
     return dict(n=n, top1_of_10_random=hits / n, top1_of_10_one_edit_away=hard / min(n, 100))
 
-def _pipe(bundle, cls):
-    return cls(**{k: getattr(bundle, k) for k in ('vae', 'unet', 'text_encoder', 'tokenizer', 'scheduler')},
-               safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-
 def gate_caption(n, zoo=None, steps=50, cfg=5.0, batch=50):
-    from diffusers import StableDiffusionPipeline
-    b = load_toy('sd', root=zoo); pipe = _pipe(b, StableDiffusionPipeline); pipe.set_progress_bar_config(disable=True)
+    pipe = load_toy('sd', root=zoo).pipeline()
     scenes = [random_scene(rng(50_000 + i)) for i in range(n)]
     col = shp = obj = bg = 0
     for i in range(0, n, batch):
@@ -86,9 +81,8 @@ def gate_caption(n, zoo=None, steps=50, cfg=5.0, batch=50):
     return dict(n=n, steps=steps, cfg=cfg, object_color=col / obj, object_shape=shp / obj, background_color=bg / n)
 
 def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50):
-    from diffusers import StableDiffusionInstructPix2PixPipeline
     import PIL.Image
-    b = load_toy('ip2p', root=zoo); pipe = _pipe(b, StableDiffusionInstructPix2PixPipeline); pipe.set_progress_bar_config(disable=True)
+    pipe = load_toy('ip2p', root=zoo).pipeline()
     edits = [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
     ok, outside, per_kind = 0, [], {}
     for i in range(0, n, batch):

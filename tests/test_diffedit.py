@@ -9,10 +9,7 @@ from imiebench.ddim import ddim_encode, ddim_decode
 @pytest.fixture(scope='module')
 def setup():
     b = tiny('sd', seed=2)
-    pipe = StableDiffusionDiffEditPipeline(vae=b.vae, text_encoder=b.text_encoder, tokenizer=b.tokenizer, unet=b.unet, scheduler=b.scheduler,
-                                           inverse_scheduler=DDIMInverseScheduler.from_config(b.scheduler.config),
-                                           safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True)
+    pipe = b.pipeline(StableDiffusionDiffEditPipeline, inverse_scheduler=DDIMInverseScheduler.from_config(b.scheduler.config))
     imgs = list(np.random.default_rng(0).integers(0, 255, (3, 32, 32, 3), dtype=np.uint8))
     return b, pipe, imgs
 
