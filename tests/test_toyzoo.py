@@ -14,16 +14,14 @@ def test_zoo_is_small():
     assert all(p.suffix != '.bin' for p in files), 'weights must be safetensors'
 
 def test_zoo_loads_fast_on_cpu():
-    code = ("import time; t=time.time(); from imiebench.toyzoo import load_toy; "
-            "a=load_toy('sd'); b=load_toy('ip2p'); print(time.time()-t)")
-    warm = subprocess.run([sys.executable, '-c', 'import imiebench.toyzoo'], capture_output=True, timeout=300)  # warm the import cache
+    "Both diffusion bundles load on CPU in < 3 s (imports excluded), in a fresh process."
+    code = ("import time; from imiebench.toyzoo import load_toy; t = time.time(); "
+            "a = load_toy('sd'); b = load_toy('ip2p'); print(time.time() - t)")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    t0 = time.time(); subprocess.run([sys.executable, '-c', 'import imiebench.toyzoo'], capture_output=True, timeout=300)
-    import_s = time.time() - t0
     load_s = float(r.stdout.strip().splitlines()[-1])
-    print(f'both bundles load in {load_s:.2f} s (imports excluded: {import_s:.1f} s)')
-    assert load_s < 3 + import_s
+    print(f'both bundles load in {load_s:.2f} s')
+    assert load_s < 3
 
 @pytest.mark.parametrize('kind,cls', [('sd', StableDiffusionPipeline), ('ip2p', StableDiffusionInstructPix2PixPipeline)])
 def test_diffusers_pipelines_load_zoo(kind, cls):
