@@ -99,7 +99,7 @@ def run_diffusers(pipe, e, seed):
 
 def run_ours(b, e, seed, **kw):
     r = diffedit(b, e.source_image, e.query_caption, e.ref_caption, generator=torch.Generator().manual_seed(seed), progress=False, **kw)
-    return to_uint8(r.image)[0], r.mask.mask[0, 0].numpy()
+    return to_uint8(r.image)[0], (r.mask.mask[0, 0].numpy() if r.mask is not None else None)
 
 def part_speed(b, n_edit):
     pipe = diffusers_pipe(b); es = edits(n_edit, offset=2000, kinds=KINDS); res = {}
@@ -140,7 +140,7 @@ if __name__ == '__main__':
     for part in a.parts.split(','):
         res[part] = dict(iou=lambda: part_iou(b, a.n_iou), parity=lambda: part_parity(b), speed=lambda: part_speed(b, a.n_edit),
                          tradeoff=lambda: part_tradeoff(b, a.n_edit))[part]()
-    print(json.dumps(res, indent=1))
+        print(json.dumps({part: res[part]}), flush=True)  # each part as soon as it is done
     s = []
     if 'iou' in res: s.append(f"mask IoU {res['iou']['with_reference']['mean_iou']:.3f} with reference / {res['iou']['empty_reference']['mean_iou']:.3f} empty (goal ≥0.5)")
     if 'parity' in res: s.append(f"parity: mask agreement {res['parity']['mask_pixel_agreement']:.4f} (goal ≥0.99), invert Δ {res['parity']['invert_max_abs_diff']:.1e}, decode Δ {res['parity']['decode_max_abs_diff']:.1e}")
