@@ -13,7 +13,7 @@ __all__ = ['COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'TEXTURES', 'TEXTURE_ADJ', 
            'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'DAMAGE_KINDS', 'Obj', 'Scene', 'random_scene',
            'object_mask', 'scene_masks', 'background', 'render', 'caption', 'words', 'refer', 'Edit', 'make_edit',
            'valid_kinds', 'random_edit', 'edit_sequence', 'nearest_color', 'ObjVerdict', 'OracleReport', 'oracle',
-           'edit_success', 'preserved', 'damage']
+           'edit_success', 'preserved', 'retained', 'damage']
 
 # %% ../nbs/02_shapes.ipynb #e1b4fbdc
 COLORS: dict[str, tuple[int, int, int]] = {
@@ -628,6 +628,27 @@ def preserved(image:np.ndarray, # HxWx3 uint8 result of the editor
     if edit.kind != 'background': ok &= r.bg_ok
     if edit.kind != 'texture': ok &= r.texture_ok
     return bool(ok)
+
+def retained(image:np.ndarray, # HxWx3 uint8: the image at the *end* of an edit sequence
+             edits:list[Edit], # the chained sequence (each source is the previous target)
+             k:int, # which edit to check (0-based; -1 or len-1 is the last)
+             report:OracleReport|None=None, # a precomputed `oracle(image, edits[-1].target)`
+            ) -> bool|None:
+    "Is edit `k` still visible at the end of the sequence? None if a later edit overwrote what it set."
+    if not edits: raise ValueError("expected a non-empty list of edits")
+    if not -len(edits) <= k < len(edits): raise ValueError(f"k must index one of the {len(edits)} edits, got {k}")
+    k %= len(edits); e, later, final = edits[k], edits[k + 1:], edits[-1].target
+    r = report or oracle(image, final)
+    if e.kind in GLOBAL_KINDS:
+        return None if any(l.kind == e.kind for l in later) else (r.bg_ok if e.kind == 'background' else r.texture_ok)
+    occupied = {o.pos for o in final.objects}
+    v = _vacated(e)
+    gone = None if v is None or v in occupied else v not in r.spurious
+    if e.kind == 'remove': return gone
+    obj = e.target.objects[e.obj_index]
+    if obj not in final.objects: return None  # changed again later
+    ok = r.verdict(obj).ok
+    return bool(ok if gone is None else ok and gone)
 
 # %% ../nbs/02_shapes.ipynb #9a60212e
 DAMAGE_KINDS = ('blur', 'noise', 'jpeg')
