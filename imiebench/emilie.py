@@ -15,7 +15,8 @@ from .core import to_tensor, to_mask, resize_mask, check_prompt
 from .models import Bundle
 
 # %% auto #0
-__all__ = ['CONTROLS', 'IP2PResult', 'ip2p_edit']
+__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'IP2PResult', 'ip2p_edit', 'rescale_factor', 'SessionStep', 'weights_fingerprint',
+           'EditSession', 'rect_mask', 'session_widget']
 
 # %% ../nbs/20_emilie.ipynb #de7348c9
 CONTROLS = ('literal', 'null', 'blend')
@@ -48,6 +49,7 @@ def ip2p_edit(b: Bundle, image, instruction: str,
               mask=None, # 1 = edit here (image or latent size); None: edit everywhere
               control: str='null', # gradient control variant, one of CONTROLS
               image_latents: torch.Tensor|None=None, # unscaled conditioning latents E(c_I) (default: VAE mode of `image`)
+              source_latents: torch.Tensor|None=None, # scaled latents that 'blend' keeps outside the mask (default: `image_latents` × scaling factor)
               generator: torch.Generator|None=None, callback: Callable|None=None, progress: bool=True) -> IP2PResult:
     "Edit `image` by `instruction` with our InstructPix2Pix loop (optionally confined to `mask`)."
     if b.kind != 'ip2p': raise ValueError(f"ip2p_edit needs an instruction model (8 input channels), got a {b.kind!r} bundle")
@@ -68,7 +70,7 @@ def ip2p_edit(b: Bundle, image, instruction: str,
     emb = torch.cat([b.embed(instruction).expand(N, -1, -1), b.embed('').expand(2 * N, -1, -1)])
     cond = torch.cat([c_img, c_img, torch.zeros_like(c_img)])
     z = randn_tensor(c_img.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
-    src = c_img * sf  # the input in the scaled latent space (for 'blend')
+    src = c_img * sf if source_latents is None else source_latents.to(b.device, b.dtype)  # the input, scaled (for 'blend')
     ts = sch.timesteps
     for i, t in enumerate(tqdm(ts, desc='IP2P', disable=not progress, leave=False)):
         inp = torch.cat([sch.scale_model_input(torch.cat([z] * 3), t), cond], 1)
@@ -83,3 +85,222 @@ def ip2p_edit(b: Bundle, image, instruction: str,
         if callback is not None: callback(i, t, z)
     return IP2PResult(b.decode(z), z, dict(instruction=instruction, steps=steps, guidance_scale=guidance_scale,
                                            image_guidance_scale=image_guidance_scale, control=control if m is not None else None))
+
+# %% ../nbs/20_emilie.ipynb #9e52b077
+import hashlib, warnings
+from pathlib import Path
+import numpy as np
+from .core import to_uint8
+
+MODES = ('latent', 'image', 'concat')
+RESCALES = ('global', 'channel', 'scaling', 'none')
+
+def rescale_factor(b: Bundle, z0: torch.Tensor, # denoised (scaled) latents of the last edit, N×C×h×w
+                   image=None, # the decoded image of `z0` (needed for 'global'/'channel')
+                   how: str='global', # one of RESCALES
+                  ) -> torch.Tensor:
+    "EMILIE's f: multiply `z0` by it to get conditioning latents in the VAE's unscaled space (N×C×1×1 or N×1×1×1)."
+    if how not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {how!r}")
+    one = torch.ones(len(z0), 1, 1, 1, device=z0.device, dtype=z0.dtype)
+    if how == 'none': return one
+    if how == 'scaling': return one / b.vae.config.scaling_factor
+    if image is None: raise ValueError(f"rescale {how!r} needs the decoded image of the latents")
+    e = b.encode(image, scale=False).to(z0.device, z0.dtype)
+    dims = (2, 3) if how == 'channel' else (1, 2, 3)
+    den = z0.abs().mean(dims, keepdim=True)
+    if (den < 1e-6).any(): raise ValueError("the latents are (almost) all zeros: the rescale factor f is undefined")
+    return e.abs().mean(dims, keepdim=True) / den
+
+# %% ../nbs/20_emilie.ipynb #30324f30
+@dataclass
+class SessionStep:
+    "One edit of a session: what was asked, what came out, and everything needed to replay it."
+    instruction: str  # the instruction as the user gave it
+    prompt: str  # the text the model saw (differs in 'concat' mode)
+    mask: np.ndarray|None  # H×W float32 user mask (1 = edit here) or None
+    latents: torch.Tensor  # z0: the denoised, scaled latents (1×C×h×w)
+    cond: torch.Tensor  # the unscaled image-conditioning latents that were used
+    image: np.ndarray  # H×W×3 uint8 result
+    settings: dict  # steps, guidance scales, control, rescale, mode, seed or generator state
+
+def weights_fingerprint(b: Bundle) -> str:
+    "A cheap fingerprint of a bundle's weights (configs, parameter counts and a few parameter tensors)."
+    h = hashlib.sha256()
+    for m in (b.unet, b.vae, b.text_encoder):
+        ps = list(m.parameters())
+        h.update(str(sum(p.numel() for p in ps)).encode())
+        for p in ps[:2] + ps[-2:]: h.update(p.detach().float().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def _join_instructions(b: Bundle, instructions: list[str]) -> str:
+    "All instructions joined by 'and', dropping the oldest (with a warning) until they fit the tokenizer."
+    for i in range(len(instructions)):
+        text = ' and '.join(instructions[i:])
+        if b.n_tokens(text) <= b.tokenizer.model_max_length:
+            if i: warnings.warn(f"concat: dropped the {i} oldest instruction(s) to fit the tokenizer limit of {b.tokenizer.model_max_length} tokens")
+            return text
+    return instructions[-1]
+
+# %% ../nbs/20_emilie.ipynb #852101bf
+class EditSession:
+    "Iterative editing of one image with an InstructPix2Pix-type bundle: EMILIE and its baselines."
+    def __init__(self, b: Bundle, image, # the original image (anything `core.to_tensor` takes; one image)
+                 mode: str='latent', # one of MODES
+                 rescale: str='global', # EMILIE's factor f (latent mode), one of RESCALES
+                 steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
+                 control: str='null', # gradient control for masked edits, one of CONTROLS
+                 seed: int=0, # edit i draws its noise from `seed + i` unless given a generator
+                 scheduler=None, # default: the bundle's (Euler ancestral for IP2P)
+                 progress: bool=True):
+        if b.kind != 'ip2p': raise ValueError(f"EditSession needs an instruction model (8 input channels), got a {b.kind!r} bundle")
+        if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
+        if control not in CONTROLS: raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+        x = to_tensor(image, multiple=b.vae_factor)
+        if len(x) != 1: raise ValueError(f"a session edits one image, got a batch of {len(x)}")
+        self.b, self.original = b, to_uint8(x)[0]
+        self.mode, self.rescale, self.seed, self.scheduler, self.progress = mode, rescale, int(seed), scheduler, progress
+        self.defaults = dict(steps=steps, guidance_scale=guidance_scale, image_guidance_scale=image_guidance_scale, control=control)
+        self.history: list[SessionStep] = []
+        self._orig_cond = None
+
+    def __len__(self): return len(self.history)
+    def __repr__(self): return f"EditSession(mode={self.mode!r}, {len(self)} edits: {[s.instruction for s in self.history]})"
+    @property
+    def images(self) -> list[np.ndarray]: return [self.original] + [s.image for s in self.history]
+    @property
+    def image(self) -> np.ndarray: return self.images[-1]
+    @property
+    def size(self) -> tuple[int, int]: return self.original.shape[:2]
+
+    def _original_cond(self):
+        if self._orig_cond is None: self._orig_cond = self.b.encode(self.original, scale=False)
+        return self._orig_cond
+
+    def _condition(self):
+        "(unscaled conditioning latents, scaled source latents for 'blend') for the next edit."
+        b, sf = self.b, self.b.vae.config.scaling_factor
+        if not self.history or self.mode == 'concat': c = self._original_cond(); return c, c * sf
+        last = self.history[-1]
+        if self.mode == 'image': c = b.encode(last.image, scale=False); return c, c * sf
+        return last.latents * rescale_factor(b, last.latents, last.image, self.rescale), last.latents
+
+    def _check_mask(self, mask):
+        if mask is None: return None
+        m = to_mask(mask)
+        if len(m) != 1: raise ValueError(f"expected one H×W mask, got a batch of {len(m)}")
+        if tuple(m.shape[-2:]) != self.size: raise ValueError(f"mask size {tuple(m.shape[-2:])} does not match the image size {self.size}")
+        if m.sum() == 0: raise ValueError("the mask is all zeros: nothing would be edited (pass mask=None to edit everywhere)")
+        return m[0, 0].numpy().astype(np.float32)
+
+    def edit(self, instruction: str, # what to change ('' = the null instruction)
+             mask=None, # H×W, 1 = edit here (None: everywhere)
+             generator: torch.Generator|None=None, # default: seeded with `seed + len(self)`
+             callback: Callable|None=None, **overrides) -> SessionStep:
+        "Apply one instruction to the current image; returns (and records) the new step."
+        _check_instruction(self.b, instruction)
+        bad = set(overrides) - set(self.defaults)
+        if bad: raise TypeError(f"unknown setting(s) {sorted(bad)}; expected some of {sorted(self.defaults)}")
+        m = self._check_mask(mask)
+        prompt = instruction if self.mode != 'concat' else _join_instructions(self.b, [s.instruction for s in self.history] + [instruction])
+        st = self.defaults | overrides | dict(mode=self.mode, rescale=self.rescale)
+        if generator is None: st['seed'] = self.seed + len(self.history); generator = torch.Generator(self.b.device).manual_seed(st['seed'])
+        else: st['generator_state'] = generator.get_state()
+        cond, src = self._condition()
+        r = ip2p_edit(self.b, None, prompt, steps=st['steps'], guidance_scale=st['guidance_scale'],
+                      image_guidance_scale=st['image_guidance_scale'], scheduler=self.scheduler, mask=m, control=st['control'],
+                      image_latents=cond, source_latents=src, generator=generator, callback=callback, progress=self.progress)
+        step = SessionStep(instruction, prompt, m, r.latents.detach().cpu(), cond.detach().cpu(), to_uint8(r.image)[0], st)
+        self.history.append(step); return step
+
+    def undo(self) -> SessionStep:
+        "Drop the last edit and return it."
+        if not self.history: raise ValueError("nothing to undo: the session is at the original image")
+        return self.history.pop()
+
+    def save(self, path) -> Path:
+        "Save the session (original, every step, settings, a weights fingerprint) to one file (torch format)."
+        st = lambda s: dict(instruction=s.instruction, prompt=s.prompt, mask=None if s.mask is None else torch.from_numpy(s.mask),
+                            latents=s.latents, cond=s.cond, image=torch.from_numpy(s.image), settings=s.settings)
+        d = dict(format='imiebench.EditSession', version=1, fingerprint=weights_fingerprint(self.b),
+                 original=torch.from_numpy(self.original), mode=self.mode, rescale=self.rescale, seed=self.seed,
+                 defaults=self.defaults, steps=[st(s) for s in self.history])
+        path = Path(path); tmp = path.with_name(path.name + '.tmp')
+        torch.save(d, tmp); tmp.replace(path)  # atomic: a crash never leaves half a session
+        return path
+
+    @classmethod
+    def load(cls, path, b: Bundle, # the bundle to continue with (should be the one the session was made with)
+             scheduler=None, progress: bool=True) -> EditSession:
+        "Load a saved session; warns if `b` has other weights than the session was made with."
+        path = Path(path)
+        if not path.exists(): raise FileNotFoundError(f"no saved session at {path}")
+        d = torch.load(path, weights_only=True)
+        if not isinstance(d, dict) or d.get('format') != 'imiebench.EditSession': raise ValueError(f"{path} is not a saved EditSession")
+        if d['fingerprint'] != weights_fingerprint(b):
+            warnings.warn(f"{path} was saved with other weights (fingerprint {d['fingerprint']}, this bundle {weights_fingerprint(b)}): "
+                          "its images are kept, but new edits will not match what the original weights would give")
+        s = cls(b, d['original'].numpy(), mode=d['mode'], rescale=d['rescale'], seed=d['seed'], scheduler=scheduler,
+                progress=progress, **d['defaults'])
+        s.history = [SessionStep(x['instruction'], x['prompt'], None if x['mask'] is None else x['mask'].numpy(), x['latents'],
+                                 x['cond'], x['image'].numpy(), x['settings']) for x in d['steps']]
+        return s
+
+    def strip(self, size: float=1.6, # inches per image
+              ):
+        "A matplotlib figure: the original then every edit, titled by its instruction, masks outlined."
+        import matplotlib.pyplot as plt, textwrap
+        ims = self.images
+        fig, axs = plt.subplots(1, len(ims), figsize=(size * len(ims), size + .5), squeeze=False)
+        for i, (ax, im) in enumerate(zip(axs[0], ims)):
+            ax.imshow(im); ax.set_axis_off()
+            title = 'original' if i == 0 else self.history[i - 1].instruction or '(null instruction)'
+            ax.set_title('\n'.join(textwrap.wrap(title, 22)), fontsize=7)
+            if i and self.history[i - 1].mask is not None: ax.contour(self.history[i - 1].mask, levels=[.5], colors='w', linewidths=.8)
+        fig.tight_layout(); return fig
+
+# %% ../nbs/20_emilie.ipynb #68711042
+def _png(fig) -> bytes:
+    import io, matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); plt.close(fig); return buf.getvalue()
+
+def rect_mask(size: tuple[int, int], # (H, W)
+              ys: tuple[int, int], xs: tuple[int, int], # row and column ranges [start, stop)
+             ) -> np.ndarray:
+    "An H×W float32 mask that is 1 inside the rectangle."
+    m = np.zeros(size, np.float32); m[ys[0]:ys[1], xs[0]:xs[1]] = 1; return m
+
+def session_widget(s: EditSession):
+    "An ipywidgets front end for `s`; `.controls` holds the widgets (for scripting and tests)."
+    import ipywidgets as W, PIL.Image, PIL.ImageDraw, io
+    H, Wd = s.size
+    c = dict(text=W.Text(placeholder='e.g. make the red circle blue', description='instruction', layout=W.Layout(width='420px')),
+             run=W.Button(description='edit', button_style='primary'), undo=W.Button(description='undo'),
+             s_t=W.FloatSlider(value=s.defaults['guidance_scale'], min=1, max=15, step=.5, description='text s_T', continuous_update=False),
+             s_i=W.FloatSlider(value=s.defaults['image_guidance_scale'], min=1, max=5, step=.1, description='image s_I', continuous_update=False),
+             use_mask=W.Checkbox(value=False, description='edit inside the rectangle only'),
+             xs=W.IntRangeSlider(value=(0, Wd), min=0, max=Wd, description='x', continuous_update=False),
+             ys=W.IntRangeSlider(value=(0, H), min=0, max=H, description='y', continuous_update=False),
+             preview=W.Image(format='png', width=160), strip=W.Image(format='png'), status=W.HTML())
+    def mask(): return rect_mask(s.size, c['ys'].value, c['xs'].value) if c['use_mask'].value else None
+    def show_preview(*_):
+        im = PIL.Image.fromarray(s.image).resize((160, 160 * H // Wd), PIL.Image.NEAREST)
+        if c['use_mask'].value:
+            k = 160 / Wd; (y0, y1), (x0, x1) = c['ys'].value, c['xs'].value
+            PIL.ImageDraw.Draw(im).rectangle([x0 * k, y0 * k, max(x0 * k, x1 * k - 1), max(y0 * k, y1 * k - 1)], outline=(255, 255, 255), width=2)
+        buf = io.BytesIO(); im.save(buf, format='png'); c['preview'].value = buf.getvalue()
+    def refresh(msg=''):
+        c['strip'].value = _png(s.strip()); show_preview(); c['status'].value = msg or f"{len(s)} edit(s)"
+    def guarded(fn):
+        def go(_):
+            try: fn(); refresh()
+            except Exception as e: c['status'].value = f"<span style='color:#b00'>{type(e).__name__}: {e}</span>"
+        return go
+    c['run'].on_click(guarded(lambda: s.edit(c['text'].value, mask=mask(), guidance_scale=c['s_t'].value, image_guidance_scale=c['s_i'].value)))
+    c['undo'].on_click(guarded(s.undo))
+    for k in ('use_mask', 'xs', 'ys'): c[k].observe(show_preview, 'value')
+    refresh()
+    box = W.VBox([W.HBox([c['text'], c['run'], c['undo']]), W.HBox([c['s_t'], c['s_i']]),
+                  W.HBox([W.VBox([c['use_mask'], c['xs'], c['ys']]), c['preview']]), c['strip'], c['status']])
+    box.controls, box.session = c, s
+    return box

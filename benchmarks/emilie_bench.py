@@ -1,0 +1,121 @@
+"""EMILIE on the toy world (issue 6): null-instruction drift, 4-edit sequences, gradient control, speed.
+
+    .venv/bin/python benchmarks/emilie_bench.py [--parts drift,sequences,control,speed] [--n-drift 10]
+        [--n-seq 40] [--n-control 40] [--steps 20] [--out benchmarks/results/emilie.json]
+
+Uses the shipped instruction model (`load_toy('ip2p')`) and held-out scenes (seeds ≥ HELDOUT_SEED).
+Prints one JSON object per part, a summary line per part, and writes everything to --out.
+"""
+import argparse, json, time, warnings
+import numpy as np, torch, PIL.Image
+from tqdm.auto import tqdm
+from imiebench.toyzoo import load_toy, HELDOUT_SEED
+from imiebench.shapes import render, random_scene, random_edit, edit_sequence, edit_success, retained
+from imiebench.emilie import EditSession, ip2p_edit, MODES, CONTROLS
+from imiebench.core import to_uint8
+
+warnings.filterwarnings('ignore')
+OBJECT_KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')
+
+def psnr(a, b, keep=None):
+    d = (a.astype(np.float64) - b.astype(np.float64)) ** 2
+    mse = d[keep].mean() if keep is not None else d.mean()
+    return float(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
+
+def scene(i, off): return random_scene(np.random.default_rng(HELDOUT_SEED + off + i))
+
+def part_drift(ip, n, steps, iters=20, marks=(4, 8, 12, 16, 20)):
+    "PSNR to the input after k null-instruction edits (image / latent iteration) or k VAE round trips."
+    variants = {'image iteration': dict(mode='image'), 'latent iteration (global f)': dict(mode='latent', rescale='global'),
+                'latent iteration (per-channel f)': dict(mode='latent', rescale='channel')}
+    out = {k: [] for k in list(variants) + ['VAE round trips']}
+    for i in tqdm(range(n), desc='drift'):
+        img = render(scene(i, 110_000))
+        for name, kw in variants.items():
+            s = EditSession(ip, img, steps=steps, progress=False, seed=i, **kw)
+            for _ in range(iters): s.edit('')
+            out[name].append([psnr(s.images[k], img) for k in marks])
+        y = img
+        row = []
+        for k in range(1, iters + 1):
+            y = to_uint8(ip.decode(ip.encode(y)))[0]
+            if k in marks: row.append(psnr(y, img))
+        out['VAE round trips'].append(row)
+    res = {k: dict(zip(map(str, marks), np.mean(v, 0).round(2).tolist())) for k, v in out.items()}
+    return dict(n=n, steps=steps, psnr_to_input=res)
+
+def part_sequences(ip, n, steps):
+    "Oracle success of each of 4 chained edits at the end of the sequence (retention), and of the last edit."
+    out = {}
+    seqs = [edit_sequence(scene(i, 120_000), np.random.default_rng(HELDOUT_SEED + 130_000 + i), n=4) for i in range(n)]
+    for mode in MODES:
+        ret, last, each = [], [], []
+        for i, seq in enumerate(tqdm(seqs, desc=f'sequences ({mode})')):
+            s = EditSession(ip, seq[0].source_image, mode=mode, steps=steps, progress=False, seed=i)
+            for k, e in enumerate(seq):
+                st = s.edit(e.instruction); each.append(edit_success(st.image, e))
+            ret.append([retained(s.image, seq, k) for k in range(4)]); last.append(edit_success(s.image, seq[-1]))
+        r = np.array([[np.nan if v is None else float(v) for v in row] for row in ret])
+        out[mode] = dict(retained_at_end_per_edit=np.nanmean(r, 0).round(3).tolist(),
+                         retained_at_end_mean=round(float(np.nanmean(r)), 3),
+                         last_edit_success=round(float(np.mean(last)), 3),
+                         success_when_made=round(float(np.mean(each)), 3))
+    return dict(n=n, steps=steps, modes=out)
+
+def part_control(ip, n, steps):
+    "Single object edits with the ground-truth change mask as the user mask: leakage outside, success inside."
+    es = [random_edit(scene(i, 140_000), np.random.default_rng(HELDOUT_SEED + 150_000 + i), kinds=OBJECT_KINDS) for i in range(n)]
+    out = {}
+    for control in (None,) + CONTROLS:
+        po, ok = [], []
+        for i, e in enumerate(tqdm(es, desc=f'control ({control})')):
+            r = ip2p_edit(ip, e.source_image, e.instruction, steps=steps, mask=None if control is None else e.mask,
+                          control=control or 'null', generator=torch.Generator().manual_seed(i), progress=False)
+            o = to_uint8(r.image)[0]; po.append(psnr(o, e.source_image, e.mask < .5)); ok.append(edit_success(o, e))
+        out[control or 'no mask'] = dict(psnr_outside_db=round(float(np.mean(po)), 2), success=round(float(np.mean(ok)), 3))
+    return dict(n=n, steps=steps, kinds=OBJECT_KINDS, controls=out)
+
+def part_speed(ip, steps, reps=10):
+    "Per-edit wall time: a latent-mode session edit vs diffusers' IP2P pipeline, same weights, steps and scheduler."
+    img = render(scene(0, 160_000))
+    pipe = ip.pipeline(); pipe.set_progress_bar_config(disable=True)
+    s = EditSession(ip, img, steps=steps, progress=False); s.edit('make the background blue')  # warm-up + a z0 to iterate on
+    pipe('make the background blue', image=PIL.Image.fromarray(img), num_inference_steps=steps)
+    t_s, t_d = [], []
+    for i in range(reps):  # interleaved, so both see the same machine load
+        t = time.perf_counter(); s.edit('make the background red'); t_s.append(time.perf_counter() - t); s.undo()
+        t = time.perf_counter()
+        pipe('make the background red', image=PIL.Image.fromarray(s.image), num_inference_steps=steps, generator=torch.Generator().manual_seed(i))
+        t_d.append(time.perf_counter() - t)
+    ms, md = float(np.median(t_s)), float(np.median(t_d))
+    return dict(steps=steps, reps=reps, session_edit_s=round(ms, 4), diffusers_pipeline_s=round(md, 4), ratio=round(ms / md, 3))
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--parts', default='drift,sequences,control,speed')
+    ap.add_argument('--n-drift', type=int, default=10); ap.add_argument('--n-seq', type=int, default=40)
+    ap.add_argument('--n-control', type=int, default=40); ap.add_argument('--steps', type=int, default=20)
+    ap.add_argument('--out', default='benchmarks/results/emilie.json')
+    a = ap.parse_args()
+    ip = load_toy('ip2p'); res = {}
+    for part in a.parts.split(','):
+        t = time.time()
+        if part == 'drift': r = part_drift(ip, a.n_drift, a.steps)
+        elif part == 'sequences': r = part_sequences(ip, a.n_seq, a.steps)
+        elif part == 'control': r = part_control(ip, a.n_control, a.steps)
+        elif part == 'speed': r = part_speed(ip, a.steps)
+        else: raise SystemExit(f"unknown part {part!r}")
+        r['seconds'] = round(time.time() - t, 1); res[part] = r
+        print(json.dumps({part: r}), flush=True)
+    try: old = json.load(open(a.out))
+    except (OSError, ValueError): old = {}
+    json.dump(old | res, open(a.out, 'w'), indent=1)
+    if 'drift' in res:
+        d = res['drift']['psnr_to_input']; print('SUMMARY drift PSNR@20:', {k: v['20'] for k, v in d.items()})
+    if 'sequences' in res:
+        print('SUMMARY sequences:', {m: (v['retained_at_end_mean'], v['last_edit_success']) for m, v in res['sequences']['modes'].items()},
+              '(retained at end, last-edit success)')
+    if 'control' in res: print('SUMMARY control:', {k: (v['psnr_outside_db'], v['success']) for k, v in res['control']['controls'].items()})
+    if 'speed' in res: print(f"SUMMARY speed: session edit / diffusers IP2P = {res['speed']['ratio']:.2f}x (goal <= 1.0)")
+
+if __name__ == '__main__': main()
