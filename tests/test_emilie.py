@@ -76,7 +76,7 @@ def test_session_save_load_exact(setup, tmp_path, mode):
 
 def test_session_generator_state_replays(session):
     g = torch.Generator().manual_seed(11)
-    a = session.edit('make it blue', generator=g).latents; session.undo()
+    a = session.edit('make it blue', generator=g).latents
     st = session.undo()  # the recorded state is the generator's state *before* the edit
     g2 = torch.Generator(); g2.set_state(st.settings['generator_state'])
     assert torch.equal(a, session.edit('make it blue', generator=g2).latents)
