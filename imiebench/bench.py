@@ -251,7 +251,7 @@ class BenchConfig:
     steps: int = 20  # denoising steps per edit (all methods)
     guidance_scale: float = 7.5  # instruction text guidance s_T
     image_guidance_scale: float = 1.5  # instruction image guidance s_I
-    control: str = 'null'  # EMILIE's gradient control on masked steps
+    control: str = 'blend'  # EMILIE's gradient control on masked steps (measured best)
     caption_guidance: float = 5.0  # DiffEdit / blended
     r: float = 0.7  # DiffEdit encoding ratio
     max_cases: int|None = None

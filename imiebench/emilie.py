@@ -47,7 +47,7 @@ def ip2p_edit(b: Bundle, image, instruction: str,
               steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
               scheduler=None, # any diffusers scheduler (default: the bundle's, Euler ancestral for IP2P)
               mask=None, # 1 = edit here (image or latent size); None: edit everywhere
-              control: str='null', # gradient control variant, one of CONTROLS
+              control: str='blend', # gradient control variant, one of CONTROLS (measured best: the default)
               image_latents: torch.Tensor|None=None, # unscaled conditioning latents E(c_I) (default: VAE mode of `image`)
               source_latents: torch.Tensor|None=None, # scaled latents that 'blend' keeps outside the mask (default: `image_latents` × scaling factor)
               generator: torch.Generator|None=None, callback: Callable|None=None, progress: bool=True) -> IP2PResult:
@@ -148,7 +148,7 @@ class EditSession:
                  mode: str='latent', # one of MODES
                  rescale: str='global', # EMILIE's factor f (latent mode), one of RESCALES
                  steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
-                 control: str='null', # gradient control for masked edits, one of CONTROLS
+                 control: str='blend', # gradient control for masked edits, one of CONTROLS
                  seed: int=0, # edit i draws its noise from `seed + i` unless given a generator
                  scheduler=None, # default: the bundle's (Euler ancestral for IP2P)
                  progress: bool=True):
