@@ -1,7 +1,8 @@
 // imiebench element editor: element centroids over an image; click selects, drag moves,
 // the −/+ buttons (or the - and + keys) resize, the delete button (or Delete / Backspace) deletes;
 // arrow keys nudge by 1 px (Shift: 10 px). Anywidget ES module, no imports.
-// Model state: image_url, width, height, display_width, centroids ([[y, x], ...] image px),
+// Model state: image_url, width, height, display_width, centroids ([[y, x], ...] image px, index units:
+// pixel (i, j) is centred at (i + 0.5, j + 0.5) in the SVG's viewBox, so an element is drawn at (x + 0.5, y + 0.5)),
 // sizes (radius, image px), alive (bools), selected (id or -1).
 // Each edit is sent to Python as a custom message {op: 'move'|'resize'|'delete', id, dx, dy, scale}
 // (dx, dy in image pixels); Python validates it, records it and sends the new state back.
@@ -60,7 +61,7 @@ function render({ model, el }) {
     cs.forEach(([y, x], id) => {
       if (!alive[id]) return;
       n++;
-      const g = s("g", { class: "imie-el" + (id === sel ? " imie-selected" : ""), "data-id": String(id), transform: `translate(${x} ${y})` });
+      const g = s("g", { class: "imie-el" + (id === sel ? " imie-selected" : ""), "data-id": String(id), transform: `translate(${x + 0.5} ${y + 0.5})` });
       g.append(s("circle", { class: "imie-disc", cx: 0, cy: 0, r: sz[id] }));
       g.append(s("circle", { class: "imie-dot", cx: 0, cy: 0, r: 2.5 * scale }));
       const t = s("text", { x: 3 * scale, y: -3 * scale, "font-size": 10 * scale });
@@ -90,7 +91,7 @@ function render({ model, el }) {
   }
   const clampMove = (id, dx, dy) => {
     const [y, x] = model.get("centroids")[id];
-    return { dx: Math.min(Math.max(dx, -x), W - 1e-3 - x), dy: Math.min(Math.max(dy, -y), H - 1e-3 - y) };
+    return { dx: Math.min(Math.max(dx, -x), W - 1 - x), dy: Math.min(Math.max(dy, -y), H - 1 - y) };
   };
 
   svg.addEventListener("pointerdown", (e) => {
@@ -111,7 +112,7 @@ function render({ model, el }) {
     drag.dx = d.dx; drag.dy = d.dy;
     const [y, x] = model.get("centroids")[drag.id];
     const g = groups.get(drag.id); // looked up each time: a redraw may have replaced it
-    if (g) g.setAttribute("transform", `translate(${x + d.dx} ${y + d.dy})`);
+    if (g) g.setAttribute("transform", `translate(${x + d.dx + 0.5} ${y + d.dy + 0.5})`);
   });
   const endDrag = (e) => {
     if (!drag) return;
