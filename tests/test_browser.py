@@ -204,6 +204,17 @@ def test_brush_paints_and_erases_in_browser(page, lab):
     test_eq(m2[:, :24], m[:, :24])
     for view in view_pixels(page): test_eq(view, np.flatnonzero(m2))
 
+    # re-rendering: run the second display cell again; its new view is drawn from the model and shows the mask
+    page.evaluate("""async () => {
+        document.querySelectorAll('.imie-brush').forEach(e => e.dataset.old = '1');
+        window.__nb.content.activeCellIndex = 2;
+        await window.jupyterapp.commands.execute('notebook:run-cell');
+    }""")
+    page.wait_for_function("() => document.querySelectorAll('.imie-brush:not([data-old])').length === 1"
+                           " && document.querySelectorAll('.imie-brush').length === 2")
+    page.wait_for_function("(n) => document.querySelector('.imie-brush:not([data-old])').dataset.maskPixels === n", arg=str(m2.sum()))
+    for view in view_pixels(page): test_eq(view, np.flatnonzero(m2))
+
     # Python → browser: clear() and a mask set from Python redraw every view
     kernel(page, "brush.clear()")
     page.wait_for_function("() => [...document.querySelectorAll('.imie-brush')].every(e => e.dataset.maskPixels === '0')")
