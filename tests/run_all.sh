@@ -30,6 +30,16 @@ rm -rf "$tmpd"
 echo "== nbdev_test (every notebook)"
 $V/nbdev_test --n_workers 2 --do_print
 
+echo "== chromium for the browser test (Debian's package; never 'playwright install', which downloads a browser)"
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
+fi
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+  || { echo "FAIL: chromium is not on PATH and could not be installed; tests/test_browser.py needs it"; exit 1; }
+$V/python -c "import playwright.sync_api" 2>/dev/null || $V/python -m pip install -q playwright
+
 echo "== pytest"
 $V/python -m pytest -q tests
 echo "test command took $(( $(date +%s) - t0 )) s"

@@ -1,0 +1,255 @@
+"""End to end in a real browser: JupyterLab on 127.0.0.1 (random free port, token, temp dir) driven by
+headless Chromium through Playwright. A notebook with the mask brush (two views of one brush) and the element
+editor is run; real mouse events paint, erase, drag and click; the kernel's state is read back with
+`requestExecute` on the notebook's own kernel.
+
+Needs Debian's `chromium` (tests/run_all.sh installs it) and the `playwright` PyPI package (never
+`playwright install`). Missing either is a failure, not a skip."""
+import json, os, shutil, signal, socket, subprocess, sys, secrets, time, urllib.request
+from pathlib import Path
+
+import numpy as np
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SIDE, SHOWN = 64, 256  # image side (pixels) and its CSS width: 4 CSS pixels per image pixel
+
+
+def chromium_path() -> str:
+    for name in (os.environ.get('CHROMIUM'), 'chromium', 'chromium-browser'):
+        if name and shutil.which(name): return shutil.which(name)
+    pytest.fail("no chromium on PATH: the browser test needs Debian's chromium "
+                "(`apt-get install chromium`; `bash tests/run_all.sh` installs it), or CHROMIUM=/path/to/chrome")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+NOTEBOOK = [
+    f"""import numpy as np
+from imiebench.widgets import MaskBrush, ElementEditor
+img = np.zeros(({SIDE}, {SIDE}, 3), np.uint8); img[..., 2] = 180; img[:, :{SIDE // 2}, 0] = 200
+brush = MaskBrush(img, brush_size=8, display_width={SHOWN})
+import imiebench.widgets; print('imiebench.widgets from', imiebench.widgets.__file__)""",
+    "brush",
+    "brush  # a second view of the same brush",
+    f"editor = ElementEditor(img, centroids=[[16, 16], [48, 40]], sizes=[6, 6], display_width={SHOWN})\neditor",
+]
+
+
+@pytest.fixture(scope='module')
+def lab(tmp_path_factory):
+    "A JupyterLab server in a temp dir; yields (url, token, root); killed (with its kernels) at the end."
+    root = tmp_path_factory.mktemp('lab')
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, root/'widgets.ipynb')
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]),
+               OMP_NUM_THREADS='1', JUPYTER_CONFIG_DIR=str(root/'.jupyter'), JUPYTER_RUNTIME_DIR=str(root/'.runtime'),
+               JUPYTERLAB_SETTINGS_DIR=str(root/'.settings'), JUPYTERLAB_WORKSPACES_DIR=str(root/'.workspaces'),
+               IPYTHONDIR=str(root/'.ipython'))
+    log = open(root/'server.log', 'w')
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'jupyterlab', '--no-browser', '--ip=127.0.0.1', f'--port={port}', '--port-retries=0',
+         f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--allow-root',
+         '--LabApp.expose_app_in_browser=True', '--LabApp.news_url=None', '--ServerApp.terminals_enabled=False'],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        t0 = time.time()
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{(root/'server.log').read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2) as r:
+                    if r.status == 200: break
+            except OSError: pass
+            if time.time() - t0 > 120: pytest.fail(f"JupyterLab did not answer in 120 s:\n{(root/'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url, token, root
+    finally:
+        try: os.killpg(proc.pid, signal.SIGTERM)  # the server we started and the kernels it started
+        except ProcessLookupError: pass
+        try: proc.wait(15)
+        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope='module')
+def page(lab):
+    "The notebook open in headless Chromium with every cell run and every widget rendered."
+    from playwright.sync_api import sync_playwright  # the PyPI package only; the browser is Debian's
+    url, token, root = lab
+    logs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
+                                    args=['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'])
+        try:
+            pg = browser.new_page(viewport={'width': 1200, 'height': 1400})
+            pg.on('console', lambda m: logs.append(f'{m.type}: {m.text}'))
+            pg.set_default_timeout(120_000)
+            pg.goto(f'{url}/lab/tree/widgets.ipynb?token={token}')
+            pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                                 " && window.jupyterapp.shell.currentWidget.sessionContext")
+            pg.evaluate("""async () => {
+                const nb = window.jupyterapp.shell.currentWidget;
+                await nb.context.ready; await nb.sessionContext.ready;
+                window.__nb = nb;
+                await window.jupyterapp.commands.execute('notebook:run-all-cells');
+            }""")
+            try:
+                pg.wait_for_function("() => document.querySelectorAll('.imie-brush canvas.imie-mask').length === 2"
+                                     " && document.querySelectorAll('.imie-elements g.imie-el').length === 2")
+            except Exception:
+                pg.screenshot(path=str(root/'failed.png'))
+                raise AssertionError(f"widgets did not render (screenshot {root/'failed.png'}); console:\n" + '\n'.join(logs[-40:])
+                                     + f"\nserver log:\n{(root/'server.log').read_text()[-3000:]}")
+            pg.logs = logs
+            yield pg
+        finally:
+            browser.close()
+
+
+def kernel(page, code: str) -> str:
+    "Run `code` in the notebook's kernel; its stdout (an exception is raised here)."
+    out = page.evaluate("""async (code) => {
+        const k = window.__nb.sessionContext.session.kernel;
+        let out = '', err = null;
+        const f = k.requestExecute({code, store_history: false});
+        f.onIOPub = (msg) => {
+            if (msg.header.msg_type === 'stream') out += msg.content.text;
+            if (msg.header.msg_type === 'error') err = msg.content.ename + ': ' + msg.content.evalue;
+        };
+        await f.done;
+        return {out, err};
+    }""", code)
+    if out['err']: raise AssertionError(f"kernel error running {code!r}: {out['err']}")
+    return out['out']
+
+
+def wait_kernel(page, code: str, pred, timeout=30.0):
+    "Poll `code`'s printed JSON in the kernel until `pred(value)`; returns the value."
+    t0 = time.time()
+    while True:
+        v = json.loads(kernel(page, code))
+        if pred(v): return v
+        if time.time() - t0 > timeout: raise AssertionError(f"kernel state {v} from {code!r} never satisfied the check")
+        time.sleep(0.2)
+
+
+def to_page(box, x, y):
+    "Page coordinates of the centre of image pixel (y, x)."
+    return box['x'] + (x + 0.5) * box['width'] / SIDE, box['y'] + (y + 0.5) * box['height'] / SIDE
+
+
+def stroke(page, box, pts, steps=16):
+    page.mouse.move(*to_page(box, *pts[0]))
+    page.mouse.down()
+    for x, y in pts[1:]: page.mouse.move(*to_page(box, x, y), steps=steps)
+    page.mouse.up()
+
+
+def view_pixels(page) -> list:
+    "Painted pixels (alpha > 0) of each brush view's overlay canvas, as sorted flat indices."
+    return page.evaluate("""() => [...document.querySelectorAll('.imie-brush canvas.imie-mask')].map(c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, idx = [];
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) idx.push((i - 3) / 4);
+        return idx; })""")
+
+
+def kernel_mask(page, root, updates):
+    "Wait for the `updates`-th mask update from the browser; the kernel's mask as an array."
+    v = wait_kernel(page, f"import json; np.save({str(root/'mask.npy')!r}, brush.mask); print(json.dumps(brush.updates))",
+                    lambda n: n >= updates)
+    assert v == updates, f"expected exactly {updates} mask updates (one per stroke), got {v}"
+    return np.load(root/'mask.npy')
+
+
+def test_brush_paints_and_erases_in_browser(page, lab):
+    _, _, root = lab
+    test_eq = lambda a, b: np.testing.assert_array_equal(a, b)
+    out = kernel(page, "print(brush.updates, int(brush.mask.sum()), brush.shape)")
+    assert out.split() == ['0', '0', f'({SIDE},', f'{SIDE})'], out
+    assert str(REPO) in kernel(page, "import imiebench; print(imiebench.__file__)")
+    canvas = page.locator('.imie-brush canvas.imie-mask').first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert abs(box['width'] - SHOWN) < 1, box
+
+    # paint: one stroke along row 32 from x=8 to x=56 with an 8-pixel brush
+    stroke(page, box, [(8, 32), (56, 32)])
+    m = kernel_mask(page, root, 1)  # exactly one update for the whole stroke
+    # hard-edged 8-px discs (centres within 4 px): rows 29..35 are covered all along; rows 28 and 36 only
+    # where a stamp centre falls on a pixel centre
+    assert m[29:36, 8:57].all(), "the band of the stroke is painted"
+    assert not m[:27].any() and not m[38:].any(), "nothing painted far above or below the stroke"
+    assert not m[:, :3].any() and not m[:, 61:].any(), "nothing painted beyond the stroke's ends"
+    assert 400 < m.sum() < 560, m.sum()
+    # both views of the brush show exactly the kernel's mask
+    for view in view_pixels(page): test_eq(view, np.flatnonzero(m))
+
+    # erase the right half of the stroke with a 12-px brush (size set from Python: the views follow)
+    page.locator('.imie-brush .imie-erase').first.click()
+    wait_kernel(page, "print(json.dumps(brush.mode))", lambda v: v == 'erase')
+    kernel(page, "brush.brush_size = 12")
+    page.wait_for_function("() => [...document.querySelectorAll('.imie-brush .imie-size-input')].every(e => e.value === '12')")
+    stroke(page, box, [(32, 32), (62, 32)])
+    m2 = kernel_mask(page, root, 2)
+    assert not m2[:, 33:].any(), "erase removed the painted pixels right of x=32"
+    assert m2[29:36, 8:24].all(), "the left part of the stroke is kept"
+    test_eq(m2[:, :24], m[:, :24])
+    for view in view_pixels(page): test_eq(view, np.flatnonzero(m2))
+
+    # re-rendering: run the second display cell again; its new view is drawn from the model and shows the mask
+    page.evaluate("""async () => {
+        document.querySelectorAll('.imie-brush').forEach(e => e.dataset.old = '1');
+        window.__nb.content.activeCellIndex = 2;
+        await window.jupyterapp.commands.execute('notebook:run-cell');
+    }""")
+    page.wait_for_function("() => document.querySelectorAll('.imie-brush:not([data-old])').length === 1"
+                           " && document.querySelectorAll('.imie-brush').length === 2")
+    page.wait_for_function("(n) => document.querySelector('.imie-brush:not([data-old])').dataset.maskPixels === n", arg=str(m2.sum()))
+    for view in view_pixels(page): test_eq(view, np.flatnonzero(m2))
+
+    # Python → browser: clear() and a mask set from Python redraw every view
+    kernel(page, "brush.clear()")
+    page.wait_for_function("() => [...document.querySelectorAll('.imie-brush')].every(e => e.dataset.maskPixels === '0')")
+    for view in view_pixels(page): assert view == []
+    kernel(page, "sq = np.zeros((64, 64), bool); sq[10:20, 30:50] = True; brush.mask = sq")
+    page.wait_for_function("() => [...document.querySelectorAll('.imie-brush')].every(e => e.dataset.maskPixels === '200')")
+    sq = np.zeros((SIDE, SIDE), bool); sq[10:20, 30:50] = True
+    for view in view_pixels(page): test_eq(view, np.flatnonzero(sq))
+    # bad input from Python is an error in the kernel, and the views keep the mask
+    assert 'does not match the image size 64×64' in kernel(page, "try: brush.mask = np.ones((32, 32), bool)\nexcept ValueError as e: print(e)")
+    for view in view_pixels(page): test_eq(view, np.flatnonzero(sq))
+
+
+def test_element_editor_in_browser(page, lab):
+    svg = page.locator('.imie-elements svg').first
+    svg.scroll_into_view_if_needed()
+    box = svg.bounding_box()
+    # click element 0 (at y=16, x=16): selects it
+    page.mouse.click(*to_page(box, 16, 16))
+    wait_kernel(page, "print(json.dumps(editor.selected))", lambda v: v == 0)
+    # drag it by (dx, dy) = (10, 6) image pixels
+    stroke(page, box, [(16, 16), (26, 22)], steps=10)
+    edits = wait_kernel(page, "print(json.dumps([e.to_dict() for e in editor.edits]))", lambda v: len(v) >= 1)
+    assert len(edits) == 1 and edits[0]['op'] == 'move' and edits[0]['id'] == 0, edits
+    assert abs(edits[0]['dx'] - 10) < 0.3 and abs(edits[0]['dy'] - 6) < 0.3, edits
+    # the + button resizes the selected element, the Delete key deletes it
+    page.locator('.imie-elements .imie-grow').first.click()
+    wait_kernel(page, "print(json.dumps(len(editor.edits)))", lambda n: n >= 2)
+    page.mouse.click(*to_page(box, 26, 22))  # the element is now here
+    page.keyboard.press('Delete')
+    edits = wait_kernel(page, "print(json.dumps([e.to_dict() for e in editor.edits]))", lambda v: len(v) >= 3)
+    assert [(e['op'], e['id']) for e in edits] == [('move', 0), ('resize', 0), ('delete', 0)], edits
+    assert edits[1]['scale'] == 1.25
+    state = json.loads(kernel(page, "c, s, alive = editor.state(); print(json.dumps([c.tolist(), s.tolist(), alive.tolist()]))"))
+    assert state[2] == [False, True] and abs(state[1][0] - 7.5) < 1e-9, state
+    page.wait_for_function("() => document.querySelector('.imie-elements').dataset.alive === '1'")
+    # the notebook is still there (the Delete key did not reach JupyterLab's shortcuts)
+    assert page.evaluate("() => window.__nb.content.widgets.length") == len(NOTEBOOK)
