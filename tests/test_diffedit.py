@@ -30,7 +30,8 @@ def test_invert_and_decode_parity(setup):
     inv = pipe.invert(prompt='a blue square', image=img, num_inference_steps=10, inpaint_strength=0.6, generator=g()).latents
     z0 = b.vae.encode(torch.from_numpy(imgs[0]).permute(2, 0, 1)[None].float() / 127.5 - 1).latent_dist.sample(g()) * b.vae.config.scaling_factor
     tr = ddim_encode(b, z0, 10, 0.6, prompt='a blue square', guidance_scale=7.5, progress=False)
-    assert torch.allclose(torch.stack(list(reversed(tr.latents[1:])), 1), inv, atol=1e-5)
+    ours = torch.stack(list(reversed(tr.latents[1:])), 1)
+    assert (ours - inv).abs().max() <= 2e-5 * inv.abs().max() + 1e-5  # float32 round-off (depends on the thread count)
     mask = torch.zeros(1, 1, 16, 16); mask[..., 4:12, 4:12] = 1
     out_d = pipe(prompt='a red circle', mask_image=mask, image_latents=inv, inpaint_strength=0.6, num_inference_steps=10,
                  negative_prompt='a blue square', generator=g(), output_type='latent').images
