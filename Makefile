@@ -17,9 +17,9 @@ $(STAMP): setup.py settings.ini
 
 venv: $(STAMP)
 
-# The main job. Until the IMIE-Bench runner lands (issue 9) it is the end-to-end toy-zoo demo.
+# The main job: IMIE-Bench on the shipped toy zoo (imiebench bench; `imiebench demo` is the short demo).
 bench: $(STAMP)
-	$(VENV)/bin/imiebench demo --out $(OUT)
+	$(VENV)/bin/imiebench bench --out $(OUT)/bench
 
 test: $(STAMP)
 	bash tests/run_all.sh
