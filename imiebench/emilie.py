@@ -270,27 +270,33 @@ def rect_mask(size: tuple[int, int], # (H, W)
     "An H×W float32 mask that is 1 inside the rectangle."
     m = np.zeros(size, np.float32); m[ys[0]:ys[1], xs[0]:xs[1]] = 1; return m
 
-def session_widget(s: EditSession):
+def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask brush
+                  ):
     "An ipywidgets front end for `s`; `.controls` holds the widgets (for scripting and tests)."
     import ipywidgets as W, PIL.Image, PIL.ImageDraw, io
+    from imiebench.widgets import MaskBrush
     H, Wd = s.size
     c = dict(text=W.Text(placeholder='e.g. make the red circle blue', description='instruction', layout=W.Layout(width='420px')),
              run=W.Button(description='edit', button_style='primary'), undo=W.Button(description='undo'),
              s_t=W.FloatSlider(value=s.defaults['guidance_scale'], min=1, max=15, step=.5, description='text s_T', continuous_update=False),
              s_i=W.FloatSlider(value=s.defaults['image_guidance_scale'], min=1, max=5, step=.1, description='image s_I', continuous_update=False),
-             use_mask=W.Checkbox(value=False, description='edit inside the rectangle only'),
+             mask_from=W.ToggleButtons(options=('none', 'rectangle', 'brush'), value='none', description='mask'),
              xs=W.IntRangeSlider(value=(0, Wd), min=0, max=Wd, description='x', continuous_update=False),
              ys=W.IntRangeSlider(value=(0, H), min=0, max=H, description='y', continuous_update=False),
+             brush=MaskBrush(s.image, brush_size=max(2, Wd // 8), display_width=brush_width),
              preview=W.Image(format='png', width=160), strip=W.Image(format='png'), status=W.HTML())
-    def mask(): return rect_mask(s.size, c['ys'].value, c['xs'].value) if c['use_mask'].value else None
+    def mask():
+        src = c['mask_from'].value
+        if src == 'rectangle': return rect_mask(s.size, c['ys'].value, c['xs'].value)
+        return c['brush'].mask.astype(np.float32) if src == 'brush' else None
     def show_preview(*_):
         im = PIL.Image.fromarray(s.image).resize((160, 160 * H // Wd), PIL.Image.NEAREST)
-        if c['use_mask'].value:
+        if c['mask_from'].value == 'rectangle':
             k = 160 / Wd; (y0, y1), (x0, x1) = c['ys'].value, c['xs'].value
             PIL.ImageDraw.Draw(im).rectangle([x0 * k, y0 * k, max(x0 * k, x1 * k - 1), max(y0 * k, y1 * k - 1)], outline=(255, 255, 255), width=2)
         buf = io.BytesIO(); im.save(buf, format='png'); c['preview'].value = buf.getvalue()
     def refresh(msg=''):
-        c['strip'].value = _png(s.strip()); show_preview(); c['status'].value = msg or f"{len(s)} edit(s)"
+        c['strip'].value = _png(s.strip()); show_preview(); c['brush'].set_image(s.image); c['status'].value = msg or f"{len(s)} edit(s)"
     def guarded(fn):
         def go(_):
             try: fn(); refresh()
@@ -298,9 +304,9 @@ def session_widget(s: EditSession):
         return go
     c['run'].on_click(guarded(lambda: s.edit(c['text'].value, mask=mask(), guidance_scale=c['s_t'].value, image_guidance_scale=c['s_i'].value)))
     c['undo'].on_click(guarded(s.undo))
-    for k in ('use_mask', 'xs', 'ys'): c[k].observe(show_preview, 'value')
+    for k in ('mask_from', 'xs', 'ys'): c[k].observe(show_preview, 'value')
     refresh()
-    box = W.VBox([W.HBox([c['text'], c['run'], c['undo']]), W.HBox([c['s_t'], c['s_i']]),
-                  W.HBox([W.VBox([c['use_mask'], c['xs'], c['ys']]), c['preview']]), c['strip'], c['status']])
+    box = W.VBox([W.HBox([c['text'], c['run'], c['undo']]), W.HBox([c['s_t'], c['s_i']]), c['mask_from'],
+                  W.HBox([W.VBox([c['xs'], c['ys'], c['preview']]), c['brush']]), c['strip'], c['status']])
     box.controls, box.session = c, s
     return box
