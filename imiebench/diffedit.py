@@ -149,25 +149,16 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
 
 # %% ../nbs/11_diffedit.ipynb #c2e76f8f
 def edit_explorer(b: Bundle, image, query: str, reference: str='', steps: int=30, seed: int=0):
-    "ipywidgets sliders for encoding ratio, mask threshold, noise strength and guidance over a live DiffEdit result."
-    import io, ipywidgets as W, PIL.Image
+    "Sliders for encoding ratio, mask threshold, noise strength and guidance over a live DiffEdit result (`widgets.slider_view`)."
     from imiebench.core import to_uint8
-    def png(a):
-        buf = io.BytesIO(); PIL.Image.fromarray(a).resize((192, 192), PIL.Image.NEAREST).save(buf, format='PNG'); return buf.getvalue()
-    sl = dict(r=W.FloatSlider(value=0.7, min=0.1, max=1.0, step=0.05, description='ratio r'),
-              threshold=W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description='threshold'),
-              strength=W.FloatSlider(value=0.5, min=0.1, max=1.0, step=0.05, description='mask noise'),
-              guidance_scale=W.FloatSlider(value=5.0, min=1.0, max=12.0, step=0.5, description='guidance'))
-    for s in sl.values(): s.continuous_update = False
+    from imiebench.widgets import slider_view
     src = to_uint8(to_tensor(image))[0]
-    mask_w, img_w, status = W.Image(format='png', value=png(src)), W.Image(format='png', value=png(src)), W.Label()
-    def update(*_):
+    def run(r, threshold, strength, guidance_scale):
         res = diffedit(b, image, query, reference, steps=steps, generator=torch.Generator().manual_seed(seed), progress=False,
-                       **{k: s.value for k, s in sl.items()})
-        mask_w.value = png((res.mask.mask_image[0, 0].cpu().numpy() * 255).astype(np.uint8))
-        img_w.value = png(to_uint8(res.image)[0]); status.value = f"mask covers {res.mask.mask.mean().item():.0%} of the latent"
-        return res
-    for s in sl.values(): s.observe(update, names='value')
-    box = W.VBox([W.HBox([W.Image(format='png', value=png(src)), mask_w, img_w]), *sl.values(), status])
-    box.update = update
-    update(); return box
+                       r=r, threshold=threshold, strength=strength, guidance_scale=guidance_scale)
+        view.last = res  # the full DiffEditResult of the latest run
+        m = np.repeat((res.mask.mask_image[0, 0].cpu().numpy() * 255).astype(np.uint8)[..., None], 3, -1)
+        return np.concatenate([src, m, to_uint8(res.image)[0]], 1)  # source | mask | edited
+    view = slider_view(run, width=576, run=False, r=(0.1, 1.0, 0.05, 0.7), threshold=(0.0, 1.0, 0.05, 0.5),
+                       strength=(0.1, 1.0, 0.05, 0.5), guidance_scale=(1.0, 12.0, 0.5, 5.0))
+    view.update(); return view
