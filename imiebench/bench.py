@@ -358,10 +358,12 @@ def real_scorer(clip_id: str='openai/clip-vit-large-patch14', blip_id: str='Sale
 
 _LPIPS = {}
 def lpips_fn():
-    "An LPIPS(alex) callable on uint8 images if its weights can be loaded, else None (offline: no AlexNet weights)."
+    "An LPIPS(alex) callable on uint8 images if torchvision's AlexNet weights are in the torch hub cache, else None."
     if 'fn' not in _LPIPS:
         try:
             import lpips
+            # lpips builds torchvision's AlexNet with pretrained weights: only try where they are cached (no download attempt offline)
+            if not (Path(torch.hub.get_dir()) / 'checkpoints' / 'alexnet-owt-7be5be79.pth').exists(): raise FileNotFoundError('no AlexNet weights')
             with warnings.catch_warnings(): warnings.simplefilter('ignore'); net = lpips.LPIPS(net='alex', verbose=False).eval()
             _LPIPS['fn'] = lambda a, b: float(net(to_tensor(a), to_tensor(b)).item())
         except Exception: _LPIPS['fn'] = None

@@ -64,7 +64,8 @@ class Bundle:
 
     def to(self, device=None, dtype=None):
         "Move all models (in place) and drop the embedding cache; returns self."
-        for m in (self.vae, self.unet, self.text_encoder): m.to(device=device, dtype=dtype)
+        kw = {k: v for k, v in dict(device=device, dtype=dtype).items() if v is not None}  # (diffusers warns on dtype=None)
+        for m in (self.vae, self.unet, self.text_encoder): m.to(**kw)
         self._cache.clear(); return self
 
 # %% ../nbs/01_models.ipynb #4b26bdd9
