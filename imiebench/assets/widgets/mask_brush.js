@@ -179,23 +179,12 @@ function render({ model, el }) {
   });
 
   const onImage = () => { layout(); loadMask(); };
-  model.on("change:image_url", onImage);
-  model.on("change:width", onImage);
-  model.on("change:height", onImage);
-  model.on("change:display_width", layout);
-  model.on("change:mask_bits", loadMask);
-  model.on("change:mode", syncControls);
-  model.on("change:brush_size", syncControls);
+  const handlers = [["change:image_url", onImage], ["change:width", onImage], ["change:height", onImage],
+                    ["change:display_width", layout], ["change:mask_bits", loadMask],
+                    ["change:mode", syncControls], ["change:brush_size", syncControls]];
+  for (const [ev, fn] of handlers) model.on(ev, fn);
   layout(); loadMask(); syncControls();
-  return () => {
-    model.off("change:image_url", onImage);
-    model.off("change:width", onImage);
-    model.off("change:height", onImage);
-    model.off("change:display_width", layout);
-    model.off("change:mask_bits", loadMask);
-    model.off("change:mode", syncControls);
-    model.off("change:brush_size", syncControls);
-  };
+  return () => { for (const [ev, fn] of handlers) model.off(ev, fn); };
 }
 
 export default { render };
