@@ -515,10 +515,11 @@ def _figures(bench, out, methods, per_step, cfg):
             if i == 0: ax.set_title('input' if j == 0 else '\n'.join(textwrap.wrap(c.steps[j - 1].instruction, 20)), fontsize=6)
             if j == 0: ax.set_ylabel(m, fontsize=8)
             if j and c.steps[j - 1].mask is not None: ax.contour(c.steps[j - 1].mask, levels=[.5], colors='w', linewidths=.6)
-    fig.tight_layout(); fig.savefig(out / 'strip.png', dpi=90); plt.close(fig)
+    fig.tight_layout(); fig.savefig(out / 'strip.png', dpi=72); plt.close(fig)
     fig, axs = plt.subplots(1, 2, figsize=(8, 3))
     for m in methods:
         k = np.arange(1, len(per_step[m]['psnr_input']) + 1)
         axs[0].plot(k, per_step[m]['psnr_input'], 'o-', label=m); axs[1].plot(k, per_step[m]['success'], 'o-', label=m)
+    for ax in axs: ax.set_xticks(range(1, 1 + max((len(v['psnr_input']) for v in per_step.values()), default=1)))
     axs[0].set(xlabel='edit step', ylabel='PSNR to the input (dB)', title='drift'); axs[1].set(xlabel='edit step', ylabel='oracle success', title='success per step')
     axs[1].legend(fontsize=7); fig.tight_layout(); fig.savefig(out / 'drift.png', dpi=90); plt.close(fig)
