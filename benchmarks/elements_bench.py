@@ -1,0 +1,106 @@
+"""Editable image elements on the toy world (issue 8): partition quality and β sweep, partition speed,
+reconstruction PSNR, and "move object" edits.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/elements_bench.py [--parts partition,speed,recon,edits]
+        [--n-scenes 100] [--n-recon 100] [--n-edits 60] [--steps 25]
+
+Held-out scenes only (seeds ≥ HELDOUT_SEED). Each part prints one JSON object and one summary line, and
+writes benchmarks/results/elements_<part>.json.
+"""
+import argparse, json, pathlib, time, warnings
+import numpy as np, torch
+from imiebench.toyzoo import HELDOUT_SEED
+from imiebench.shapes import random_scene, render, random_edit, edit_success, preserved, caption
+from imiebench.core import to_uint8
+from imiebench.elements import (partition, partition_quality, ColorProvider, slic_partition, load_toy_elements, encode_elements,
+                                decode_light, decode_diffusion, toy_move, toy_pixel_move, psnr, TOY_N, TOY_BETA)
+
+warnings.filterwarnings('ignore')
+RES = pathlib.Path(__file__).parent / 'results'
+
+def emit(part, d, summary):
+    RES.mkdir(exist_ok=True); (RES / f'elements_{part}.json').write_text(json.dumps(d, indent=1))
+    print(json.dumps(d)); print(f"[{part}] {summary}", flush=True)
+
+def part_partition(n_scenes):
+    scenes = [random_scene(np.random.default_rng(HELDOUT_SEED + 20_000 + i)) for i in range(n_scenes)]
+    betas = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    sweep = {prov: [dict(beta=b, **partition_quality(scenes, prov, n=TOY_N, beta=b)) for b in betas] for prov in ('color', 'vae')}
+    base = {m: partition_quality(scenes, m, n=TOY_N) for m in ('slic', 'grid')}
+    at = lambda prov, b: next(r for r in sweep[prov] if r['beta'] == b)
+    d = dict(n_scenes=n_scenes, size=64, n=TOY_N, tol=1, sweep=sweep, baselines=base)
+    s = ', '.join(f"{k} BR {r['boundary_recall']:.3f} USE {r['use']:.3f}" for k, r in
+                  [('color β=16', at('color', 16)), ('color β=64', at('color', 64)), ('vae β=16', at('vae', 16)), ('slic', base['slic']), ('grid', base['grid'])])
+    emit('partition', d, f"{n_scenes} held-out scenes, N={TOY_N}: {s}")
+
+def part_speed(reps=5):
+    img = render(random_scene(np.random.default_rng(HELDOUT_SEED + 30_000), n_objects=3), 512)
+    from imiebench.toyzoo import load_photo
+    import PIL.Image
+    photo = np.asarray(PIL.Image.fromarray(load_photo('chelsea')).resize((512, 512), PIL.Image.BICUBIC))
+    out = {}
+    for name, im in (('toy', img), ('photo', photo)):
+        prov = ColorProvider(); f = prov.features(im)
+        t_ours, t_slic = [], []
+        for _ in range(reps):
+            t = time.perf_counter(); p = partition(im, 256, provider=prov, features=f); t_ours.append(time.perf_counter() - t)
+            t = time.perf_counter(); s = slic_partition(im, 256); t_slic.append(time.perf_counter() - t)
+        out[name] = dict(partition_s=float(np.median(t_ours)), slic_s=float(np.median(t_slic)), ratio=float(np.median(t_ours) / np.median(t_slic)),
+                         n_elements=p.n, slic_segments=s.n, dropped=p.dropped, window=p.settings['window'])
+    d = dict(size=512, n=256, beta=64, reps=reps, threads=torch.get_num_threads(), **out)
+    emit('speed', d, ' | '.join(f"{k}: ours {v['partition_s']:.3f} s vs SLIC {v['slic_s']:.3f} s (×{v['ratio']:.2f}), {v['n_elements']} elements"
+                                for k, v in out.items()) + " (512×512, N=256, features excluded)")
+
+def part_recon(n, steps):
+    m = load_toy_elements()
+    scenes = [random_scene(np.random.default_rng(HELDOUT_SEED + 40_000 + i)) for i in range(n)]
+    ims = [render(s, 64) for s in scenes]; els = [encode_elements(m.encoder, a) for a in ims]
+    light, diff, diff_nc, vae = [], [], [], []
+    for i in range(0, n, 25):
+        sl = slice(i, i + 25)
+        light += list(to_uint8(decode_light(m, els[sl])))
+        diff += list(to_uint8(decode_diffusion(m, els[sl], [caption(s) for s in scenes[sl]], steps=steps, generator=torch.Generator().manual_seed(i))))
+        diff_nc += list(to_uint8(decode_diffusion(m, els[sl], '', steps=steps, generator=torch.Generator().manual_seed(i))))
+        vae += list(to_uint8(m.bundle.decode(m.bundle.encode(np.stack(ims[sl])))))
+    P = lambda rs: float(np.mean([psnr(r, a) for r, a in zip(rs, ims)]))
+    from imiebench.shapes import oracle
+    ok = lambda rs: float(np.mean([oracle(r, s).all_ok for r, s in zip(rs, scenes)]))
+    d = dict(n=n, steps=steps, guidance=3.0, psnr_light=P(light), psnr_diffusion=P(diff), psnr_diffusion_no_caption=P(diff_nc), psnr_vae_roundtrip=P(vae),
+             oracle_ok_light=ok(light), oracle_ok_diffusion=ok(diff), oracle_ok_diffusion_no_caption=ok(diff_nc), oracle_ok_vae_roundtrip=ok(vae))
+    emit('recon', d, f"PSNR on {n} held-out scenes: light {d['psnr_light']:.2f} dB, diffusion {d['psnr_diffusion']:.2f} dB "
+                     f"(no caption {d['psnr_diffusion_no_caption']:.2f}), VAE round trip {d['psnr_vae_roundtrip']:.2f} dB (ceiling); "
+                     f"oracle all-ok light {d['oracle_ok_light']:.2f}, diffusion {d['oracle_ok_diffusion']:.2f}")
+
+def part_edits(n, steps):
+    m = load_toy_elements()
+    es = [random_edit(random_scene(np.random.default_rng(HELDOUT_SEED + 50_000 + i)), np.random.default_rng(HELDOUT_SEED + 60_000 + i), kinds=['move'])
+          for i in range(n)]
+    moved = []
+    for e in es:
+        el = encode_elements(m.encoder, e.source_image); moved.append(toy_move(el, e)[0])
+    outs = dict(pixel=[toy_pixel_move(e) for e in es], pixel_zero_fill=[toy_pixel_move(e, 'zeros') for e in es], light=[], diffusion=[], diffusion_no_caption=[])
+    for i in range(0, n, 20):
+        sl = slice(i, i + 20)
+        outs['light'] += list(to_uint8(decode_light(m, moved[sl])))
+        outs['diffusion'] += list(to_uint8(decode_diffusion(m, moved[sl], [e.query_caption for e in es[sl]], steps=steps, generator=torch.Generator().manual_seed(i))))
+        outs['diffusion_no_caption'] += list(to_uint8(decode_diffusion(m, moved[sl], '', steps=steps, generator=torch.Generator().manual_seed(i))))
+    res = {}
+    for k, ims in outs.items():
+        s = [edit_success(a, e) for a, e in zip(ims, es)]; p = [preserved(a, e) for a, e in zip(ims, es)]
+        res[k] = dict(edit_success=float(np.mean(s)), preserved=float(np.mean(p)), success_and_preserved=float(np.mean([a and b for a, b in zip(s, p)])),
+                      psnr_to_target=float(np.mean([psnr(a, e.target_image) for a, e in zip(ims, es)])))
+    solid = [e.source.texture == 'solid' for e in es]
+    for k, ims in outs.items():
+        res[k]['success_and_preserved_solid_bg'] = float(np.mean([edit_success(a, e) and preserved(a, e) for a, e, sd in zip(ims, es, solid) if sd]))
+    d = dict(n=n, n_solid=int(sum(solid)), steps=steps, guidance=3.0, methods=res)
+    emit('edits', d, f"{n} held-out move edits, success∧preserved: " + ', '.join(f"{k} {v['success_and_preserved']:.2f}" for k, v in res.items()))
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--parts', default='partition,speed,recon,edits')
+    ap.add_argument('--n-scenes', type=int, default=100); ap.add_argument('--n-recon', type=int, default=100)
+    ap.add_argument('--n-edits', type=int, default=60); ap.add_argument('--steps', type=int, default=25)
+    a = ap.parse_args(); torch.set_num_threads(1)
+    for p in a.parts.split(','):
+        {'partition': lambda: part_partition(a.n_scenes), 'speed': part_speed, 'recon': lambda: part_recon(a.n_recon, a.steps),
+         'edits': lambda: part_edits(a.n_edits, a.steps)}[p]()
