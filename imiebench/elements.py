@@ -19,15 +19,15 @@ from .core import to_tensor, to_uint8
 from .shapes import render, random_scene
 
 # %% auto #0
-__all__ = ['PROVIDERS', 'PATCH', 'EDIT_OPS', 'TOY_N', 'TOY_BETA', 'grid_side', 'query_grid', 'FeatureAffinity', 'MapAffinity',
+__all__ = ['PROVIDERS', 'PATCH', 'TOY_N', 'TOY_BETA', 'grid_side', 'query_grid', 'FeatureAffinity', 'MapAffinity',
            'ColorProvider', 'VAEProvider', 'SamProvider', 'get_provider', 'Partition', 'partition', 'from_labels',
            'grid_partition', 'slic_partition', 'gt_labels', 'boundary_recall', 'undersegmentation_error',
            'partition_quality', 'element_patches', 'Elements', 'make_elements', 'check_ids', 'collide', 'delete',
-           'move', 'resize', 'compose', 'ElementEdit', 'apply_edits', 'pixel_move', 'overlay', 'fourier',
-           'ContentEncoder', 'LightDecoder', 'ElementBatch', 'batch_elements', 'encode_elements', 'ElementTokens',
-           'ToyElements', 'decode_light', 'decode_diffusion', 'ElementPool', 'make_element_pool', 'ElementsConfig',
-           'train_elements', 'elements_dir', 'save_toy_elements', 'load_toy_elements', 'psnr', 'toy_move',
-           'toy_pixel_move', 'element_editor']
+           'move', 'resize', 'compose', 'apply_edits', 'pixel_move', 'overlay', 'fourier', 'ContentEncoder',
+           'LightDecoder', 'ElementBatch', 'batch_elements', 'encode_elements', 'ElementTokens', 'ToyElements',
+           'decode_light', 'decode_diffusion', 'ElementPool', 'make_element_pool', 'ElementsConfig', 'train_elements',
+           'elements_dir', 'save_toy_elements', 'load_toy_elements', 'psnr', 'toy_move', 'toy_pixel_move',
+           'element_editor']
 
 # %% ../nbs/40_elements.ipynb #d0554b70
 def _as_image(image, min_side: int=8) -> np.ndarray:
@@ -490,16 +490,7 @@ def compose(a: Elements, b: Elements, ids, dy: float=0., dx: float=0.) -> Elemen
     return collide(out, new)
 
 # %% ../nbs/40_elements.ipynb #cb70a146
-EDIT_OPS = ('move', 'resize', 'delete')
-
-@dataclass
-class ElementEdit:
-    "One user edit of one element."
-    op: str  # 'move', 'resize' or 'delete'
-    id: int  # element index
-    dy: float = 0.  # move: pixels down
-    dx: float = 0.  # move: pixels right
-    scale: float = 1.  # resize: factor
+from .widgets import ElementEdit, EDIT_OPS  # the edit record the element widget emits (op, id, dx, dy, scale)
 
 def _field(rec, k, default=None):
     if isinstance(rec, dict): return rec.get(k, default)
@@ -938,7 +929,8 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
     def redraw(*_):
         view.value = png(overlay(img, st['el'], selected=[ctl['id'].value], edited=sorted(st['touched'])))
     def apply(op):
-        rec = ElementEdit(op, int(ctl['id'].value), ctl['dy'].value, ctl['dx'].value, ctl['scale'].value)
+        kw = dict(move=dict(dx=ctl['dx'].value, dy=ctl['dy'].value), resize=dict(scale=ctl['scale'].value)).get(op, {})
+        rec = ElementEdit(op, int(ctl['id'].value), **kw)
         try: st['el'] = apply_edits(st['el'], [rec])
         except ValueError as err: status.value = str(err); return None
         st['edits'].append(rec); st['touched'].add(rec.id)

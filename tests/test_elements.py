@@ -76,7 +76,7 @@ def test_move_collision_one_element_per_pixel(scene):
     fp = out.footprints(); assert fp.sum(0).max() <= 1  # a pixel is covered by at most one element
     assert np.allclose(out.centroids[ids], el.centroids[ids] + 21)
     assert (~out.alive).sum() > 0 and out.alive[ids].all()
-    same = apply_edits(el, [ElementEdit('move', int(i), 21, 21) for i in ids])
+    same = apply_edits(el, [ElementEdit('move', int(i), dx=21, dy=21) for i in ids])
     assert np.allclose(same.centroids, out.centroids)
 
 def test_resize_and_compose(scene):
