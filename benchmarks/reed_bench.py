@@ -20,7 +20,7 @@ OUT = Path(__file__).parent / 'results' / 'reed.json'
 def save(res): OUT.parent.mkdir(exist_ok=True, parents=True); OUT.write_text(json.dumps(res, indent=1))
 
 def variants(budget):
-    base = dict(batch_size=16, crop=32, lr=2e-5, warmup=10, val_every=15, ckpt_every=10**6, time_budget=budget, steps=10**6, patience=2)
+    base = dict(batch_size=8, crop=None, optimizer='sgd', lr=3e-3, warmup=5, val_every=10, ckpt_every=10**6, time_budget=budget, steps=10**6, patience=2)
     return {'IT (k=2)': REEDConfig(k=2, dynamic=False, first_step=False, **base),
             'IT (k=5)': REEDConfig(k=5, dynamic=False, first_step=False, **base),
             'IT+FSL (k=5)': REEDConfig(k=5, dynamic=False, first_step=True, **base),
@@ -54,19 +54,22 @@ def ablation(res, budget, ship):
     print(f"SUMMARY ablation: IT+FSL+DI vs vanilla PSNR gain at 25 = {d25} dB, change at 1 = {d1} dB (goal +3 / ≥ -0.5)")
 
 MEM = r'''
-import os, resource, json, torch, sys
+import os, json, torch, sys, threading, time
 torch.set_num_threads(1)
 from imiebench.reed import reed_loss, toy_data
 from imiebench.toyzoo import load_toy_vae
+def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 k, full = int(sys.argv[1]), sys.argv[2] == '1'
 vae = load_toy_vae().requires_grad_(False); vae.decoder.requires_grad_(True); vae.post_quant_conv.requires_grad_(True)
 x = toy_data(4, 0, 'test')
 with torch.no_grad(): reed_loss(vae, x, 1, None)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base, peak, stop = rss(), [0.], []
+def poll():
+    while not stop: peak[0] = max(peak[0], rss()); time.sleep(0.0005)
+th = threading.Thread(target=poll); th.start()
 loss, _ = reed_loss(vae, x, k, torch.randn(k, 4, 4, 16, 16, generator=torch.Generator().manual_seed(0)), full_backprop=full)
-loss.backward()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps(dict(k=k, full=full, base_mb=base / 1024, peak_mb=peak / 1024, delta_mb=(peak - base) / 1024)))
+loss.backward(); stop.append(1); th.join()
+print(json.dumps(dict(k=k, full=full, base_mb=base, peak_mb=peak[0], delta_mb=peak[0] - base)))
 '''
 
 def memory(res):
@@ -75,10 +78,11 @@ def memory(res):
         p = subprocess.run([sys.executable, '-c', MEM, str(k), str(full)], capture_output=True, text=True, env=os.environ | {'OMP_NUM_THREADS': '1'})
         if p.returncode: out[f'k{k}_full{full}'] = dict(error=p.stderr[-500:]); continue
         out[f'k{k}_full{full}'] = json.loads(p.stdout.strip().splitlines()[-1])
-    res['memory'] = dict(method='peak RSS (ru_maxrss) of a fresh subprocess; delta = peak after one forward+backward minus peak after a k=1 no-grad warm-up; batch 4 at 64×64', **out)
+    res['memory'] = dict(method='current RSS (/proc/self/statm) sampled every 0.5 ms in a thread of a fresh subprocess during one forward+backward; delta = peak minus RSS before the step (after a k=1 no-grad warm-up); batch 4 at 64×64', **out)
     try:
         r = out['k25_full0']['delta_mb'] / out['k1_full0']['delta_mb']; f = out['k25_full1']['delta_mb'] / out['k1_full0']['delta_mb']
-        rp = out['k25_full0']['peak_mb'] / out['k1_full0']['peak_mb']
+        rp = out['k25_full0']['peak_mb'] / out['k1_full0']['peak_mb']; f5 = out['k5_full1']['delta_mb'] / out['k1_full0']['delta_mb']
+        res['memory']['ratios_full5_over_k1'] = f5
         res['memory']['ratios'] = dict(delta_k25_over_k1=r, delta_full25_over_k1=f, peak_k25_over_k1=rp)
         print(f"SUMMARY memory: last-iteration k=25 / k=1 = {r:.2f}× (delta), {rp:.2f}× (peak RSS); full backprop k=25 / k=1 = {f:.1f}× (delta)")
     except Exception as e: print('SUMMARY memory: failed', e, out)
@@ -122,7 +126,7 @@ def mixed(res, steps=15):
     res['mixed'] = out; save(res)
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(); ap.add_argument('--parts', default='ablation,memory,mixed'); ap.add_argument('--budget', type=float, default=200)
+    ap = argparse.ArgumentParser(); ap.add_argument('--parts', default='ablation,memory,mixed'); ap.add_argument('--budget', type=float, default=240)
     ap.add_argument('--ship', action='store_true'); a = ap.parse_args()
     res = json.loads(OUT.read_text()) if OUT.exists() else {}
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
