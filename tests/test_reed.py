@@ -89,7 +89,7 @@ def test_two_processes_match_one(tmp_path):
 
 def test_sigkill_resumes_from_checkpoint(tmp_path):
     common = ARGS + ['--steps', '24', '--ckpt-every', '2']
-    ref = _run([sys.executable, '-m', 'imiebench.reed', *common, '--out', str(tmp_path / 'ref')])
+    ref = _run([sys.executable, '-m', 'imiebench.reed', *common, '--out', str(tmp_path / 'ref'), '--losses', str(tmp_path / 'ref.json')])
     assert ref.returncode == 0, ref.stderr[-3000:]
     ck = tmp_path / 'ck'
     cmd = [sys.executable, '-m', 'imiebench.reed', *common, '--ckpt-dir', str(ck), '--out', str(tmp_path / 'out'), '--losses', str(tmp_path / 'l.json')]
@@ -101,7 +101,9 @@ def test_sigkill_resumes_from_checkpoint(tmp_path):
     assert 0 < killed_at < 24, killed_at
     again = _run(cmd); assert again.returncode == 0, again.stderr[-3000:]
     d = json.loads((tmp_path / 'l.json').read_text())
-    assert d['resumed_from'] == killed_at and d['steps'] == 24
+    r = json.loads((tmp_path / 'ref.json').read_text())  # DI may stop before 24 steps (k passes k_max)
+    assert d['resumed_from'] == killed_at and d['steps'] == r['steps'] > killed_at and d['ks'] == r['ks']
+    np.testing.assert_array_equal(d['losses'], r['losses'])
     from diffusers import AutoencoderKL
     a, b = AutoencoderKL.from_pretrained(tmp_path / 'ref'), AutoencoderKL.from_pretrained(tmp_path / 'out')
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
