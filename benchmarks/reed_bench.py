@@ -1,0 +1,137 @@
+"""REED benchmark: Table-2-style ablation, memory of last-iteration vs full backprop, mixed-sequence drift.
+
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed] [--budget 240] [--ship]
+
+Prints JSON plus one summary line per part; writes benchmarks/results/reed.json. Each training run is
+time-boxed (`--budget` seconds); `--ship` saves the IT+FSL+DI VAE to imiebench/assets/zoo/reed_vae.
+"""
+import argparse, json, os, subprocess, sys, time, dataclasses
+from pathlib import Path
+os.environ.setdefault('OMP_NUM_THREADS', '1'); os.environ.setdefault('HF_HUB_OFFLINE', '1')
+import numpy as np, torch
+torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+from imiebench.reed import (REEDConfig, train_reed, toy_data, roundtrips, edit_roundtrips, save_vae, load_toy_reed_vae,
+                            MixedSession, pixel_edit, image_metrics, lpips_available, brighten, darken)
+from imiebench.toyzoo import load_toy_vae, load_toy, HELDOUT_SEED, zoo_dir
+from imiebench.core import to_tensor
+
+OUT = Path(__file__).parent / 'results' / 'reed.json'
+
+def save(res): OUT.parent.mkdir(exist_ok=True, parents=True); OUT.write_text(json.dumps(res, indent=1))
+
+def variants(budget):
+    base = dict(batch_size=8, crop=None, optimizer='sgd', lr=3e-3, warmup=5, val_every=10, ckpt_every=10**6, time_budget=budget, steps=10**6, patience=2)
+    return {'IT (k=2)': REEDConfig(k=2, dynamic=False, first_step=False, **base),
+            'IT (k=5)': REEDConfig(k=5, dynamic=False, first_step=False, **base),
+            'IT+FSL (k=5)': REEDConfig(k=5, dynamic=False, first_step=True, **base),
+            'IT+FSL+DI': REEDConfig(k=2, k_max=25, dynamic=True, first_step=True, **base)}
+
+def evaluate(vae, sc, ph):
+    r = {}
+    for name, x in (('scenes', sc), ('photos', ph)):
+        r[name] = {str(k): v for k, v in roundtrips(vae, x, 25, (1, 5, 15, 25)).items()}
+        r[name + '_edit_brightness'] = {str(k): v for k, v in edit_roundtrips(vae, x[:8], 25, (5, 15, 25), edits=(brighten, darken)).items()}
+    return r
+
+def ablation(res, budget, ship):
+    tr, va = toy_data(768, 256, 'train'), toy_data(24, 8, 'val')
+    sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
+    out = res.setdefault('ablation', {}); out['lpips'] = 'real' if lpips_available() else 'offline: gradient proxy in the loss, lpips=None in metrics'
+    van = load_toy_vae(); out['Vanilla'] = evaluate(van, sc, ph); save(res)
+    for name, cfg in variants(budget).items():
+        r = train_reed(tr, va, cfg, vae=van, progress=False)
+        out[name] = evaluate(r.vae, sc, ph) | dict(train=dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped,
+                                                            val=r.val, loss_every10=r.losses[::10], config=dataclasses.asdict(cfg)))
+        if name == 'IT+FSL+DI' and ship:
+            save_vae(r.vae, zoo_dir() / 'reed_vae'); out[name]['shipped'] = str(zoo_dir() / 'reed_vae')
+        save(res); print(name, out[name]['train']['steps'], 'steps', flush=True)
+    for split in ('scenes', 'photos'):
+        row = {m: [round(out[m][split][k]['psnr'], 2) for k in ('1', '5', '15', '25')] for m in ['Vanilla', *variants(budget)]}
+        print(f"ablation {split} PSNR@1/5/15/25:", json.dumps(row))
+    d25 = {s: out['IT+FSL+DI'][s]['25']['psnr'] - out['Vanilla'][s]['25']['psnr'] for s in ('scenes', 'photos')}
+    d1 = {s: out['IT+FSL+DI'][s]['1']['psnr'] - out['Vanilla'][s]['1']['psnr'] for s in ('scenes', 'photos')}
+    out['summary'] = dict(gain_at_25=d25, change_at_1=d1, goal='>= +3 dB at 25, >= -0.5 dB at 1')
+    print(f"SUMMARY ablation: IT+FSL+DI vs vanilla PSNR gain at 25 = {d25} dB, change at 1 = {d1} dB (goal +3 / ≥ -0.5)")
+
+MEM = r'''
+import os, json, torch, sys, threading, time
+torch.set_num_threads(1)
+from imiebench.reed import reed_loss, toy_data
+from imiebench.toyzoo import load_toy_vae
+def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+k, full = int(sys.argv[1]), sys.argv[2] == '1'
+vae = load_toy_vae().requires_grad_(False); vae.decoder.requires_grad_(True); vae.post_quant_conv.requires_grad_(True)
+x = toy_data(4, 0, 'test')
+with torch.no_grad(): reed_loss(vae, x, 1, None)
+base, peak, stop = rss(), [0.], []
+def poll():
+    while not stop: peak[0] = max(peak[0], rss()); time.sleep(0.0005)
+th = threading.Thread(target=poll); th.start()
+loss, _ = reed_loss(vae, x, k, torch.randn(k, 4, 4, 16, 16, generator=torch.Generator().manual_seed(0)), full_backprop=full)
+loss.backward(); stop.append(1); th.join()
+print(json.dumps(dict(k=k, full=full, base_mb=base, peak_mb=peak[0], delta_mb=peak[0] - base)))
+'''
+
+def memory(res):
+    out = {}
+    for k, full in ((1, 0), (25, 0), (5, 1), (25, 1)):
+        p = subprocess.run([sys.executable, '-c', MEM, str(k), str(full)], capture_output=True, text=True, env=os.environ | {'OMP_NUM_THREADS': '1'})
+        if p.returncode: out[f'k{k}_full{full}'] = dict(error=p.stderr[-500:]); continue
+        out[f'k{k}_full{full}'] = json.loads(p.stdout.strip().splitlines()[-1])
+    res['memory'] = dict(method='current RSS (/proc/self/statm) sampled every 0.5 ms in a thread of a fresh subprocess during one forward+backward; delta = peak minus RSS before the step (after a k=1 no-grad warm-up); batch 4 at 64×64', **out)
+    try:
+        r = out['k25_full0']['delta_mb'] / out['k1_full0']['delta_mb']; f = out['k25_full1']['delta_mb'] / out['k1_full0']['delta_mb']
+        rp = out['k25_full0']['peak_mb'] / out['k1_full0']['peak_mb']; f5 = out['k5_full1']['delta_mb'] / out['k1_full0']['delta_mb']
+        res['memory']['ratios_full5_over_k1'] = f5
+        res['memory']['ratios'] = dict(delta_k25_over_k1=r, delta_full25_over_k1=f, peak_k25_over_k1=rp)
+        print(f"SUMMARY memory: last-iteration k=25 / k=1 = {r:.2f}× (delta), {rp:.2f}× (peak RSS); full backprop k=25 / k=1 = {f:.1f}× (delta)")
+    except Exception as e: print('SUMMARY memory: failed', e, out)
+    save(res)
+
+def sequences():
+    "15-step sequences on a held-out scene: pixel ops interleaved with diffusion edits."
+    from imiebench.shapes import random_scene, render
+    other = render(random_scene(np.random.default_rng(HELDOUT_SEED + 99)))
+    pix = [('brightness', dict(delta=0.05)), ('blur', dict(sigma=0.7)), ('color_shift', dict(rgb=(0.03, 0, -0.03))), ('sharpen', dict(amount=0.6)),
+           ('crop_paste', dict(src=(0, 0, 16, 16), dst=(48, 48))), ('contrast', dict(factor=1.1)), ('paste_image', dict(other=other, box=(4, 40, 20, 56))),
+           ('brightness', dict(delta=-0.05))]
+    return pix
+
+def mixed(res, steps=15):
+    from imiebench.shapes import random_scene, render, edit_sequence
+    ip = load_toy('ip2p'); van, reed = load_toy_vae(), load_toy_reed_vae()
+    pix = sequences(); out = {}
+    rng = np.random.default_rng(HELDOUT_SEED + 3); scene = random_scene(rng)
+    img = render(scene)
+    real = [e.instruction for e in edit_sequence(scene, np.random.default_rng(HELDOUT_SEED + 4), n=7, kinds=['recolor', 'background', 'reshape'])]
+    for seq_name, instr in (('null', [''] * 7), ('real', real)):
+        # ideal: the pixel ops alone (diffusion steps = identity), only meaningful for the null sequence
+        ideal, cur = [], img
+        for i in range(steps):
+            if i % 2 == 0: cur = pixel_edit(cur, pix[i // 2][0], **pix[i // 2][1])
+            ideal.append(cur)
+        for vname, vae in (('vanilla', van), ('reed', reed)):
+            s = MixedSession(ip, img, vae=vae, mode='image', steps=20, progress=False)
+            for i in range(steps):
+                if i % 2 == 0: s.pixel(pix[i // 2][0], **pix[i // 2][1])
+                else: s.edit(instr[i // 2])
+            x0 = to_tensor(img)
+            out.setdefault(seq_name, {})[vname] = dict(
+                steps=[st.instruction for st in s.history],
+                psnr_to_input=[image_metrics(to_tensor(im), x0)['psnr'] for im in s.images[1:]],
+                psnr_to_ideal=[image_metrics(to_tensor(im), to_tensor(idl))['psnr'] for im, idl in zip(s.images[1:], ideal)])
+        a, b = out[seq_name]['vanilla'], out[seq_name]['reed']
+        key = 'psnr_to_ideal' if seq_name == 'null' else 'psnr_to_input'
+        print(f"SUMMARY mixed ({seq_name} diffusion edits, {steps} steps): final {key} vanilla {a[key][-1]:.2f} dB, REED {b[key][-1]:.2f} dB")
+    res['mixed'] = out; save(res)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(); ap.add_argument('--parts', default='ablation,memory,mixed'); ap.add_argument('--budget', type=float, default=240)
+    ap.add_argument('--ship', action='store_true'); a = ap.parse_args()
+    res = json.loads(OUT.read_text()) if OUT.exists() else {}
+    res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
+    t0 = time.time()
+    for p in a.parts.split(','):
+        dict(ablation=lambda: ablation(res, a.budget, a.ship), memory=lambda: memory(res), mixed=lambda: mixed(res))[p]()
+    res['seconds'] = time.time() - t0; save(res)
+    print(json.dumps({k: v for k, v in res.items() if k in ('memory', 'env', 'seconds')} | {'ablation_summary': res.get('ablation', {}).get('summary')}, default=str))
