@@ -195,7 +195,8 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
     import copy
     from accelerate import Accelerator
     _check_images(train); _check_images(val)
-    acc = accelerator or Accelerator(cpu=cfg.cpu, mixed_precision=cfg.mixed_precision)
+    # (without a GPU, `cpu=True` is what lets accelerate join the launched processes over gloo)
+    acc = accelerator or Accelerator(cpu=cfg.cpu or not torch.cuda.is_available(), mixed_precision=cfg.mixed_precision)
     P, r = acc.num_processes, acc.process_index
     if cfg.batch_size % P: raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {P} processes")
     torch.manual_seed(cfg.seed)
@@ -424,7 +425,8 @@ def train_reed_cli(argv: list[str]|None=None) -> REEDResult:
     if PartialState().is_main_process:
         if a.out: save_vae(res.vae, a.out, torch.float32)
         if a.losses: Path(a.losses).write_text(json.dumps(dict(losses=res.losses, ks=res.ks, val=res.val, steps=res.steps,
-                                                               resumed_from=res.resumed_from, stopped=res.stopped)))
+                                                               resumed_from=res.resumed_from, stopped=res.stopped,
+                                                               num_processes=PartialState().num_processes)))
         print(f"REED: {res.steps} steps (resumed from {res.resumed_from}), final k={res.ks[-1] if res.ks else cfg.k}, "
               f"stopped: {res.stopped}, {res.seconds:.1f}s")
     return res
