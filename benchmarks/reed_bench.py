@@ -10,7 +10,7 @@ from pathlib import Path
 os.environ.setdefault('OMP_NUM_THREADS', '1'); os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import numpy as np, torch
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
-from imiebench.reed import (REEDConfig, train_reed, toy_data, roundtrips, edit_roundtrips, save_vae, load_toy_reed_vae,
+from imiebench.reed import (REEDConfig, train_reed, toy_data, roundtrips, edit_roundtrips, save_toy_reed_vae, load_toy_reed_vae,
                             MixedSession, pixel_edit, image_metrics, lpips_available, brighten, darken)
 from imiebench.toyzoo import load_toy_vae, load_toy, HELDOUT_SEED, zoo_dir
 from imiebench.core import to_tensor
@@ -43,7 +43,7 @@ def ablation(res, budget, ship):
         out[name] = evaluate(r.vae, sc, ph) | dict(train=dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped,
                                                             val=r.val, loss_every10=r.losses[::10], config=dataclasses.asdict(cfg)))
         if name == 'IT+FSL+DI' and ship:
-            save_vae(r.vae, zoo_dir() / 'reed_vae'); out[name]['shipped'] = str(zoo_dir() / 'reed_vae')
+            save_toy_reed_vae(r.vae); out[name]['shipped'] = str(zoo_dir() / 'reed_vae')
         save(res); print(name, out[name]['train']['steps'], 'steps', flush=True)
     for split in ('scenes', 'photos'):
         row = {m: [round(out[m][split][k]['psnr'], 2) for k in ('1', '5', '15', '25')] for m in ['Vanilla', *variants(budget)]}

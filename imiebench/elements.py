@@ -842,10 +842,6 @@ def _base_unet_state() -> dict:
     from imiebench.toyzoo import load_toy
     return {k: v.float() for k, v in load_toy('sd').unet.state_dict().items()}
 
-def _row_absmax(d: torch.Tensor) -> torch.Tensor:
-    "Per-output-channel max |d| (broadcastable to `d`), ≥ 1e-12."
-    if d.ndim >= 2: return d.abs().flatten(1).amax(1).clamp_min(1e-12).reshape((-1,) + (1,) * (d.ndim - 1))
-    return d.abs().amax().clamp_min(1e-12).reshape((1,) * d.ndim)
 
 def save_toy_elements(work='runs/elements', out=None, dtype=torch.float16) -> Path:
     "Write the trained models of `work` (ae.pt, dm.pt) as safetensors into `out` (default: the package's zoo)."
@@ -854,13 +850,8 @@ def save_toy_elements(work='runs/elements', out=None, dtype=torch.float16) -> Pa
     ae = torch.load(work / 'ae.pt'); save_file({k: v.to(dtype).contiguous() for k, v in ae.items()}, out / 'ae.safetensors')
     info = {k: json.loads((work / f'summary_{k}.json').read_text()) for k in ('ae', 'diffusion') if (work / f'summary_{k}.json').exists()}
     if (work / 'dm.pt').exists():  # the UNet as an int8 delta from the zoo's caption UNet (its initialisation), the token MLP in `dtype`
-        base = _base_unet_state(); dm = torch.load(work / 'dm.pt'); q = {}
-        for k, v in dm.items():
-            if k.startswith('unet.'):
-                d = v.float() - base[k[5:]]; s = _row_absmax(d) / 127
-                q[k + '.q'] = torch.round(d / s).to(torch.int8).contiguous(); q[k + '.s'] = s.contiguous()
-            else: q[k] = v.to(dtype).contiguous()
-        save_file(q, out / 'dm_delta.safetensors')
+        from imiebench.toyzoo import int8_delta
+        save_file(int8_delta(torch.load(work / 'dm.pt'), _base_unet_state(), 'unet.', dtype), out / 'dm_delta.safetensors')
     (out / 'info.json').write_text(json.dumps(dict(partition=dict(n=TOY_N, beta=TOY_BETA, provider='color'), training=info), indent=1))
     return out
 
@@ -877,11 +868,8 @@ def load_toy_elements(root=None, diffusion: bool=True, device='cpu') -> ToyEleme
     if diffusion and (root / 'dm_delta.safetensors').exists():
         from imiebench.toyzoo import load_toy
         sd = load_toy('sd', device=device); dm = _DM(sd.unet, ElementTokens(m.encoder.dim, sd.text_encoder.config.hidden_size))
-        t = load_file(root / 'dm_delta.safetensors'); base = {k: v.float() for k, v in sd.unet.state_dict().items()}; st = {}
-        for k, v in t.items():
-            if k.endswith('.q'): st[k[:-2]] = base[k[5:-2]] + v.float() * t[k[:-2] + '.s']
-            elif not k.endswith('.s'): st[k] = v.float()
-        dm.load_state_dict(st)
+        from imiebench.toyzoo import from_int8_delta
+        dm.load_state_dict(from_int8_delta(load_file(root / 'dm_delta.safetensors'), sd.unet.state_dict(), 'unet.'))
         sd.unet = dm.unet.float().eval(); m.tokens, m.bundle = dm.tokens.eval().to(device), sd
     return m
 

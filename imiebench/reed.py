@@ -20,8 +20,8 @@ from .emilie import EditSession, SessionStep
 # %% auto #0
 __all__ = ['PIXEL_OPS', 'lpips_available', 'gradient_proxy', 'perceptual_loss', 'image_metrics', 'draw_noise', 'reed_loss',
            'REEDConfig', 'REEDResult', 'validation_loss', 'train_reed', 'toy_data', 'vae_roundtrip', 'roundtrips',
-           'hflip', 'brighten', 'darken', 'edit_roundtrips', 'save_vae', 'load_toy_reed_vae', 'pixel_edit',
-           'MixedSession', 'train_reed_cli', 'main']
+           'hflip', 'brighten', 'darken', 'edit_roundtrips', 'save_vae', 'save_toy_reed_vae', 'load_toy_reed_vae',
+           'pixel_edit', 'MixedSession', 'train_reed_cli', 'main']
 
 # %% ../nbs/30_reed.ipynb #4e02f5b5
 _LPIPS = {}
@@ -325,9 +325,21 @@ def save_vae(vae: AutoencoderKL, path, dtype=torch.float16) -> Path:
     import copy
     path = Path(path); copy.deepcopy(vae).to('cpu', dtype).save_pretrained(path, safe_serialization=True); return path
 
+def save_toy_reed_vae(vae: AutoencoderKL, path=None) -> Path:
+    "Ship a REED VAE small: its decoder as an int8 delta to the toy zoo VAE's (the encoder is the zoo's, frozen)."
+    from safetensors.torch import save_file
+    from imiebench.toyzoo import int8_delta, zoo_dir
+    path = Path(path or zoo_dir() / 'reed_vae'); path.mkdir(parents=True, exist_ok=True)
+    dec = {k: v for k, v in vae.state_dict().items() if k.startswith(('decoder.', 'post_quant_conv.'))}
+    save_file(int8_delta(dec, load_toy_vae().state_dict()), path / 'decoder_delta.safetensors'); return path
+
 def load_toy_reed_vae(device='cpu', root=None) -> AutoencoderKL:
     "The shipped REED toy VAE (decoder finetuned from `load_toy_vae()` with IT+FSL+DI; encoder identical)."
-    return AutoencoderKL.from_pretrained(_zoo_path('reed_vae', root), **{_DTYPE_KW: torch.float32}).to(device).eval()
+    from safetensors.torch import load_file
+    from imiebench.toyzoo import from_int8_delta
+    vae = load_toy_vae(); base = vae.state_dict()
+    vae.load_state_dict(base | from_int8_delta(load_file(_zoo_path('reed_vae', root) / 'decoder_delta.safetensors'), base))
+    return vae.to(device).eval()
 
 # %% ../nbs/30_reed.ipynb #501e80dc
 def _box(box, H, W, what='box'):

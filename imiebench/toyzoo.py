@@ -29,7 +29,8 @@ __all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'zoo_
            'load_photo', 'photo_crops', 'TrainConfig', 'TrainResult', 'step_generator', 'train_loop', 'toy_clip_config',
            'train_clip', 'clip_scores', 'toy_vae_model', 'train_vae', 'set_scaling_factor', 'toy_unet_model',
            'encode_pool', 'text_table', 'train_caption_unet', 'train_instruction_unet', 'text_tower',
-           'save_pipeline_folder', 'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'ZooConfig', 'train_zoo']
+           'save_pipeline_folder', 'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'int8_delta',
+           'from_int8_delta', 'ZooConfig', 'train_zoo']
 
 # %% ../nbs/03_toyzoo.ipynb #45b1cb03
 HELDOUT_SEED = 10**9  # scene seeds ≥ this are never used for training
@@ -406,6 +407,32 @@ def load_toy_clip(device='cpu', root=None):
 def load_toy_vae(device='cpu', root=None, name: str='sd') -> AutoencoderKL:
     "The toy VAE (the one inside the `sd` folder)."
     return AutoencoderKL.from_pretrained(_zoo_path(name, root), subfolder='vae', **{_DTYPE_KW: torch.float32}).to(device).eval()
+
+def _row_absmax(d: torch.Tensor) -> torch.Tensor:
+    "Per-output-channel max |d| (broadcastable to `d`), ≥ 1e-12."
+    if d.ndim >= 2: return d.abs().flatten(1).amax(1).clamp_min(1e-12).reshape((-1,) + (1,) * (d.ndim - 1))
+    return d.abs().amax().clamp_min(1e-12).reshape((1,) * d.ndim)
+
+def int8_delta(state: dict, # finetuned tensors
+               base: dict, # the tensors they were finetuned from (keys without `prefix`)
+               prefix: str='', # `state` keys are `prefix + base key`; other keys are kept as they are
+               dtype=torch.float16) -> dict:
+    "A finetuned copy stored small: per-output-channel int8 of (state − base) as `k.q`/`k.s`, other tensors in `dtype`."
+    q = {}
+    for k, v in state.items():
+        b = base.get(k[len(prefix):]) if k.startswith(prefix) else None
+        if b is None: q[k] = v.to(dtype).contiguous(); continue
+        d = v.float() - b.float(); sc = _row_absmax(d) / 127
+        q[k + '.q'] = torch.round(d / sc).to(torch.int8).contiguous(); q[k + '.s'] = sc.contiguous()
+    return q
+
+def from_int8_delta(q: dict, base: dict, prefix: str='') -> dict:
+    "Invert `int8_delta`: float32 tensors."
+    out = {}
+    for k, v in q.items():
+        if k.endswith('.q'): out[k[:-2]] = base[k[len(prefix):-2]].float() + v.float() * q[k[:-2] + '.s']
+        elif not k.endswith('.s'): out[k] = v.float()
+    return out
 
 # %% ../nbs/03_toyzoo.ipynb #0d33f577
 def _tc(**kw): return field(default_factory=lambda: TrainConfig(**kw))
