@@ -94,6 +94,7 @@ def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
               first_step: bool=True, # FSL: target x_1 instead of x_0 (needs k ≥ 2; k=1 uses x_0)
               lambda_lpips: float=0.1, lambda_kl: float=1e-6,
               full_backprop: bool=False, # gradients through all k iterations (the memory-hungry variant)
+              lambda_anchor: float=0., # + λ·MSE(x_1, x_0) with gradient: holds one-trip fidelity (ours, not in the paper)
              ) -> tuple[torch.Tensor, dict]:
     "The REED training loss on x_k (gradient through the last iteration only unless `full_backprop`)."
     if k < 1: raise ValueError(f"k must be ≥ 1, got {k}")
@@ -113,8 +114,9 @@ def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
     mse = ((xk - target) ** 2).mean((1, 2, 3))
     per = perceptual_loss(xk, target) if lambda_lpips else torch.zeros_like(mse)
     kl = vae.encode(xk).latent_dist.kl() / xk[0].numel() if lambda_kl else torch.zeros_like(mse)
-    loss = (mse + lambda_lpips * per + lambda_kl * kl).mean()
-    return loss, dict(mse=mse.mean().item(), perceptual=per.mean().item(), kl=kl.mean().item())
+    anchor = ((rt(x0, 0) - x0) ** 2).mean((1, 2, 3)) if lambda_anchor else torch.zeros_like(mse)
+    loss = (mse + lambda_lpips * per + lambda_kl * kl + lambda_anchor * anchor).mean()
+    return loss, dict(mse=mse.mean().item(), perceptual=per.mean().item(), kl=kl.mean().item(), anchor=anchor.mean().item())
 
 # %% ../nbs/30_reed.ipynb #5412abdc
 @dataclass
@@ -128,6 +130,7 @@ class REEDConfig:
     lambda_lpips: float = 0.1
     lambda_kl: float = 1e-6
     full_backprop: bool = False
+    lambda_anchor: float = 0.  # ours: + λ·MSE(x_1, x_0) (see `reed_loss`)
     steps: int = 2000  # hard cap on optimizer steps
     batch_size: int = 16  # global batch (split over processes)
     crop: int|None = None  # train on random crops of this size (None: whole images); see the notebook: crops hurt this VAE
@@ -257,10 +260,10 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
 
 def _ddp_loss(model, raw, x, k, noise, cfg):
     "Run `reed_loss` through the (possibly DDP-wrapped) model's forward, so DDP syncs the gradients."
-    if model is raw: return reed_loss(raw, x, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop)
+    if model is raw: return reed_loss(raw, x, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop, cfg.lambda_anchor)
     fwd = raw.forward
     try:
-        raw.forward = lambda x_: reed_loss(raw, x_, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop)
+        raw.forward = lambda x_: reed_loss(raw, x_, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop, cfg.lambda_anchor)
         return model(x)
     finally: raw.forward = fwd
 
