@@ -1,6 +1,6 @@
 """REED benchmark: Table-2-style ablation, memory of last-iteration vs full backprop, mixed-sequence drift.
 
-    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed] [--budget 240] [--ship]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240] [--ship]
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json. Each training run is
 time-boxed (`--budget` seconds); `--ship` saves the IT+FSL+DI VAE to imiebench/assets/zoo/reed_vae.
@@ -52,6 +52,21 @@ def ablation(res, budget, ship):
     d1 = {s: out['IT+FSL+DI'][s]['1']['psnr'] - out['Vanilla'][s]['1']['psnr'] for s in ('scenes', 'photos')}
     out['summary'] = dict(gain_at_25=d25, change_at_1=d1, goal='>= +3 dB at 25, >= -0.5 dB at 1')
     print(f"SUMMARY ablation: IT+FSL+DI vs vanilla PSNR gain at 25 = {d25} dB, change at 1 = {d1} dB (goal +3 / ≥ -0.5)")
+
+def anchor(res, budget, lams=(1.0, 0.3)):
+    "Ours, not the paper's: IT+FSL+DI plus lambda_anchor * MSE(x_1, x_0), to hold one-trip fidelity (same data and budget as the ablation)."
+    tr, va = toy_data(768, 256, 'train'), toy_data(24, 8, 'val')
+    sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
+    out = res.setdefault('ablation', {})
+    for lam in lams:
+        cfg = dataclasses.replace(variants(budget)['IT+FSL+DI'], lambda_anchor=lam)
+        r = train_reed(tr, va, cfg, vae=load_toy_vae(), progress=False); name = f'IT+FSL+DI+anchor (lambda={lam})'
+        out[name] = evaluate(r.vae, sc, ph) | dict(train=dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped,
+                                                            config=dataclasses.asdict(cfg)))
+        save(res)
+        d = {s: (round(out[name][s]['1']['psnr'] - out['Vanilla'][s]['1']['psnr'], 2), round(out[name][s]['25']['psnr'] - out['Vanilla'][s]['25']['psnr'], 2))
+             for s in ('scenes', 'photos')}
+        print(f"SUMMARY anchor lambda={lam}: (change at 1, gain at 25) vs vanilla = {d} dB; {r.steps} steps, final k={r.ks[-1]}", flush=True)
 
 MEM = r'''
 import os, json, torch, sys, threading, time
@@ -132,6 +147,6 @@ if __name__ == '__main__':
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
     t0 = time.time()
     for p in a.parts.split(','):
-        dict(ablation=lambda: ablation(res, a.budget, a.ship), memory=lambda: memory(res), mixed=lambda: mixed(res))[p]()
+        dict(ablation=lambda: ablation(res, a.budget, a.ship), memory=lambda: memory(res), mixed=lambda: mixed(res), anchor=lambda: anchor(res, a.budget))[p]()
     res['seconds'] = time.time() - t0; save(res)
     print(json.dumps({k: v for k, v in res.items() if k in ('memory', 'env', 'seconds')} | {'ablation_summary': res.get('ablation', {}).get('summary')}, default=str))
