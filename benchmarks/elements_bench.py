@@ -11,9 +11,9 @@ import argparse, json, pathlib, time, warnings
 import numpy as np, torch
 from imiebench.toyzoo import HELDOUT_SEED
 from imiebench.shapes import random_scene, render, random_edit, edit_success, preserved, caption
-from imiebench.core import to_uint8
+from imiebench.core import to_uint8, psnr
 from imiebench.elements import (partition, partition_quality, ColorProvider, slic_partition, load_toy_elements, encode_elements,
-                                decode_light, decode_diffusion, toy_move, toy_pixel_move, psnr, TOY_N, TOY_BETA)
+                                decode_light, decode_diffusion, toy_move, toy_pixel_move, TOY_N, TOY_BETA)
 
 warnings.filterwarnings('ignore')
 RES = pathlib.Path(__file__).parent / 'results'

@@ -12,15 +12,10 @@ from tqdm.auto import tqdm
 from imiebench.toyzoo import load_toy, HELDOUT_SEED
 from imiebench.shapes import render, random_scene, random_edit, edit_sequence, edit_success, retained
 from imiebench.emilie import EditSession, ip2p_edit, MODES, CONTROLS
-from imiebench.core import to_uint8
+from imiebench.core import to_uint8, psnr
 
 warnings.filterwarnings('ignore')
 OBJECT_KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')
-
-def psnr(a, b, keep=None):
-    d = (a.astype(np.float64) - b.astype(np.float64)) ** 2
-    mse = d[keep].mean() if keep is not None else d.mean()
-    return float(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
 
 def scene(i, off): return random_scene(np.random.default_rng(HELDOUT_SEED + off + i))
 

@@ -9,7 +9,7 @@ import numpy as np, torch
 from imiebench.shapes import random_scene, random_edit, render, caption, oracle, edit_success, damage
 from imiebench.toyzoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
                               load_toy_vae, clip_scores, _images)
-from imiebench.cli import psnr
+from imiebench.core import psnr
 
 def rng(i): return np.random.default_rng(HELDOUT_SEED + i)
 

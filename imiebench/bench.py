@@ -13,7 +13,7 @@ import PIL.Image
 import torch
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_uint8, to_mask, check_prompt
+from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr
 from .models import Bundle, WeightsNotFoundError
 
 # %% auto #0
@@ -284,11 +284,6 @@ def run_method(method: str, case: BenchCase, seed: int, cfg: BenchConfig, ip2p: 
     return out
 
 # %% ../nbs/50_bench.ipynb #99e71982
-def _psnr(a: np.ndarray, b: np.ndarray, keep: np.ndarray|None=None) -> float:
-    d = (a.astype(np.float64) - b.astype(np.float64)) ** 2
-    mse = float(d[keep].mean()) if keep is not None else float(d.mean())
-    return float(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
-
 def _ssim(a: np.ndarray, b: np.ndarray) -> float:
     from skimage.metrics import structural_similarity
     return float(structural_similarity(a, b, channel_axis=2, data_range=255))
@@ -379,16 +374,16 @@ def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=No
     clip_q = dict(zip([k for k, _ in qc], scorer.image_text([images[k] for k, _ in qc], [q for _, q in qc]))) if scorer and qc else {}
     for k, (st, im) in enumerate(zip(case.steps, images)):
         r = dict(step=k + 1, masked=st.mask is not None, clip_instruction=float(clip_i[k]), clip_caption=float(clip_q.get(k, np.nan)),
-                 psnr_prev=_psnr(im, prev), ssim_prev=_ssim(im, prev), psnr_input=_psnr(im, case.image), ssim_input=_ssim(im, case.image),
+                 psnr_prev=psnr(im, prev), ssim_prev=_ssim(im, prev), psnr_input=psnr(im, case.image), ssim_input=_ssim(im, case.image),
                  lpips_prev=lp(im, prev) if lp else np.nan)
         cap = scorer.captioner(im, st) if scorer and scorer.captioner else None
         r['caption_score'] = float(scorer.text_text([cap], [st.instruction])[0]) if cap else np.nan
-        if st.mask is not None: r['psnr_outside_user_mask'] = _psnr(im, prev, st.mask < .5)
+        if st.mask is not None: r['psnr_outside_user_mask'] = psnr(im, prev, st.mask < .5)
         if st.edit is not None:
             rep = oracle(im, st.edit.target)
             r.update(success=float(edit_success(im, st.edit, rep)), preserved=float(preserved(im, st.edit, rep)))
         if st.target is not None and st.change_mask is not None and (st.change_mask < .5).any():
-            r['psnr_outside_change'] = _psnr(im, st.target, st.change_mask < .5)
+            r['psnr_outside_change'] = psnr(im, st.target, st.change_mask < .5)
         steps.append(r); prev = im
     out = dict(steps=steps)
     if all(s.edit is not None for s in case.steps):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['demo', 'psnr', 'main']
+__all__ = ['demo', 'main']
 
 # %% ../nbs/90_cli.ipynb #b5316a00
 def demo(out: str|Path='out', # output folder
@@ -20,6 +20,7 @@ def demo(out: str|Path='out', # output folder
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, PIL.Image
     from imiebench.shapes import random_scene, random_edit, render, caption, oracle, edit_success
     from imiebench.toyzoo import load_toy, HELDOUT_SEED
+    from imiebench.core import psnr
     from imiebench.core import to_uint8
     out = Path(out); out.mkdir(parents=True, exist_ok=True); dev = torch.device(device or 'cpu')
     sd, ip = load_toy('sd', device=dev), load_toy('ip2p', device=dev)
@@ -46,11 +47,6 @@ def demo(out: str|Path='out', # output folder
     fig.tight_layout(); fig.savefig(out / 'demo.png', dpi=80); plt.close(fig)
     (out / 'demo.json').write_text(json.dumps(res, indent=1))
     return res
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    "PSNR in dB between two uint8 images."
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float('inf') if mse == 0 else 10 * np.log10(255 ** 2 / mse)
 
 def _wrap(s: str, w: int) -> list[str]:
     import textwrap; return textwrap.wrap(s, w)

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ImageLike', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask', 'resize_mask', 'check_prompt', 'make_generator',
-           'seed_everything', 'default_device', 'default_dtype']
+__all__ = ['ImageLike', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask', 'resize_mask', 'check_prompt', 'psnr',
+           'make_generator', 'seed_everything', 'default_device', 'default_dtype']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -148,6 +148,14 @@ def check_prompt(text, what: str="prompt", allow_empty: bool=False) -> str:
     if not allow_empty and not text.strip():
         raise ValueError(f"the {what} is empty; expected a non-empty text")
     return text
+
+def psnr(a: np.ndarray, b: np.ndarray, # uint8 images (or anything in 0–255) of the same shape
+         keep: np.ndarray|None=None, # optional boolean mask (broadcastable to H×W): compare only there
+        ) -> float:
+    "PSNR in dB on the 0–255 scale (identical images: 100 dB, not infinity, so means stay finite)."
+    d = (np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2
+    mse = float(d[keep].mean()) if keep is not None else float(d.mean())
+    return float(10 * np.log10(255 ** 2 / max(mse, 255 ** 2 * 1e-10)))
 
 def make_generator(seed: int|None=0, device='cpu') -> torch.Generator|None:
     "A `torch.Generator` seeded with `seed` on `device` (None → None: unseeded)."

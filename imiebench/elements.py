@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_uint8
+from .core import to_tensor, to_uint8, psnr
 from .shapes import render, random_scene
 
 # %% auto #0
@@ -26,8 +26,7 @@ __all__ = ['PROVIDERS', 'PATCH', 'TOY_N', 'TOY_BETA', 'grid_side', 'query_grid',
            'move', 'resize', 'compose', 'apply_edits', 'pixel_move', 'overlay', 'fourier', 'ContentEncoder',
            'LightDecoder', 'ElementBatch', 'batch_elements', 'encode_elements', 'ElementTokens', 'ToyElements',
            'decode_light', 'decode_diffusion', 'ElementPool', 'make_element_pool', 'ElementsConfig', 'train_elements',
-           'elements_dir', 'save_toy_elements', 'load_toy_elements', 'psnr', 'toy_move', 'toy_pixel_move',
-           'element_editor']
+           'elements_dir', 'save_toy_elements', 'load_toy_elements', 'toy_move', 'toy_pixel_move', 'element_editor']
 
 # %% ../nbs/40_elements.ipynb #d0554b70
 def _as_image(image, min_side: int=8) -> np.ndarray:
@@ -874,11 +873,6 @@ def load_toy_elements(root=None, diffusion: bool=True, device='cpu') -> ToyEleme
     return m
 
 # %% ../nbs/40_elements.ipynb #1b457c39
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    "PSNR (dB) between uint8 images."
-    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
-    return float(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
-
 def toy_move(el: Elements, edit) -> tuple[Elements, np.ndarray, tuple[int, int]]:
     "Carry out a shapes-world 'move' `Edit` on elements: select the object's elements, move them by the cell offset (collision deletion on)."
     from imiebench.shapes import object_mask, POSITIONS
