@@ -897,9 +897,8 @@ def toy_pixel_move(edit, fill: str='ring') -> np.ndarray:
 # %% ../nbs/40_elements.ipynb #bbeb3727
 def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: int=0):
     "ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons."
-    import io, ipywidgets as W, PIL.Image
-    def png(a):
-        buf = io.BytesIO(); PIL.Image.fromarray(a).save(buf, format='PNG'); return buf.getvalue()
+    import ipywidgets as W
+    from imiebench.widgets import png_bytes as png
     img = _as_image(image); el0 = encode_elements(m.encoder, img)
     st = dict(el=el0, edits=[], touched=set())
     ctl = dict(id=W.Dropdown(options=list(range(el0.n)), value=0, description='element'),

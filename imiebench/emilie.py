@@ -273,8 +273,8 @@ def rect_mask(size: tuple[int, int], # (H, W)
 def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask brush
                   ):
     "An ipywidgets front end for `s`; `.controls` holds the widgets (for scripting and tests)."
-    import ipywidgets as W, PIL.Image, PIL.ImageDraw, io
-    from imiebench.widgets import MaskBrush
+    import ipywidgets as W, PIL.Image, PIL.ImageDraw
+    from imiebench.widgets import MaskBrush, png_bytes
     H, Wd = s.size
     c = dict(text=W.Text(placeholder='e.g. make the red circle blue', description='instruction', layout=W.Layout(width='420px')),
              run=W.Button(description='edit', button_style='primary'), undo=W.Button(description='undo'),
@@ -294,7 +294,7 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
         if c['mask_from'].value == 'rectangle':
             k = 160 / Wd; (y0, y1), (x0, x1) = c['ys'].value, c['xs'].value
             PIL.ImageDraw.Draw(im).rectangle([x0 * k, y0 * k, max(x0 * k, x1 * k - 1), max(y0 * k, y1 * k - 1)], outline=(255, 255, 255), width=2)
-        buf = io.BytesIO(); im.save(buf, format='png'); c['preview'].value = buf.getvalue()
+        c['preview'].value = png_bytes(np.asarray(im))
     def refresh(msg=''):
         c['strip'].value = _png(s.strip()); show_preview(); c['brush'].set_image(s.image); c['status'].value = msg or f"{len(s)} edit(s)"
     def guarded(fn):
