@@ -11,7 +11,7 @@ from diffusers import StableDiffusionDiffEditPipeline, DDIMInverseScheduler
 from diffusers.utils.torch_utils import randn_tensor
 from imiebench.toyzoo import load_toy, HELDOUT_SEED
 from imiebench.shapes import random_scene, random_edit, edit_success
-from imiebench.diffedit import diffedit_mask, diffedit, diffusers_mask_draws
+from imiebench.diffedit import diffedit_mask, diffedit, diffusers_mask_draws, rescale_map
 from imiebench.ddim import ddim_encode, ddim_decode
 from imiebench.core import to_tensor, to_uint8
 
@@ -33,17 +33,24 @@ class Counter:
     def close(self): self.h.remove()
 
 def part_iou(b, n):
+    """Mean IoU of the image-size mask (default settings) against the ground-truth change mask, with the reference
+    caption and with an empty reference; plus the same maps with the other rescalings and the nearest-upsampled latent mask."""
     es = edits(n); out = {}
+    up = lambda a, mode: torch.nn.functional.interpolate(a, size=(64, 64), mode=mode, **({} if mode == 'nearest' else {'align_corners': False}))[:, 0].numpy()
     for name, ref in (('with_reference', True), ('empty_reference', False)):
-        ious, per = [], {}
-        for i in range(0, n, 10):
-            chunk = es[i:i + 10]
-            for e in chunk:
-                m = diffedit_mask(b, e.source_image, e.query_caption, e.ref_caption if ref else '',
-                                  generator=torch.Generator().manual_seed(0))
-                v = iou(m.mask_image[0, 0].numpy(), e.mask); ious.append(v); per.setdefault(e.kind, []).append(v)
-        out[name] = dict(mean_iou=float(np.mean(ious)), object_edits_iou=float(np.mean([v for e, v in zip(es, ious) if e.kind in KINDS])),
-                         per_kind={k: round(float(np.mean(v)), 3) for k, v in sorted(per.items())})
+        ious, per, variants = [], {}, {}
+        for e in es:
+            m = diffedit_mask(b, e.source_image, e.query_caption, e.ref_caption if ref else '', generator=torch.Generator().manual_seed(0))
+            v = iou(m.mask_image[0, 0].numpy(), e.mask); ious.append(v); per.setdefault(e.kind, []).append(v)
+            variants.setdefault('minmax_latent_mask_nearest', []).append(iou(up(m.mask, 'nearest')[0], e.mask))
+            for rs in ('mean', 'batch'):  # batch of one image: 'batch' = 'mean' here; both kept for the record
+                soft = rescale_map(m.raw, rs)
+                variants.setdefault(f'{rs}_image_mask', []).append(iou(up(soft, 'bilinear')[0] > 0.5, e.mask))
+                variants.setdefault(f'{rs}_latent_mask_nearest', []).append(iou(up((soft > 0.5).float(), 'nearest')[0], e.mask))
+        obj = lambda vs: float(np.mean([v for e, v in zip(es, vs) if e.kind in KINDS]))
+        out[name] = dict(mean_iou=float(np.mean(ious)), object_edits_iou=obj(ious),
+                         per_kind={k: round(float(np.mean(v)), 3) for k, v in sorted(per.items())},
+                         other_settings={k: dict(mean_iou=round(float(np.mean(v)), 3), object_edits_iou=round(obj(v), 3)) for k, v in variants.items()})
     out['n'] = n
     return out
 
@@ -62,17 +69,16 @@ def part_parity(b, n_img=8):
     # with the same slices of latents/noise, and apply the *batch* clamp over all images afterwards.
     raws = []
     for i, e in enumerate(es):
-        mk = diffedit_mask(b, e.source_image, e.query_caption, e.ref_caption, guidance_scale=7.5, clamp='batch',
+        mk = diffedit_mask(b, e.source_image, e.query_caption, e.ref_caption, guidance_scale=7.5, rescale='batch',
                            latents=lat[i * 10:(i + 1) * 10], noise=noise[i * 10:(i + 1) * 10])
         raws.append(mk.raw)
-    raw = torch.cat(raws); cm = raw.mean() * 3.0
-    ours_batch = ((raw.clamp(0, cm) / cm) > 0.5).float()[:, 0]
+    raw = torch.cat(raws)
+    ours_batch = (rescale_map(raw, 'batch') > 0.5).float()[:, 0]
     agree_mask = float((ours_batch == m_d).float().mean())
-    # per-image clamp (ours) vs batch clamp: IoU against the ground truth
-    per_img = torch.cat([((r.clamp(0, 3 * r.mean()) / (3 * r.mean())) > 0.5).float() for r in raws])[:, 0]
+    # the rescalings (batch clamp = diffusers, per-image clamp, per-image min–max = ours): latent masks' IoU against the ground truth
     up = lambda m: torch.nn.functional.interpolate(m[:, None], size=(64, 64), mode='nearest')[:, 0].numpy()
-    iou_batch = float(np.mean([iou(a, e.mask) for a, e in zip(up(ours_batch), es)]))
-    iou_image = float(np.mean([iou(a, e.mask) for a, e in zip(up(per_img), es)]))
+    iou_of = lambda rs: float(np.mean([iou(a, e.mask) for a, e in zip(up((rescale_map(raw, rs) > 0.5).float()[:, 0]), es)]))
+    iou_batch, iou_image, iou_minmax = iou_of('batch'), iou_of('mean'), iou_of('minmax')
     # 2) DDIM encoding with the reference prompt and CFG 7.5 (diffusers' defaults) vs ours configured alike
     e = es[0]; gen = lambda: torch.Generator().manual_seed(1)
     inv_d = pipe.invert(prompt=e.ref_caption, image=src[0], generator=gen()).latents  # 1×K×C×h×w, noisiest first
@@ -88,18 +94,18 @@ def part_parity(b, n_img=8):
                         negative_prompt=e.ref_caption, progress=False)
     d_dec = float((out_o - out_d).abs().max())
     return dict(n_images=n_img, mask_pixel_agreement=agree_mask, invert_max_abs_diff=d_inv, decode_max_abs_diff=d_dec,
-                iou_batch_clamp=iou_batch, iou_per_image_clamp=iou_image)
+                iou_batch_clamp=iou_batch, iou_per_image_clamp=iou_image, iou_per_image_minmax=iou_minmax)
 
 def run_diffusers(pipe, e, seed):
     img = PIL.Image.fromarray(e.source_image); g = lambda: torch.Generator().manual_seed(seed)
     m = pipe.generate_mask(image=img, target_prompt=e.query_caption, source_prompt=e.ref_caption, generator=g())
     inv = pipe.invert(prompt=e.ref_caption, image=img, generator=g()).latents
     out = pipe(prompt=e.query_caption, mask_image=m, image_latents=inv, negative_prompt=e.ref_caption, generator=g(), output_type='np').images[0]
-    return (out * 255).round().astype(np.uint8), np.asarray(m)[0]
+    return (out * 255).round().astype(np.uint8), np.asarray(m)[0], None
 
 def run_ours(b, e, seed, **kw):
     r = diffedit(b, e.source_image, e.query_caption, e.ref_caption, generator=torch.Generator().manual_seed(seed), progress=False, **kw)
-    return to_uint8(r.image)[0], (r.mask.mask[0, 0].numpy() if r.mask is not None else None)
+    return to_uint8(r.image)[0], (r.mask.mask[0, 0].numpy() if r.mask is not None else None), (r.mask.mask_image[0, 0].numpy() if r.mask is not None else None)
 
 def part_speed(b, n_edit):
     pipe = diffusers_pipe(b); es = edits(n_edit, offset=2000, kinds=KINDS); res = {}
@@ -111,8 +117,9 @@ def part_speed(b, n_edit):
         fn(es[0])  # warm-up
         c = Counter(b.unet); t = time.perf_counter(); outs = [fn(e) for e in es]; dt = time.perf_counter() - t; c.close()
         res[name] = dict(seconds_per_edit=dt / len(es), unet_items_per_edit=c.items / len(es),
-                         edit_success=float(np.mean([edit_success(o, e) for (o, _), e in zip(outs, es)])),
-                         mask_iou=float(np.mean([iou(up(m), e.mask) for (_, m), e in zip(outs, es)])))
+                         edit_success=float(np.mean([edit_success(o, e) for (o, _, _), e in zip(outs, es)])),
+                         mask_iou=float(np.mean([iou(up(m), e.mask) for (_, m, _), e in zip(outs, es)])))  # latent masks, repeated 4×4
+        if outs[0][2] is not None: res[name]['image_mask_iou'] = float(np.mean([iou(mi, e.mask) for (_, _, mi), e in zip(outs, es)]))
     res['speedup_ours_vs_diffusers'] = res['diffusers']['seconds_per_edit'] / res['ours']['seconds_per_edit']
     res['n_edits'] = n_edit
     return res

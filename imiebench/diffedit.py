@@ -18,7 +18,8 @@ from .models import Bundle
 from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, _cfg_eps
 
 # %% auto #0
-__all__ = ['MODES', 'DiffEditMask', 'diffedit_mask', 'diffusers_mask_draws', 'DiffEditResult', 'diffedit', 'edit_explorer']
+__all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'diffedit_mask', 'diffusers_mask_draws', 'DiffEditResult',
+           'diffedit', 'edit_explorer']
 
 # %% ../nbs/11_diffedit.ipynb #670191ef
 @dataclass
@@ -31,11 +32,29 @@ class DiffEditMask:
     raw: torch.Tensor  # the averaged |ε_Q − ε_R| before clamping (N×1×h×w)
     unet_items: int  # batch items the UNet processed
 
-def _check_mask_args(n, strength, threshold, clamp_ratio):
+RESCALES = ('minmax', 'mean', 'batch')
+
+def rescale_map(raw: torch.Tensor, # N×1×h×w averaged |ε_Q − ε_R|
+                rescale: str='minmax', # one of RESCALES
+                extreme_quantile: float=0.99, # 'minmax': clip above this quantile of each map
+                clamp_ratio: float=3.0, # 'mean'/'batch': clamp at clamp_ratio × mean (per image / over the batch)
+               ) -> torch.Tensor: # N×1×h×w in [0, 1]
+    "Remove extreme values of DiffEdit's difference map and rescale it to [0, 1]."
+    if rescale == 'minmax':
+        flat = raw.flatten(1).float()
+        hi = torch.quantile(flat, extreme_quantile, dim=1).reshape(-1, 1, 1, 1)
+        lo = flat.amin(1).reshape(-1, 1, 1, 1)
+        return ((raw.clamp(max=hi) - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)
+    m = raw.mean((1, 2, 3), keepdim=True) if rescale == 'mean' else raw.mean()
+    m = (m * clamp_ratio).clamp_min(1e-12)
+    return raw.clamp(min=torch.zeros_like(m), max=m) / m
+
+def _check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile=0.99):
     if not isinstance(n, int) or n < 1: raise ValueError(f"n (noise samples) must be an integer ≥ 1, got {n!r}")
     check_ratio(strength, 'mask noise strength')
     if not 0 <= threshold <= 1: raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
     if clamp_ratio <= 0: raise ValueError(f"clamp_ratio must be > 0, got {clamp_ratio!r}")
+    if not 0.5 <= extreme_quantile <= 1: raise ValueError(f"extreme_quantile must be in [0.5, 1], got {extreme_quantile!r}")
 
 # %% ../nbs/11_diffedit.ipynb #28808c3f
 @torch.no_grad()
@@ -45,8 +64,9 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
                   n: int=10, # noise draws averaged
                   strength: float=0.5, # noise level, as a fraction of the DDIM schedule
                   threshold: float=0.5, # binarisation threshold on the rescaled map
-                  clamp_ratio: float=3.0, # extreme values: clamp at clamp_ratio × mean of the map
-                  clamp: str='image', # 'image': one mean per image (paper); 'batch': one mean over the batch (diffusers)
+                  rescale: str='minmax', # one of RESCALES: 'minmax' (paper, per image), 'mean' (per image), 'batch' (diffusers)
+                  extreme_quantile: float=0.99, # 'minmax': values above this quantile of each map are extreme
+                  clamp_ratio: float=3.0, # 'mean'/'batch': clamp at clamp_ratio × the mean of the map (image / batch)
                   guidance_scale: float=1.0, # >1: classifier-free guidance on both predictions (diffusers' default 7.5)
                   steps: int=50, # DDIM steps that define the timestep grid
                   generator: torch.Generator|None=None,
@@ -56,8 +76,8 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
                  ) -> DiffEditMask:
     "Infer DiffEdit's mask from the disagreement of noise predictions under `query` and `reference`."
     check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
-    _check_mask_args(n, strength, threshold, clamp_ratio)
-    if clamp not in ('image', 'batch'): raise ValueError(f"clamp must be 'image' or 'batch', got {clamp!r}")
+    _check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile)
+    if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
     if query.strip() == reference.strip():
         warnings.warn("query equals reference: the noise predictions agree and the inferred mask is empty")
     x = to_tensor(image, multiple=b.vae_factor)
@@ -78,12 +98,9 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
         u1, c1, u2, c2 = out.chunk(4)
         e_q, e_r = u1 + guidance_scale * (c1 - u1), u2 + guidance_scale * (c2 - u2)
     raw = (e_q - e_r).abs().float().reshape(N, n, *e_q.shape[1:]).mean((1, 2))[:, None]  # N×1×h×w
-    m = raw.mean((1, 2, 3), keepdim=True) if clamp == 'image' else raw.mean()
-    m = (m * clamp_ratio).clamp_min(1e-12)
-    soft = raw.clamp(min=torch.zeros_like(m), max=m) / m
-    mask = (soft > threshold).float()
-    up = lambda a, mode: F.interpolate(a, size=(H, W), mode=mode, **({} if mode == 'nearest' else {'align_corners': False}))
-    return DiffEditMask(soft, mask, up(soft, 'bilinear').clamp(0, 1), up(mask, 'nearest'), raw, len(inp))
+    soft = rescale_map(raw, rescale, extreme_quantile, clamp_ratio)
+    soft_image = F.interpolate(soft, size=(H, W), mode='bilinear', align_corners=False).clamp(0, 1)
+    return DiffEditMask(soft, (soft > threshold).float(), soft_image, (soft_image > threshold).float(), raw, len(inp))
 
 # %% ../nbs/11_diffedit.ipynb #1a51e602
 @torch.no_grad()
@@ -118,7 +135,7 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
              steps: int=50, guidance_scale: float=5.0, # decoding
              mode: str='diffedit', # one of MODES (the paper's ablations)
              mask=None, # a user mask (image or latent size, 1 = edit) instead of inferring one
-             n: int=10, strength: float=0.5, threshold: float=0.5, clamp: str='image', # mask inference
+             n: int=10, strength: float=0.5, threshold: float=0.5, rescale: str='minmax', # mask inference
              encode_prompt: str='', encode_guidance: float=1.0, # paper: unconditional encoding
              blend: str='matching', generator: torch.Generator|None=None,
              callback: Callable|None=None, progress: bool=True) -> DiffEditResult:
@@ -129,7 +146,7 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
     m = None
     if mode in ('diffedit', 'no_encoding'):
         if mask is None:
-            m = diffedit_mask(b, x, query, reference, n=n, strength=strength, threshold=threshold, clamp=clamp, steps=steps,
+            m = diffedit_mask(b, x, query, reference, n=n, strength=strength, threshold=threshold, rescale=rescale, steps=steps,
                               generator=generator, latents=z0)
             lat_mask = m.mask
         else:

@@ -19,9 +19,9 @@ def test_mask_parity(setup):
     m_d = pipe.generate_mask(image=[PIL.Image.fromarray(a) for a in imgs], target_prompt=[q] * 3, source_prompt=[r] * 3,
                              num_maps_per_mask=4, generator=torch.Generator().manual_seed(0), output_type='np')
     lat, noise = diffusers_mask_draws(b, imgs, 4, torch.Generator().manual_seed(0))
-    ours = diffedit_mask(b, imgs, q, r, n=4, guidance_scale=7.5, clamp='batch', latents=lat, noise=noise)
+    ours = diffedit_mask(b, imgs, q, r, n=4, guidance_scale=7.5, rescale='batch', latents=lat, noise=noise)
     assert (ours.mask[:, 0].numpy() == np.asarray(m_d)).mean() >= 0.99
-    per_image = diffedit_mask(b, imgs, q, r, n=4, guidance_scale=7.5, clamp='image', latents=lat, noise=noise)
+    per_image = diffedit_mask(b, imgs, q, r, n=4, guidance_scale=7.5, rescale='mean', latents=lat, noise=noise)
     assert torch.equal(per_image.raw, ours.raw) and not torch.equal(per_image.soft, ours.soft)
 
 def test_invert_and_decode_parity(setup):
