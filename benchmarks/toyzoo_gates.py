@@ -6,6 +6,7 @@ Prints one JSON object and a summary line. Seeds start at toyzoo.HELDOUT_SEED (n
 """
 import argparse, json, time
 import numpy as np, torch
+from diffusers import AutoencoderKL
 from imiebench.shapes import random_scene, random_edit, render, caption, oracle, edit_success, damage
 from imiebench.toyzoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
                               load_toy_vae, clip_scores, _images)
@@ -43,9 +44,9 @@ def heldout_sets(n):
     return dict(solid=_images(np.stack([render(s) for s in solid]), 'cpu'), textured=_images(np.stack([render(s) for s in tex]), 'cpu'),
                 photos=photo_crops(photos, n, generator=torch.Generator().manual_seed(HELDOUT_SEED)))
 
-def gate_vae(n, zoo=None, vae=None):
+def gate_vae(n, zoo=None, vae=None, ks=(1, 5, 15, 25)):
     vae = vae or load_toy_vae(root=zoo)
-    return {k: roundtrips(vae, x) for k, x in heldout_sets(n).items()}
+    return {k: roundtrips(vae, x, ks) for k, x in heldout_sets(n).items()}
 
 def gate_clip(n, zoo=None):
     model, tok = load_toy_clip(root=zoo)
@@ -102,11 +103,14 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--parts', default='oracle,vae,clip,caption,instruction'); p.add_argument('--n', type=int, default=200)
     p.add_argument('--zoo', default=None); p.add_argument('--steps', type=int, default=50)
+    p.add_argument('--vae', default=None, help='a VAE folder (save_pretrained) to gate instead of the zoo\'s, e.g. runs/vae_decoder/vae')
+    p.add_argument('--ks', default='1,5,15,25', help='round trips reported by the vae part')
     a = p.parse_args(); torch.set_grad_enabled(False); res = {}; t0 = time.time()
     for part in a.parts.split(','):
         t = time.time()
         if part == 'oracle': res[part] = gate_oracle(max(a.n, 500))
-        elif part == 'vae': res[part] = gate_vae(a.n, a.zoo)
+        elif part == 'vae': res[part] = gate_vae(a.n, a.zoo, AutoencoderKL.from_pretrained(a.vae).eval() if a.vae else None,
+                                                 ks=tuple(int(k) for k in a.ks.split(',')))
         elif part == 'clip': res[part] = gate_clip(a.n, a.zoo)
         elif part == 'caption': res[part] = gate_caption(a.n, a.zoo, steps=a.steps)
         elif part == 'instruction': res[part] = gate_instruction(a.n, a.zoo, steps=a.steps)
@@ -114,7 +118,7 @@ if __name__ == '__main__':
     print(json.dumps(res, indent=1))
     s = []
     if 'oracle' in res: s.append(f"oracle {res['oracle']['objects']:.3f} (gate ≥0.99)")
-    if 'vae' in res: s.append(f"VAE 1×/25× PSNR solid {res['vae']['solid'][1]:.1f}/{res['vae']['solid'][25]:.1f} dB (gate 1× ≥30)")
+    if 'vae' in res: s.append(f"VAE PSNR solid / textured / photos after {max(res['vae']['solid'])} trips: " + ' / '.join(f"{res['vae'][k][1]:.2f}→{res['vae'][k][max(res['vae'][k])]:.2f}" for k in ('solid', 'textured', 'photos')) + " dB (gate solid 1× ≥30)")
     if 'clip' in res: s.append(f"CLIP top-1/10 {res['clip']['top1_of_10_random']:.2f} (gate ≥0.90)")
     if 'caption' in res: s.append(f"caption UNet colour {res['caption']['object_color']:.2f} (≥0.80) shape {res['caption']['object_shape']:.2f} (≥0.60) bg {res['caption']['background_color']:.2f} (≥0.90)")
     if 'instruction' in res: s.append(f"instruction UNet success {res['instruction']['edit_success']:.2f} (≥0.70) PSNR outside {res['instruction']['psnr_outside_mask']:.1f} dB (≥25)")

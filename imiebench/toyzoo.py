@@ -248,8 +248,11 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
               photo_frac: float=0.25, kl_weight: float=1e-6, progress=True,
               init: AutoencoderKL|None=None, # start from these weights (default: a fresh `toy_vae_model()`)
               decoder_only: bool=False, # freeze the encoder: the latent space (and every UNet trained on it) is kept
+              decode_mode: bool=False, # decode the posterior mode (what the UNets are trained on and every caller decodes) instead of a sample
+              recon: str='mse', # 'mse' over the batch, or 'log_mse': the mean over images of log MSE (= mean PSNR up to a constant)
              ) -> TrainResult:
     "Train the toy VAE (or only its decoder) on pool renders (sources and targets) and photo crops."
+    if recon not in ('mse', 'log_mse'): raise ValueError(f"recon must be 'mse' or 'log_mse', got {recon!r}")
     device = torch.device(device or default_device())
     torch.manual_seed(cfg.seed); vae = (init or toy_vae_model()).to(device)
     params = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters()) if decoder_only else None
@@ -261,8 +264,9 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
         x = _images(np.where(which[:, None, None, None], pool.src[i], pool.tgt[i]), device)
         if n_ph: x = torch.cat([x, photo_crops(photos, n_ph, generator=g).to(device)])
         with torch.set_grad_enabled(not decoder_only): post = vae.encode(x).latent_dist
-        rec = vae.decode(post.sample(generator=g)).sample
-        return F.mse_loss(rec, x) + (0 if decoder_only else kl_weight * post.kl().mean())
+        rec = vae.decode(post.mode() if decode_mode else post.sample(generator=g)).sample
+        err = F.mse_loss(rec, x) if recon == 'mse' else torch.log(((rec - x) ** 2).mean((1, 2, 3)) + 1e-5).mean()
+        return err + (0 if decoder_only else kl_weight * post.kl().mean())
     res = train_loop(vae, loss_fn, cfg, ckpt_dir, params=params, desc='vae decoder' if decoder_only else 'vae', progress=progress)
     if not decoder_only: set_scaling_factor(vae, _images(pool.src[:512], device))
     return res
@@ -488,7 +492,7 @@ def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: 
         if not (work / 'vae_base').exists(): shutil.copytree(work / 'vae', work / 'vae_base')
         photos = [load_photo(n) for n in TRAIN_PHOTOS]
         res = train_vae(pool, photos, cfg.decoder, work / 'ckpt_decoder', device, progress=progress,
-                        init=AutoencoderKL.from_pretrained(work / 'vae_base'), decoder_only=True)
+                        init=AutoencoderKL.from_pretrained(work / 'vae_base'), decoder_only=True, decode_mode=True)
         res.model.save_pretrained(work / 'vae'); record('decoder', res)
     for name, recipe in (('sd', train_caption_unet), ('ip2p', train_instruction_unet)):
         if name not in stages: continue

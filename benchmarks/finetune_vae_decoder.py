@@ -1,0 +1,30 @@
+"""Decoder-only finetuning of the shipped toy VAE (issue #3's round-trip gate), on CPU, resumable.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_vae_decoder.py [--steps 1500] [--work runs/vae_decoder]
+
+The encoder is frozen, so the latent space — and every UNet trained on it — is unchanged; only the decoder
+(and post_quant_conv) learns, on the posterior *mode* (what the UNets were trained on and what every
+caller decodes; the posterior's std is ≈ 1/3 of the latents' own, so sample-trained decoders blur). Same data as the zoo's VAE stage (`train_vae`): pool renders (sources and
+targets, training seeds) plus 25 % crops of the training photos. Re-running the command resumes from
+`WORK/ckpt/last.pt`; the result goes to `WORK/vae` (float32). Gate it with
+`benchmarks/toyzoo_gates.py --parts vae --vae WORK/vae`.
+"""
+import argparse, json, torch
+from pathlib import Path
+from imiebench.toyzoo import load_toy_vae, make_pool, load_photo, train_vae, TrainConfig, TRAIN_PHOTOS
+
+p = argparse.ArgumentParser()
+p.add_argument('--steps', type=int, default=1500); p.add_argument('--batch', type=int, default=32)
+p.add_argument('--lr', type=float, default=1e-4); p.add_argument('--pool', type=int, default=8000)
+p.add_argument('--work', default='runs/vae_decoder'); p.add_argument('--seed', type=int, default=3)
+p.add_argument('--recon', default='mse', choices=('mse', 'log_mse'), help="'log_mse': mean per-image log MSE (mean PSNR)")
+p.add_argument('--sample', action='store_true', help='decode posterior samples (the zoo VAE stage) instead of the mode')
+a = p.parse_args(); work = Path(a.work)
+pool = make_pool(a.pool, 0, progress=False)
+photos = [load_photo(n) for n in TRAIN_PHOTOS]
+cfg = TrainConfig(steps=a.steps, batch_size=a.batch, lr=a.lr, warmup=50, ckpt_every=50, log_every=50, seed=a.seed)
+res = train_vae(pool, photos, cfg, work / 'ckpt', init=load_toy_vae(), decoder_only=True, decode_mode=not a.sample, recon=a.recon)
+res.model.save_pretrained(work / 'vae')
+(work / 'vae' / 'recipe.json').write_text(json.dumps(dict(vars(a), steps_run=res.steps, seconds=res.seconds,
+    loss_first100=sum(res.losses[:100]) / 100, loss_last100=sum(res.losses[-100:]) / 100), indent=1))
+print('decoder finetuned', res.steps, 'steps in', round(res.seconds), 's; loss', sum(res.losses[:100]) / 100, '->', sum(res.losses[-100:]) / 100)
