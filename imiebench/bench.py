@@ -20,7 +20,7 @@ from .models import Bundle, WeightsNotFoundError
 __all__ = ['FORMAT', 'SHIPPED', 'PHOTO_CASES', 'METHODS', 'INSTRUCTION_METHODS', 'SEQ_COLS', 'MASK_COLS', 'BenchStep',
            'BenchCase', 'BenchSet', 'load_bench', 'load_editbench', 'bench_dir', 'make_shapes_set', 'make_photos_set',
            'blended_latent', 'NotApplicable', 'BenchConfig', 'run_method', 'oracle_caption', 'Scorer', 'toy_scorer',
-           'real_scorer', 'lpips_fn', 'score_case', 'run_bench', 'unit_summary', 'write_report']
+           'real_scorer', 'lpips_fn', 'score_case', 'run_identity', 'run_bench', 'unit_summary', 'write_report']
 
 # %% ../nbs/50_bench.ipynb #2cc4dedc
 FORMAT = 'imie-bench/1'
@@ -402,6 +402,33 @@ def _load_records(out: Path) -> list[dict]:
 
 def _key(r): return (r['method'], r['seed'], r['case'])
 
+def _zoo_stamp(name: str) -> str:
+    "sha256 (16 hex) of a shipped zoo folder's weight files."
+    import hashlib
+    from imiebench.toyzoo import zoo_dir
+    h = hashlib.sha256()
+    for f in sorted((zoo_dir() / name).rglob('*.safetensors')): h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+def run_identity(bench: BenchSet, cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> dict:
+    "What the records of a run depend on: the set, the per-edit settings and the weights (methods, seeds and case count may grow)."
+    from dataclasses import asdict
+    from imiebench.emilie import weights_fingerprint
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ('methods', 'seeds', 'max_cases', 'save_images')}
+    weights = {n: weights_fingerprint(b) if b is not None else 'toy zoo ' + _zoo_stamp(n) for n, b in (('ip2p', ip2p), ('sd', sd))}
+    return json.loads(json.dumps(dict(bench=bench.name, settings=settings, weights=weights)))
+
+def _check_identity(out: Path, ident: dict, state):
+    "Resume only a run with the same identity (`run.json` in `out`): records of other settings or weights are never mixed in."
+    f = out / 'run.json'
+    if state.is_main_process and not f.exists():
+        tmp = out / 'run.json.tmp'; tmp.write_text(json.dumps(ident, indent=1)); os.replace(tmp, f)
+    state.wait_for_everyone()
+    old = json.loads(f.read_text())
+    diff = [k for k in ident if old.get(k) != ident[k]]
+    if diff: raise ValueError(f"{out} holds records of another run (its {', '.join(diff)} differ: {[old.get(k) for k in diff]} vs "
+                              f"{[ident[k] for k in diff]}); use another output folder or delete that one")
+
 def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: BenchConfig|None=None,
               ip2p: Bundle|None=None, sd: Bundle|None=None, scorer: Scorer|None=None, # default: the toy zoo, toy scorer
               device=None, progress: bool=True) -> dict|None:
@@ -414,6 +441,7 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
     dev = state.device if device is None else torch.device(device)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     cases = {c.id: c for c in bench.cases[:cfg.max_cases]}
+    _check_identity(out, run_identity(bench, cfg, ip2p, sd), state)
     done = {_key(r) for r in _load_records(out)}
     todo = [(m, s, cid) for cid in cases for m in cfg.methods for s in cfg.seeds if (m, s, cid) not in done]
     with state.split_between_processes(todo) as mine:

@@ -337,7 +337,7 @@ def save_toy_reed_vae(vae: AutoencoderKL, path=None) -> Path:
     save_file(int8_delta(dec, load_toy_vae().state_dict()), path / 'decoder_delta.safetensors'); return path
 
 def load_toy_reed_vae(device='cpu', root=None) -> AutoencoderKL:
-    "The shipped REED toy VAE (decoder finetuned from `load_toy_vae()` with IT+FSL+DI; encoder identical)."
+    "The shipped REED toy VAE (decoder finetuned from `load_toy_vae()` with IT+FSL+DI + anchor λ=1; encoder identical)."
     from safetensors.torch import load_file
     from imiebench.toyzoo import from_int8_delta
     vae = load_toy_vae(); base = vae.state_dict()
