@@ -4,7 +4,7 @@
 
 The encoder is frozen, so the latent space — and every UNet trained on it — is unchanged; only the decoder
 (and post_quant_conv) learns, on the posterior *mode* (what the UNets were trained on and what every
-caller decodes; the posterior's std is ≈ 1/3 of the latents' own, so sample-trained decoders blur). Same data as the zoo's VAE stage (`train_vae`): pool renders (sources and
+caller decodes; the posterior std is ≈ 1/3 of the latents' own). Same data as the zoo's VAE stage (`train_vae`): pool renders (sources and
 targets, training seeds) plus 25 % crops of the training photos. Re-running the command resumes from
 `WORK/ckpt/last.pt`; the result goes to `WORK/vae` (float32). Gate it with
 `benchmarks/toyzoo_gates.py --parts vae --vae WORK/vae`.
