@@ -56,20 +56,22 @@ def ablation(res, budget, ship):
 
 def long_run(variant, budget, ship):
     """One longer REED training (the ablation's data and evaluation): `paper` = IT+FSL+DI, `anchor` = + lambda_anchor 1.
-    Resumable (checkpoints in runs/reed_long_<variant>); result in benchmarks/results/reed_long_<variant>.json."""
+    Resumable (checkpoints in runs/reed_long_<variant>_<budget>s: another budget never resumes this one's checkpoint);
+    result in benchmarks/results/reed_long_<variant>_<budget>s.json."""
+    tag = f'reed_long_{variant}_{int(budget)}s'
     tr, va = toy_data(768, 256, 'train'), toy_data(24, 8, 'val')
     sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
     cfg = dataclasses.replace(variants(budget)['IT+FSL+DI'], ckpt_every=20, lambda_anchor=1.0 if variant == 'anchor' else 0.0)
     van = load_toy_vae(); out = dict(config=dataclasses.asdict(cfg), Vanilla=evaluate(van, sc, ph))
-    r = train_reed(tr, va, cfg, vae=van, ckpt_dir=f'runs/reed_long_{variant}', progress=False)
-    r.vae.save_pretrained(f'runs/reed_long_{variant}/vae')
+    r = train_reed(tr, va, cfg, vae=van, ckpt_dir=f'runs/{tag}', progress=False)
+    r.vae.save_pretrained(f'runs/{tag}/vae')
     out['REED'] = evaluate(r.vae, sc, ph) | dict(train=dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped,
                                                              val=r.val, ks_every10=r.ks[::10], loss_every10=r.losses[::10]))
     d = {s: (round(out['REED'][s]['1']['psnr'] - out['Vanilla'][s]['1']['psnr'], 2), round(out['REED'][s]['25']['psnr'] - out['Vanilla'][s]['25']['psnr'], 2))
          for s in ('scenes', 'photos')}
     out['summary'] = dict(change_at_1_gain_at_25=d, goal='>= -0.5 dB at 1, >= +3 dB at 25')
     if ship: save_toy_reed_vae(r.vae); out['shipped'] = str(zoo_dir() / 'reed_vae')
-    f = OUT.parent / f'reed_long_{variant}.json'; f.write_text(json.dumps(out, indent=1))
+    f = OUT.parent / f'{tag}.json'; f.write_text(json.dumps(out, indent=1))
     print(f"SUMMARY long {variant}: (change at 1, gain at 25) vs vanilla = {d} dB; {r.steps} steps in {r.seconds:.0f} s, final k={r.ks[-1]}", flush=True)
 
 def anchor(res, budget, lams=(1.0, 0.3)):
