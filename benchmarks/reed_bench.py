@@ -1,7 +1,7 @@
 """REED benchmark: Table-2-style ablation, memory of last-iteration vs full backprop, mixed-sequence drift.
 
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240] [--ship]
-    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--ship]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--ship]
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json. Each training run is
 time-boxed (`--budget` seconds); `--ship` saves the IT+FSL+DI VAE to imiebench/assets/zoo/reed_vae.
@@ -54,14 +54,25 @@ def ablation(res, budget, ship):
     out['summary'] = dict(gain_at_25=d25, change_at_1=d1, goal='>= +3 dB at 25, >= -0.5 dB at 1')
     print(f"SUMMARY ablation: IT+FSL+DI vs vanilla PSNR gain at 25 = {d25} dB, change at 1 = {d1} dB (goal +3 / ≥ -0.5)")
 
-def long_run(variant, budget, ship):
+def _overrides(spec):
+    "'fsl_target=initial,lr=1e-3' → {'fsl_target': 'initial', 'lr': 0.001}, typed like REEDConfig's fields."
+    types = {f.name: f.type for f in dataclasses.fields(REEDConfig)}; out = {}
+    for kv in filter(None, (spec or '').split(',')):
+        k, v = kv.split('=')
+        if k not in types: raise SystemExit(f"--set: REEDConfig has no field {k!r}")
+        t = str(types[k]); out[k] = (v.lower() in ('1', 'true') if 'bool' in t else int(v) if t.startswith('int') else
+                                     float(v) if t.startswith('float') else v)
+    return out
+
+def long_run(variant, budget, ship, overrides=None):
     """One longer REED training (the ablation's data and evaluation): `paper` = IT+FSL+DI, `anchor` = + lambda_anchor 1.
     Resumable (checkpoints in runs/reed_long_<variant>_<budget>s: another budget never resumes this one's checkpoint);
     result in benchmarks/results/reed_long_<variant>_<budget>s.json."""
-    tag = f'reed_long_{variant}_{int(budget)}s'
+    tag = f'reed_long_{variant}_{int(budget)}s' + ''.join(f'_{k}-{v}' for k, v in (overrides or {}).items())
     tr, va = toy_data(768, 256, 'train'), toy_data(24, 8, 'val')
     sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
     cfg = dataclasses.replace(variants(budget)['IT+FSL+DI'], ckpt_every=20, lambda_anchor=1.0 if variant == 'anchor' else 0.0)
+    cfg = dataclasses.replace(cfg, **(overrides or {}))
     van = load_toy_vae(); out = dict(config=dataclasses.asdict(cfg), Vanilla=evaluate(van, sc, ph))
     r = train_reed(tr, va, cfg, vae=van, ckpt_dir=f'runs/{tag}', progress=False)
     r.vae.save_pretrained(f'runs/{tag}/vae')
@@ -72,7 +83,7 @@ def long_run(variant, budget, ship):
     out['summary'] = dict(change_at_1_gain_at_25=d, goal='>= -0.5 dB at 1, >= +3 dB at 25')
     if ship: save_toy_reed_vae(r.vae); out['shipped'] = str(zoo_dir() / 'reed_vae')
     f = OUT.parent / f'{tag}.json'; f.write_text(json.dumps(out, indent=1))
-    print(f"SUMMARY long {variant}: (change at 1, gain at 25) vs vanilla = {d} dB; {r.steps} steps in {r.seconds:.0f} s, final k={r.ks[-1]}", flush=True)
+    print(f"SUMMARY {tag}: (change at 1, gain at 25) vs vanilla = {d} dB; {r.steps} steps in {r.seconds:.0f} s, final k={r.ks[-1]}", flush=True)
 
 def anchor(res, budget, lams=(1.0, 0.3)):
     "Ours, not the paper's: IT+FSL+DI plus lambda_anchor * MSE(x_1, x_0), to hold one-trip fidelity (same data and budget as the ablation)."
@@ -164,8 +175,9 @@ def mixed(res, steps=15):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('--parts', default='ablation,memory,mixed'); ap.add_argument('--budget', type=float, default=240)
     ap.add_argument('--ship', action='store_true'); ap.add_argument('--variant', default='paper', choices=('paper', 'anchor'))
+    ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
     a = ap.parse_args()
-    if a.parts == 'long': long_run(a.variant, a.budget, a.ship); raise SystemExit
+    if a.parts == 'long': long_run(a.variant, a.budget, a.ship, _overrides(a.set)); raise SystemExit
     res = json.loads(OUT.read_text()) if OUT.exists() else {}
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
     t0 = time.time()

@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
+from diffusers.training_utils import EMAModel
 from .core import to_tensor, to_uint8
 from .models import Bundle
 from .toyzoo import (HELDOUT_SEED, TRAIN_PHOTOS, HELDOUT_PHOTOS, load_photo, photo_crops, make_pool,
@@ -95,6 +96,7 @@ def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
               lambda_lpips: float=0.1, lambda_kl: float=1e-6,
               full_backprop: bool=False, # gradients through all k iterations (the memory-hungry variant)
               lambda_anchor: float=0., # + λ·MSE(x_1, x_0) with gradient: holds one-trip fidelity (ours, not in the paper)
+              x1_target: torch.Tensor|None=None, # FSL target given from outside (e.g. the *starting* decoder's x_1); None: this decoder's own x_1
              ) -> tuple[torch.Tensor, dict]:
     "The REED training loss on x_k (gradient through the last iteration only unless `full_backprop`)."
     if k < 1: raise ValueError(f"k must be ≥ 1, got {k}")
@@ -110,6 +112,7 @@ def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
             if not full_backprop: x = x.clamp(-1, 1)
             if j == 0: x1 = x.detach().clamp(-1, 1)
     xk = rt(x, k - 1)
+    if x1_target is not None: x1 = x1_target.to(x0)
     target = x1 if (first_step and k >= 2) else x0
     mse = ((xk - target) ** 2).mean((1, 2, 3))
     per = perceptual_loss(xk, target) if lambda_lpips else torch.zeros_like(mse)
@@ -131,6 +134,8 @@ class REEDConfig:
     lambda_kl: float = 1e-6
     full_backprop: bool = False
     lambda_anchor: float = 0.  # ours: + λ·MSE(x_1, x_0) (see `reed_loss`)
+    fsl_target: str = 'current'  # FSL's x_1 from the 'current' decoder (drifts with it) or the 'initial' one (frozen copy)
+    ema_decay: float|None = None  # ours: return an exponential moving average of the decoder (None: the last weights)
     steps: int = 2000  # hard cap on optimizer steps
     batch_size: int = 16  # global batch (split over processes)
     crop: int|None = None  # train on random crops of this size (None: whole images); see the notebook: crops hurt this VAE
@@ -144,7 +149,7 @@ class REEDConfig:
     sample: bool = True  # sample the posterior (paper) rather than its mode
     mixed_precision: str = 'no'  # 'no' | 'bf16' | 'fp16' (accelerate)
     cpu: bool = False  # force CPU
-    time_budget: float|None = None  # seconds; stops early (not exactly reproducible on resume)
+    time_budget: float|None = None  # seconds of training in all (a resumed run gets what is left); not exactly reproducible
     def __post_init__(self):
         for n in ('k', 'k_max', 'patience', 'steps', 'batch_size', 'val_every', 'ckpt_every'):
             v = getattr(self, n)
@@ -153,6 +158,8 @@ class REEDConfig:
         if self.k > self.k_max: raise ValueError(f"k={self.k} is larger than k_max={self.k_max}")
         if self.crop is not None and (self.crop < 8 or self.crop % 4): raise ValueError(f"crop must be None or a multiple of 4 ≥ 8, got {self.crop}")
         if self.lambda_lpips < 0 or self.lambda_kl < 0: raise ValueError("loss weights must be ≥ 0")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1: raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}")
+        if self.fsl_target not in ('current', 'initial'): raise ValueError(f"fsl_target must be 'current' or 'initial', got {self.fsl_target!r}")
         if self.optimizer not in ('sgd', 'adamw'): raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
         if self.mixed_precision not in ('no', 'bf16', 'fp16'): raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {self.mixed_precision!r}")
 
@@ -205,43 +212,55 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
     torch.manual_seed(cfg.seed)
     vae = copy.deepcopy(vae if vae is not None else load_toy_vae()).float()
     vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
+    ref = copy.deepcopy(vae).eval().requires_grad_(False) if cfg.first_step and cfg.fsl_target == 'initial' else None
     params = [p for p in vae.parameters() if p.requires_grad]  # decoder + post_quant_conv
     opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=0.9) if cfg.optimizer == 'sgd' else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1., (s + 1) / cfg.warmup))
+    ema = EMAModel(params, decay=cfg.ema_decay) if cfg.ema_decay else None
     st = dict(step=0, k=cfg.k, best=math.inf, bad=0, losses=[], ks=[], val=[], stopped='')
     ckpt = Path(ckpt_dir) / 'last.pt' if ckpt_dir else None
     if ckpt is not None and ckpt.exists():
         d = torch.load(ckpt, map_location='cpu', weights_only=False)
         if d['config'] != asdict(cfg): warnings.warn(f"{ckpt} was written with another config; resuming with the new one")
         vae.load_state_dict(d['vae']); opt.load_state_dict(d['opt']); sched.load_state_dict(d['sched']); st = d['state']
+        if ema is not None and d.get('ema') is not None: ema.load_state_dict(d['ema'])
+        if st['stopped'] in ('steps', 'time'): st['stopped'] = ''  # a larger step cap or time box continues the run
     resumed = st['step']
     model, opt, sched = acc.prepare(vae, opt, sched)
     raw = acc.unwrap_model(model); dev = acc.device
-    val = val.to(dev)
+    val = val.to(dev); ref = ref.to(dev) if ref is not None else None
     per = cfg.batch_size // P
     def save():
+        st['seconds'] = spent + time.time() - t0
         if ckpt is None: return
         if acc.is_main_process:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
-            _save_atomic(dict(vae=raw.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), state=st, config=asdict(cfg)), ckpt)
+            _save_atomic(dict(vae=raw.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), state=st, config=asdict(cfg),
+                              ema=ema.state_dict() if ema is not None else None), ckpt)
         acc.wait_for_everyone()
-    t0 = time.time(); model.train()
+    t0 = time.time(); spent = st.get('seconds', 0.); model.train()
     bar = tqdm(total=cfg.steps, initial=st['step'], desc='REED', disable=not (progress and acc.is_main_process))
     while not st['stopped']:
         if st['step'] >= cfg.steps: st['stopped'] = 'steps'; break
         if st['k'] > cfg.k_max: st['stopped'] = 'k_max'; break
+        if cfg.time_budget is not None:  # every process stops at the same step
+            over = torch.tensor([float(spent + time.time() - t0 > cfg.time_budget)], device=dev)
+            if acc.reduce(over, 'max').item() > 0: st['stopped'] = 'time'; break
         g = step_generator(cfg.seed, st['step'])
         idx = torch.randint(len(train), (cfg.batch_size,), generator=g)
         x = _crop(train[idx], cfg.crop, g)
         h = x.shape[-1] // _vae_factor(raw)
         noise = draw_noise(st['k'], (cfg.batch_size, raw.config.latent_channels, h, h), g) if cfg.sample else None
         sl = slice(r * per, (r + 1) * per)
+        xs, ns = x[sl].to(dev), None if noise is None else noise[:, sl]
+        x1 = _first_trip(ref, xs, ns) if ref is not None and st['k'] >= 2 else None
         with acc.autocast():
-            loss, parts = _ddp_loss(model, raw, x[sl].to(dev), st['k'], None if noise is None else noise[:, sl], cfg)
+            loss, parts = _ddp_loss(model, raw, xs, st['k'], ns, cfg, x1)
         if not torch.isfinite(loss): raise FloatingPointError(f"REED: loss is {loss.item()} at step {st['step']}")
         opt.zero_grad(set_to_none=True); acc.backward(loss)
         if cfg.grad_clip: acc.clip_grad_norm_(params, cfg.grad_clip)
         opt.step(); sched.step()
+        if ema is not None: ema.step(params)
         st['losses'].append(acc.reduce(loss.detach().float().reshape(1), 'mean').item()); st['ks'].append(st['k'])
         st['step'] += 1; bar.update(); bar.set_postfix(loss=f"{st['losses'][-1]:.4f}", k=st['k'])
         if st['step'] % cfg.val_every == 0:
@@ -250,20 +269,26 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
             if v < st['best'] * (1 - 1e-3): st['best'], st['bad'] = v, 0
             else: st['bad'] += 1
             if cfg.dynamic and st['bad'] >= cfg.patience: st['k'] += 1; st['bad'] = 0; st['best'] = math.inf
-        if cfg.time_budget is not None:
-            over = torch.tensor([float(time.time() - t0 > cfg.time_budget)], device=dev)
-            if acc.reduce(over, 'max').item() > 0: st['stopped'] = 'time'
         if st['step'] % cfg.ckpt_every == 0 or st['step'] % cfg.val_every == 0 or st['stopped']: save()
     save(); bar.close()
-    out = copy.deepcopy(raw).eval().requires_grad_(False)
+    out = copy.deepcopy(raw).eval()
+    if ema is not None: ema.copy_to([p for p in out.parameters() if p.requires_grad])
+    out.requires_grad_(False)
     return REEDResult(out, st['losses'], st['ks'], st['val'], st['step'], time.time() - t0, resumed, st['stopped'], cfg)
 
-def _ddp_loss(model, raw, x, k, noise, cfg):
+@torch.no_grad()
+def _first_trip(vae, x, noise):
+    "x_1 of `vae` (posterior sample `noise[0]`, or the mode), clamped: the frozen FSL target."
+    post = vae.encode(x).latent_dist
+    return vae.decode(post.mean if noise is None else post.mean + post.std * noise[0].to(x)).sample.clamp(-1, 1)
+
+def _ddp_loss(model, raw, x, k, noise, cfg, x1=None):
     "Run `reed_loss` through the (possibly DDP-wrapped) model's forward, so DDP syncs the gradients."
-    if model is raw: return reed_loss(raw, x, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop, cfg.lambda_anchor)
+    loss = lambda x_: reed_loss(raw, x_, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop, cfg.lambda_anchor, x1)
+    if model is raw: return loss(x)
     fwd = raw.forward
     try:
-        raw.forward = lambda x_: reed_loss(raw, x_, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop, cfg.lambda_anchor)
+        raw.forward = loss
         return model(x)
     finally: raw.forward = fwd
 
@@ -424,7 +449,7 @@ def _parser() -> argparse.ArgumentParser:
         name = '--' + f.name.replace('_', '-'); v = getattr(d, f.name)
         if isinstance(v, bool): p.add_argument(name, type=lambda s: s.lower() in ('1', 'true', 'yes'), default=v, metavar='BOOL')
         elif f.name == 'crop': p.add_argument(name, type=lambda s: None if s.lower() == 'none' else int(s), default=v)
-        elif f.name == 'time_budget': p.add_argument(name, type=float, default=v)
+        elif f.name in ('time_budget', 'ema_decay'): p.add_argument(name, type=lambda s: None if s.lower() == 'none' else float(s), default=v)
         else: p.add_argument(name, type=type(v), default=v)
     return p
 

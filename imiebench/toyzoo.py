@@ -5,7 +5,7 @@
 # %% ../nbs/03_toyzoo.ipynb #d34fe7b0
 from __future__ import annotations
 import json, math, os, time, warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, fields, asdict
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
@@ -22,7 +22,7 @@ from transformers import CLIPConfig, CLIPModel, CLIPTextModel
 import imiebench
 from .core import default_device
 from .models import Bundle, word_tokenizer, sd_scheduler_config, load_sd, load_ip2p, WeightsNotFoundError, _DTYPE_KW, make_scheduler
-from .shapes import VOCAB, random_scene, render, caption, random_edit
+from .shapes import VOCAB, EDIT_KINDS, random_scene, render, caption, random_edit, valid_kinds
 
 # %% auto #0
 __all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'zoo_dir', 'toy_tokenizer', 'EditPool', 'make_pool',
@@ -47,11 +47,12 @@ def toy_tokenizer():
 # %% ../nbs/03_toyzoo.ipynb #e929dd4a
 def _pool_chunk(args):
     "Render edits for seeds `range(start, stop)` (a worker's share)."
-    start, stop, size = args
+    start, stop, size, allowed = args
     src, tgt, sc, tc, ins, kinds = [], [], [], [], [], []
     for s in range(start, stop):
-        rng = np.random.default_rng(s)
-        e = random_edit(random_scene(rng), rng, size=size)
+        rng = np.random.default_rng(s); scene = random_scene(rng)
+        while allowed is not None and not set(valid_kinds(scene)) & set(allowed): scene = random_scene(rng)
+        e = random_edit(scene, rng, allowed, size=size)
         a, b = e.images(size)
         src.append(a); tgt.append(b); sc.append(e.ref_caption); tc.append(e.query_caption); ins.append(e.instruction); kinds.append(e.kind)
     return np.stack(src), np.stack(tgt), sc, tc, ins, kinds
@@ -66,14 +67,28 @@ class EditPool:
     instruction: list[str]
     kind: list[str]
     def __len__(self): return len(self.src)
+    def __add__(self, other: 'EditPool') -> 'EditPool':
+        "Both pools' triples, in order (e.g. to oversample some edit kinds)."
+        if self.src.shape[1:] != other.src.shape[1:]: raise ValueError(f"image sizes differ: {self.src.shape[1:]} vs {other.src.shape[1:]}")
+        return EditPool(*[np.concatenate([a, b]) if isinstance(a, np.ndarray) else a + b for a, b in
+                          zip(_field_values(self), _field_values(other))])
+
+def _field_values(d) -> tuple:
+    "A dataclass's fields as a tuple, without `dataclasses.astuple`'s deep copies."
+    return tuple(getattr(d, f.name) for f in fields(d))
 
 def make_pool(n: int, # number of edits (2n images)
               seed: int=0, # first scene seed; seeds seed..seed+n-1 are used
-              size: int=64, workers: int=1, progress: bool=True) -> EditPool:
+              size: int=64, workers: int=1, progress: bool=True,
+              kinds: tuple[str,...]|list[str]|None=None, # only these edit kinds (default: all `EDIT_KINDS`, uniform per scene)
+             ) -> EditPool:
     "Render a pool of `n` random edits of random scenes (deterministic in `seed`)."
     if seed + n > HELDOUT_SEED and seed < HELDOUT_SEED: raise ValueError(f"pool seeds {seed}..{seed+n} cross HELDOUT_SEED={HELDOUT_SEED}")
+    if kinds is not None:
+        kinds = tuple(kinds); bad = [k for k in kinds if k not in EDIT_KINDS]
+        if not kinds or bad: raise ValueError(f"kinds must be a non-empty subset of {EDIT_KINDS}, got {list(kinds)}")
     step = max(1, min(2000, math.ceil(n / max(1, workers) / 4)))
-    jobs = [(s, min(s + step, seed + n), size) for s in range(seed, seed + n, step)]
+    jobs = [(s, min(s + step, seed + n), size, kinds) for s in range(seed, seed + n, step)]
     if workers > 1:
         with get_context('fork').Pool(workers) as p: parts = list(tqdm(p.imap(_pool_chunk, jobs), total=len(jobs), desc='render pool', disable=not progress))
     else: parts = [_pool_chunk(j) for j in tqdm(jobs, desc='render pool', disable=not progress)]

@@ -108,3 +108,31 @@ def test_sigkill_resumes_from_checkpoint(tmp_path):
     from diffusers import AutoencoderKL
     a, b = AutoencoderKL.from_pretrained(tmp_path / 'ref'), AutoencoderKL.from_pretrained(tmp_path / 'out')
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+def test_ema_and_initial_fsl_target_resume_exactly(tmp_path):
+    "With an EMA of the decoder and FSL against the starting decoder's x_1, a run cut at a checkpoint and resumed equals one straight run."
+    tr, va = toy_data(4, 0, 'train'), toy_data(2, 0, 'val')
+    kw = dict(k=2, k_max=3, patience=1, val_every=2, ckpt_every=2, batch_size=2, crop=16, warmup=1, lr=0.05, ema_decay=0.9, fsl_target='initial')
+    v0 = tiny('sd', seed=0).vae
+    full = train_reed(tr, va, REEDConfig(steps=6, **kw), vae=v0, progress=False)
+    train_reed(tr, va, REEDConfig(steps=4, **kw), vae=v0, ckpt_dir=tmp_path, progress=False)
+    with pytest.warns(UserWarning, match='another config'):
+        again = train_reed(tr, va, REEDConfig(steps=6, **kw), vae=v0, ckpt_dir=tmp_path, progress=False)
+    assert again.resumed_from == 4 and again.losses == full.losses and again.ks == full.ks
+    assert all(torch.equal(a, b) for a, b in zip(full.vae.parameters(), again.vae.parameters()))
+    # the returned weights are the average, not the last step's
+    last = torch.load(tmp_path / 'last.pt', weights_only=False)['vae']
+    assert not torch.equal(last['decoder.conv_out.weight'], full.vae.decoder.conv_out.weight)
+    assert torch.equal(last['encoder.conv_in.weight'], full.vae.encoder.conv_in.weight)
+    with pytest.raises(ValueError, match='ema_decay'): REEDConfig(ema_decay=1.0)
+    with pytest.raises(ValueError, match='fsl_target'): REEDConfig(fsl_target='x0')
+
+def test_time_box_counts_across_resumes(tmp_path):
+    "A time-boxed run that finished does not train again when re-run; its checkpoint records the seconds spent."
+    tr, va = toy_data(4, 0, 'train'), toy_data(2, 0, 'val')
+    cfg = REEDConfig(k=2, dynamic=False, val_every=2, ckpt_every=2, steps=10**6, batch_size=2, crop=16, warmup=1, time_budget=1.0)
+    r = train_reed(tr, va, cfg, vae=tiny('sd', seed=0).vae, ckpt_dir=tmp_path, progress=False)
+    assert r.stopped == 'time' and r.steps > 0
+    assert torch.load(tmp_path / 'last.pt', weights_only=False)['state']['seconds'] >= 1.0
+    again = train_reed(tr, va, cfg, vae=tiny('sd', seed=0).vae, ckpt_dir=tmp_path, progress=False)
+    assert again.resumed_from == r.steps and again.steps == r.steps and again.stopped == 'time'
