@@ -1,0 +1,22 @@
+"""What the instruction UNet does with recolor and reshape instructions (40 held-out scenes each, s_T 3, s_I 1.5, 20 steps):
+is the named property right, unchanged, something else, or is the object gone; and how many pass the oracle's full check.
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/instruction_failures.py
+"""
+import numpy as np, torch, PIL.Image, collections
+from imiebench.toyzoo import load_toy
+from imiebench.shapes import random_scene, random_edit, oracle, edit_success
+torch.set_grad_enabled(False)
+rng = lambda s: np.random.default_rng(s)
+pipe = load_toy('ip2p').pipeline()
+for kind in ('recolor', 'reshape'):
+    edits = [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i), kinds=(kind,)) for i in range(40)]
+    ims = pipe([e.instruction for e in edits], image=[PIL.Image.fromarray(e.source_image) for e in edits], num_inference_steps=20,
+               guidance_scale=3.0, image_guidance_scale=1.5, output_type='np', generator=torch.Generator().manual_seed(0)).images
+    c = collections.Counter()
+    for a, e in zip((ims * 255).round().astype(np.uint8), edits):
+        v = oracle(a, e.target).objects[e.obj_index]; o_src = e.source.objects[e.obj_index]; o_tgt = e.target.objects[e.obj_index]
+        if kind == 'recolor': c['ok' if v.color == o_tgt.color else ('unchanged' if v.color == o_src.color else ('gone' if not v.present else 'other'))] += 1
+        else: c['ok' if v.shape == o_tgt.shape else ('unchanged' if v.shape == o_src.shape else ('gone' if not v.present else 'other'))] += 1
+        c['success'] += edit_success(a, e)
+    print(kind, dict(c), edits[0].instruction, edits[1].instruction)
