@@ -1,0 +1,28 @@
+"""Ship a trained REED VAE folder (e.g. one written by `reed_bench.py --parts long`) into the zoo as an int8 decoder delta,
+then evaluate the *shipped* (quantised) weights exactly as the long runs are evaluated and record the run in zoo.json.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ship_reed_vae.py runs/reed_long_anchor_600s_fsl_target-initial_ema_decay-0.99
+"""
+import json, sys
+from pathlib import Path
+import torch
+from diffusers import AutoencoderKL
+from imiebench.reed import save_toy_reed_vae, load_toy_reed_vae, toy_data
+from imiebench.toyzoo import load_toy_vae, zoo_dir
+from reed_bench import evaluate
+
+run = Path(sys.argv[1]); torch.set_grad_enabled(False)
+res = json.loads((Path(__file__).parent / 'results' / f'{run.name}.json').read_text())
+vae = AutoencoderKL.from_pretrained(run / 'vae').eval()
+assert all(torch.equal(a, b) for (k, a), b in zip(vae.state_dict().items(), load_toy_vae().state_dict().values()) if k.startswith('encoder.')), 'encoder changed'
+save_toy_reed_vae(vae)
+sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
+shipped = evaluate(load_toy_reed_vae(), sc, ph)
+d = {s: (round(shipped[s]['1']['psnr'] - res['Vanilla'][s]['1']['psnr'], 2), round(shipped[s]['25']['psnr'] - res['Vanilla'][s]['25']['psnr'], 2))
+     for s in ('scenes', 'photos')}
+zj = zoo_dir() / 'zoo.json'; z = json.loads(zj.read_text())
+z['reed_vae'] = dict(run=run.name, config=res['config'], steps=res['REED']['train']['steps'], final_k=res['REED']['train']['final_k'],
+                     change_at_1_gain_at_25_float=res['summary']['change_at_1_gain_at_25'], change_at_1_gain_at_25_shipped_int8=d,
+                     note='decoder-only REED finetuning of the zoo VAE (benchmarks/reed_bench.py --parts long), shipped with benchmarks/ship_reed_vae.py')
+zj.write_text(json.dumps(z, indent=1))
+print(f"SUMMARY shipped {run.name}: (change at 1, gain at 25) vs vanilla after int8 = {d} dB (float: {res['summary']['change_at_1_gain_at_25']})")
