@@ -1,7 +1,7 @@
 """REED benchmark: Table-2-style ablation, memory of last-iteration vs full backprop, mixed-sequence drift.
 
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240] [--ship]
-    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--ship]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--ship]
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json. Each training run is
 time-boxed (`--budget` seconds); `--ship` saves the IT+FSL+DI VAE to imiebench/assets/zoo/reed_vae.
@@ -64,12 +64,13 @@ def _overrides(spec):
                                      float(v) if t.startswith('float') else v)
     return out
 
-def long_run(variant, budget, ship, overrides=None):
+def long_run(variant, budget, ship, overrides=None, data=(768, 256)):
     """One longer REED training (the ablation's data and evaluation): `paper` = IT+FSL+DI, `anchor` = + lambda_anchor 1.
     Resumable (checkpoints in runs/reed_long_<variant>_<budget>s: another budget never resumes this one's checkpoint);
     result in benchmarks/results/reed_long_<variant>_<budget>s.json."""
     tag = f'reed_long_{variant}_{int(budget)}s' + ''.join(f'_{k}-{v}' for k, v in (overrides or {}).items())
-    tr, va = toy_data(768, 256, 'train'), toy_data(24, 8, 'val')
+    if tuple(data) != (768, 256): tag += f'_data-{data[0]}-{data[1]}'
+    tr, va = toy_data(*data, 'train'), toy_data(24, 8, 'val')
     sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
     cfg = dataclasses.replace(variants(budget)['IT+FSL+DI'], ckpt_every=20, lambda_anchor=1.0 if variant == 'anchor' else 0.0)
     cfg = dataclasses.replace(cfg, **(overrides or {}))
@@ -175,9 +176,10 @@ def mixed(res, steps=15):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('--parts', default='ablation,memory,mixed'); ap.add_argument('--budget', type=float, default=240)
     ap.add_argument('--ship', action='store_true'); ap.add_argument('--variant', default='paper', choices=('paper', 'anchor'))
+    ap.add_argument('--data', default='768,256', help='--parts long: training scenes,photo crops')
     ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
     a = ap.parse_args()
-    if a.parts == 'long': long_run(a.variant, a.budget, a.ship, _overrides(a.set)); raise SystemExit
+    if a.parts == 'long': long_run(a.variant, a.budget, a.ship, _overrides(a.set), tuple(int(v) for v in a.data.split(','))); raise SystemExit
     res = json.loads(OUT.read_text()) if OUT.exists() else {}
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
     t0 = time.time()
