@@ -12,7 +12,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '1'); os.environ.setdefault('HF_HUB_OFF
 import numpy as np, torch
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 from imiebench.reed import (REEDConfig, train_reed, toy_data, roundtrips, edit_roundtrips, save_toy_reed_vae, load_toy_reed_vae,
-                            MixedSession, pixel_edit, image_metrics, lpips_available, brighten, darken)
+                            MixedSession, pixel_edit, image_metrics, lpips_available, brighten, darken, _parser)
 from imiebench.toyzoo import load_toy_vae, load_toy, HELDOUT_SEED, zoo_dir
 from imiebench.core import to_tensor
 
@@ -55,14 +55,12 @@ def ablation(res, budget, ship):
     print(f"SUMMARY ablation: IT+FSL+DI vs vanilla PSNR gain at 25 = {d25} dB, change at 1 = {d1} dB (goal +3 / ≥ -0.5)")
 
 def _overrides(spec):
-    "'fsl_target=initial,lr=1e-3' → {'fsl_target': 'initial', 'lr': 0.001}, typed like REEDConfig's fields."
-    types = {f.name: f.type for f in dataclasses.fields(REEDConfig)}; out = {}
+    "'fsl_target=initial,lr=1e-3' → {'fsl_target': 'initial', 'lr': 0.001}, parsed by `imiebench train-reed`'s own parser."
+    keys, argv = [], []
     for kv in filter(None, (spec or '').split(',')):
-        k, v = kv.split('=')
-        if k not in types: raise SystemExit(f"--set: REEDConfig has no field {k!r}")
-        t = str(types[k]); out[k] = (v.lower() in ('1', 'true') if 'bool' in t else int(v) if t.startswith('int') else
-                                     float(v) if t.startswith('float') else v)
-    return out
+        k, v = kv.split('=', 1); keys.append(k); argv += ['--' + k.replace('_', '-'), v]
+    a = _parser().parse_args(argv)
+    return {k: getattr(a, k) for k in keys}
 
 def long_run(variant, budget, ship, overrides=None, data=(768, 256)):
     """One longer REED training (the ablation's data and evaluation): `paper` = IT+FSL+DI, `anchor` = + lambda_anchor 1.
