@@ -89,6 +89,11 @@ def draw_noise(k: int, shape: tuple, generator: torch.Generator|None=None) -> to
     "k×N×C×h×w standard normal noise: the posterior samples of k round trips."
     return torch.randn((k, *shape), generator=generator)
 
+def _round_trip(vae, x, noise=None):
+    "Encode, take the posterior mode (`noise` None) or the sample mean + std·`noise`, decode (not clamped)."
+    post = vae.encode(x).latent_dist
+    return vae.decode(post.mean if noise is None else post.mean + post.std * noise.to(x)).sample
+
 def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
               k: int, # encode→decode iterations
               noise: torch.Tensor|None=None, # k×N×C×h×w posterior noise (None: use the posterior mode)
@@ -101,10 +106,7 @@ def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
     "The REED training loss on x_k (gradient through the last iteration only unless `full_backprop`)."
     if k < 1: raise ValueError(f"k must be ≥ 1, got {k}")
     _check_images(x0, _vae_factor(vae))
-    def rt(x, j):
-        post = vae.encode(x).latent_dist
-        z = post.mean if noise is None else post.mean + post.std * noise[j].to(x)
-        return vae.decode(z).sample
+    rt = lambda x, j: _round_trip(vae, x, None if noise is None else noise[j])
     x, x1 = x0, None
     with torch.set_grad_enabled(full_backprop and torch.is_grad_enabled()):
         for j in range(k - 1):
@@ -279,8 +281,7 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
 @torch.no_grad()
 def _first_trip(vae, x, noise):
     "x_1 of `vae` (posterior sample `noise[0]`, or the mode), clamped: the frozen FSL target."
-    post = vae.encode(x).latent_dist
-    return vae.decode(post.mean if noise is None else post.mean + post.std * noise[0].to(x)).sample.clamp(-1, 1)
+    return _round_trip(vae, x, None if noise is None else noise[0]).clamp(-1, 1)
 
 def _ddp_loss(model, raw, x, k, noise, cfg, x1=None):
     "Run `reed_loss` through the (possibly DDP-wrapped) model's forward, so DDP syncs the gradients."

@@ -5,7 +5,7 @@
 # %% ../nbs/03_toyzoo.ipynb #d34fe7b0
 from __future__ import annotations
 import json, math, os, time, warnings
-from dataclasses import dataclass, field, fields, asdict
+from dataclasses import dataclass, field, asdict
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
@@ -71,11 +71,7 @@ class EditPool:
         "Both pools' triples, in order (e.g. to oversample some edit kinds)."
         if self.src.shape[1:] != other.src.shape[1:]: raise ValueError(f"image sizes differ: {self.src.shape[1:]} vs {other.src.shape[1:]}")
         return EditPool(*[np.concatenate([a, b]) if isinstance(a, np.ndarray) else a + b for a, b in
-                          zip(_field_values(self), _field_values(other))])
-
-def _field_values(d) -> tuple:
-    "A dataclass's fields as a tuple, without `dataclasses.astuple`'s deep copies."
-    return tuple(getattr(d, f.name) for f in fields(d))
+                          zip(vars(self).values(), vars(other).values())])
 
 def make_pool(n: int, # number of edits (2n images)
               seed: int=0, # first scene seed; seeds seed..seed+n-1 are used
