@@ -1,7 +1,7 @@
 """REED benchmark: Table-2-style ablation, memory of last-iteration vs full backprop, mixed-sequence drift.
 
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240] [--ship]
-    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--ship]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--ship]
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json. Each training run is
 time-boxed (`--budget` seconds); `--ship` saves the IT+FSL+DI VAE to imiebench/assets/zoo/reed_vae.
@@ -10,10 +10,11 @@ import argparse, json, os, subprocess, sys, time, dataclasses
 from pathlib import Path
 os.environ.setdefault('OMP_NUM_THREADS', '1'); os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import numpy as np, torch
+from diffusers import AutoencoderKL
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 from imiebench.reed import (REEDConfig, train_reed, toy_data, roundtrips, edit_roundtrips, save_toy_reed_vae, load_toy_reed_vae,
                             MixedSession, pixel_edit, image_metrics, lpips_available, brighten, darken, _parser)
-from imiebench.toyzoo import load_toy_vae, load_toy, HELDOUT_SEED, zoo_dir
+from imiebench.toyzoo import load_toy_vae, load_toy, HELDOUT_SEED, zoo_dir, photo_crops
 from imiebench.core import to_tensor
 
 OUT = Path(__file__).parent / 'results' / 'reed.json'
@@ -62,18 +63,36 @@ def _overrides(spec):
     a = _parser().parse_args(argv)
     return {k: getattr(a, k) for k in keys}
 
-def long_run(variant, budget, ship, overrides=None, data=(768, 256)):
+TEXTURES = ('brick', 'grass', 'gravel', 'camera', 'coins', 'moon', 'clock')  # grey photos in scikit-image; none is held out
+
+def texture_crops(n, size=64, seed=4):
+    """n crops of scikit-image's grey photos (TEXTURES), each mapped through a random duotone (dark colour → light colour):
+    natural texture statistics that the 7 colour training photos lack. Not in the held-out test set (chelsea, coffee)."""
+    import skimage.data
+    g = torch.Generator().manual_seed(seed)
+    grey = [np.repeat(getattr(skimage.data, t)()[..., None], 3, -1) for t in TEXTURES]
+    x = (photo_crops(grey, n, size=size, generator=g)[:, :1] + 1) / 2  # n×1×H×W in [0, 1]
+    lo, hi = torch.rand(n, 3, 1, 1, generator=g) * 0.5, 0.5 + torch.rand(n, 3, 1, 1, generator=g) * 0.5
+    return (lo + (hi - lo) * x) * 2 - 1
+
+def long_run(variant, budget, ship, overrides=None, data=(768, 256), textures=0, init=None):
     """One longer REED training (the ablation's data and evaluation): `paper` = IT+FSL+DI, `anchor` = + lambda_anchor 1.
     Resumable (checkpoints in runs/reed_long_<variant>_<budget>s: another budget never resumes this one's checkpoint);
     result in benchmarks/results/reed_long_<variant>_<budget>s.json."""
     tag = f'reed_long_{variant}_{int(budget)}s' + ''.join(f'_{k}-{v}' for k, v in (overrides or {}).items())
     if tuple(data) != (768, 256): tag += f'_data-{data[0]}-{data[1]}'
+    if textures: tag += f'_textures-{textures}'
+    if init: tag += '_continued'
+    if torch.cuda.is_available(): tag += '_cuda'
     tr, va = toy_data(*data, 'train'), toy_data(24, 8, 'val')
+    if textures: tr = torch.cat([tr, texture_crops(textures)])
     sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
     cfg = dataclasses.replace(variants(budget)['IT+FSL+DI'], ckpt_every=20, lambda_anchor=1.0 if variant == 'anchor' else 0.0)
     cfg = dataclasses.replace(cfg, **(overrides or {}))
-    van = load_toy_vae(); out = dict(config=dataclasses.asdict(cfg), Vanilla=evaluate(van, sc, ph))
-    r = train_reed(tr, va, cfg, vae=van, ckpt_dir=f'runs/{tag}', progress=False)
+    van = load_toy_vae().to('cuda' if torch.cuda.is_available() else 'cpu'); out = dict(config=dataclasses.asdict(cfg), Vanilla=evaluate(van, sc, ph))
+    start = van if init is None else AutoencoderKL.from_pretrained(init).to(van.device)  # `init`: continue from another run's VAE
+    r = train_reed(tr, va, cfg, vae=start, ckpt_dir=f'runs/{tag}', progress=False)
+    if init: out['init'] = str(init)
     r.vae.save_pretrained(f'runs/{tag}/vae')
     out['REED'] = evaluate(r.vae, sc, ph) | dict(train=dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped,
                                                              val=r.val, ks_every10=r.ks[::10], loss_every10=r.losses[::10]))
@@ -175,9 +194,11 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('--parts', default='ablation,memory,mixed'); ap.add_argument('--budget', type=float, default=240)
     ap.add_argument('--ship', action='store_true'); ap.add_argument('--variant', default='paper', choices=('paper', 'anchor'))
     ap.add_argument('--data', default='768,256', help='--parts long: training scenes,photo crops')
+    ap.add_argument('--textures', type=int, default=0, help='--parts long: add this many colourised grey-texture crops to training')
+    ap.add_argument('--init', default=None, help="--parts long: start from this VAE folder (e.g. runs/<run>/vae) instead of the zoo's")
     ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
     a = ap.parse_args()
-    if a.parts == 'long': long_run(a.variant, a.budget, a.ship, _overrides(a.set), tuple(int(v) for v in a.data.split(','))); raise SystemExit
+    if a.parts == 'long': long_run(a.variant, a.budget, a.ship, _overrides(a.set), tuple(int(v) for v in a.data.split(',')), a.textures, a.init); raise SystemExit
     res = json.loads(OUT.read_text()) if OUT.exists() else {}
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
     t0 = time.time()
