@@ -363,7 +363,7 @@ def save_toy_reed_vae(vae: AutoencoderKL, path=None) -> Path:
     save_file(int8_delta(dec, load_toy_vae().state_dict()), path / 'decoder_delta.safetensors'); return path
 
 def load_toy_reed_vae(device='cpu', root=None) -> AutoencoderKL:
-    "The shipped REED toy VAE: decoder finetuned from `load_toy_vae()` (IT+FSL+DI, FSL target from the starting decoder, anchor λ=1, EMA 0.99; zoo.json says which run); encoder identical."
+    "The shipped REED toy VAE: decoder finetuned from `load_toy_vae()` (IT+FSL+DI on the posterior mode, FSL target from the starting decoder, anchor λ=3, EMA 0.99; zoo.json says which run); encoder identical."
     from safetensors.torch import load_file
     from imiebench.toyzoo import from_int8_delta
     vae = load_toy_vae(); base = vae.state_dict()
