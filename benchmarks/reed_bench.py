@@ -1,7 +1,7 @@
 """REED benchmark: Table-2-style ablation, memory of last-iteration vs full backprop, mixed-sequence drift.
 
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240] [--ship]
-    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--ship]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--init runs/<run>/vae] [--ship]
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json. Each training run is
 time-boxed (`--budget` seconds); `--ship` saves the IT+FSL+DI VAE to imiebench/assets/zoo/reed_vae.
@@ -195,7 +195,7 @@ if __name__ == '__main__':
     ap.add_argument('--ship', action='store_true'); ap.add_argument('--variant', default='paper', choices=('paper', 'anchor'))
     ap.add_argument('--data', default='768,256', help='--parts long: training scenes,photo crops')
     ap.add_argument('--textures', type=int, default=0, help='--parts long: add this many colourised grey-texture crops to training')
-    ap.add_argument('--init', default=None, help="--parts long: start from this VAE folder (e.g. runs/<run>/vae) instead of the zoo's")
+    ap.add_argument('--init', default=None, help="--parts long: start from this VAE folder (e.g. runs/<run>/vae) instead of the zoo's (fsl_target=initial then means this decoder)")
     ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
     a = ap.parse_args()
     if a.parts == 'long': long_run(a.variant, a.budget, a.ship, _overrides(a.set), tuple(int(v) for v in a.data.split(',')), a.textures, a.init); raise SystemExit
