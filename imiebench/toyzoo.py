@@ -28,7 +28,7 @@ from .shapes import VOCAB, EDIT_KINDS, random_scene, render, caption, random_edi
 __all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'zoo_dir', 'toy_tokenizer', 'EditPool', 'make_pool',
            'load_photo', 'photo_crops', 'TrainConfig', 'TrainResult', 'step_generator', 'train_loop', 'toy_clip_config',
            'train_clip', 'clip_scores', 'toy_vae_model', 'train_vae', 'set_scaling_factor', 'toy_unet_model',
-           'encode_pool', 'text_table', 'train_caption_unet', 'train_instruction_unet', 'text_tower',
+           'ip2p_unet_from', 'encode_pool', 'text_table', 'train_caption_unet', 'train_instruction_unet', 'text_tower',
            'save_pipeline_folder', 'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'int8_delta',
            'from_int8_delta', 'ZooConfig', 'train_zoo']
 
@@ -139,6 +139,7 @@ class TrainConfig:
     log_every: int = 25
     time_budget: float|None = None  # seconds: after `probe` steps, shorten `steps` so the run fits (recorded in the result)
     probe: int = 40
+    keep_every: int|None = None  # also keep the (EMA) weights every this many steps, fp16, as `keep_<step>.safetensors` in the checkpoint folder
 
 @dataclass
 class TrainResult:
@@ -153,6 +154,14 @@ class TrainResult:
 def _save_ckpt(path: Path, state: dict):
     tmp = path.with_suffix('.tmp'); torch.save(state, tmp); os.replace(tmp, path)
 
+def _keep(model, ema, params, path: Path):
+    "Save `model`'s weights (its EMA weights when there is an EMA) in fp16 to `path`, leaving the model as it was."
+    from safetensors.torch import save_file
+    if ema is not None: ema.store(params); ema.copy_to(params)
+    path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_suffix('.tmp')
+    save_file({k: v.detach().to('cpu', torch.float16).contiguous() for k, v in model.state_dict().items()}, str(tmp)); os.replace(tmp, path)
+    if ema is not None: ema.restore(params)
+
 def step_generator(seed: int, step: int, device='cpu') -> torch.Generator:
     "The generator that draws the data of `step` (so resumed runs see the same batches)."
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
@@ -161,11 +170,14 @@ def train_loop(model: torch.nn.Module, # trained in place
                loss_fn: Callable[[int, torch.Generator], torch.Tensor], # (step, generator) → scalar loss
                cfg: TrainConfig,
                ckpt_dir: str|Path|None=None, # checkpoint folder; resumes from `last.pt` there
-               params=None, # parameters to optimise (default: all of `model`'s that require grad)
+               params=None, # parameters to optimise, or torch param groups (dicts; an `lr_mult` key scales `cfg.lr`); default: all of `model`'s that require grad
                desc: str='train', progress: bool=True) -> TrainResult:
     "Optimise `model` for `cfg.steps` steps of `loss_fn`, with checkpoints and exact resumption."
-    params = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    groups = list(params if params is not None else model.parameters())
+    if not groups or not isinstance(groups[0], dict): groups = [dict(params=groups)]
+    groups = [dict(params=[p for p in g['params'] if p.requires_grad], lr=cfg.lr * g.get('lr_mult', 1.0)) for g in groups]
+    params = [p for g in groups for p in g['params']]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = {'steps': cfg.steps}
     def lr_lambda(s):
         if s < cfg.warmup: return (s + 1) / cfg.warmup
@@ -196,6 +208,7 @@ def train_loop(model: torch.nn.Module, # trained in place
         if ema is not None: ema.step(params)
         losses.append(loss.item()); step += 1; bar.update()
         if step % cfg.log_every == 0: bar.set_postfix(loss=f"{np.mean(losses[-cfg.log_every:]):.4f}")
+        if ckpt is not None and cfg.keep_every and step % cfg.keep_every == 0: _keep(model, ema, params, ckpt.parent / f'keep_{step:06d}.safetensors')
         if ckpt is not None and (step % cfg.ckpt_every == 0 or step == total['steps']):
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             _save_ckpt(ckpt, dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
@@ -299,6 +312,22 @@ def toy_unet_model(in_channels: int=4, cross_attention_dim: int=64, block_out_ch
                                 cross_attention_dim=cross_attention_dim, attention_head_dim=8, norm_num_groups=32)
 
 @torch.no_grad()
+def ip2p_unet_from(unet: UNet2DConditionModel, # a text-to-image (caption) UNet: its weights are all kept
+                   image_channels: int=4, # conditioning-image latent channels appended to `conv_in`
+                   image_init: str='copy', # 'zero' (InstructPix2Pix's choice) or 'copy' of the noise channels' weights
+                  ) -> UNet2DConditionModel:
+    "InstructPix2Pix's initialisation: a copy of `unet` whose `conv_in` takes `image_channels` more input channels."
+    if image_init not in ('zero', 'copy'): raise ValueError(f"image_init must be 'zero' or 'copy', got {image_init!r}")
+    n = unet.config.in_channels
+    if image_init == 'copy' and image_channels != n: raise ValueError(f"image_init='copy' needs image_channels == {n} (the UNet's), got {image_channels}")
+    new = UNet2DConditionModel.from_config({**unet.config, 'in_channels': n + image_channels}).to(unet.device, unet.dtype)
+    sd = {k: v for k, v in unet.state_dict().items() if k != 'conv_in.weight'}
+    w = unet.conv_in.weight.detach()
+    sd['conv_in.weight'] = torch.cat([w, w.clone() if image_init == 'copy' else torch.zeros_like(w[:, :image_channels])], 1)
+    new.load_state_dict(sd)
+    return new.eval()
+
+@torch.no_grad()
 def encode_pool(vae: AutoencoderKL, images: np.ndarray, scale: bool=True, batch: int=512) -> torch.Tensor:
     "VAE latent modes of uint8 images (scaled by default), on the VAE's device."
     dev = vae.device; out = []
@@ -354,6 +383,7 @@ def train_instruction_unet(pool: EditPool, vae: AutoencoderKL, text_encoder: CLI
                            ckpt_dir=None, device=None, p_drop: float=0.05, progress=True,
                            init: UNet2DConditionModel|None=None, # continue from these weights (default: fresh)
                            p_identity: float=0.0, # fraction of (source, '' → source) pairs: the null instruction means "keep"
+                           conv_in_lr_mult: float=1.0, # learning rate of `conv_in` (where the image channels enter) relative to `cfg.lr`
                           ) -> TrainResult:
     "Train the InstructPix2Pix-style UNet on (source latent mode, instruction) → target latent."
     device = torch.device(device or default_device()); tok = toy_tokenizer()
@@ -373,7 +403,9 @@ def train_instruction_unet(pool: EditPool, vae: AutoencoderKL, text_encoder: CLI
         c = c_img[i] * (~drop_img).float()[:, None, None, None]
         z = torch.where(ident[:, None, None, None], z_src[i], z_tgt[i])
         return _diffusion_loss(unet, sched, z, c, e, g)
-    return train_loop(unet, loss_fn, cfg, ckpt_dir, desc='instruction unet', progress=progress)
+    groups = [dict(params=list(unet.conv_in.parameters()), lr_mult=conv_in_lr_mult),
+              dict(params=[p for n, p in unet.named_parameters() if not n.startswith('conv_in.')])]
+    return train_loop(unet, loss_fn, cfg, ckpt_dir, params=groups, desc='instruction unet', progress=progress)
 
 # %% ../nbs/03_toyzoo.ipynb #3a61d8bc
 def text_tower(clip: CLIPModel) -> CLIPTextModel:

@@ -1,0 +1,41 @@
+"""Train the toy instruction UNet (InstructPix2Pix recipe) with checkpoints and fp16 EMA snapshots, resumable.
+
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/train_instruction_unet.py runs/ip2p_caption --init caption
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/train_instruction_unet.py runs/ip2p_scratch --init scratch
+
+--init caption: every weight from the shipped caption UNet, `conv_in` widened with the image channels
+(`ip2p_unet_from`, --image-init copy|zero); scratch: a fresh UNet; shipped: continue the shipped
+instruction UNet; a .safetensors path: continue from those weights (e.g. a committed snapshot).
+The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<step>.safetensors`
+(EMA weights, fp16) are what `benchmarks/instruction_curve.py` evaluates.
+"""
+import argparse, json, torch
+from pathlib import Path
+from safetensors.torch import load_file
+from imiebench.toyzoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, TrainConfig)
+
+p = argparse.ArgumentParser()
+p.add_argument('out'); p.add_argument('--init', default='caption')
+p.add_argument('--image-init', default='copy'); p.add_argument('--steps', type=int, default=20_000)
+p.add_argument('--batch-size', type=int, default=32); p.add_argument('--lr', type=float, default=2e-4)
+p.add_argument('--conv-in-lr-mult', type=float, default=1.0); p.add_argument('--p-identity', type=float, default=0.1)
+p.add_argument('--n-pool', type=int, default=40_000); p.add_argument('--n-hard', type=int, default=12_000)
+p.add_argument('--hard-kinds', default='recolor,reshape'); p.add_argument('--keep-every', type=int, default=500)
+p.add_argument('--seed', type=int, default=0); p.add_argument('--workers', type=int, default=1)
+a = p.parse_args()
+out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+(out / 'args.json').write_text(json.dumps(vars(a), indent=1))
+sd, ip = load_toy('sd'), load_toy('ip2p')
+if a.init == 'caption': init = ip2p_unet_from(sd.unet.float(), image_init=a.image_init)
+elif a.init == 'scratch': torch.manual_seed(a.seed); init = toy_unet_model(8, sd.text_encoder.config.hidden_size)
+elif a.init == 'shipped': init = ip.unet.float()
+else:
+    init = ip2p_unet_from(sd.unet.float()); init.load_state_dict({k: v.float() for k, v in load_file(a.init).items()})
+pool = make_pool(a.n_pool, 0, workers=a.workers, progress=False)
+if a.n_hard: pool = pool + make_pool(a.n_hard, 1_000_000, workers=a.workers, progress=False, kinds=a.hard_kinds.split(','))
+cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=100, ema_decay=0.999, seed=a.seed,
+                  ckpt_every=250, keep_every=a.keep_every)
+res = train_instruction_unet(pool, sd.vae.float(), sd.text_encoder.float(), cfg, ckpt_dir=out / 'ckpt', device='cpu',
+                             init=init, p_identity=a.p_identity, conv_in_lr_mult=a.conv_in_lr_mult, progress=False)
+res.model.half().save_pretrained(out / 'unet')
+print('done', res.steps, 'steps', sum(res.losses[-100:]) / 100)
