@@ -14,8 +14,10 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ImageLike', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask', 'resize_mask', 'check_prompt', 'psnr',
-           'make_generator', 'seed_everything', 'default_device', 'default_dtype']
+__all__ = ['ImageLike', 'RANGE_TOL', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask', 'resize_mask', 'check_prompt',
+           'psnr', 'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int',
+           'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config',
+           'fresh_scheduler']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -41,38 +43,55 @@ def _pil_to_array(img: PIL.Image.Image) -> np.ndarray:
 def _array_to_tensor(a: np.ndarray) -> torch.Tensor:
     "H×W×3 (or N×H×W×3) uint8 array → N×3×H×W float in [-1, 1]."
     if a.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 array in 0..255, got {_describe(a)}; pass floats as a torch tensor in [-1, 1]")
+        raise TypeError(f"expected a uint8 array in 0..255, got {_describe(a)}; pass floats as a torch tensor in [0, 1]")
     if a.ndim == 3: a = a[None]
     if a.ndim != 4 or a.shape[-1] != 3:
         raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {_describe(a)}")
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return torch.from_numpy(np.array(a)).permute(0, 3, 1, 2).float() / 127.5 - 1  # a copy: read-only arrays are fine
 
-def _tensor_to_tensor(t: torch.Tensor) -> torch.Tensor:
-    "Validate a C×H×W or N×C×H×W float tensor in [-1, 1]."
+RANGE_TOL = 1e-3  # float tensors may overshoot their range by this much (decoders do) before it is an error
+
+def _tensor_to_tensor(t: torch.Tensor, value_range: tuple|None=None) -> torch.Tensor:
+    "Validate a C×H×W or N×C×H×W float tensor and map it to [-1, 1] (see `to_tensor` for `value_range`)."
     if not t.is_floating_point():
-        raise TypeError(f"expected a float tensor in [-1, 1], got {_describe(t)}")
+        raise TypeError(f"expected a float tensor in [0, 1], got {_describe(t)}")
     if t.ndim == 3: t = t[None]
     if t.ndim != 4 or t.shape[1] != 3:
         raise ValueError(f"expected a 3×H×W or N×3×H×W image tensor, got {_describe(t)}")
+    if t.numel() == 0: raise ValueError(f"expected a non-empty image tensor, got {_describe(t)}")
     _check_finite(t, "image tensor")
     lo, hi = float(t.min()), float(t.max())
-    if lo < -1 - 1e-3 or hi > 1 + 1e-3:
-        raise ValueError(f"expected image values in [-1, 1], got range [{lo:.3g}, {hi:.3g}]")
-    return t
+    if value_range is None:  # diffusers' VaeImageProcessor: [0, 1]; values below 0 mean the older [-1, 1]
+        if lo < -1 - RANGE_TOL or hi > 1 + RANGE_TOL:
+            raise ValueError(f"expected image values in [0, 1] (diffusers' convention; [-1, 1] is read too), got range [{lo:.3g}, {hi:.3g}]")
+        if lo < -RANGE_TOL:
+            warnings.warn(f"image tensor with values in [{lo:.3g}, {hi:.3g}] read as [-1, 1]; float image tensors are expected in [0, 1] "
+                          "(diffusers' convention): pass `x / 2 + 0.5`, or value_range=(-1, 1) to say so", FutureWarning, stacklevel=4)
+            return t
+        return t * 2 - 1
+    if tuple(value_range) not in ((0, 1), (-1, 1)): raise ValueError(f"value_range must be (0, 1), (-1, 1) or None, got {value_range!r}")
+    a, b = value_range
+    if lo < a - RANGE_TOL or hi > b + RANGE_TOL:
+        raise ValueError(f"expected image values in [{a}, {b}], got range [{lo:.3g}, {hi:.3g}]")
+    return t if a == -1 else t * 2 - 1
 
 # %% ../nbs/00_core.ipynb #7dc162c4
-def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8 array, (N×)3×H×W float tensor in [-1,1], or a list of them
+def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8 array, (N×)3×H×W float tensor in [0,1], or a list of them
               size: int|tuple[int,int]|None=None, # resize to this (H, W) (or square side) — only when asked
               multiple: int=8, # sides must be multiples of this (the VAE's downsampling factor)
               device=None, dtype=torch.float32,
+              value_range: tuple|None=None, # float tensors: None = diffusers' rule ([0, 1]; below 0 → [-1, 1] with a FutureWarning), or (0, 1) / (-1, 1)
              ) -> torch.Tensor: # N×3×H×W float in [-1, 1]
     "Convert any accepted image form to an N×3×H×W float tensor in [-1, 1], validating size and values."
     if isinstance(img, (list, tuple)):
         if len(img) == 0: raise ValueError("expected at least one image, got an empty list")
-        return torch.cat([to_tensor(o, size=size, multiple=multiple, device=device, dtype=dtype) for o in img])
+        ts = [to_tensor(o, size=size, multiple=multiple, device=device, dtype=dtype, value_range=value_range) for o in img]
+        if len({tuple(t.shape[-2:]) for t in ts}) > 1:
+            raise ValueError(f"images of a list differ in size: {sorted({tuple(t.shape[-2:]) for t in ts})}; pass size=(H, W) to resize them")
+        return torch.cat(ts)
     if isinstance(img, PIL.Image.Image): t = _array_to_tensor(_pil_to_array(img))
     elif isinstance(img, np.ndarray): t = _array_to_tensor(img)
-    elif isinstance(img, torch.Tensor): t = _tensor_to_tensor(img.detach())
+    elif isinstance(img, torch.Tensor): t = _tensor_to_tensor(img.detach().float(), value_range)
     else: raise TypeError(f"expected a PIL image, a uint8 numpy array or a torch tensor, got {_describe(img)}")
     if size is not None:
         hw = (size, size) if isinstance(size, int) else tuple(size)
@@ -175,3 +194,98 @@ def default_device() -> torch.device:
 def default_dtype(device=None) -> torch.dtype:
     "float16 on CUDA, float32 elsewhere (half precision is slow or unsupported on CPU)."
     return torch.float16 if torch.device(device or default_device()).type == 'cuda' else torch.float32
+
+# %% ../nbs/00_core.ipynb #a1ec7fe1
+import numbers
+
+def _is_num(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+def check_number(v, name: str, # the argument's name, for the message
+                 lo: float|None=None, hi: float|None=None, # bounds (None: unbounded)
+                 lo_open: bool=False, hi_open: bool=False, # exclude the bound itself
+                 allow_none: bool=False) -> float|None:
+    "A finite real number (int, float, numpy scalar or 0-d tensor) within the bounds, as a Python float."
+    if v is None and allow_none: return None
+    if isinstance(v, (torch.Tensor, np.ndarray)) and v.ndim == 0 and not v.dtype == torch.bool: v = v.item()
+    if not _is_num(v): raise TypeError(f"{name} must be a number, got {v!r} ({type(v).__name__})")
+    f = float(v)
+    if not np.isfinite(f): raise ValueError(f"{name} must be a finite number, got {v!r}")
+    bad_lo = lo is not None and (f <= lo if lo_open else f < lo); bad_hi = hi is not None and (f >= hi if hi_open else f > hi)
+    if bad_lo or bad_hi:
+        if lo is not None and hi is not None: want = f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        elif lo is not None: want = f"{'>' if lo_open else '≥'} {lo:g}"
+        else: want = f"{'<' if hi_open else '≤'} {hi:g}"
+        raise ValueError(f"{name} must be {want}, got {v!r}")
+    return f
+
+def check_int(v, name: str, lo: int|None=None, hi: int|None=None, allow_none: bool=False) -> int|None:
+    "An integer (Python or numpy; not bool, not a float such as 2.0) within [lo, hi], as a Python int."
+    if v is None and allow_none: return None
+    if not isinstance(v, numbers.Integral) or isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got {v!r} ({type(v).__name__})")
+    i = int(v)
+    if (lo is not None and i < lo) or (hi is not None and i > hi):
+        want = f"in {lo}..{hi}" if lo is not None and hi is not None else (f"≥ {lo}" if lo is not None else f"≤ {hi}")
+        raise ValueError(f"{name} must be an int {want}, got {i}")
+    return i
+
+def check_choice(v, name: str, options: Sequence):
+    "`v` must be one of `options`."
+    if not isinstance(v, str) or v not in options: raise ValueError(f"{name} must be one of {tuple(options)}, got {v!r}")
+    return v
+
+def check_bool(v, name: str) -> bool:
+    "A bool (or numpy bool)."
+    if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r} ({type(v).__name__})")
+    return bool(v)
+
+def check_generator(generator, device='cpu', name: str='generator') -> torch.Generator|None:
+    "None, a `torch.Generator`, or an int seed (→ a new generator on `device` seeded with it)."
+    if generator is None or isinstance(generator, torch.Generator): return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, (bool, np.bool_)):
+        if not 0 <= int(generator) < 2 ** 63: raise ValueError(f"{name} seed must be in 0..2**63-1, got {generator}")
+        return torch.Generator(device=torch.device(device)).manual_seed(int(generator))
+    raise TypeError(f"{name} must be a torch.Generator, an int seed or None, got {type(generator).__module__}.{type(generator).__name__}"
+                    + ("; numpy generators cannot drive torch sampling: pass an int seed" if isinstance(generator, np.random.Generator) else ''))
+
+def check_latents(z, name: str='latents', channels: int|None=None, # expected C (None: any)
+                  size: tuple[int,int]|None=None, # expected (h, w)
+                  n: int|Sequence[int]|None=None) -> torch.Tensor: # allowed batch size(s)
+    "Finite float N×C×h×w latents of the expected channels, size and batch."
+    if not isinstance(z, torch.Tensor): raise TypeError(f"{name} must be a torch tensor N×C×h×w, got {_describe(z)}")
+    if not z.is_floating_point(): raise TypeError(f"{name} must be a float tensor, got {_describe(z)}")
+    if z.ndim != 4 or z.numel() == 0: raise ValueError(f"{name} must be a non-empty N×C×h×w tensor, got {_describe(z)}")
+    if channels is not None and z.shape[1] != channels: raise ValueError(f"{name} must have {channels} channels, got {_describe(z)}")
+    if size is not None and tuple(z.shape[-2:]) != tuple(size): raise ValueError(f"{name} size {tuple(z.shape[-2:])} does not match {tuple(size)}")
+    ns = (n,) if isinstance(n, int) else n
+    if ns is not None and len(z) not in ns: raise ValueError(f"{name} has a batch of {len(z)}, expected {' or '.join(map(str, ns))}")
+    _check_finite(z, name)
+    return z
+
+def check_mask_batch(m: torch.Tensor, n: int, name: str='mask') -> torch.Tensor:
+    "A mask batch of 1 (shared) or `n` (one per image)."
+    if len(m) not in (1, n): raise ValueError(f"{name} has a batch of {len(m)}, expected 1 or {n} (one per image)")
+    return m
+
+def _config(scheduler) -> dict:
+    cfg = getattr(scheduler, 'config', None)
+    if cfg is None or not callable(getattr(scheduler, 'set_timesteps', None)) or not callable(getattr(scheduler, 'step', None)):
+        raise TypeError(f"expected a diffusers scheduler (with .config, .set_timesteps and .step), got {type(scheduler).__name__}")
+    return dict(cfg)
+
+def ddim_config(scheduler, name: str='scheduler') -> dict:
+    "The scheduler's config for building a DDIM (inverse) scheduler: `clip_sample=False`, no thresholding (warns if the config asked for either)."
+    cfg = _config(scheduler)
+    asked = [k for k in ('clip_sample', 'thresholding') if cfg.get(k)]
+    if asked:
+        warnings.warn(f"{name} config has {', '.join(f'{k}=True' for k in asked)}: latent diffusion does not clip latents, "
+                      "so the DDIM paths use clip_sample=False, thresholding=False", UserWarning, stacklevel=3)
+    return cfg | dict(clip_sample=False, thresholding=False)
+
+def fresh_scheduler(scheduler, name: str='scheduler'):
+    "A new scheduler of the same class and config (its own timesteps and step state): calls never share one."
+    cfg = _config(scheduler)
+    if cfg.get('clip_sample') or cfg.get('thresholding'):
+        warnings.warn(f"{name} has clip_sample/thresholding on: latents are clipped on every step (wrong for latent diffusion); "
+                      f"build it with clip_sample=False", UserWarning, stacklevel=3)
+    return type(scheduler).from_config(cfg)
