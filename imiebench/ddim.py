@@ -11,21 +11,30 @@ import torch
 from diffusers import DDIMScheduler, DDIMInverseScheduler
 from tqdm.auto import tqdm
 
-from .models import Bundle
-from .core import resize_mask
+from .models import Bundle, check_bundle
+from .core import (resize_mask, to_mask, check_number, check_int, check_generator, check_latents,
+                            check_mask_batch, check_prompt, ddim_config)
 
 # %% auto #0
-__all__ = ['check_ratio', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
+__all__ = ['check_ratio', 'ddim_schedulers', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
 
 # %% ../nbs/10_ddim.ipynb #42b25bb3
 def check_ratio(r: float, what: str='encoding ratio r'):
-    "Raise unless 0 < r ≤ 1."
-    if not isinstance(r, (int, float)) or not 0 < r <= 1: raise ValueError(f"{what} must be in (0, 1], got {r!r}")
-    return float(r)
+    "Raise unless 0 < r ≤ 1 (any finite real: int, float, numpy scalar)."
+    return check_number(r, what, 0, 1, lo_open=True)
+
+def ddim_schedulers(b: Bundle) -> tuple[DDIMScheduler, DDIMInverseScheduler]:
+    "Fresh (per call) DDIM and DDIM-inverse schedulers on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`)."
+    cfg = ddim_config(b.scheduler, 'the bundle scheduler')
+    return DDIMScheduler.from_config(cfg), DDIMInverseScheduler.from_config(cfg)
+
+def _check_callback(callback):
+    if callback is not None and not callable(callback): raise TypeError(f"callback must be callable(i, t, latents) or None, got {type(callback).__name__}")
+    return callback
 
 def decode_timesteps(scheduler, steps: int, r: float) -> torch.Tensor:
     "Descending DDIM timesteps used to decode from ratio `r` (k = int(r·steps) of them)."
-    check_ratio(r); scheduler.set_timesteps(steps)
+    r = check_ratio(r); steps = check_int(steps, 'steps', 1); scheduler.set_timesteps(steps)
     k = min(int(steps * r), steps)
     if k < 1: raise ValueError(f"encoding ratio r={r} with {steps} steps gives no step; use r ≥ {1/steps:.3g} or more steps")
     return scheduler.timesteps[steps - k:]
@@ -59,8 +68,11 @@ def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
                 guidance_scale: float=1.0, # >1 adds classifier-free guidance (known to drift: prompt-to-prompt #27)
                 callback: Callable|None=None, progress: bool=True) -> DDIMTrajectory:
     "DDIM-encode x_0 up to ratio `r`, keeping every intermediate latent."
-    inv = DDIMInverseScheduler.from_config(b.scheduler.config); inv.set_timesteps(steps)
-    k = len(decode_timesteps(DDIMScheduler.from_config(b.scheduler.config), steps, r))
+    b = check_bundle(b, kind='sd'); steps = check_int(steps, 'steps', 1); r = check_ratio(r)
+    check_prompt(prompt, 'prompt', allow_empty=True); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    check_latents(latents, 'latents', channels=b.unet.config.in_channels); _check_callback(callback)
+    sch, inv = ddim_schedulers(b); inv.set_timesteps(steps)
+    k = len(decode_timesteps(sch, steps, r))
     ts = inv.timesteps[:k] if k < steps else inv.timesteps
     emb, unc = _embeds(b, prompt, len(latents), guidance_scale)
     z = latents.to(b.device, b.dtype); traj = [z]
@@ -79,14 +91,23 @@ def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the tra
                 negative_prompt: str='', eta: float=0.0, generator: torch.Generator|None=None,
                 callback: Callable|None=None, progress: bool=True) -> torch.Tensor: # scaled x_0
     "DDIM-decode from ratio `r` under `prompt`, optionally keeping the unmasked region on the encoder's trajectory."
+    b = check_bundle(b, kind='sd')
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
+    if not isinstance(start, (torch.Tensor, DDIMTrajectory)): raise TypeError(f"start must be latents (a tensor) or a DDIMTrajectory, got {type(start).__name__}")
+    steps = check_int(steps, 'steps', 1); r = check_ratio(r); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    check_prompt(prompt, 'prompt', allow_empty=True); check_prompt(negative_prompt, 'negative_prompt', allow_empty=True)
+    eta = check_number(eta, 'eta', 0, 1); generator = check_generator(generator, b.device); _check_callback(callback)
     traj = start if isinstance(start, DDIMTrajectory) else None
     if mask is not None and traj is None: raise ValueError("mask guidance needs the encoder trajectory: pass the DDIMTrajectory from ddim_encode")
-    z = (traj.x_r if traj is not None else start).to(b.device, b.dtype)
-    sch = DDIMScheduler.from_config(b.scheduler.config); ts = decode_timesteps(sch, steps, r)
+    z = check_latents(traj.x_r if traj is not None else start, 'start', channels=b.unet.config.in_channels).to(b.device, b.dtype)
+    sch, _ = ddim_schedulers(b); ts = decode_timesteps(sch, steps, r)
     if traj is not None and len(traj.latents) != len(ts) + 1:
         raise ValueError(f"trajectory has {len(traj.latents) - 1} encoded steps but decoding (steps={steps}, r={r}) needs {len(ts)}")
-    if mask is not None: mask = resize_mask(mask.to(b.device, b.dtype), tuple(z.shape[-2:]))
+    if mask is not None:
+        mask = check_mask_batch(to_mask(mask), len(z))
+        hw, HW = tuple(z.shape[-2:]), (z.shape[-2] * b.vae_factor, z.shape[-1] * b.vae_factor)
+        if tuple(mask.shape[-2:]) not in (hw, HW): raise ValueError(f"mask size {tuple(mask.shape[-2:])} matches neither the latents {hw} nor the image {HW}")
+        mask = resize_mask(mask.to(b.device, b.dtype), hw)
     c = b.embed(prompt).expand(len(z), -1, -1); u = b.embed(negative_prompt).expand(len(z), -1, -1)
     K = len(ts)
     for i, t in enumerate(tqdm(ts, desc='DDIM decode', disable=not progress, leave=False)):
