@@ -195,7 +195,7 @@ def default_dtype(device=None) -> torch.dtype:
     "float16 on CUDA, float32 elsewhere (half precision is slow or unsupported on CPU)."
     return torch.float16 if torch.device(device or default_device()).type == 'cuda' else torch.float32
 
-# %% ../nbs/00_core.ipynb #a1ec7fe1
+# %% ../nbs/00_core.ipynb #4e73db02
 import numbers
 
 def _is_num(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))

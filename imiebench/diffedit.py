@@ -13,13 +13,14 @@ import torch.nn.functional as F
 from diffusers import DDIMScheduler
 from diffusers.utils.torch_utils import randn_tensor
 
-from .core import to_tensor, to_mask, resize_mask, check_prompt
-from .models import Bundle
-from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, _cfg_eps
+from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator,
+                            check_latents, check_mask_batch, check_choice)
+from .models import Bundle, check_bundle
+from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, _cfg_eps, ddim_schedulers, _check_callback
 
 # %% auto #0
 __all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'diffedit_mask', 'diffusers_mask_draws', 'DiffEditResult',
-           'diffedit', 'edit_explorer']
+           'diffedit', 'ExplorerCache', 'edit_explorer']
 
 # %% ../nbs/11_diffedit.ipynb #670191ef
 @dataclass
@@ -50,11 +51,11 @@ def rescale_map(raw: torch.Tensor, # N×1×h×w averaged |ε_Q − ε_R|
     return raw.clamp(min=torch.zeros_like(m), max=m) / m
 
 def _check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile=0.99):
-    if not isinstance(n, int) or n < 1: raise ValueError(f"n (noise samples) must be an integer ≥ 1, got {n!r}")
+    check_int(n, 'n (noise samples)', 1)
     check_ratio(strength, 'mask noise strength')
-    if not 0 <= threshold <= 1: raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
-    if clamp_ratio <= 0: raise ValueError(f"clamp_ratio must be > 0, got {clamp_ratio!r}")
-    if not 0.5 <= extreme_quantile <= 1: raise ValueError(f"extreme_quantile must be in [0.5, 1], got {extreme_quantile!r}")
+    check_number(threshold, 'threshold', 0, 1)
+    check_number(clamp_ratio, 'clamp_ratio', 0, lo_open=True)
+    check_number(extreme_quantile, 'extreme_quantile', 0.5, 1)
 
 # %% ../nbs/11_diffedit.ipynb #28808c3f
 @torch.no_grad()
@@ -73,26 +74,33 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
                   latents: torch.Tensor|None=None, # scaled x_0, N×… or (N·n)×… (default: VAE mode of `image`)
                   noise: torch.Tensor|None=None, # (N·n)×C×h×w noise (default: drawn from `generator`)
                   max_batch: int=256, # UNet batch items per call (memory)
+                  value_range: tuple|None=None, # float-tensor `image`: see `core.to_tensor` (None: [0, 1])
                  ) -> DiffEditMask:
     "Infer DiffEdit's mask from the disagreement of noise predictions under `query` and `reference`."
+    b = check_bundle(b, kind='sd')
     check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
     _check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile)
+    n, steps, max_batch = int(n), check_int(steps, 'steps', 1), check_int(max_batch, 'max_batch', 1)
+    guidance_scale = check_number(guidance_scale, 'guidance_scale'); generator = check_generator(generator, b.device)
     if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
     if query.strip() == reference.strip():
         warnings.warn("query equals reference: the noise predictions agree and the inferred mask is empty")
-    x = to_tensor(image, multiple=b.vae_factor)
+    x = to_tensor(image, multiple=b.vae_factor, value_range=value_range)
     N, H, W = len(x), *x.shape[-2:]
-    z = (b.encode(x) if latents is None else latents.to(b.device, b.dtype))
+    hw = (H // b.vae_factor, W // b.vae_factor)
+    if latents is not None: check_latents(latents, 'latents', channels=b.unet.config.in_channels, size=hw, n=(N, N * n))
+    if noise is not None: check_latents(noise, 'noise', channels=b.unet.config.in_channels, size=hw, n=N * n)
+    z = (b.encode(x, value_range=(-1, 1)) if latents is None else latents.to(b.device, b.dtype))
     if len(z) == N: z = z.repeat_interleave(n, 0)
     if len(z) != N * n: raise ValueError(f"latents must have N={N} or N·n={N*n} items, got {len(z)}")
-    sch = DDIMScheduler.from_config(b.scheduler.config)
+    sch, _ = ddim_schedulers(b)
     t = decode_timesteps(sch, steps, strength)[0]
     eps = noise.to(b.device, b.dtype) if noise is not None else randn_tensor(z.shape, generator=generator, device=b.device, dtype=b.dtype)
     zt = sch.add_noise(z, eps, t.expand(len(z)))
     q, r = b.embed(query), b.embed(reference)
     embs = [q, r] if guidance_scale == 1 else [b.embed(''), q, b.embed(''), r]
     inp = torch.cat([zt] * len(embs)); emb = torch.cat([e.expand(len(zt), -1, -1) for e in embs])
-    out = torch.cat([b.unet(i, t, encoder_hidden_states=e).sample for i, e in zip(inp.split(max_batch), emb.split(max_batch))])
+    out = torch.cat([b.predict_eps(i, t, e) for i, e in zip(inp.split(max_batch), emb.split(max_batch))])  # ε even for v/x₀ models
     if guidance_scale == 1: e_q, e_r = out.chunk(2)
     else:
         u1, c1, u2, c2 = out.chunk(4)
@@ -106,6 +114,7 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
 @torch.no_grad()
 def diffusers_mask_draws(b: Bundle, images, n: int=10, generator: torch.Generator|None=None):
     "(latents, noise) drawn in the order diffusers' `generate_mask` draws them, for `diffedit_mask(latents=, noise=)`."
+    b = check_bundle(b, kind='sd'); n = check_int(n, 'n (noise samples)', 1); generator = check_generator(generator, b.device)
     x = to_tensor(images, multiple=b.vae_factor).to(b.device, b.vae.dtype).repeat_interleave(n, 0)
     lat = b.vae.encode(x).latent_dist.sample(generator) * b.vae.config.scaling_factor
     return lat, randn_tensor(lat.shape, generator=generator, device=b.device, dtype=lat.dtype)
@@ -124,7 +133,7 @@ class DiffEditResult:
 
 def _noised_trajectory(b, z0, steps, r, generator) -> DDIMTrajectory:
     "Forward-noised latents q(x_t | x_0) at the encoding timesteps, one noise draw (SDEdit-style)."
-    sch = DDIMScheduler.from_config(b.scheduler.config); ts = decode_timesteps(sch, steps, r).flip(0)
+    sch, _ = ddim_schedulers(b); ts = decode_timesteps(sch, steps, r).flip(0)
     eps = randn_tensor(z0.shape, generator=generator, device=b.device, dtype=b.dtype)
     return DDIMTrajectory([z0] + [sch.add_noise(z0, eps, t.expand(len(z0))) for t in ts], ts, steps, r)
 
@@ -140,14 +149,20 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
              blend: str='matching', generator: torch.Generator|None=None,
              callback: Callable|None=None, progress: bool=True) -> DiffEditResult:
     "Edit `image` towards `query` with DiffEdit (or one of its ablations)."
+    b = check_bundle(b, kind='sd')
     if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    check_prompt(query, 'query'); check_ratio(r)
-    x = to_tensor(image, multiple=b.vae_factor); z0 = b.encode(x)
+    check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True); r = check_ratio(r)
+    check_prompt(encode_prompt, 'encode_prompt', allow_empty=True); check_choice(rescale, 'rescale', RESCALES)
+    steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    encode_guidance = check_number(encode_guidance, 'encode_guidance'); _check_mask_args(n, strength, threshold, 3.0)
+    if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
+    generator = check_generator(generator, b.device); _check_callback(callback)
+    x = to_tensor(image, multiple=b.vae_factor); z0 = b.encode(x, value_range=(-1, 1))
     m = None
     if mode in ('diffedit', 'no_encoding'):
         if mask is None:
             m = diffedit_mask(b, x, query, reference, n=n, strength=strength, threshold=threshold, rescale=rescale, steps=steps,
-                              generator=generator, latents=z0)
+                              generator=generator, latents=z0, value_range=(-1, 1))
             lat_mask = m.mask
         else:
             um = to_mask(mask, device=b.device)
@@ -165,17 +180,73 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
                                                          guidance_scale=guidance_scale, n=n, strength=strength, threshold=threshold))
 
 # %% ../nbs/11_diffedit.ipynb #c2e76f8f
+class ExplorerCache:
+    """DiffEdit of one image under one (query, reference), computed in pieces that are re-used by which setting changed:
+    the soft map depends on the noise `strength` only (the threshold only binarises it), the DDIM inversion on `r` only
+    (the trajectory to a smaller ratio is a prefix of the one to a larger ratio), and the decoding on the mask, `r` and the
+    guidance (decoded results are memoised by exactly those). `counts` says how often each piece was computed."""
+    def __init__(self, b: Bundle, image, query: str, reference: str='',
+                 steps: int=30, # DDIM steps
+                 seed: int=0, # the mask's noise draws come from `torch.Generator().manual_seed(seed)`, as in `diffedit`
+                 n: int=10, # noise draws averaged for the mask
+                 r_max: float=1.0, # when a larger ratio than the cached one is asked for, encode up to this one
+                 memo: int=64, # decoded results kept
+                ):
+        check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
+        self.b, self.query, self.reference, self.steps, self.seed, self.n = b, query, reference, steps, seed, n
+        self.r_max, self.memo = check_ratio(r_max, 'r_max'), memo
+        self.x = to_tensor(image, multiple=b.vae_factor)
+        if len(self.x) != 1: raise ValueError(f"the explorer edits one image, got a batch of {len(self.x)}")
+        self.z0 = b.encode(self.x)
+        self._soft, self._traj, self._decoded = {}, None, {}
+        self.counts = dict(mask=0, encode=0, decode=0)
+
+    def mask(self, strength: float, threshold: float) -> DiffEditMask:
+        "The mask at `threshold`, binarising the soft map cached per `strength`."
+        _check_mask_args(self.n, strength, threshold, 3.0)
+        if strength not in self._soft:
+            self._soft[strength] = diffedit_mask(self.b, self.x, self.query, self.reference, n=self.n, strength=strength, steps=self.steps,
+                                                 generator=torch.Generator().manual_seed(self.seed), latents=self.z0)
+            self.counts['mask'] += 1
+        m = self._soft[strength]
+        return DiffEditMask(m.soft, (m.soft > threshold).float(), m.soft_image, (m.soft_image > threshold).float(), m.raw, m.unet_items)
+
+    def trajectory(self, r: float) -> DDIMTrajectory:
+        "The DDIM inversion to ratio `r`: a prefix of the cached one, which is extended (to `r_max`) when too short."
+        check_ratio(r)
+        k = len(decode_timesteps(DDIMScheduler.from_config(self.b.scheduler.config), self.steps, r))
+        t = self._traj
+        if t is None or len(t.timesteps) < k:
+            t = self._traj = ddim_encode(self.b, self.z0, self.steps, r if t is None else max(r, self.r_max), progress=False)
+            self.counts['encode'] += 1
+        return DDIMTrajectory(t.latents[:k + 1], t.timesteps[:k], self.steps, r)
+
+    @torch.no_grad()
+    def edit(self, r: float=0.7, threshold: float=0.5, strength: float=0.5, guidance_scale: float=5.0) -> DiffEditResult:
+        "What `diffedit(b, image, query, reference, r=, threshold=, strength=, guidance_scale=, steps=, generator=seeded)` returns."
+        m, tr = self.mask(strength, threshold), self.trajectory(r)
+        key = (len(tr.timesteps), float(guidance_scale), m.mask.cpu().numpy().tobytes())
+        if key not in self._decoded:
+            z = ddim_decode(self.b, tr, self.query, self.steps, r, guidance_scale, mask=m.mask, progress=False)
+            self._decoded[key] = (self.b.decode(z), z); self.counts['decode'] += 1
+            while len(self._decoded) > self.memo: self._decoded.pop(next(iter(self._decoded)))
+        img, z = self._decoded[key]
+        return DiffEditResult(img, m, z, tr, dict(query=self.query, reference=self.reference, r=r, steps=self.steps, mode='diffedit',
+                                                  guidance_scale=guidance_scale, n=self.n, strength=strength, threshold=threshold))
+
 def edit_explorer(b: Bundle, image, query: str, reference: str='', steps: int=30, seed: int=0):
     "Sliders for encoding ratio, mask threshold, noise strength and guidance over a live DiffEdit result (`widgets.slider_view`)."
+    import numpy as np
     from imiebench.core import to_uint8
     from imiebench.widgets import slider_view
-    src = to_uint8(to_tensor(image))[0]
+    cache = ExplorerCache(b, image, query, reference, steps=steps, seed=seed)
+    src = to_uint8(cache.x)[0]
     def run(r, threshold, strength, guidance_scale):
-        res = diffedit(b, image, query, reference, steps=steps, generator=torch.Generator().manual_seed(seed), progress=False,
-                       r=r, threshold=threshold, strength=strength, guidance_scale=guidance_scale)
+        res = cache.edit(r, threshold, strength, guidance_scale)
         view.last = res  # the full DiffEditResult of the latest run
         m = np.repeat((res.mask.mask_image[0, 0].cpu().numpy() * 255).astype(np.uint8)[..., None], 3, -1)
         return np.concatenate([src, m, to_uint8(res.image)[0]], 1)  # source | mask | edited
     view = slider_view(run, width=576, run=False, r=(0.1, 1.0, 0.05, 0.7), threshold=(0.0, 1.0, 0.05, 0.5),
                        strength=(0.1, 1.0, 0.05, 0.5), guidance_scale=(1.0, 12.0, 0.5, 5.0))
+    view.cache = cache  # what was computed, and re-used (`cache.counts`)
     view.update(); return view

@@ -11,16 +11,19 @@ from pathlib import Path
 
 import torch
 from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, EulerAncestralDiscreteScheduler,
-                       StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline)
+                       StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline,
+                       StableDiffusionXLPipeline, StableDiffusionXLInstructPix2PixPipeline)
 from diffusers.utils.torch_utils import randn_tensor
-from transformers import CLIPTextConfig, CLIPTextModel, PreTrainedTokenizerFast
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, PreTrainedTokenizerFast
 
-from .core import to_tensor, default_device, default_dtype, check_prompt
+from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'TINY_WORDS', 'word_tokenizer', 'Bundle', 'encode', 'decode', 'embed', 'n_tokens',
-           'sd_scheduler_config', 'make_scheduler', 'WeightsNotFoundError', 'bundle_from_pipeline', 'load_sd',
-           'load_ip2p', 'save_bundle', 'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny']
+__all__ = ['SPECIAL_TOKENS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'word_tokenizer', 'Bundle', 'encode',
+           'decode', 'embed', 'unet_kwargs', 'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler',
+           'alpha_sigma', 'to_epsilon', 'from_epsilon', 'predict_eps', 'eps_scheduler', 'WeightsNotFoundError',
+           'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle',
+           'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'full_size', 'n_params']
 
 # %% ../nbs/01_models.ipynb #e7916ebd
 SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>']
@@ -51,10 +54,25 @@ class Bundle:
     scheduler: object
     name: str = 'bundle'
     max_cache: int = 512  # text-embedding cache size (LRU), so long sessions do not grow without bound
+    text_encoder_2: CLIPTextModelWithProjection|None = None  # SDXL-class bundles only
+    tokenizer_2: object = None  # SDXL-class bundles only
+    force_zeros_for_empty_prompt: bool = False  # SDXL: the empty prompt embeds to zeros (diffusers' SDXL pipelines)
+    upcast_vae: bool|None = None  # keep the VAE in float32 under float16 (None: when `vae.config.force_upcast` on SDXL-class bundles)
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     @property
     def kind(self) -> str: return 'ip2p' if self.unet.config.in_channels == 8 else 'sd'
+    @property
+    def xl(self) -> bool: return self.unet.config.get('addition_embed_type') == 'text_time'
+    @property
+    def prediction_type(self) -> str: return self.scheduler.config.get('prediction_type', 'epsilon')
+    @property
+    def text_encoders(self) -> list: return [m for m in (self.text_encoder, self.text_encoder_2) if m is not None]
+    @property
+    def needs_vae_upcast(self) -> bool:
+        "Whether a float16 VAE must run in float32 (the fp16 VAE overflow: NaN/inf images)."
+        up = self.upcast_vae if self.upcast_vae is not None else (self.xl and bool(self.vae.config.get('force_upcast', False)))
+        return up and self.vae.dtype == torch.float16
     @property
     def device(self) -> torch.device: return self.unet.device
     @property
@@ -65,7 +83,8 @@ class Bundle:
     def to(self, device=None, dtype=None):
         "Move all models (in place) and drop the embedding cache; returns self."
         kw = {k: v for k, v in dict(device=device, dtype=dtype).items() if v is not None}  # (diffusers warns on dtype=None)
-        for m in (self.vae, self.unet, self.text_encoder): m.to(**kw)
+        for m in (self.vae, self.unet, *self.text_encoders): m.to(**kw)
+        if self.needs_vae_upcast: self.vae.to(torch.float32)
         self._cache.clear(); return self
 
 # %% ../nbs/01_models.ipynb #4b26bdd9
@@ -73,9 +92,13 @@ class Bundle:
 def encode(b: Bundle, images, # anything `core.to_tensor` accepts
            sample: bool=False, # sample the posterior (needs `generator` for reproducibility) instead of its mode
            scale: bool=True, # multiply by `vae.config.scaling_factor` (False for IP2P image conditioning)
-           generator: torch.Generator|None=None) -> torch.Tensor:
+           generator: torch.Generator|None=None,
+           value_range: tuple|None=None, # float tensors: see `core.to_tensor` (None: [0, 1], diffusers' convention)
+          ) -> torch.Tensor:
     "Encode images to latents (N×C×h×w); scaled unless `scale=False`."
-    x = to_tensor(images, multiple=b.vae_factor, device=b.vae.device, dtype=b.vae.dtype)
+    generator = check_generator(generator, b.vae.device)
+    if b.needs_vae_upcast: b.vae.to(torch.float32)  # the float16 VAE overflows (diffusers' `force_upcast`)
+    x = to_tensor(images, multiple=b.vae_factor, device=b.vae.device, dtype=b.vae.dtype, value_range=value_range)
     dist = b.vae.encode(x).latent_dist
     z = dist.sample(generator=generator) if sample else dist.mode()
     return z * b.vae.config.scaling_factor if scale else z
@@ -84,33 +107,73 @@ def encode(b: Bundle, images, # anything `core.to_tensor` accepts
 def decode(b: Bundle, latents: torch.Tensor, # scaled latents N×C×h×w
            scaled: bool=True) -> torch.Tensor: # N×3×H×W in [-1, 1] (clamped)
     "Decode (scaled) latents to images in [-1, 1]."
-    z = latents.to(device=b.vae.device, dtype=b.vae.dtype)
+    if b.needs_vae_upcast: b.vae.to(torch.float32)
+    z = check_latents(latents, 'latents', channels=b.vae.config.latent_channels).to(device=b.vae.device, dtype=b.vae.dtype)
     if scaled: z = z / b.vae.config.scaling_factor
     return b.vae.decode(z).sample.clamp(-1, 1)
 
 Bundle.encode, Bundle.decode = encode, decode
 
 # %% ../nbs/01_models.ipynb #1e649be1
+def _hidden(b: Bundle, prompts: list[str]) -> torch.Tensor:
+    "Text conditioning of `prompts` (N×L×D; SDXL-class: N×(L+1)×D with the pooled embedding as the last row)."
+    if not b.xl:
+        ids = b.tokenizer(prompts, padding='max_length', max_length=b.tokenizer.model_max_length,
+                          truncation=True, return_tensors='pt').input_ids.to(b.text_encoder.device)
+        return b.text_encoder(ids)[0]
+    if b.text_encoder_2 is None or b.tokenizer_2 is None:
+        raise ValueError("an SDXL-class UNet (addition_embed_type='text_time') needs `text_encoder_2` and `tokenizer_2` in the bundle")
+    hs = []
+    for tok, te in ((b.tokenizer, b.text_encoder), (b.tokenizer_2, b.text_encoder_2)):
+        ids = tok(prompts, padding='max_length', max_length=tok.model_max_length, truncation=True, return_tensors='pt').input_ids
+        out = te(ids.to(te.device), output_hidden_states=True)
+        hs.append(out.hidden_states[-2])  # SDXL conditions on the penultimate layer of both encoders
+    h = torch.cat([x.to(hs[-1].dtype) for x in hs], -1); pooled = out.text_embeds
+    if pooled.shape[-1] > h.shape[-1]: raise ValueError(f"pooled width {pooled.shape[-1]} exceeds the hidden width {h.shape[-1]}")
+    out = torch.cat([h, torch.nn.functional.pad(pooled.to(h.dtype), (0, h.shape[-1] - pooled.shape[-1]))[:, None]], 1)
+    if b.force_zeros_for_empty_prompt:
+        out[torch.tensor([p == '' for p in prompts], device=out.device)] = 0
+    return out
+
+import threading
+_EMBED_LOCK = threading.RLock()
+
 @torch.no_grad()
-def embed(b: Bundle, prompts: str|list[str]) -> torch.Tensor: # N×L×D text embeddings on the bundle's device
-    "Text-encoder hidden states for prompts (an empty string is the null prompt); cached per prompt."
+def embed(b: Bundle, prompts: str|list[str]) -> torch.Tensor: # N×L×D text conditioning on the bundle's device
+    "Text conditioning for prompts (an empty string is the null prompt); cached per prompt. SDXL-class: see `predict`."
     if isinstance(prompts, str): prompts = [prompts]
     for p in prompts: check_prompt(p, "prompt", allow_empty=True)
-    missing = [p for p in dict.fromkeys(prompts) if p not in b._cache]
-    if missing:
-        ids = b.tokenizer(missing, padding='max_length', max_length=b.tokenizer.model_max_length,
-                          truncation=True, return_tensors='pt').input_ids.to(b.text_encoder.device)
-        hs = b.text_encoder(ids)[0]
-        for p, h in zip(missing, hs): b._cache[p] = h
-    for p in prompts: b._cache.move_to_end(p)
-    while len(b._cache) > b.max_cache: b._cache.popitem(last=False)
-    return torch.stack([b._cache[p] for p in prompts]).to(device=b.device, dtype=b.dtype)
+    with _EMBED_LOCK:  # the cache is shared: calls from several threads must not interleave
+        missing = [p for p in dict.fromkeys(prompts) if p not in b._cache]
+        if missing:
+            for p, h in zip(missing, _hidden(b, missing)): b._cache[p] = h
+        for p in prompts: b._cache.move_to_end(p)
+        out = torch.stack([b._cache[p] for p in prompts])
+        while len(b._cache) > b.max_cache: b._cache.popitem(last=False)
+    return out.to(device=b.device, dtype=b.dtype)
+
+def unet_kwargs(b: Bundle, emb: torch.Tensor, # text conditioning from `embed` (cat/expanded to the batch)
+                size: tuple[int, int], # (H, W) of the images, for SDXL's added time ids
+               ) -> dict:
+    "Keyword arguments of `b.unet(x, t, **kw)`: hidden states, and for SDXL-class bundles `added_cond_kwargs`."
+    if not b.xl: return dict(encoder_hidden_states=emb)
+    pooled = emb[:, -1, :b.unet.config.projection_class_embeddings_input_dim - 6 * b.unet.config.addition_time_embed_dim]
+    ids = torch.tensor([[*size, 0, 0, *size]], device=emb.device, dtype=emb.dtype).expand(len(emb), -1)
+    return dict(encoder_hidden_states=emb[:, :-1], added_cond_kwargs=dict(text_embeds=pooled, time_ids=ids))
+
+def predict(b: Bundle, x: torch.Tensor, # UNet input (N×in_channels×h×w, already `scale_model_input`-ed)
+            t, emb: torch.Tensor, # timestep; text conditioning (N×…) from `embed`
+            size: tuple[int, int]|None=None, # image (H, W) for SDXL's time ids (default: latent size × VAE factor)
+           ) -> torch.Tensor:
+    "The raw UNet output (ε, v or x₀ by the model's prediction type) for any bundle, SDXL-class included."
+    size = size or (x.shape[-2] * b.vae_factor, x.shape[-1] * b.vae_factor)
+    return b.unet(x, t, **unet_kwargs(b, emb, size)).sample
 
 def n_tokens(b: Bundle, prompt: str) -> int:
     "Number of tokens of `prompt` including `<bos>`/`<eos>` (compare with `tokenizer.model_max_length`)."
     return len(b.tokenizer(prompt).input_ids)
 
-Bundle.embed, Bundle.n_tokens = embed, n_tokens
+Bundle.embed, Bundle.n_tokens, Bundle.predict = embed, n_tokens, predict
 
 # %% ../nbs/01_models.ipynb #135981f9
 def sd_scheduler_config(**kw) -> dict:
@@ -123,6 +186,65 @@ def make_scheduler(cls=DDIMScheduler, **kw):
     import inspect
     ok = inspect.signature(cls.__init__).parameters
     return cls(**{k: v for k, v in sd_scheduler_config(**kw).items() if k in ok})
+
+# %% ../nbs/01_models.ipynb #fdad4f69
+PREDICTION_TYPES = ('epsilon', 'v_prediction', 'sample')
+
+def _alpha_bar(scheduler, t) -> torch.Tensor:
+    "ᾱ at timestep(s) `t` (float32, one per entry of `t`): the scheduler's σ where it has one for `t`, else `alphas_cumprod`."
+    import numpy as np
+    ts = torch.as_tensor(t).detach().flatten().float().cpu()
+    ac = scheduler.alphas_cumprod.detach().float().cpu()
+    sig, grid = getattr(scheduler, 'sigmas', None), getattr(scheduler, 'timesteps', None)
+    out = []
+    for v in ts.tolist():
+        hit = None if sig is None or grid is None else (torch.as_tensor(grid).float().cpu() == v).nonzero()
+        if hit is not None and len(hit): s = torch.as_tensor(sig)[int(hit[0])].float().cpu(); out.append(1 / (1 + s ** 2))
+        elif v == int(v): out.append(ac[int(v)])
+        else:  # fractional timestep off the grid: interpolate σ as Euler schedulers do
+            s_all = ((1 - ac) / ac) ** 0.5
+            s = torch.tensor(float(np.interp(v, np.arange(len(ac)), s_all.numpy()))); out.append(1 / (1 + s ** 2))
+    return torch.stack(out)
+
+def alpha_sigma(scheduler, t, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    "(α_t, σ_t) = (√ᾱ_t, √(1−ᾱ_t)) at `t` (a scalar or one per item), shaped to broadcast over `like` (N×C×h×w)."
+    ab = _alpha_bar(scheduler, t)
+    shape = () if ab.numel() == 1 else (-1,) + (1,) * (like.ndim - 1)
+    a, s = ab ** 0.5, (1 - ab) ** 0.5
+    return tuple(v.reshape(shape).to(like.device, like.dtype) for v in (a, s))
+
+def _check_pt(pt):
+    if pt not in PREDICTION_TYPES: raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {pt!r}")
+    return pt
+
+def to_epsilon(scheduler, output: torch.Tensor, # the UNet output
+               x_t: torch.Tensor, # the UNet's (noisy-latent) input at `t`, after `scale_model_input`
+               t, prediction_type: str|None=None, # default: the scheduler's
+              ) -> torch.Tensor:
+    "The UNet output as noise ε, whatever the model predicts."
+    pt = _check_pt(prediction_type or scheduler.config.get('prediction_type', 'epsilon'))
+    if pt == 'epsilon': return output
+    a, s = alpha_sigma(scheduler, t, output)
+    return a * output + s * x_t if pt == 'v_prediction' else (x_t - a * output) / s
+
+def from_epsilon(scheduler, eps: torch.Tensor, x_t: torch.Tensor, t, prediction_type: str|None=None) -> torch.Tensor:
+    "Inverse of `to_epsilon`: ε back to the model's prediction type (v = (ε − σ_t·x_t)/α_t; x̂₀ = (x_t − σ_t·ε)/α_t)."
+    pt = _check_pt(prediction_type or scheduler.config.get('prediction_type', 'epsilon'))
+    if pt == 'epsilon': return eps
+    a, s = alpha_sigma(scheduler, t, eps)
+    return (eps - s * x_t) / a if pt == 'v_prediction' else (x_t - s * eps) / a
+
+def predict_eps(b: Bundle, x: torch.Tensor, t, emb: torch.Tensor,
+                scheduler=None, # whose ᾱ/σ at `t` to use (default: the bundle's); the prediction type is always the bundle's
+                size: tuple[int, int]|None=None) -> torch.Tensor:
+    "`predict` converted to ε (`x`'s first `out_channels` channels are the noisy latent x_t)."
+    return to_epsilon(scheduler or b.scheduler, predict(b, x, t, emb, size), x[:, :b.unet.config.out_channels], t, b.prediction_type)
+
+def eps_scheduler(cls, b: Bundle, **kw):
+    "A scheduler of class `cls` on the bundle's schedule, stepping on ε (methods convert the UNet output with `to_epsilon`)."
+    return cls.from_config(b.scheduler.config, **(dict(prediction_type='epsilon') | kw))
+
+Bundle.predict_eps = predict_eps
 
 # %% ../nbs/01_models.ipynb #b884f710
 class WeightsNotFoundError(OSError):
@@ -158,7 +280,22 @@ def _load_pipeline(cls, src, local_files_only, dtype, **kw):
 def bundle_from_pipeline(pipe, name: str='bundle') -> Bundle:
     "A `Bundle` sharing the components of a diffusers pipeline."
     return Bundle(vae=pipe.vae, unet=pipe.unet, text_encoder=pipe.text_encoder, tokenizer=pipe.tokenizer,
-                  scheduler=pipe.scheduler, name=name)
+                  scheduler=pipe.scheduler, name=name, text_encoder_2=getattr(pipe, 'text_encoder_2', None),
+                  tokenizer_2=getattr(pipe, 'tokenizer_2', None),
+                  force_zeros_for_empty_prompt=bool(pipe.config.get('force_zeros_for_empty_prompt', False)))
+
+# %% ../nbs/01_models.ipynb #3ceec5a0
+def check_bundle(b, name: str='b', kind: str|None=None, # 'sd' or 'ip2p' when a method needs one
+                ) -> Bundle:
+    "`b` must be a `Bundle` (a diffusers pipeline gets a TypeError that says how to wrap it once)."
+    if not isinstance(b, Bundle):
+        if all(hasattr(b, k) for k in ('unet', 'vae', 'scheduler', 'components')):
+            raise TypeError(f"{name} must be an imiebench Bundle, got a diffusers {type(b).__name__}: wrap it once with "
+                            f"`bundle_from_pipeline(pipe)` (it shares the pipeline's components) and pass the bundle")
+        raise TypeError(f"{name} must be an imiebench Bundle (load_sd, load_ip2p, toyzoo.load_toy, models.tiny), got {type(b).__name__}")
+    if kind is not None and b.kind != kind:
+        raise ValueError(f"{name} must be a {kind!r} bundle ({8 if kind == 'ip2p' else 4} UNet input channels), got a {b.kind!r} bundle")
+    return b
 
 # %% ../nbs/01_models.ipynb #d698bd86
 def load_sd(src: str|Path, # hub id or local diffusers folder of a Stable Diffusion–style pipeline
@@ -181,6 +318,25 @@ def load_ip2p(src: str|Path, # hub id or local diffusers folder of an InstructPi
     if b.kind != 'ip2p': raise ValueError(f"{src!r} has a UNet with {b.unet.config.in_channels} input channels; InstructPix2Pix needs 8")
     return b.to(device)
 
+def load_sdxl(src: str|Path, # hub id (e.g. stabilityai/stable-diffusion-xl-base-1.0) or local diffusers folder
+              local_files_only: bool|None=None, device=None, dtype=None) -> Bundle:
+    "Load an SDXL-class caption bundle (two text encoders, added time ids); the scheduler is swapped for DDIM."
+    device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
+    pipe = _load_pipeline(StableDiffusionXLPipeline, src, local_files_only, dtype, add_watermarker=False)
+    b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
+    if not b.xl: raise ValueError(f"{src!r} has no SDXL-class UNet (addition_embed_type={b.unet.config.get('addition_embed_type')!r})")
+    return b.to(device)
+
+def load_ip2p_xl(src: str|Path, # hub id (e.g. diffusers/sdxl-instructpix2pix-768) or local diffusers folder
+                 local_files_only: bool|None=None, device=None, dtype=None) -> Bundle:
+    "Load an SDXL-class InstructPix2Pix bundle (8 input channels) with its pipeline's scheduler."
+    device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
+    pipe = _load_pipeline(StableDiffusionXLInstructPix2PixPipeline, src, local_files_only, dtype, add_watermarker=False)
+    b = bundle_from_pipeline(pipe, name=str(src))
+    if b.kind != 'ip2p' or not b.xl:
+        raise ValueError(f"{src!r} is not an SDXL-class InstructPix2Pix model (in_channels={b.unet.config.in_channels}, xl={b.xl})")
+    return b.to(device)
+
 # %% ../nbs/01_models.ipynb #d5feb961
 def save_bundle(b: Bundle, path: str|Path) -> Path:
     "Save as a diffusers pipeline folder that `StableDiffusion(InstructPix2Pix)Pipeline.from_pretrained` and `load_sd`/`load_ip2p` read."
@@ -192,9 +348,14 @@ Bundle.save_pretrained = save_bundle
 def as_pipeline(b: Bundle, cls=None, # a diffusers pipeline class (default: SD or InstructPix2Pix by the UNet)
                 progress: bool=False, **kw): # extra components, e.g. `inverse_scheduler=` for DiffEdit
     "A diffusers pipeline sharing the bundle's components (no safety checker)."
+    import inspect
+    if cls is None and b.xl: cls = StableDiffusionXLInstructPix2PixPipeline if b.kind == 'ip2p' else StableDiffusionXLPipeline
     cls = cls or (StableDiffusionInstructPix2PixPipeline if b.kind == 'ip2p' else StableDiffusionPipeline)
+    ok = inspect.signature(cls.__init__).parameters
+    extra = dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False, text_encoder_2=b.text_encoder_2,
+                 tokenizer_2=b.tokenizer_2, force_zeros_for_empty_prompt=b.force_zeros_for_empty_prompt, add_watermarker=False)
     pipe = cls(vae=b.vae, text_encoder=b.text_encoder, tokenizer=b.tokenizer, unet=b.unet, scheduler=b.scheduler,
-               safety_checker=None, feature_extractor=None, requires_safety_checker=False, **kw)
+               **{k: v for k, v in extra.items() if k in ok}, **kw)
     pipe.set_progress_bar_config(disable=not progress)
     return pipe
 
@@ -215,19 +376,114 @@ def tiny_text_encoder(vocab_size: int, max_length: int=16, dim: int=32) -> CLIPT
                                         num_attention_heads=2, max_position_embeddings=max_length,
                                         pad_token_id=0, bos_token_id=2, eos_token_id=3))
 
-def tiny_unet(in_channels: int=4, cross_attention_dim: int=32) -> UNet2DConditionModel:
-    "A 2-level UNet2DConditionModel with cross-attention."
+def tiny_unet(in_channels: int=4, cross_attention_dim: int=32,
+              xl_pooled_dim: int|None=None, # SDXL-class: the pooled text width (adds `addition_embed_type='text_time'`)
+             ) -> UNet2DConditionModel:
+    "A 2-level UNet2DConditionModel with cross-attention (SDXL-class with `xl_pooled_dim`)."
+    xl = {} if xl_pooled_dim is None else dict(addition_embed_type='text_time', addition_time_embed_dim=8,
+                                                projection_class_embeddings_input_dim=xl_pooled_dim + 6 * 8)
     return UNet2DConditionModel(sample_size=16, in_channels=in_channels, out_channels=4, layers_per_block=1,
                                 block_out_channels=(16, 32), down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'),
                                 up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'), cross_attention_dim=cross_attention_dim,
-                                attention_head_dim=4, norm_num_groups=8)
+                                attention_head_dim=4, norm_num_groups=8, **xl)
 
-def tiny(kind: str='sd', # 'sd' (caption UNet, 4 input channels) or 'ip2p' (8 input channels)
-         seed: int=0) -> Bundle:
+TINY_KINDS = ('sd', 'ip2p', 'sdxl', 'ip2p_xl')
+
+def tiny(kind: str='sd', # one of TINY_KINDS: caption ('sd') or instruction ('ip2p', 8 input channels), SDXL-class with '…xl'
+         seed: int=0,
+         prediction_type: str='epsilon', # or 'v_prediction' / 'sample' (SD 2.x-style), set on the scheduler
+        ) -> Bundle:
     "A tiny random-weight bundle (deterministic per `seed`) for tests."
-    if kind not in ('sd', 'ip2p'): raise ValueError(f"kind must be 'sd' or 'ip2p', got {kind!r}")
+    if kind not in TINY_KINDS: raise ValueError(f"kind must be one of {TINY_KINDS}, got {kind!r}")
+    _check_pt(prediction_type)
     torch.manual_seed(seed)
     tok = word_tokenizer(TINY_WORDS, max_length=16)
-    sched = make_scheduler(DDIMScheduler if kind == 'sd' else EulerAncestralDiscreteScheduler)
-    return Bundle(vae=tiny_vae(), unet=tiny_unet(4 if kind == 'sd' else 8), text_encoder=tiny_text_encoder(len(tok)),
-                  tokenizer=tok, scheduler=sched, name=f'tiny-{kind}').to('cpu', torch.float32)
+    ip2p, xl = kind.startswith('ip2p'), kind.endswith('xl')
+    sched = make_scheduler(EulerAncestralDiscreteScheduler if ip2p else DDIMScheduler, prediction_type=prediction_type)
+    te = tiny_text_encoder(len(tok))
+    if not xl:
+        return Bundle(vae=tiny_vae(), unet=tiny_unet(8 if ip2p else 4), text_encoder=te, tokenizer=tok, scheduler=sched,
+                      name=f'tiny-{kind}').to('cpu', torch.float32)
+    cfg = te.config.to_dict() | dict(projection_dim=24)
+    te2 = CLIPTextModelWithProjection(CLIPTextConfig(**{k: v for k, v in cfg.items() if k in CLIPTextConfig().to_dict()}))
+    return Bundle(vae=tiny_vae(), unet=tiny_unet(8 if ip2p else 4, 64, xl_pooled_dim=24), text_encoder=te, tokenizer=tok,
+                  scheduler=sched, name=f'tiny-{kind}', text_encoder_2=te2, tokenizer_2=word_tokenizer(TINY_WORDS, max_length=16),
+                  force_zeros_for_empty_prompt=True).to('cpu', torch.float32)
+
+
+# %% ../nbs/01_models.ipynb #6aff77c4
+_SD_UNET = dict(act_fn='silu', attention_head_dim=8, block_out_channels=[320, 640, 1280, 1280], center_input_sample=False,
+                cross_attention_dim=768, down_block_types=['CrossAttnDownBlock2D'] * 3 + ['DownBlock2D'], downsample_padding=1,
+                flip_sin_to_cos=True, freq_shift=0, in_channels=4, layers_per_block=2, mid_block_scale_factor=1, norm_eps=1e-05,
+                norm_num_groups=32, out_channels=4, sample_size=64, up_block_types=['UpBlock2D'] + ['CrossAttnUpBlock2D'] * 3)
+_SD_VAE = dict(act_fn='silu', block_out_channels=[128, 256, 512, 512], down_block_types=['DownEncoderBlock2D'] * 4, in_channels=3,
+               latent_channels=4, layers_per_block=2, norm_num_groups=32, out_channels=3, sample_size=512,
+               up_block_types=['UpDecoderBlock2D'] * 4, scaling_factor=0.18215)
+_CLIP_L = dict(vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+               max_position_embeddings=77, hidden_act='quick_gelu', layer_norm_eps=1e-05, projection_dim=768,
+               bos_token_id=0, eos_token_id=2, pad_token_id=1)
+_XL_UNET = dict(act_fn='silu', addition_embed_type='text_time', addition_embed_type_num_heads=64, addition_time_embed_dim=256,
+                attention_head_dim=[5, 10, 20], block_out_channels=[320, 640, 1280], center_input_sample=False,
+                cross_attention_dim=2048, down_block_types=['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+                downsample_padding=1, flip_sin_to_cos=True, freq_shift=0, in_channels=4, layers_per_block=2,
+                mid_block_scale_factor=1, norm_eps=1e-05, norm_num_groups=32, out_channels=4,
+                projection_class_embeddings_input_dim=2816, sample_size=128, transformer_layers_per_block=[1, 2, 10],
+                up_block_types=['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'], use_linear_projection=True)
+_SCHED = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', clip_sample=False,
+              set_alpha_to_one=False, steps_offset=1, prediction_type='epsilon')
+
+FULL_SIZE = {
+    'sd15': dict(unet=_SD_UNET, vae=_SD_VAE, text_encoder=_CLIP_L, scheduler=('DDIMScheduler', _SCHED), size=512),
+    'sd21': dict(unet=_SD_UNET | dict(attention_head_dim=[5, 10, 20, 20], cross_attention_dim=1024, use_linear_projection=True,
+                                      sample_size=96),
+                 vae=_SD_VAE | dict(sample_size=768),
+                 text_encoder=_CLIP_L | dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16,
+                                             hidden_act='gelu', projection_dim=512),
+                 scheduler=('DDIMScheduler', _SCHED | dict(prediction_type='v_prediction')), size=768),
+    'ip2p': dict(unet=_SD_UNET | dict(in_channels=8), vae=_SD_VAE, text_encoder=_CLIP_L,
+                 scheduler=('EulerAncestralDiscreteScheduler', _SCHED), size=512),
+    'sdxl': dict(unet=_XL_UNET, vae=_SD_VAE | dict(sample_size=1024, scaling_factor=0.13025, force_upcast=True),
+                 text_encoder=_CLIP_L,
+                 text_encoder_2=_CLIP_L | dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=20,
+                                               hidden_act='gelu', projection_dim=1280),
+                 scheduler=('DDIMScheduler', _SCHED), size=1024),
+}
+FULL_SIZE['ip2p_xl'] = FULL_SIZE['sdxl'] | dict(unet=_XL_UNET | dict(in_channels=8), scheduler=('EulerAncestralDiscreteScheduler', _SCHED),
+                                                 size=768)
+
+def _random_module(cls, cfg, dtype, generator: torch.Generator, device='cpu'):
+    "Build `cls(cfg)` with parameters created directly in `dtype` and drawn from N(0, 1/fan_in); norms 1, biases 0."
+    from accelerate import init_empty_weights
+    from accelerate.utils import set_module_tensor_to_device
+    with init_empty_weights(include_buffers=False): m = cls(cfg) if not isinstance(cfg, dict) else cls(**cfg)
+    for name, p in list(m.named_parameters()):
+        w = torch.empty(p.shape, dtype=torch.float32)
+        if p.ndim >= 2: w.normal_(0, p[0].numel() ** -0.5, generator=generator)
+        else: w.fill_(1. if name.endswith('weight') else 0.)
+        set_module_tensor_to_device(m, name, device, value=w.to(dtype))
+    for name, buf in list(m.named_buffers()):
+        if buf.is_floating_point(): set_module_tensor_to_device(m, name, device, value=buf.to(dtype))
+    return m.eval().requires_grad_(False)
+
+def full_size(name: str, # one of FULL_SIZE: 'sd15', 'sd21', 'ip2p', 'sdxl', 'ip2p_xl'
+              dtype: torch.dtype=torch.float32, seed: int=0, device='cpu',
+              prediction_type: str|None=None, # override the published scheduler's (e.g. 'v_prediction')
+             ) -> Bundle:
+    "A full-size random-weight bundle built offline from the published config `name`."
+    import diffusers
+    if name not in FULL_SIZE: raise ValueError(f"name must be one of {tuple(FULL_SIZE)}, got {name!r}")
+    c, g = FULL_SIZE[name], torch.Generator().manual_seed(seed)
+    cls, skw = c['scheduler']; skw = skw | ({} if prediction_type is None else dict(prediction_type=_check_pt(prediction_type)))
+    sched = getattr(diffusers, cls).from_config(skw)
+    te = _random_module(CLIPTextModel, CLIPTextConfig(**c['text_encoder']), dtype, g, device)
+    te2 = _random_module(CLIPTextModelWithProjection, CLIPTextConfig(**c['text_encoder_2']), dtype, g, device) if 'text_encoder_2' in c else None
+    tok = lambda: word_tokenizer(TINY_WORDS, max_length=77)
+    b = Bundle(vae=_random_module(AutoencoderKL, c['vae'], dtype, g, device), unet=_random_module(UNet2DConditionModel, c['unet'], dtype, g, device),
+               text_encoder=te, tokenizer=tok(), scheduler=sched, name=f'full-{name}', text_encoder_2=te2,
+               tokenizer_2=tok() if te2 is not None else None, force_zeros_for_empty_prompt=te2 is not None)
+    return b.to(device, dtype)
+
+def n_params(b: Bundle) -> dict:
+    "Parameter counts per component."
+    ms = dict(unet=b.unet, vae=b.vae, text_encoder=b.text_encoder, text_encoder_2=b.text_encoder_2)
+    return {k: sum(p.numel() for p in m.parameters()) for k, m in ms.items() if m is not None}
