@@ -17,10 +17,12 @@ from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr
 from .models import Bundle, WeightsNotFoundError
 
 # %% auto #0
-__all__ = ['FORMAT', 'SHIPPED', 'PHOTO_CASES', 'METHODS', 'INSTRUCTION_METHODS', 'SEQ_COLS', 'MASK_COLS', 'BenchStep',
-           'BenchCase', 'BenchSet', 'load_bench', 'load_editbench', 'bench_dir', 'make_shapes_set', 'make_photos_set',
-           'blended_latent', 'NotApplicable', 'BenchConfig', 'run_method', 'oracle_caption', 'Scorer', 'toy_scorer',
-           'real_scorer', 'lpips_fn', 'score_case', 'run_identity', 'run_bench', 'unit_summary', 'write_report']
+__all__ = ['FORMAT', 'SHIPPED', 'PHOTO_CASES', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'CAPTIONS', 'METHOD_INFO',
+           'SEQ_COLS', 'MASK_COLS', 'PAIRED_COLS', 'BenchStep', 'BenchCase', 'BenchSet', 'load_bench', 'load_editbench',
+           'bench_dir', 'make_shapes_set', 'make_photos_set', 'MethodInfo', 'method_inputs', 'blended_latent',
+           'NotApplicable', 'BenchConfig', 'run_units', 'run_method', 'oracle_caption', 'Scorer', 'toy_scorer',
+           'real_scorer', 'lpips_fn', 'score_case', 'run_identity', 'run_bench', 'unit_summary', 'Interval',
+           'bootstrap_ci', 'write_report']
 
 # %% ../nbs/50_bench.ipynb #2cc4dedc
 FORMAT = 'imie-bench/1'
@@ -217,71 +219,165 @@ def make_photos_set(out: str|Path, size: int=256) -> Path:
     (out / 'manifest.json').write_text(json.dumps(man, indent=1)); return out
 
 # %% ../nbs/50_bench.ipynb #0fc203dd
-METHODS = ('emilie', 'ip2p', 'concat', 'diffedit', 'blended')
-INSTRUCTION_METHODS = ('emilie', 'ip2p', 'concat')
+METHODS = ('emilie', 'emilie_auto', 'ip2p', 'concat', 'diffedit', 'blended', 'emilie_blend')
+DEFAULT_METHODS = METHODS[:6]  # `emilie_blend` is a variant, run on request
+INSTRUCTION_METHODS = ('emilie', 'emilie_auto', 'ip2p', 'concat', 'emilie_blend')
+CAPTIONS = ('instruction', 'ground_truth')
+
+@dataclass(frozen=True)
+class MethodInfo:
+    "What a method reads and how it confines an edit (printed in every report)."
+    model: str  # 'instruction' or 'caption' UNet
+    text: str  # 'instruction', or 'captions' (a query and a reference text: how they are made is `BenchConfig.captions`)
+    user_mask: bool  # reads the user's mask on masked steps
+    localisation: str  # how an edit is confined
+
+METHOD_INFO = {
+    'emilie': MethodInfo('instruction', 'instruction', True, "latent iteration; gradient control on ε in the user mask (null-instruction ε outside)"),
+    'emilie_auto': MethodInfo('instruction', 'instruction', False, "latent iteration; gradient control on ε in a mask it infers itself (`instruction_mask`)"),
+    'ip2p': MethodInfo('instruction', 'instruction', False, "none: iterative InstructPix2Pix (decode, re-encode, edit)"),
+    'concat': MethodInfo('instruction', 'instruction', False, "none: every instruction so far, on the original image"),
+    'diffedit': MethodInfo('caption', 'captions', True, "DiffEdit: the user mask, else the inferred mask; DDIM encode to r, mask-guided decode"),
+    'blended': MethodInfo('caption', 'captions', True, "blended latent diffusion in the user mask, else in DiffEdit's inferred mask"),
+    'emilie_blend': MethodInfo('instruction', 'instruction', True, "latent iteration; latent blending outside the user mask (blended latent diffusion's mechanism)"),
+}
+
+def method_inputs(method: str, captions: str='instruction') -> str:
+    "The information `method` gets (e.g. 'instruction + user mask'); methods are ranked only against methods with the same."
+    if method not in METHOD_INFO: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {captions!r}")
+    i = METHOD_INFO[method]
+    text = 'instruction' if i.text == 'instruction' or captions == 'instruction' else 'captions (ground truth)'
+    return text + (' + user mask' if i.user_mask else '')
 
 @torch.no_grad()
 def blended_latent(b: Bundle, image, prompt: str, mask=None, # 1 = regenerate here (None: the whole image)
-                   steps: int=20, guidance_scale: float=5.0, generator: torch.Generator|None=None, progress: bool=True) -> torch.Tensor:
+                   steps: int=20, guidance_scale: float=5.0,
+                   generator=None, # a torch.Generator, or one per image
+                   progress: bool=True) -> torch.Tensor:
     "Blended latent diffusion with a caption model; returns N×3×H×W in [-1, 1]."
     from diffusers import DDIMScheduler
     from diffusers.utils.torch_utils import randn_tensor
     from imiebench.ddim import _cfg_eps
     from imiebench.core import resize_mask
     check_prompt(prompt, 'prompt')
-    src = b.encode(image); sch = DDIMScheduler.from_config(b.scheduler.config); sch.set_timesteps(steps, device=b.device)
+    src = b.encode(image); sch = DDIMScheduler.from_config(b.scheduler.config, prediction_type='epsilon'); sch.set_timesteps(steps, device=b.device)  # steps on ε: `_cfg_eps` converts v/x₀
     m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
     c, u = b.embed(prompt).expand(len(src), -1, -1), b.embed('').expand(len(src), -1, -1)
     z = randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
     ts = sch.timesteps
     for i, t in enumerate(tqdm(ts, desc='blended', disable=not progress, leave=False)):
-        z = sch.step(_cfg_eps(b.unet, sch.scale_model_input(z, t), t, c, guidance_scale, u), t, z).prev_sample
+        z = sch.step(_cfg_eps(b, sch.scale_model_input(z, t), t, c, guidance_scale, u), t, z).prev_sample
         keep = src if i + 1 == len(ts) else sch.add_noise(src, randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype), ts[i + 1:i + 2])
         z = m * z + (1 - m) * keep
     return b.decode(z)
 
 class NotApplicable(Exception):
-    "A method cannot run on a case (e.g. DiffEdit without captions); recorded, not fatal."
+    "A method cannot run on a case (e.g. ground-truth captions on a set without them); recorded, not fatal."
 
 @dataclass
 class BenchConfig:
     "Settings of a benchmark run (the defaults are the main job's)."
-    methods: tuple = METHODS
-    seeds: tuple = (0,)
+    methods: tuple = DEFAULT_METHODS
+    seeds: tuple = (0, 1, 2)
     steps: int = 20  # denoising steps per edit (all methods)
     guidance_scale: float = 7.5  # instruction text guidance s_T
     image_guidance_scale: float = 1.5  # instruction image guidance s_I
-    control: str = 'blend'  # EMILIE's gradient control on masked steps (measured best)
+    captions: str = 'instruction'  # what caption methods read: 'instruction' (query = the instruction, reference = '') or 'ground_truth'
     caption_guidance: float = 5.0  # DiffEdit / blended
     r: float = 0.7  # DiffEdit encoding ratio
+    mask_n: int = 10  # noise draws of every inferred mask (DiffEdit's and the instruction model's)
     max_cases: int|None = None
     save_images: bool = True
+    batch: int = 64  # (case, seed) units edited together by instruction methods (speed only: a unit's result does not depend on it)
+    def __post_init__(self):
+        if self.captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {self.captions!r}")
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {METHODS}")
+        if not self.seeds: raise ValueError("seeds must not be empty")
+        if not isinstance(self.batch, int) or self.batch < 1: raise ValueError(f"batch must be an integer ≥ 1, got {self.batch!r}")
 
-def run_method(method: str, case: BenchCase, seed: int, cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[np.ndarray]:
-    "The images (H×W×3 uint8) after each step of `case` edited by `method`."
-    from imiebench.emilie import EditSession
+def _gens(units, k: int, device, offset: int=0) -> list[torch.Generator]:
+    "One generator per (case, seed) unit for step k: a unit's noise never depends on what it is batched with."
+    return [torch.Generator(device).manual_seed(1000 * s + k + offset) for _, s in units]
+
+def _captions(st: BenchStep, cfg: BenchConfig, case: BenchCase, k: int) -> tuple[str, str]:
+    "(query, reference) texts of a step for the caption methods."
+    if cfg.captions == 'instruction': return st.instruction, ''
+    if st.query_caption is None: raise NotApplicable(f"captions='ground_truth' but case {case.id!r} step {k + 1} has no query caption")
+    return st.query_caption, st.ref_caption or ''
+
+@torch.no_grad()
+def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
+    "Edit every unit's sequence in lock-step, all units in one batch per step."
+    from imiebench.emilie import ip2p_edit, rescale_factor, instruction_mask, _join_instructions
+    N, n, sf = len(units), len(units[0][0].steps), b.vae.config.scaling_factor
+    c_orig = b.encode(np.stack([c.image for c, _ in units]), scale=False)
+    lat, ims, out = None, None, []
+    for k in range(n):
+        steps_k = [c.steps[k] for c, _ in units]
+        prompts = ([_join_instructions(b, [s.instruction for s in c.steps[:k + 1]]) for c, _ in units] if method == 'concat'
+                   else [s.instruction for s in steps_k])
+        if k == 0 or method == 'concat': cond, src = c_orig, c_orig * sf
+        elif method == 'ip2p': cond = b.encode(ims, scale=False); src = cond * sf
+        else: cond, src = lat * rescale_factor(b, lat, ims, 'global'), lat
+        gens = _gens(units, k, b.device)
+        if method == 'emilie_auto':
+            am = instruction_mask(b, None, prompts, image_latents=cond, n=cfg.mask_n, generator=_gens(units, k, b.device, 500)).mask
+            masks = {i: am[i:i + 1] for i in range(N) if am[i].sum() > 0}  # an empty inferred mask: edit everywhere
+        elif METHOD_INFO[method].user_mask: masks = {i: torch.tensor(s.mask)[None, None] for i, s in enumerate(steps_k) if s.mask is not None}
+        else: masks = {}
+        z, new = torch.empty_like(cond), [None] * N
+        for rows in ([i for i in range(N) if i in masks], [i for i in range(N) if i not in masks]):
+            if not rows: continue
+            r = ip2p_edit(b, None, [prompts[i] for i in rows], steps=cfg.steps, guidance_scale=cfg.guidance_scale,
+                          image_guidance_scale=cfg.image_guidance_scale, mask=torch.cat([masks[i] for i in rows]) if rows[0] in masks else None,
+                          control='blend' if method == 'emilie_blend' else 'null', image_latents=cond[rows], source_latents=src[rows],
+                          generator=[gens[i] for i in rows], progress=False)
+            z[rows] = r.latents
+            for i, im in zip(rows, to_uint8(r.image)): new[i] = im
+        lat, ims = z, np.stack(new); out.append(ims)
+    return [[out[k][i] for k in range(n)] for i in range(N)]
+
+@torch.no_grad()
+def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
+    "Edit one case's sequence for all its seeds in one batch (they share the texts and masks)."
+    from diffusers.utils.torch_utils import randn_tensor
+    from imiebench.diffedit import diffedit, diffedit_mask
+    case = units[0][0]
+    if any(c is not case for c, _ in units): raise ValueError("caption methods batch the seeds of one case only")
+    ims, out = np.stack([case.image] * len(units)), []
+    for k, st in enumerate(case.steps):
+        q, ref = _captions(st, cfg, case, k); gens = _gens(units, k, b.device)
+        if st.mask is not None: m = torch.tensor(st.mask)[None, None]
+        else:  # infer where to edit (DiffEdit's mask), one noise draw set per unit
+            z0 = b.encode(ims)
+            noise = torch.cat([randn_tensor((cfg.mask_n,) + tuple(z0.shape[1:]), generator=g, device=b.device, dtype=b.dtype) for g in gens])
+            m = diffedit_mask(b, ims, q, ref, n=cfg.mask_n, steps=cfg.steps, latents=z0, noise=noise).mask
+        if method == 'diffedit':
+            x = diffedit(b, ims, q, ref, r=cfg.r, steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image
+        else: x = blended_latent(b, ims, q, m, cfg.steps, cfg.caption_guidance, gens, progress=False)
+        ims = to_uint8(x); out.append(ims)
+    return [[out[k][i] for k in range(len(case.steps))] for i in range(len(units))]
+
+def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pairs edited together
+              cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[list[np.ndarray]]:
+    "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method`."
     if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not units: return []
+    shapes_ = {(len(c.steps), c.image.shape) for c, _ in units}
+    if len(shapes_) > 1: raise ValueError(f"units edited together need the same number of steps and image size, got {sorted(shapes_)}")
     if method in INSTRUCTION_METHODS:
         if ip2p is None: raise ValueError(f"method {method!r} needs an instruction (ip2p) bundle")
-        mode = dict(emilie='latent', ip2p='image', concat='concat')[method]
-        s = EditSession(ip2p, case.image, mode=mode, steps=cfg.steps, guidance_scale=cfg.guidance_scale,
-                        image_guidance_scale=cfg.image_guidance_scale, control=cfg.control, seed=1000 * seed, progress=False)
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # concat drops old instructions beyond the tokenizer limit
-            for st in case.steps: s.edit(st.instruction, mask=st.mask if method == 'emilie' else None)
-        return s.images[1:]
+            warnings.filterwarnings('ignore', message='concat: dropped')  # concat drops old instructions beyond the tokenizer limit (by design)
+            return _run_instruction(method, units, cfg, ip2p)
     if sd is None: raise ValueError(f"method {method!r} needs a caption (sd) bundle")
-    from imiebench.diffedit import diffedit
-    img, out = case.image, []
-    for k, st in enumerate(case.steps):
-        if st.query_caption is None: raise NotApplicable(f"{method} needs query captions (case {case.id!r} step {k + 1} has none)")
-        g = torch.Generator(sd.device).manual_seed(1000 * seed + k)
-        if method == 'diffedit':
-            x = diffedit(sd, img, st.query_caption, st.ref_caption or '', r=cfg.r, steps=cfg.steps, guidance_scale=cfg.caption_guidance,
-                         mask=st.mask, generator=g, progress=False).image
-        else: x = blended_latent(sd, img, st.query_caption, st.mask, cfg.steps, cfg.caption_guidance, g, progress=False)
-        img = to_uint8(x)[0]; out.append(img)
-    return out
+    return _run_caption(method, units, cfg, sd)
+
+def run_method(method: str, case: BenchCase, seed: int, cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[np.ndarray]:
+    "The images (H×W×3 uint8) after each step of `case` edited by `method` (one unit; `run_units` edits many at once)."
+    return run_units(method, [(case, seed)], cfg, ip2p, sd)[0]
 
 # %% ../nbs/50_bench.ipynb #99e71982
 def _ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -381,7 +477,7 @@ def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=No
         if st.mask is not None: r['psnr_outside_user_mask'] = psnr(im, prev, st.mask < .5)
         if st.edit is not None:
             rep = oracle(im, st.edit.target)
-            r.update(success=float(edit_success(im, st.edit, rep)), preserved=float(preserved(im, st.edit, rep)))
+            r.update(kind=st.edit.kind, success=float(edit_success(im, st.edit, rep)), preserved=float(preserved(im, st.edit, rep)))
         if st.target is not None and st.change_mask is not None and (st.change_mask < .5).any():
             r['psnr_outside_change'] = psnr(im, st.target, st.change_mask < .5)
         steps.append(r); prev = im
@@ -402,6 +498,15 @@ def _load_records(out: Path) -> list[dict]:
 
 def _key(r): return (r['method'], r['seed'], r['case'])
 
+def _chunks(units: list[tuple], cases: dict, batch: int) -> list[list[tuple]]:
+    "Group (method, seed, case id) units into batches: instruction methods up to `batch` units of the same shape, caption methods by case."
+    groups = {}
+    for u in units:
+        m, s, cid = u; c = cases[cid]
+        key = (m, len(c.steps), c.image.shape) if m in INSTRUCTION_METHODS else (m, cid)
+        groups.setdefault(key, []).append(u)
+    return [g[i:i + batch] for g in groups.values() for i in range(0, len(g), batch if g[0][0] in INSTRUCTION_METHODS else len(g))]
+
 def _zoo_stamp(name: str) -> str:
     "sha256 (16 hex) of a shipped zoo folder's weight files."
     import hashlib
@@ -414,7 +519,7 @@ def run_identity(bench: BenchSet, cfg: BenchConfig, ip2p: Bundle|None=None, sd: 
     "What the records of a run depend on: the set, the per-edit settings and the weights (methods, seeds and case count may grow)."
     from dataclasses import asdict
     from imiebench.emilie import weights_fingerprint
-    settings = {k: v for k, v in asdict(cfg).items() if k not in ('methods', 'seeds', 'max_cases', 'save_images')}
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ('methods', 'seeds', 'max_cases', 'save_images', 'batch')}
     weights = {n: weights_fingerprint(b) if b is not None else 'toy zoo ' + _zoo_stamp(n) for n, b in (('ip2p', ip2p), ('sd', sd))}
     return json.loads(json.dumps(dict(bench=bench.name, settings=settings, weights=weights)))
 
@@ -435,8 +540,6 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
     "Run (or resume) a benchmark; returns the report dict on the main process."
     from accelerate import PartialState
     cfg = cfg or BenchConfig(); bench = load_bench(bench, max_cases=cfg.max_cases) if isinstance(bench, (str, Path)) else bench
-    bad = [m for m in cfg.methods if m not in METHODS]
-    if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {METHODS}")
     state = PartialState(cpu=device == 'cpu' or not torch.cuda.is_available())
     dev = state.device if device is None else torch.device(device)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -451,15 +554,21 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
             if sd is None and any(m not in INSTRUCTION_METHODS for m, _, _ in mine): sd = load_toy('sd', device=dev)
             scorer = scorer or toy_scorer(dev)
         with open(out / f"records.{state.process_index}.jsonl", 'a') as f:
-            for m, s, cid in tqdm(mine, desc=f"IMIE-Bench ({bench.name})", disable=not progress, position=state.process_index):
-                t0, c = time.perf_counter(), cases[cid]
-                try: ims = run_method(m, c, s, cfg, ip2p, sd)
-                except NotApplicable as e: rec = dict(method=m, seed=s, case=cid, skipped=str(e))
+            chunks = _chunks(mine, cases, cfg.batch)
+            bar = tqdm(total=len(mine), desc=f"IMIE-Bench ({bench.name})", disable=not progress, position=state.process_index)
+            for chunk in chunks:
+                m, t0 = chunk[0][0], time.perf_counter()
+                try: res = run_units(m, [(cases[cid], s) for _, s, cid in chunk], cfg, ip2p, sd)
+                except NotApplicable as e: recs = [dict(method=m, seed=s, case=cid, skipped=str(e)) for _, s, cid in chunk]
                 else:
-                    rec = dict(method=m, seed=s, case=cid, seconds=time.perf_counter() - t0) | score_case(c, ims, scorer)
+                    dt = (time.perf_counter() - t0) / len(chunk)  # the chunk's time, shared equally by its units
+                    recs = [dict(method=m, seed=s, case=cid, seconds=dt) | score_case(cases[cid], ims, scorer) for (_, s, cid), ims in zip(chunk, res)]
                     if cfg.save_images:
-                        for k, im in enumerate(ims): _save_png(im, out / 'images' / m / f"s{s}" / f"{cid}-{k + 1}.png")
-                f.write(json.dumps(rec) + '\n'); f.flush()
+                        for (_, s, cid), ims in zip(chunk, res):
+                            for k, im in enumerate(ims): _save_png(im, out / 'images' / m / f"s{s}" / f"{cid}-{k + 1}.png")
+                for rec in recs: f.write(json.dumps(rec) + '\n')
+                f.flush(); bar.update(len(chunk))
+            bar.close()
     state.wait_for_everyone()
     if not state.is_main_process: return None
     return write_report(bench, out, cfg, scorer.notes if scorer else '')
@@ -468,6 +577,7 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
 SEQ_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'ssim_input_final', 'psnr_prev',
             'clip_instruction', 'clip_caption', 'caption_score', 'lpips_prev')
 MASK_COLS = ('masked_success', 'masked_psnr_outside', 'masked_preserved')
+PAIRED_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'masked_success', 'masked_psnr_outside')
 
 def _nanmean(v):
     v = [x for x in v if x is not None and not (isinstance(x, float) and np.isnan(x))]
@@ -484,50 +594,127 @@ def unit_summary(rec: dict) -> dict:
                 masked_success=g('success', ms) if ms else np.nan, masked_psnr_outside=g('psnr_outside_user_mask', ms) if ms else np.nan,
                 masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st))
 
-def _fmt(v):
-    v = [x for x in v if not np.isnan(x)]
-    return '—' if not v else f"{np.mean(v):.3f} ± {np.std(v):.3f}" if abs(np.mean(v)) < 10 else f"{np.mean(v):.2f} ± {np.std(v):.2f}"
+@dataclass
+class Interval:
+    "A mean over cases with its 95 % bootstrap interval (`n` cases with a value)."
+    mean: float
+    lo: float
+    hi: float
+    n: int
+    def __str__(self):
+        if self.n == 0: return '—'
+        f = (lambda x: f"{x:.3f}") if abs(self.mean) < 10 else (lambda x: f"{x:.2f}")
+        return f"{f(self.mean)} [{f(self.lo)}, {f(self.hi)}]" if self.n > 1 else f(self.mean)
+    @property
+    def excludes_zero(self) -> bool: return self.n > 1 and (self.lo > 0 or self.hi < 0)
 
-def _md_table(rows: dict, cols) -> str:
-    head = '| method | ' + ' | '.join(cols) + ' |\n|---|' + '---|' * len(cols) + '\n'
-    return head + ''.join(f"| {m} | " + ' | '.join(_fmt(r[c]) for c in cols) + ' |\n' for m, r in rows.items())
+def bootstrap_ci(by_case: dict, # case id → the values of that case's units (seeds); NaN/None ignored
+                 n_resamples: int=2000, seed: int=0) -> Interval:
+    "Mean over cases of each case's mean, with a 95 % percentile bootstrap interval that resamples *cases* (seeds of a case are not independent)."
+    from scipy.stats import bootstrap
+    x = np.array([v for v in (_nanmean(list(vs)) for vs in by_case.values()) if not np.isnan(v)], dtype=float)
+    if len(x) == 0: return Interval(np.nan, np.nan, np.nan, 0)
+    if len(x) == 1 or np.all(x == x[0]): return Interval(float(x.mean()), float(x.mean()), float(x.mean()), len(x))
+    r = bootstrap((x,), np.mean, n_resamples=n_resamples, confidence_level=0.95, method='percentile', vectorized=True,
+                  random_state=np.random.default_rng(seed))
+    return Interval(float(x.mean()), float(r.confidence_interval.low), float(r.confidence_interval.high), len(x))
+
+def _fmt_row(name: str, cells) -> str: return f"| {name} | " + ' | '.join(map(str, cells)) + ' |\n'
+
+def _head(first: str, cols) -> str: return f"| {first} | " + ' | '.join(cols) + ' |\n|---|' + '---|' * len(cols) + '\n'
+
+_WHY_MISSING = dict(lpips_prev="LPIPS needs torchvision's AlexNet weights in the torch hub cache (`bench.lpips_fn`), which are not present",
+                    clip_caption="the set has no query captions", caption_score="there is no captioner for this set (offline: the shapes oracle only)",
+                    retained_earlier="the set has no ground truth (retention needs the shapes world's edits)")
+
+def _rank_tables(methods, info, stats, cols) -> str:
+    "One table per information group, methods ranked by the first column's mean."
+    md = ''
+    for grp in dict.fromkeys(info[m] for m in methods):
+        ms = sorted([m for m in methods if info[m] == grp], key=lambda m: -np.nan_to_num(stats[m][cols[0]].mean, nan=-np.inf))
+        md += f"\n**{grp}**\n\n" + _head('rank · method', cols)
+        md += ''.join(_fmt_row(f"{k + 1} · {m}", [stats[m][c] for c in cols]) for k, m in enumerate(ms))
+    return md
 
 def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, notes: str='') -> dict:
-    "Aggregate the records in `out` into tables and figures; returns the report dict."
+    "Aggregate the records in `out` into tables with 95 % bootstrap intervals, paired differences and figures; returns the report dict."
     out = Path(out); cfg = cfg or BenchConfig()
     recs = {_key(r): r for r in _load_records(out)}  # the last record of a unit wins
-    methods = [m for m in cfg.methods if any(k[0] == m for k in recs)]
-    rows, skipped, per_step = {}, {}, {}
+    methods = [m for m in cfg.methods if any(k[0] == m and 'steps' in r for k, r in recs.items())]
+    S = {k: unit_summary(r) for k, r in recs.items() if 'steps' in r}
+    skipped = {m: sum(1 for k, r in recs.items() if k[0] == m and 'skipped' in r) for m in cfg.methods}
+    info = {m: method_inputs(m, cfg.captions) for m in methods}
+    cols = SEQ_COLS + MASK_COLS + ('seconds_per_edit',)
+    def by_case(m, col):
+        d = {}
+        for (mm, s, c), u in S.items():
+            if mm == m: d.setdefault(c, []).append(u[col])
+        return d
+    stats = {m: {c: bootstrap_ci(by_case(m, c)) for c in cols} for m in methods}
+    shown = [c for c in cols if any(stats[m][c].n for m in methods)]
+    missing = [c for c in SEQ_COLS + MASK_COLS if c not in shown]
+    paired = {}
+    if 'emilie' in methods:
+        for m in methods:
+            if m == 'emilie': continue
+            paired[m] = {}
+            for col in PAIRED_COLS:
+                d = {}
+                for (mm, s, c), u in S.items():
+                    if mm == 'emilie' and (m, s, c) in S: d.setdefault(c, []).append(u[col] - S[(m, s, c)][col])
+                paired[m][col] = bootstrap_ci(d)
+    kinds = sorted({s['kind'] for r in recs.values() for s in r.get('steps', []) if s.get('kind')})
+    per_kind = {}
     for m in methods:
-        units = [unit_summary(r) for k, r in recs.items() if k[0] == m and 'steps' in r]
-        skipped[m] = sum(1 for k, r in recs.items() if k[0] == m and 'skipped' in r)
-        rows[m] = {c: [u[c] for u in units] for c in SEQ_COLS + MASK_COLS + ('seconds_per_edit',)}
-        rows[m]['n'] = len(units)
+        per_kind[m] = {}
+        for kd in kinds:
+            d = {}
+            for (mm, s, c), r in recs.items():
+                if mm == m and 'steps' in r:
+                    v = [st['success'] for st in r['steps'] if st.get('kind') == kd and 'success' in st]
+                    if v: d.setdefault(c, []).extend(v)
+            per_kind[m][kd] = bootstrap_ci(d)
+    per_step = {}
+    for m in methods:
         steps = [r['steps'] for k, r in recs.items() if k[0] == m and 'steps' in r]
         n = max((len(s) for s in steps), default=0)
         per_step[m] = {c: [_nanmean([s[k].get(c, np.nan) for s in steps if len(s) > k]) for k in range(n)] for c in ('psnr_input', 'success', 'clip_instruction')}
-    md = f"# IMIE-Bench — {bench.name}\n\n{len(bench.cases[:cfg.max_cases])} cases, seeds {list(cfg.seeds)}, {cfg.steps} steps per edit. Scores: {notes}\n\n"
-    md += "## Sequences (mean ± std over cases × seeds)\n\n" + _md_table(rows, SEQ_COLS)
-    md += "\n## Masked steps\n\n" + _md_table(rows, MASK_COLS)
-    md += "\n" + ''.join(f"- {m}: {rows[m]['n']} units, {_fmt(rows[m]['seconds_per_edit'])} s per edit" + (f", {skipped[m]} skipped (not applicable)" if skipped[m] else '') + "\n" for m in methods)
+    seq, msk = [c for c in SEQ_COLS if c in shown], [c for c in MASK_COLS if c in shown]
+    md = (f"# IMIE-Bench — {bench.name}\n\n{len(bench.cases[:cfg.max_cases])} cases, seeds {list(cfg.seeds)}, {cfg.steps} steps per edit, "
+          f"captions for caption methods: `{cfg.captions}`. Scores: {notes}\n\nEvery number is a mean over cases (each case's mean over "
+          f"its seeds) with its 95 % bootstrap interval over cases (2000 resamples, percentile). Methods are ranked only within a group "
+          f"that gets the same information.\n\n## What each method is told\n\n" + _head('method', ['model', 'reads', 'confines an edit by'])
+          + ''.join(_fmt_row(m, [METHOD_INFO[m].model, info[m], METHOD_INFO[m].localisation]) for m in methods))
+    md += "\n## Sequences\n" + _rank_tables(methods, info, stats, seq)
+    if msk: md += "\n## Masked steps\n" + _rank_tables(methods, info, stats, msk)
+    if paired:
+        md += ("\n## EMILIE − each other method, paired on the same cases and seeds\n\n(* the interval excludes 0)\n\n"
+               + _head('other method', ['reads'] + list(PAIRED_COLS))
+               + ''.join(_fmt_row(m, [info[m]] + [f"{p}{' *' if p.excludes_zero else ''}" for p in paired[m].values()]) for m in paired))
+    if kinds: md += "\n## Success per edit kind (steps of that kind)\n\n" + _head('method', kinds) + ''.join(_fmt_row(m, [per_kind[m][k] for k in kinds]) for m in methods)
+    if missing: md += "\n## Not computed\n\n" + ''.join(f"- `{c}`: {_WHY_MISSING.get(c, 'no step of this set has what it needs')}\n" for c in missing)
+    md += "\n" + ''.join(f"- {m}: {stats[m]['seconds_per_edit'].n} cases × {len(cfg.seeds)} seeds, {stats[m]['seconds_per_edit']} s per edit"
+                         + (f", {skipped[m]} units skipped (not applicable)" if skipped.get(m) else '') + "\n" for m in methods)
     (out / 'report.md').write_text(md)
     with open(out / 'summary.csv', 'w', newline='') as f:
-        w = csv.writer(f); cols = SEQ_COLS + MASK_COLS + ('seconds_per_edit',)
-        w.writerow(['method', 'n'] + [f"{c}_{s}" for c in cols for s in ('mean', 'std')])
-        for m, r in rows.items(): w.writerow([m, r['n']] + [x for c in cols for x in (np.nanmean(r[c]) if r[c] and not np.isnan(r[c]).all() else np.nan, np.nanstd(r[c]) if r[c] and not np.isnan(r[c]).all() else np.nan)])
+        w = csv.writer(f); w.writerow(['method', 'reads', 'n_cases'] + [f"{c}_{s}" for c in cols for s in ('mean', 'lo', 'hi')])
+        for m in methods: w.writerow([m, info[m], stats[m]['seconds_per_edit'].n] + [x for c in cols for x in (stats[m][c].mean, stats[m][c].lo, stats[m][c].hi)])
     with open(out / 'steps.csv', 'w', newline='') as f:
         keys = sorted({k for r in recs.values() for s in r.get('steps', []) for k in s})
         w = csv.DictWriter(f, ['method', 'seed', 'case'] + keys); w.writeheader()
         for (m, s, c), r in sorted(recs.items()):
             for st in r.get('steps', []): w.writerow(dict(method=m, seed=s, case=c) | st)
-    _figures(bench, out, methods, per_step, cfg)
-    rep = dict(bench=bench.name, n_cases=len(bench.cases[:cfg.max_cases]), seeds=list(cfg.seeds), steps=cfg.steps, notes=notes,
-               methods={m: {c: _nanmean(r[c]) for c in SEQ_COLS + MASK_COLS + ('seconds_per_edit',)} | dict(n=r['n'], skipped=skipped[m]) for m, r in rows.items()},
-               per_step=per_step, markdown=md)
+    _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info)
+    iv = lambda x: dict(mean=x.mean, lo=x.lo, hi=x.hi, n=x.n)
+    rep = dict(bench=bench.name, n_cases=len(bench.cases[:cfg.max_cases]), seeds=list(cfg.seeds), steps=cfg.steps, captions=cfg.captions, notes=notes,
+               inputs=info, methods={m: {c: iv(stats[m][c]) for c in cols} | dict(skipped=skipped.get(m, 0)) for m in methods},
+               paired={m: {c: iv(v) for c, v in p.items()} for m, p in paired.items()},
+               per_kind={m: {k: iv(v) for k, v in p.items()} for m, p in per_kind.items()},
+               not_computed={c: _WHY_MISSING.get(c, '') for c in missing}, per_step=per_step, markdown=md)
     (out / 'report.json').write_text(json.dumps(rep, indent=1, default=float)); return rep
 
-def _figures(bench, out, methods, per_step, cfg):
-    import matplotlib; import matplotlib.pyplot as plt, textwrap
+def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):
+    import matplotlib.pyplot as plt, textwrap
     c = bench.cases[0]; seed = cfg.seeds[0]; n = len(c.steps)
     fig, axs = plt.subplots(len(methods), n + 1, figsize=(1.5 * (n + 1), 1.6 * len(methods) + .4), squeeze=False)
     for i, m in enumerate(methods):
@@ -546,3 +733,21 @@ def _figures(bench, out, methods, per_step, cfg):
     for ax in axs: ax.set_xticks(range(1, 1 + max((len(v['psnr_input']) for v in per_step.values()), default=1)))
     axs[0].set(xlabel='edit step', ylabel='PSNR to the input (dB)', title='drift'); axs[1].set(xlabel='edit step', ylabel='oracle success', title='success per step')
     axs[1].legend(fontsize=7); fig.tight_layout(); fig.savefig(out / 'drift.png', dpi=90); plt.close(fig)
+    groups = list(dict.fromkeys(info[m] for m in methods)); colour = {g: f"C{i}" for i, g in enumerate(groups)}
+    panels = [c for c in ('success_when_made', 'masked_success', 'psnr_input_final') if any(stats[m][c].n for m in methods)]
+    fig, axs = plt.subplots(1, len(panels) + bool(kinds), figsize=(3.2 * (len(panels) + bool(kinds)), 3), squeeze=False)
+    for ax, col in zip(axs[0], panels):
+        v = [stats[m][col] for m in methods]
+        ax.bar(range(len(methods)), [x.mean for x in v], yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], capsize=3,
+               color=[colour[info[m]] for m in methods])
+        ax.set_xticks(range(len(methods)), methods, rotation=45, ha='right', fontsize=7); ax.set_title(col, fontsize=9)
+    if kinds:
+        ax = axs[0, -1]; w = .8 / len(methods)
+        for i, m in enumerate(methods):
+            v = [per_kind[m][k] for k in kinds]
+            ax.errorbar(np.arange(len(kinds)) + (i - len(methods) / 2) * w, [x.mean for x in v],
+                        yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], fmt='o', ms=3, capsize=2, label=m)
+        ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right', fontsize=7); ax.set_title('success per edit kind', fontsize=9); ax.legend(fontsize=6)
+    from matplotlib.patches import Patch
+    axs[0, 0].legend(handles=[Patch(color=colour[g], label=g) for g in groups], fontsize=6, title='reads', title_fontsize=6)
+    fig.suptitle('means over cases with 95 % bootstrap intervals', fontsize=9); fig.tight_layout(); fig.savefig(out / 'intervals.png', dpi=90); plt.close(fig)

@@ -11,12 +11,13 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_mask, resize_mask, check_prompt
-from .models import Bundle
+from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator,
+                            check_latents, check_mask_batch, fresh_scheduler)
+from .models import Bundle, from_epsilon, check_bundle
 
 # %% auto #0
-__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'IP2PResult', 'ip2p_edit', 'rescale_factor', 'SessionStep', 'weights_fingerprint',
-           'EditSession', 'rect_mask', 'session_widget']
+__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'IP2PResult', 'ip2p_edit', 'instruction_mask', 'rescale_factor', 'SessionStep',
+           'weights_fingerprint', 'EditSession', 'rect_mask', 'session_widget']
 
 # %% ../nbs/20_emilie.ipynb #de7348c9
 CONTROLS = ('literal', 'null', 'blend')
@@ -43,7 +44,7 @@ def _guided(eps3: torch.Tensor, s_t: float, s_i: float):
 
 # %% ../nbs/20_emilie.ipynb #2249b5e9
 @torch.no_grad()
-def ip2p_edit(b: Bundle, image, instruction: str,
+def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, or one per image
               steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
               scheduler=None, # any diffusers scheduler (default: the bundle's, Euler ancestral for IP2P)
               mask=None, # 1 = edit here (image or latent size); None: edit everywhere
@@ -52,45 +53,95 @@ def ip2p_edit(b: Bundle, image, instruction: str,
               source_latents: torch.Tensor|None=None, # scaled latents that 'blend' keeps outside the mask (default: `image_latents` × scaling factor)
               generator: torch.Generator|None=None, callback: Callable|None=None, progress: bool=True) -> IP2PResult:
     "Edit `image` by `instruction` with our InstructPix2Pix loop (optionally confined to `mask`)."
+    b = check_bundle(b)
     if b.kind != 'ip2p': raise ValueError(f"ip2p_edit needs an instruction model (8 input channels), got a {b.kind!r} bundle")
-    _check_instruction(b, instruction)
+    prompts = [instruction] if isinstance(instruction, str) else list(instruction)
+    for p in prompts: _check_instruction(b, p)
     if control not in CONTROLS: raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+    steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    image_guidance_scale = check_number(image_guidance_scale, 'image_guidance_scale')
+    generator = check_generator(generator, b.device)
+    if callback is not None and not callable(callback): raise TypeError(f"callback must be callable(i, t, latents) or None, got {type(callback).__name__}")
     sf = b.vae.config.scaling_factor
-    if image_latents is None: image_latents = b.encode(image, scale=False)
-    c_img = image_latents.to(b.device, b.dtype); N = len(c_img)
-    sch = scheduler or b.scheduler; sch.set_timesteps(steps, device=b.device)
+    if image_latents is None:
+        if image is None: raise TypeError("ip2p_edit needs an image (or image_latents), got None")
+        image_latents = b.encode(image, scale=False)
+    c_img = check_latents(image_latents, 'image_latents', channels=b.unet.config.in_channels // 2).to(b.device, b.dtype); N = len(c_img)
+    if source_latents is not None: check_latents(source_latents, 'source_latents', channels=c_img.shape[1], size=c_img.shape[-2:], n=(1, N))
+    sch = fresh_scheduler(scheduler or b.scheduler); sch.set_timesteps(steps, device=b.device)  # its own: calls never share state
     m = None
     if mask is not None:
-        m = to_mask(mask, device=b.device)
+        m = check_mask_batch(to_mask(mask, device=b.device), N)
         H, W = c_img.shape[-2] * b.vae_factor, c_img.shape[-1] * b.vae_factor
         if m.shape[-2:] not in ((H, W), tuple(c_img.shape[-2:])):
             raise ValueError(f"mask size {tuple(m.shape[-2:])} matches neither the image ({H}, {W}) nor the latents {tuple(c_img.shape[-2:])}")
         if m.sum() == 0: raise ValueError("the mask is all zeros: nothing would be edited")
         m = resize_mask(m, tuple(c_img.shape[-2:])).to(b.dtype)
-    emb = torch.cat([b.embed(instruction).expand(N, -1, -1), b.embed('').expand(2 * N, -1, -1)])
+    if len(prompts) not in (1, N): raise ValueError(f"instruction: got {len(prompts)} instructions for {N} images (give one, or one per image)")
+    emb = torch.cat([b.embed(prompts).expand(N, -1, -1), b.embed('').expand(2 * N, -1, -1)])
     cond = torch.cat([c_img, c_img, torch.zeros_like(c_img)])
     z = randn_tensor(c_img.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
     src = c_img * sf if source_latents is None else source_latents.to(b.device, b.dtype)  # the input, scaled (for 'blend')
     ts = sch.timesteps
     for i, t in enumerate(tqdm(ts, desc='IP2P', disable=not progress, leave=False)):
-        inp = torch.cat([sch.scale_model_input(torch.cat([z] * 3), t), cond], 1)
-        eps, null = _guided(b.unet(inp, t, encoder_hidden_states=emb).sample, guidance_scale, image_guidance_scale)
-        if m is not None and control == 'literal': eps = m * eps
+        x_t = sch.scale_model_input(torch.cat([z] * 3), t)
+        eps, null = _guided(b.predict_eps(torch.cat([x_t, cond], 1), t, emb, sch), guidance_scale, image_guidance_scale)
+        if m is not None and control == 'literal': eps = m * eps  # gradient control acts on ε (v/x₀ models: converted)
         elif m is not None and control == 'null': eps = m * eps + (1 - m) * null
-        z = sch.step(eps, t, z, generator=generator).prev_sample
+        z = sch.step(from_epsilon(sch, eps, x_t[:N], t), t, z, generator=generator).prev_sample  # back to what `sch` expects
         if m is not None and control == 'blend':
             nxt = ts[i + 1] if i + 1 < len(ts) else None
             keep = src if nxt is None else sch.add_noise(src, randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype), nxt[None])
             z = m * z + (1 - m) * keep
         if callback is not None: callback(i, t, z)
+    if not torch.isfinite(z).all():  # finite inputs were checked: this is a numerical failure (e.g. float16 overflow), never a result
+        raise FloatingPointError(f"ip2p_edit produced non-finite latents ({b.dtype}); try float32 or smaller guidance scales")
     return IP2PResult(b.decode(z), z, dict(instruction=instruction, steps=steps, guidance_scale=guidance_scale,
                                            image_guidance_scale=image_guidance_scale, control=control if m is not None else None))
 
+# %% ../nbs/20_emilie.ipynb #e69b8bbd
+def _row_noise(shape, generator, n: int, device, dtype) -> torch.Tensor:
+    "n noise draws per image: one generator for all, or one generator per image (rows then never depend on the batch)."
+    if isinstance(generator, (list, tuple)):
+        return torch.cat([randn_tensor((n,) + tuple(shape[1:]), generator=g, device=device, dtype=dtype) for g in generator])
+    return randn_tensor((shape[0] * n,) + tuple(shape[1:]), generator=generator, device=device, dtype=dtype)
+
+@torch.no_grad()
+def instruction_mask(b: Bundle, image, instruction: str|list[str], # one instruction, or one per image
+                     image_latents: torch.Tensor|None=None, # unscaled E(c_I) (default: the VAE mode of `image`)
+                     n: int=10, strength: float=0.5, threshold: float=0.5, rescale: str='minmax',
+                     generator=None, # a torch.Generator, or one per image
+                    ):
+    "Where `instruction` changes an instruction model's noise prediction (vs the null instruction): a `diffedit.DiffEditMask`."
+    from diffusers import DDPMScheduler
+    from imiebench.diffedit import rescale_map, DiffEditMask, _check_mask_args
+    if b.kind != 'ip2p': raise ValueError(f"instruction_mask needs an instruction model (8 input channels), got a {b.kind!r} bundle")
+    _check_mask_args(n, strength, threshold, 1.0)
+    prompts = [instruction] if isinstance(instruction, str) else list(instruction)
+    for p in prompts: check_prompt(p, 'instruction')
+    c = (b.encode(image, scale=False) if image_latents is None else image_latents).to(b.device, b.dtype); N = len(c)
+    if len(prompts) not in (1, N): raise ValueError(f"instruction: got {len(prompts)} instructions for {N} images")
+    if isinstance(generator, (list, tuple)) and len(generator) != N: raise ValueError(f"generator: got {len(generator)} generators for {N} images")
+    sch = DDPMScheduler.from_config(b.scheduler.config)
+    t = torch.tensor(min(sch.config.num_train_timesteps - 1, round(strength * sch.config.num_train_timesteps)), device=b.device)
+    z0 = (c * b.vae.config.scaling_factor).repeat_interleave(n, 0)
+    zt = sch.add_noise(z0, _row_noise(c.shape, generator, n, b.device, b.dtype), t.expand(len(z0)))
+    cond = c.repeat_interleave(n, 0)
+    e_ins = b.embed(prompts).expand(N, -1, -1).repeat_interleave(n, 0)
+    emb = torch.cat([e_ins, b.embed('').expand(len(zt), -1, -1)])
+    out = b.predict_eps(torch.cat([torch.cat([zt, cond], 1)] * 2), t, emb, sch)  # ε even for v/x₀ models
+    e_i, e_0 = out.chunk(2)
+    raw = (e_i - e_0).abs().float().reshape(N, n, *e_i.shape[1:]).mean((1, 2))[:, None]
+    soft = rescale_map(raw, rescale)
+    H, W = c.shape[-2] * b.vae_factor, c.shape[-1] * b.vae_factor
+    soft_image = torch.nn.functional.interpolate(soft, size=(H, W), mode='bilinear', align_corners=False).clamp(0, 1)
+    return DiffEditMask(soft, (soft > threshold).float(), soft_image, (soft_image > threshold).float(), raw, len(out))
+
 # %% ../nbs/20_emilie.ipynb #9e52b077
-import hashlib, warnings
+import hashlib, json, os, warnings, weakref
 from pathlib import Path
 import numpy as np
-from .core import to_uint8
+from .core import to_uint8, check_choice
 
 MODES = ('latent', 'image', 'concat')
 RESCALES = ('global', 'channel', 'scaling', 'none')
@@ -122,14 +173,29 @@ class SessionStep:
     cond: torch.Tensor  # the unscaled image-conditioning latents that were used
     image: np.ndarray  # H×W×3 uint8 result
     settings: dict  # steps, guidance scales, control, rescale, mode, seed or generator state
+    def __post_init__(self):  # history is read-only: writing into a result never rewrites what the session holds
+        for a in (self.image, self.mask):
+            if isinstance(a, np.ndarray): a.flags.writeable = False
+
+_FP_CACHE = weakref.WeakKeyDictionary()  # module → (key of its tensors' identities and versions, digest)
+
+def _tensor_bytes(t: torch.Tensor) -> bytes:
+    return t.detach().contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes()
+
+def _module_digest(m: torch.nn.Module) -> str:
+    "sha256 of every tensor (name, dtype, shape, bytes) of `m`; recomputed only when a tensor was replaced or changed in place."
+    sd = m.state_dict(keep_vars=True)
+    key = tuple((k, t.data_ptr(), t._version, t.dtype, tuple(t.shape)) for k, t in sd.items())
+    hit = _FP_CACHE.get(m)
+    if hit is not None and hit[0] == key: return hit[1]
+    h = hashlib.sha256()
+    for k, t in sd.items(): h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode()); h.update(_tensor_bytes(t))
+    _FP_CACHE[m] = (key, h.hexdigest()); return h.hexdigest()
 
 def weights_fingerprint(b: Bundle) -> str:
-    "A cheap fingerprint of a bundle's weights (configs, parameter counts and a few parameter tensors)."
+    "A fingerprint of all of a bundle's weights: every tensor of the UNet, VAE and text encoder(s), with its dtype (hashed once, cached)."
     h = hashlib.sha256()
-    for m in (b.unet, b.vae, b.text_encoder):
-        ps = list(m.parameters())
-        h.update(str(sum(p.numel() for p in ps)).encode())
-        for p in ps[:2] + ps[-2:]: h.update(p.detach().float().cpu().numpy().tobytes())
+    for m in (b.unet, b.vae, *getattr(b, 'text_encoders', [b.text_encoder])): h.update(_module_digest(m).encode())
     return h.hexdigest()[:16]
 
 def _join_instructions(b: Bundle, instructions: list[str]) -> str:
