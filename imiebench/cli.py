@@ -6,9 +6,7 @@
 from __future__ import annotations
 import argparse, json, sys, time
 from pathlib import Path
-
-import numpy as np
-import torch
+# numpy, torch and the package's modules are imported where they are used, so that `imiebench --help` starts at once
 
 # %% auto #0
 __all__ = ['demo', 'main']
@@ -17,7 +15,8 @@ __all__ = ['demo', 'main']
 def demo(out: str|Path='out', # output folder
          seed: int=0, n: int=4, steps: int=30, device: str|None=None) -> dict:
     "Sample, edit and round-trip `n` held-out toy-world scenes; write a figure and a JSON summary."
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, PIL.Image
+    import numpy as np, torch, PIL.Image
+    from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend is left alone
     from imiebench.shapes import random_scene, random_edit, render, caption, oracle, edit_success
     from imiebench.toyzoo import load_toy, HELDOUT_SEED
     from imiebench.core import psnr
@@ -38,13 +37,13 @@ def demo(out: str|Path='out', # output folder
                edit_ok=[bool(edit_success(a, e)) for a, e in zip(edited, edits)],
                roundtrip_psnr=[float(psnr(a, b)) for a, b in zip(rt, src)],
                captions=[caption(s) for s in scenes], instructions=[e.instruction for e in edits])
-    fig, axs = plt.subplots(4, n, figsize=(1.6 * n, 6.8))
+    fig = Figure(figsize=(1.6 * n, 6.8)); axs = fig.subplots(4, n, squeeze=False)
     for i in range(n):
         for r, (im, t) in enumerate([(gen[i], f"sample ({'ok' if res['caption_ok'][i] else 'x'})"), (src[i], 'source'),
                                      (edited[i], f"edited ({'ok' if res['edit_ok'][i] else 'x'})"), (rt[i], f"VAE {res['roundtrip_psnr'][i]:.1f} dB")]):
             axs[r, i].imshow(im); axs[r, i].set_title(t, fontsize=7); axs[r, i].axis('off')
         axs[1, i].set_title('source:\n' + '\n'.join(_wrap(edits[i].instruction, 22)), fontsize=6)
-    fig.tight_layout(); fig.savefig(out / 'demo.png', dpi=80); plt.close(fig)
+    fig.tight_layout(); fig.savefig(out / 'demo.png', dpi=80)
     (out / 'demo.json').write_text(json.dumps(res, indent=1))
     return res
 
@@ -52,7 +51,8 @@ def _wrap(s: str, w: int) -> list[str]:
     import textwrap; return textwrap.wrap(s, w)
 
 # %% ../nbs/90_cli.ipynb #214d26a5
-def _parser() -> argparse.ArgumentParser:
+def _parser(bench: bool=True, # add the `bench` options (their defaults import imiebench.bench, which imports torch)
+           ) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='imiebench', description='Iterative multi-granular image editing workbench')
     sub = p.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='short end-to-end demo on the shipped toy zoo')
@@ -66,9 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--steps-scale', type=float, default=1.0, help='multiply every stage\'s steps (e.g. 0.01 for a smoke run)')
     t.add_argument('--batch-size', type=int, default=None, help='override every stage\'s batch size')
     t.add_argument('--device', default=None)
+    b = sub.add_parser('bench', help='IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
+    if bench: _bench_options(b)
+    r = sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.reed; `imiebench train-reed --help`)')
+    return p
+
+def _bench_options(b: argparse.ArgumentParser):
     from imiebench.bench import METHODS, BenchConfig
     bc = BenchConfig()
-    b = sub.add_parser('bench', help='IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
     b.add_argument('--set', default='shapes', help="a shipped set ('shapes', 'photos') or a folder with manifest.json")
     b.add_argument('--methods', default=','.join(METHODS), help=f"comma-separated subset of {','.join(METHODS)}")
     b.add_argument('--seeds', default=','.join(map(str, bc.seeds)), help='comma-separated seeds')
@@ -77,8 +82,6 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--out', default='out/bench', help='output folder (an unfinished run there is resumed)')
     b.add_argument('--no-images', action='store_true', help='do not save every edited image')
     b.add_argument('--device', default=None)
-    r = sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.reed; `imiebench train-reed --help`)')
-    return p
 
 def main(argv: list[str]|None=None):
     "Run the `imiebench` command line."
@@ -86,12 +89,12 @@ def main(argv: list[str]|None=None):
     if argv[:1] == ['train-reed']:  # all its options belong to imiebench.reed's own parser
         from imiebench.reed import train_reed_cli
         return train_reed_cli(argv[1:])
-    a = _parser().parse_args(argv)
+    a = _parser(bench=argv[:1] == ['bench']).parse_args(argv)
     if a.cmd == 'demo':
         t0 = time.time(); r = demo(a.out, a.seed, a.n, a.steps, a.device)
         print(json.dumps(r, indent=1))
         print(f"demo: caption samples ok {sum(r['caption_ok'])}/{len(r['caption_ok'])}, edits ok {sum(r['edit_ok'])}/{len(r['edit_ok'])}, "
-              f"VAE round trip {np.mean(r['roundtrip_psnr']):.1f} dB; wrote {Path(a.out)/'demo.png'} in {time.time()-t0:.0f} s")
+              f"VAE round trip {sum(r['roundtrip_psnr']) / len(r['roundtrip_psnr']):.1f} dB; wrote {Path(a.out)/'demo.png'} in {time.time()-t0:.0f} s")
     elif a.cmd == 'bench':
         from imiebench.bench import BenchConfig, run_bench
         t0 = time.time()

@@ -1,0 +1,66 @@
+"""Interactive latency: how long each slider move of the DiffEdit explorer takes, as a ratio to a full DiffEdit
+recompute measured in the same run, and the wall time of `imiebench --help`.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/explorer_latency.py [--steps 30] [--moves 4] [--label after]
+
+Every slider is moved `--moves` times to values not shown before (so no move is answered from a memo of a
+previous value); the latency of a move is `view.seconds` (the time `slider_view` spends in the explorer's
+function, i.e. what the reader waits for). Writes benchmarks/results/explorer_latency_<label>.json and prints
+the JSON plus one summary line.
+"""
+import argparse, json, os, statistics, subprocess, sys, time, warnings
+from pathlib import Path
+import numpy as np, torch
+
+def help_seconds(repeats: int=3) -> float:
+    "Best-of-`repeats` wall time of `imiebench --help` in a fresh process."
+    exe = Path(sys.executable).parent / 'imiebench'
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); subprocess.run([str(exe), '--help'], check=True, capture_output=True); ts.append(time.perf_counter() - t0)
+    return min(ts)
+
+MOVES = dict(threshold=[0.45, 0.4, 0.6, 0.35, 0.55, 0.3], guidance_scale=[6.0, 4.0, 7.5, 3.0, 8.5, 2.5],
+             r=[0.6, 0.8, 0.5, 0.9, 0.65, 0.75], strength=[0.4, 0.6, 0.3, 0.7, 0.45, 0.55])
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--steps', type=int, default=30); p.add_argument('--moves', type=int, default=4)
+    p.add_argument('--label', default='after'); p.add_argument('--out', default=str(Path(__file__).parent / 'results'))
+    a = p.parse_args(argv)
+    warnings.filterwarnings('ignore')
+    help_s = help_seconds()
+    import imiebench.diffedit as de
+    if not hasattr(de, 'np'): de.np = np  # the explorer before it imported numpy itself (NameError otherwise)
+    from imiebench.toyzoo import load_toy, HELDOUT_SEED
+    from imiebench.shapes import random_scene, random_edit
+    sd = load_toy('sd')
+    e = random_edit(random_scene(np.random.default_rng(HELDOUT_SEED + 7)), np.random.default_rng(HELDOUT_SEED + 8), kinds=['recolor'])
+    args = (sd, e.source_image, e.query_caption, e.ref_caption)
+    def full(**kw):  # a full recompute: mask inference, inversion, decoding (what every move cost before)
+        s = dict(r=0.7, threshold=0.5, strength=0.5, guidance_scale=5.0) | kw
+        t0 = time.perf_counter()
+        de.diffedit(*args, steps=a.steps, generator=torch.Generator().manual_seed(0), progress=False, **s)
+        return time.perf_counter() - t0
+    full(); full_s = statistics.median([full() for _ in range(3)])
+    ex = de.edit_explorer(*args, steps=a.steps)
+    first_s = ex.seconds
+    res = {}
+    for name, vals in MOVES.items():
+        sl, start, ts = ex.sliders[name], ex.sliders[name].value, []
+        for v in vals[:a.moves]:
+            sl.value = v; assert ex.error is None, ex.error
+            ts.append(ex.seconds)
+        sl.value = start
+        res[name] = dict(seconds=[round(t, 4) for t in ts], median_s=round(statistics.median(ts), 4),
+                         ratio_to_full=round(statistics.median(ts) / full_s, 3), speedup=round(full_s / statistics.median(ts), 2))
+    out = dict(label=a.label, steps=a.steps, moves=a.moves, full_recompute_s=round(full_s, 4), explorer_first_s=round(first_s, 4),
+               sliders=res, help_s=round(help_s, 3), torch_threads=torch.get_num_threads(), omp=os.environ.get('OMP_NUM_THREADS'),
+               note='CPU shared with other jobs; ratios are measured side by side in one run')
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    (Path(a.out) / f'explorer_latency_{a.label}.json').write_text(json.dumps(out, indent=1) + '\n')
+    print(json.dumps(out, indent=1))
+    print(f"explorer_latency[{a.label}]: full recompute {full_s:.2f} s; move/full ratio " +
+          ', '.join(f"{k} {v['ratio_to_full']:.2f}" for k, v in res.items()) + f"; imiebench --help {help_s:.2f} s")
+
+if __name__ == '__main__': main()
