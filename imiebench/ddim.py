@@ -11,7 +11,7 @@ import torch
 from diffusers import DDIMScheduler, DDIMInverseScheduler
 from tqdm.auto import tqdm
 
-from .models import Bundle, check_bundle
+from .models import Bundle, check_bundle, predict_eps
 from .core import (resize_mask, to_mask, check_number, check_int, check_generator, check_latents,
                             check_mask_batch, check_prompt, ddim_config)
 
@@ -24,8 +24,8 @@ def check_ratio(r: float, what: str='encoding ratio r'):
     return check_number(r, what, 0, 1, lo_open=True)
 
 def ddim_schedulers(b: Bundle) -> tuple[DDIMScheduler, DDIMInverseScheduler]:
-    "Fresh (per call) DDIM and DDIM-inverse schedulers on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`)."
-    cfg = ddim_config(b.scheduler, 'the bundle scheduler')
+    "Fresh (per call) DDIM and DDIM-inverse schedulers on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`), stepping on ε (`_cfg_eps` converts v/x₀ outputs)."
+    cfg = ddim_config(b.scheduler, 'the bundle scheduler') | dict(prediction_type='epsilon')
     return DDIMScheduler.from_config(cfg), DDIMInverseScheduler.from_config(cfg)
 
 def _check_callback(callback):
@@ -50,10 +50,10 @@ class DDIMTrajectory:
     @property
     def x_r(self) -> torch.Tensor: return self.latents[-1]
 
-def _cfg_eps(unet, z, t, emb, guidance_scale, uncond=None) -> torch.Tensor:
-    "ε prediction with classifier-free guidance in one batched call (no guidance when `uncond` is None)."
-    if uncond is None or guidance_scale == 1: return unet(z, t, encoder_hidden_states=emb).sample
-    e_u, e_c = unet(torch.cat([z, z]), t, encoder_hidden_states=torch.cat([uncond, emb])).sample.chunk(2)
+def _cfg_eps(b: Bundle, z, t, emb, guidance_scale, uncond=None) -> torch.Tensor:
+    "ε (converted from v/x₀ by `models.predict_eps` on the bundle's schedule) with classifier-free guidance in one batched call (none when `uncond` is None)."
+    if uncond is None or guidance_scale == 1: return predict_eps(b, z, t, emb)
+    e_u, e_c = predict_eps(b, torch.cat([z, z]), t, torch.cat([uncond, emb])).chunk(2)
     return e_u + guidance_scale * (e_c - e_u)
 
 def _embeds(b: Bundle, prompt: str, n: int, guidance_scale: float):
@@ -77,7 +77,7 @@ def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
     emb, unc = _embeds(b, prompt, len(latents), guidance_scale)
     z = latents.to(b.device, b.dtype); traj = [z]
     for i, t in enumerate(tqdm(ts, desc='DDIM encode', disable=not progress, leave=False)):
-        eps = _cfg_eps(b.unet, inv.scale_model_input(z, t), t, emb, guidance_scale, unc)
+        eps = _cfg_eps(b, inv.scale_model_input(z, t), t, emb, guidance_scale, unc)
         z = inv.step(eps, t, z).prev_sample; traj.append(z)
         if callback is not None: callback(i, t, z)
     return DDIMTrajectory(traj, ts, steps, r)
@@ -111,7 +111,7 @@ def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the tra
     c = b.embed(prompt).expand(len(z), -1, -1); u = b.embed(negative_prompt).expand(len(z), -1, -1)
     K = len(ts)
     for i, t in enumerate(tqdm(ts, desc='DDIM decode', disable=not progress, leave=False)):
-        eps = _cfg_eps(b.unet, sch.scale_model_input(z, t), t, c, guidance_scale, u)
+        eps = _cfg_eps(b, sch.scale_model_input(z, t), t, c, guidance_scale, u)
         z = sch.step(eps, t, z, eta=eta, generator=generator).prev_sample
         if mask is not None:
             x = traj.latents[K - 1 - i] if blend == 'matching' else traj.latents[K - i]

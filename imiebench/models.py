@@ -23,7 +23,7 @@ __all__ = ['SPECIAL_TOKENS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FU
            'decode', 'embed', 'unet_kwargs', 'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler',
            'alpha_sigma', 'to_epsilon', 'from_epsilon', 'predict_eps', 'eps_scheduler', 'WeightsNotFoundError',
            'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle',
-           'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'full_size', 'n_params']
+           'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'set_memory', 'full_size', 'n_params']
 
 # %% ../nbs/01_models.ipynb #e7916ebd
 SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>']
@@ -410,6 +410,20 @@ def tiny(kind: str='sd', # one of TINY_KINDS: caption ('sd') or instruction ('ip
                   scheduler=sched, name=f'tiny-{kind}', text_encoder_2=te2, tokenizer_2=word_tokenizer(TINY_WORDS, max_length=16),
                   force_zeros_for_empty_prompt=True).to('cpu', torch.float32)
 
+
+# %% ../nbs/01_models.ipynb #ee46c25d
+def set_memory(b: Bundle, attention_slicing: str|int|None=None, # None (off), 'auto', 'max' or a slice size
+               vae_slicing: bool=False, vae_tiling: bool=False) -> Bundle:
+    "Switch diffusers' attention slicing and VAE slicing/tiling on or off (in place; returns `b`)."
+    if attention_slicing is not None and not (attention_slicing in ('auto', 'max') or (isinstance(attention_slicing, int) and attention_slicing > 0)):
+        raise ValueError(f"attention_slicing must be None, 'auto', 'max' or a positive int, got {attention_slicing!r}")
+    if attention_slicing is None: b.unet.set_default_attn_processor()
+    else: b.unet.set_attention_slice(attention_slicing)
+    b.vae.enable_slicing() if vae_slicing else b.vae.disable_slicing()
+    b.vae.enable_tiling() if vae_tiling else b.vae.disable_tiling()
+    return b
+
+Bundle.set_memory = set_memory
 
 # %% ../nbs/01_models.ipynb #6aff77c4
 _SD_UNET = dict(act_fn='silu', attention_head_dim=8, block_out_channels=[320, 640, 1280, 1280], center_input_sample=False,
