@@ -26,7 +26,8 @@ __all__ = ['PROVIDERS', 'PATCH', 'TOY_N', 'TOY_BETA', 'grid_side', 'query_grid',
            'move', 'resize', 'compose', 'apply_edits', 'pixel_move', 'overlay', 'fourier', 'ContentEncoder',
            'LightDecoder', 'ElementBatch', 'batch_elements', 'encode_elements', 'ElementTokens', 'ToyElements',
            'decode_light', 'decode_diffusion', 'ElementPool', 'make_element_pool', 'ElementsConfig', 'train_elements',
-           'elements_dir', 'save_toy_elements', 'load_toy_elements', 'toy_move', 'toy_pixel_move', 'element_editor']
+           'elements_dir', 'save_toy_elements', 'load_toy_elements', 'toy_move', 'toy_pixel_move', 'element_editor',
+           'element_widget']
 
 # %% ../nbs/40_elements.ipynb #d0554b70
 def _as_image(image, min_side: int=8) -> np.ndarray:
@@ -909,22 +910,38 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
     view, out, status = W.Image(format='png'), W.Image(format='png'), W.Label()
     def redraw(*_):
         view.value = png(overlay(img, st['el'], selected=[ctl['id'].value], edited=sorted(st['touched'])))
+    def offer():  # the dropdown offers the alive elements only (a delete, or a collision, removes one)
+        alive = [int(i) for i in np.flatnonzero(st['el'].alive)]
+        keep = ctl['id'].value if ctl['id'].value in alive else (alive[0] if alive else None)
+        ctl['id'].options = alive; ctl['id'].value = keep
     def apply(op):
         kw = dict(move=dict(dx=ctl['dx'].value, dy=ctl['dy'].value), resize=dict(scale=ctl['scale'].value)).get(op, {})
         rec = ElementEdit(op, int(ctl['id'].value), **kw)
         try: st['el'] = apply_edits(st['el'], [rec])
         except ValueError as err: status.value = str(err); return None
-        st['edits'].append(rec); st['touched'].add(rec.id)
+        st['edits'].append(rec); st['touched'].add(rec.id); offer()
         status.value = f"{op} element {rec.id}: {int(st['el'].alive.sum())} of {st['el'].n} elements alive"; redraw(); return rec
     def decode(*_):
         if ctl['decoder'].value == 'diffusion':
             x = decode_diffusion(m, st['el'], prompt, steps=steps, generator=torch.Generator().manual_seed(seed))
         else: x = decode_light(m, st['el'])
         a = to_uint8(x)[0]; out.value = png(np.repeat(np.repeat(a, 4, 0), 4, 1)); return a
-    def reset(*_): st.update(el=el0, edits=[], touched=set()); redraw(); decode()
+    def reset(*_): st.update(el=el0, edits=[], touched=set()); offer(); redraw(); decode()
     buttons = [W.Button(description=d) for d in ('move', 'resize', 'delete', 'decode', 'reset')]
     for b, fn in zip(buttons, (lambda _: apply('move'), lambda _: apply('resize'), lambda _: apply('delete'), decode, reset)): b.on_click(fn)
     ctl['id'].observe(redraw, names='value')
     box = W.VBox([W.HBox([view, out]), *ctl.values(), W.HBox(buttons), status])
     box.apply, box.decode, box.reset, box.state, box.controls = apply, decode, reset, st, ctl
-    redraw(); decode(); return box
+    offer(); redraw(); decode(); return box
+
+# %% ../nbs/40_elements.ipynb #622f3978
+def element_widget(el: Elements, image, # the elements and the image they were made from
+                   display_width: int=256, # CSS width of the view
+                  ):
+    """The drag-and-drop `widgets.ElementEditor` over `el` (sizes shown as half the box's longer side). Its edits are
+    replayed with `apply_edits`, so what it draws is what `apply_edits(el, editor.edits)` gives: an element that a move
+    or a resize lands on is deleted (and can no longer be dragged), as it is when the edits are applied."""
+    from imiebench.widgets import ElementEditor
+    def replay(edits):
+        e2 = apply_edits(el, edits); return e2.centroids, e2.sizes.max(1) / 2, e2.alive
+    return ElementEditor(_as_image(image), el.centroids, sizes=el.sizes.max(1) / 2, display_width=display_width, replay=replay)

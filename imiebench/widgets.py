@@ -278,9 +278,12 @@ class ElementEditor(anywidget.AnyWidget):
                  centroids, # (N, 2) array of (y, x) in image pixels
                  sizes=None, # (N,) radius of each element in pixels; default 5% of the short side
                  display_width: int|None=None, # CSS width; default `default_display_width`
+                 replay: Callable|None=None, # edits → (centroids, sizes, alive), what the edits do to the elements; default
+                                             # `apply_edits` (no side effects); a replay that raises ValueError rejects the edit
                  **kwargs):
         a = image_array(image)
         h, w = a.shape[:2]
+        self._replay = replay
         self.initial_centroids = check_centroids(centroids, (h, w))
         self.initial_sizes = check_sizes(sizes, len(self.initial_centroids), (h, w))
         self._edits, self._callbacks = [], []
@@ -302,8 +305,13 @@ class ElementEditor(anywidget.AnyWidget):
         return list(self._edits)
 
     def state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        "Current (centroids (N, 2), sizes (N,), alive (N,) bool): `apply_edits` of `edits`."
-        return apply_edits(self.initial_centroids, self.initial_sizes, self._edits, self.shape)
+        "Current (centroids (N, 2), sizes (N,), alive (N,) bool): `apply_edits` (or the `replay` given) of `edits`."
+        return self._state(self._edits)
+
+    def _state(self, edits):
+        if self._replay is None: return apply_edits(self.initial_centroids, self.initial_sizes, edits, self.shape)
+        c, s, alive = self._replay(list(edits))
+        return np.asarray(c, np.float64), np.asarray(s, np.float64), np.asarray(alive, bool)
 
     @property
     def shape(self) -> tuple[int,int]: return (self.height, self.width)
@@ -317,7 +325,7 @@ class ElementEditor(anywidget.AnyWidget):
     def apply(self, edit: ElementEdit|dict) -> ElementEdit:
         "Validate and record one edit (a rejected edit raises and changes nothing)."
         e = edit if isinstance(edit, ElementEdit) else ElementEdit.from_dict(edit)
-        apply_edits(self.initial_centroids, self.initial_sizes, self._edits + [e], self.shape)  # raises if invalid
+        self._state(self._edits + [e])  # raises if invalid
         self._edits.append(e)
         self._sync()
         for cb in list(self._callbacks): cb(e)
