@@ -47,7 +47,7 @@ def _array_to_tensor(a: np.ndarray) -> torch.Tensor:
     if a.ndim == 3: a = a[None]
     if a.ndim != 4 or a.shape[-1] != 3:
         raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {_describe(a)}")
-    return torch.from_numpy(np.array(a)).permute(0, 3, 1, 2).float() / 127.5 - 1  # a copy: read-only arrays are fine
+    return torch.from_numpy(np.array(a, order='C')).permute(0, 3, 1, 2).float() / 127.5 - 1  # a C-contiguous copy: read-only arrays are fine
 
 RANGE_TOL = 1e-3  # float tensors may overshoot their range by this much (decoders do) before it is an error
 
@@ -239,9 +239,16 @@ def check_bool(v, name: str) -> bool:
     if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r} ({type(v).__name__})")
     return bool(v)
 
-def check_generator(generator, device='cpu', name: str='generator') -> torch.Generator|None:
-    "None, a `torch.Generator`, or an int seed (→ a new generator on `device` seeded with it)."
+def check_generator(generator, device='cpu', name: str='generator',
+                    n: int|None=None, # batch size: a list of generators (one per image, diffusers' convention) must have this length
+                   ) -> torch.Generator|list[torch.Generator]|None:
+    "None, a `torch.Generator`, an int seed (→ a new generator on `device` seeded with it), or a list of generators, one per image."
     if generator is None or isinstance(generator, torch.Generator): return generator
+    if isinstance(generator, (list, tuple)):
+        gs = [check_generator(g, device, f"{name}[{i}]") for i, g in enumerate(generator)]
+        if any(g is None for g in gs): raise TypeError(f"{name}: a list of generators must not hold None")
+        if n is not None and len(gs) != n: raise ValueError(f"{name}: got {len(gs)} generators for a batch of {n} (give one, or one per image)")
+        return gs
     if isinstance(generator, numbers.Integral) and not isinstance(generator, (bool, np.bool_)):
         if not 0 <= int(generator) < 2 ** 63: raise ValueError(f"{name} seed must be in 0..2**63-1, got {generator}")
         return torch.Generator(device=torch.device(device)).manual_seed(int(generator))

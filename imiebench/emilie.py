@@ -16,8 +16,8 @@ from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, 
 from .models import Bundle, from_epsilon, check_bundle
 
 # %% auto #0
-__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'IP2PResult', 'ip2p_edit', 'instruction_mask', 'rescale_factor', 'SessionStep',
-           'weights_fingerprint', 'EditSession', 'rect_mask', 'session_widget']
+__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'SESSION_FORMAT', 'IP2PResult', 'ip2p_edit', 'instruction_mask', 'rescale_factor',
+           'SessionStep', 'weights_fingerprint', 'EditSession', 'rect_mask', 'session_widget']
 
 # %% ../nbs/20_emilie.ipynb #de7348c9
 CONTROLS = ('literal', 'null', 'blend')
@@ -55,7 +55,9 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
     "Edit `image` by `instruction` with our InstructPix2Pix loop (optionally confined to `mask`)."
     b = check_bundle(b)
     if b.kind != 'ip2p': raise ValueError(f"ip2p_edit needs an instruction model (8 input channels), got a {b.kind!r} bundle")
+    if not isinstance(instruction, (str, list, tuple)): raise TypeError(f"instruction must be a str (or a list of str, one per image), got {type(instruction).__name__}")
     prompts = [instruction] if isinstance(instruction, str) else list(instruction)
+    if not prompts: raise ValueError("instruction: got an empty list; expected one instruction, or one per image")
     for p in prompts: _check_instruction(b, p)
     if control not in CONTROLS: raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
     steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
@@ -67,6 +69,7 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
         if image is None: raise TypeError("ip2p_edit needs an image (or image_latents), got None")
         image_latents = b.encode(image, scale=False)
     c_img = check_latents(image_latents, 'image_latents', channels=b.unet.config.in_channels // 2).to(b.device, b.dtype); N = len(c_img)
+    if isinstance(generator, list): check_generator(generator, n=N)
     if source_latents is not None: check_latents(source_latents, 'source_latents', channels=c_img.shape[1], size=c_img.shape[-2:], n=(1, N))
     sch = fresh_scheduler(scheduler or b.scheduler); sch.set_timesteps(steps, device=b.device)  # its own: calls never share state
     m = None
@@ -207,6 +210,84 @@ def _join_instructions(b: Bundle, instructions: list[str]) -> str:
             return text
     return instructions[-1]
 
+# %% ../nbs/20_emilie.ipynb #bf2a5f6f
+SESSION_FORMAT = 'imiebench.EditSession'
+
+def _check_settings(st: dict) -> dict:
+    "Validate per-edit settings (steps, guidance scales, control) → normalised copy."
+    st = dict(st)
+    if 'steps' in st: st['steps'] = check_int(st['steps'], 'steps', 1)
+    for k in ('guidance_scale', 'image_guidance_scale'):
+        if k in st: st[k] = check_number(st[k], k)
+    if 'control' in st: check_choice(st['control'], 'control', CONTROLS)
+    return st
+
+def _json_default(o):
+    if isinstance(o, (np.integer, np.floating, np.bool_)): return o.item()
+    if isinstance(o, (tuple, set)): return list(o)
+    if isinstance(o, torch.Tensor) and o.numel() <= 64: return o.tolist()
+    if isinstance(o, np.ndarray) and o.size <= 64: return o.tolist()
+    if isinstance(o, (torch.dtype, torch.device, Path)): return str(o)
+    raise TypeError(f"session settings hold a {type(o).__name__}, which cannot be saved as JSON")
+
+def _jsonable(d): return json.loads(json.dumps(d, default=_json_default, sort_keys=True))
+
+def _checksum(tensors: dict, meta: str) -> str:
+    "sha256 of the metadata and every tensor (name, dtype, shape, bytes)."
+    h = hashlib.sha256(meta.encode())
+    for k in sorted(tensors): t = tensors[k]; h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode()); h.update(_tensor_bytes(t))
+    return h.hexdigest()
+
+def _read_session(path: Path) -> tuple[dict, dict]:
+    "(metadata, tensors) of a session file, or a ValueError that says what the file is and what is wrong with it."
+    raw = path.read_bytes()
+    bad = lambda why: ValueError(f"{path} is not a saved EditSession: {why}")
+    if not raw: raise bad("the file is empty (0 bytes)")
+    if raw[:8] == b'\x89PNG\r\n\x1a\n': raise bad("it is a PNG image (sessions are written by EditSession.save)")
+    if raw[:4] == b'PK\x03\x04': return _read_session_v1(path)
+    if raw.lstrip()[:1] in (b'{', b'['): raise bad("it is a JSON/text file (sessions are safetensors files written by EditSession.save)")
+    n = int.from_bytes(raw[:8], 'little') if len(raw) >= 8 else -1
+    if n < 2 or raw[8:9] != b'{': raise bad("it is not a safetensors file (unknown content)")
+    if 8 + n > len(raw): raise bad(f"the file is truncated ({len(raw)} bytes; its header alone needs {8 + n})")
+    try: header = json.loads(raw[8:8 + n])
+    except ValueError: raise bad("its header is corrupted (not valid JSON)") from None
+    info = header.get('__metadata__') or {}
+    if 'imiebench' not in info: raise bad("it is a safetensors file without session metadata (model weights?)")
+    try:
+        from safetensors.torch import load as st_load
+        tensors = st_load(raw)
+    except Exception as e: raise bad(f"its tensors cannot be read — truncated or corrupted ({type(e).__name__}: {str(e)[:120]})") from None
+    if _checksum(tensors, info['imiebench']) != info.get('sha256'):
+        raise bad("the content checksum does not match: the file was modified or corrupted after it was saved")
+    meta = json.loads(info['imiebench'])
+    if meta.get('format') != SESSION_FORMAT: raise bad(f"format {meta.get('format')!r}")
+    if meta.get('version') != 2: raise bad(f"version {meta.get('version')!r} is newer than this imiebench reads (2)")
+    return meta, tensors
+
+def _read_session_v1(path: Path) -> tuple[dict, dict]:
+    "Version-1 sessions (torch zip, no checksum), read safely (`weights_only=True`) and converted."
+    try: d = torch.load(path, weights_only=True)
+    except Exception as e: raise ValueError(f"{path} is not a readable saved EditSession: a damaged or foreign torch file ({type(e).__name__})") from None
+    if not isinstance(d, dict) or d.get('format') != SESSION_FORMAT: raise ValueError(f"{path} is not a saved EditSession")
+    warnings.warn(f"{path} is a version-1 session (no checksum, scheduler not saved): save it again to upgrade it")
+    t = {'original': d['original']}; steps = []
+    for i, x in enumerate(d['steps']):
+        t |= {f'{i}.latents': x['latents'], f'{i}.cond': x['cond'], f'{i}.image': x['image']}
+        if x['mask'] is not None: t[f'{i}.mask'] = x['mask']
+        st = dict(x['settings'])
+        if 'generator_state' in st: t[f'{i}.generator_state'] = st.pop('generator_state')
+        steps.append(dict(instruction=x['instruction'], prompt=x['prompt'], settings=st))
+    return dict(format=SESSION_FORMAT, version=1, mode=d['mode'], rescale=d['rescale'], seed=d['seed'], defaults=d['defaults'],
+                steps=steps, weights={}), t  # (its fingerprint used an older, partial hash)
+
+def _restore_scheduler(saved: dict, path):
+    "The saved scheduler (a diffusers class by name, from its config); None (the bundle's) with a warning if the class is unknown."
+    import diffusers
+    cls = getattr(diffusers, saved.get('cls', ''), None)
+    if cls is None or not hasattr(cls, 'from_config'):
+        warnings.warn(f"{path}: scheduler class {saved.get('cls')!r} is not in this diffusers; continuing with the bundle's scheduler"); return None
+    return cls.from_config(saved['config'])
+
 # %% ../nbs/20_emilie.ipynb #852101bf
 class EditSession:
     "Iterative editing of one image with an InstructPix2Pix-type bundle: EMILIE and its baselines."
@@ -218,15 +299,19 @@ class EditSession:
                  seed: int=0, # edit i draws its noise from `seed + i` unless given a generator
                  scheduler=None, # default: the bundle's (Euler ancestral for IP2P)
                  progress: bool=True):
+        b = check_bundle(b)
         if b.kind != 'ip2p': raise ValueError(f"EditSession needs an instruction model (8 input channels), got a {b.kind!r} bundle")
         if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
         if control not in CONTROLS: raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+        if scheduler is not None: fresh_scheduler(scheduler)  # a diffusers scheduler, or a TypeError now rather than at the first edit
         x = to_tensor(image, multiple=b.vae_factor)
         if len(x) != 1: raise ValueError(f"a session edits one image, got a batch of {len(x)}")
         self.b, self.original = b, to_uint8(x)[0]
-        self.mode, self.rescale, self.seed, self.scheduler, self.progress = mode, rescale, int(seed), scheduler, progress
-        self.defaults = dict(steps=steps, guidance_scale=guidance_scale, image_guidance_scale=image_guidance_scale, control=control)
+        self.original.flags.writeable = False  # read-only, like every step's image
+        self.mode, self.rescale, self.scheduler, self.progress = mode, rescale, scheduler, progress
+        self.seed = check_int(seed, 'seed', 0)
+        self.defaults = _check_settings(dict(steps=steps, guidance_scale=guidance_scale, image_guidance_scale=image_guidance_scale, control=control))
         self.history: list[SessionStep] = []
         self._orig_cond = None
 
@@ -268,10 +353,13 @@ class EditSession:
         bad = set(overrides) - set(self.defaults)
         if bad: raise TypeError(f"unknown setting(s) {sorted(bad)}; expected some of {sorted(self.defaults)}")
         m = self._check_mask(mask)
+        st = _check_settings(self.defaults | overrides) | dict(mode=self.mode, rescale=self.rescale)
+        if callback is not None and not callable(callback): raise TypeError(f"callback must be callable(i, t, latents) or None, got {type(callback).__name__}")
+        if isinstance(generator, torch.Generator): st['generator_state'] = generator.get_state()
+        else:  # None: seed + i; an int: that seed
+            st['seed'] = self.seed + len(self.history) if generator is None else check_int(generator, 'generator seed', 0)
+            generator = torch.Generator(self.b.device).manual_seed(st['seed'])
         prompt = instruction if self.mode != 'concat' else _join_instructions(self.b, [s.instruction for s in self.history] + [instruction])
-        st = self.defaults | overrides | dict(mode=self.mode, rescale=self.rescale)
-        if generator is None: st['seed'] = self.seed + len(self.history); generator = torch.Generator(self.b.device).manual_seed(st['seed'])
-        else: st['generator_state'] = generator.get_state()
         cond, src = self._condition()
         r = ip2p_edit(self.b, None, prompt, steps=st['steps'], guidance_scale=st['guidance_scale'],
                       image_guidance_scale=st['image_guidance_scale'], scheduler=self.scheduler, mask=m, control=st['control'],
@@ -285,31 +373,57 @@ class EditSession:
         return self.history.pop()
 
     def save(self, path) -> Path:
-        "Save the session (original, every step, settings, a weights fingerprint) to one file (torch format)."
-        st = lambda s: dict(instruction=s.instruction, prompt=s.prompt, mask=None if s.mask is None else torch.from_numpy(s.mask),
-                            latents=s.latents, cond=s.cond, image=torch.from_numpy(s.image), settings=s.settings)
-        d = dict(format='imiebench.EditSession', version=1, fingerprint=weights_fingerprint(self.b),
-                 original=torch.from_numpy(self.original), mode=self.mode, rescale=self.rescale, seed=self.seed,
-                 defaults=self.defaults, steps=[st(s) for s in self.history])
+        "Save the session to one safetensors file: tensors, metadata JSON (settings, scheduler, weights fingerprint) and a content checksum."
+        sch = self.scheduler or self.b.scheduler
+        arr = lambda a: torch.from_numpy(np.array(a, order='C'))  # a writable, contiguous copy
+        tensors, steps = {'original': arr(self.original)}, []
+        for i, s in enumerate(self.history):
+            tensors[f'{i}.latents'], tensors[f'{i}.cond'] = s.latents.detach().cpu().clone(), s.cond.detach().cpu().clone()  # own memory each
+            tensors[f'{i}.image'] = arr(s.image)
+            if s.mask is not None: tensors[f'{i}.mask'] = arr(s.mask)
+            st = dict(s.settings)
+            if 'generator_state' in st: tensors[f'{i}.generator_state'] = st.pop('generator_state')
+            steps.append(dict(instruction=s.instruction, prompt=s.prompt, settings=st))
+        meta = dict(format=SESSION_FORMAT, version=2, session=type(self).__name__, mode=self.mode, rescale=self.rescale, seed=self.seed,
+                    defaults=self.defaults, steps=steps, weights=dict(fingerprint=weights_fingerprint(self.b), dtype=str(self.b.dtype),
+                    device=self.b.device.type), scheduler=dict(cls=type(sch).__name__, config=dict(sch.config)))
+        meta = json.dumps(meta, default=_json_default, sort_keys=True)
         path = Path(path); tmp = path.with_name(path.name + '.tmp')
-        torch.save(d, tmp); tmp.replace(path)  # atomic: a crash never leaves half a session
+        from safetensors.torch import save_file
+        save_file(tensors, tmp, metadata={'imiebench': meta, 'sha256': _checksum(tensors, meta)})
+        os.replace(tmp, path)  # atomic: a crash never leaves half a session
         return path
 
     @classmethod
     def load(cls, path, b: Bundle, # the bundle to continue with (should be the one the session was made with)
-             scheduler=None, progress: bool=True) -> EditSession:
-        "Load a saved session; warns if `b` has other weights than the session was made with."
+             scheduler=None, # None: the scheduler the session was saved with (class and config)
+             progress: bool=True) -> EditSession:
+        "Load a saved session (checksum verified); warns if `b` has other weights, dtype or device than the session was made with."
         path = Path(path)
         if not path.exists(): raise FileNotFoundError(f"no saved session at {path}")
-        d = torch.load(path, weights_only=True)
-        if not isinstance(d, dict) or d.get('format') != 'imiebench.EditSession': raise ValueError(f"{path} is not a saved EditSession")
-        if d['fingerprint'] != weights_fingerprint(b):
-            warnings.warn(f"{path} was saved with other weights (fingerprint {d['fingerprint']}, this bundle {weights_fingerprint(b)}): "
+        b = check_bundle(b)
+        meta, t = _read_session(path)
+        w = meta.get('weights', {})
+        fp = weights_fingerprint(b)
+        if w.get('fingerprint') is not None and w['fingerprint'] != fp:
+            why = f"dtype {w.get('dtype')}, this bundle {b.dtype}" if w.get('dtype') != str(b.dtype) else f"fingerprint {w.get('fingerprint')}, this bundle {fp}"
+            warnings.warn(f"{path} was saved with other weights ({why}): "
                           "its images are kept, but new edits will not match what the original weights would give")
-        s = cls(b, d['original'].numpy(), mode=d['mode'], rescale=d['rescale'], seed=d['seed'], scheduler=scheduler,
-                progress=progress, **d['defaults'])
-        s.history = [SessionStep(x['instruction'], x['prompt'], None if x['mask'] is None else x['mask'].numpy(), x['latents'],
-                                 x['cond'], x['image'].numpy(), x['settings']) for x in d['steps']]
+        elif w.get('device') and w['device'] != b.device.type:
+            warnings.warn(f"{path} was saved on {w['device']}, this bundle is on {b.device.type}: new edits may differ in the last bits")
+        saved = meta.get('scheduler')
+        if scheduler is None and saved: scheduler = _restore_scheduler(saved, path)
+        elif scheduler is not None and saved and (type(scheduler).__name__, _jsonable(dict(scheduler.config))) != (saved['cls'], saved['config']):
+            warnings.warn(f"{path} was saved with a {saved['cls']} scheduler of another configuration: new edits will differ")
+        s = cls(b, t['original'].numpy(), mode=meta['mode'], rescale=meta['rescale'], seed=meta['seed'], scheduler=scheduler,
+                progress=progress, **meta['defaults'])
+        hist = []
+        for i, x in enumerate(meta['steps']):
+            st = dict(x['settings'])
+            if f'{i}.generator_state' in t: st['generator_state'] = t[f'{i}.generator_state']
+            hist.append(SessionStep(x['instruction'], x['prompt'], t[f'{i}.mask'].numpy() if f'{i}.mask' in t else None,
+                                    t[f'{i}.latents'], t[f'{i}.cond'], t[f'{i}.image'].numpy(), st))
+        s.history = hist
         return s
 
     def strip(self, size: float=1.6, # inches per image
@@ -338,7 +452,9 @@ def rect_mask(size: tuple[int, int], # (H, W)
 
 def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask brush
                   ):
-    "An ipywidgets front end for `s`; `.controls` holds the widgets (for scripting and tests)."
+    """An ipywidgets front end for `s`; `.controls` holds the widgets (for scripting and tests). It re-uses what it can:
+    an undo followed by the same edit (same instruction, mask, guidance and seed) puts back the step computed before,
+    and the history strip is drawn once per history; `.counts` says what was computed and what was re-used."""
     import ipywidgets as W, PIL.Image, PIL.ImageDraw
     from imiebench.widgets import MaskBrush, png_bytes
     H, Wd = s.size
@@ -361,18 +477,38 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
             k = 160 / Wd; (y0, y1), (x0, x1) = c['ys'].value, c['xs'].value
             PIL.ImageDraw.Draw(im).rectangle([x0 * k, y0 * k, max(x0 * k, x1 * k - 1), max(y0 * k, y1 * k - 1)], outline=(255, 255, 255), width=2)
         c['preview'].value = png_bytes(np.asarray(im))
+    memo, counts = dict(strip={}, undone={}), dict(edits=0, redone=0, strips=0)
+    def remember(kind, key, value, keep=32):  # entries hold the steps their key names by id, so ids stay unique
+        memo[kind][key] = value
+        while len(memo[kind]) > keep: memo[kind].pop(next(iter(memo[kind])))
+    def step_key(prefix, instruction, m, s_t, s_i, seed, steps, control):
+        return (tuple(map(id, prefix)), instruction, None if m is None else np.asarray(m, np.float32).tobytes(), s_t, s_i, seed, steps, control)
+    def run_edit():
+        m, d = mask(), s.defaults
+        k = step_key(s.history, c['text'].value, m, c['s_t'].value, c['s_i'].value, s.seed + len(s), d['steps'], d['control'])
+        if k in memo['undone']: s.history.append(memo['undone'][k][1]); counts['redone'] += 1; return
+        s.edit(c['text'].value, mask=m, guidance_scale=c['s_t'].value, image_guidance_scale=c['s_i'].value); counts['edits'] += 1
+    def undo():
+        step = s.undo(); st = step.settings
+        if 'seed' in st:  # an edit seeded by the session (not by a caller's generator) can be put back
+            k = step_key(s.history, step.instruction, step.mask, st['guidance_scale'], st['image_guidance_scale'], st['seed'], st['steps'], st['control'])
+            remember('undone', k, (tuple(s.history), step))
+    def strip():
+        k = tuple(map(id, s.history))
+        if k not in memo['strip']: remember('strip', k, (tuple(s.history), _png(s.strip()))); counts['strips'] += 1
+        return memo['strip'][k][1]
     def refresh(msg=''):
-        c['strip'].value = _png(s.strip()); show_preview(); c['brush'].set_image(s.image); c['status'].value = msg or f"{len(s)} edit(s)"
+        c['strip'].value = strip(); show_preview(); c['brush'].set_image(s.image); c['status'].value = msg or f"{len(s)} edit(s)"
     def guarded(fn):
         def go(_):
             try: fn(); refresh()
             except Exception as e: c['status'].value = f"<span style='color:#b00'>{type(e).__name__}: {e}</span>"
         return go
-    c['run'].on_click(guarded(lambda: s.edit(c['text'].value, mask=mask(), guidance_scale=c['s_t'].value, image_guidance_scale=c['s_i'].value)))
-    c['undo'].on_click(guarded(s.undo))
+    c['run'].on_click(guarded(run_edit))
+    c['undo'].on_click(guarded(undo))
     for k in ('mask_from', 'xs', 'ys'): c[k].observe(show_preview, 'value')
     refresh()
     box = W.VBox([W.HBox([c['text'], c['run'], c['undo']]), W.HBox([c['s_t'], c['s_i']]), c['mask_from'],
                   W.HBox([W.VBox([c['xs'], c['ys'], c['preview']]), c['brush']]), c['strip'], c['status']])
-    box.controls, box.session = c, s
+    box.controls, box.session, box.counts = c, s, counts
     return box

@@ -1,0 +1,139 @@
+"Reliability: read-only session history, a verifiable session file, full-weights fingerprints, re-entrant calls, bad numbers."
+import json, threading, warnings
+import numpy as np, pytest, torch
+from diffusers import EulerDiscreteScheduler, DDIMScheduler, PNDMScheduler
+from imiebench.core import check_generator
+from imiebench.models import tiny, as_pipeline, make_scheduler
+from imiebench.emilie import EditSession, ip2p_edit, weights_fingerprint
+
+IMG = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+
+@pytest.fixture(scope='module')
+def b(): return tiny('ip2p')
+
+@pytest.fixture()
+def session(b):
+    s = EditSession(b, IMG, steps=2, progress=False)
+    s.edit('make it blue'); s.edit('make it red', mask=np.pad(np.ones((8, 8)), 4)); return s
+
+def test_history_is_read_only(session):
+    before = session.image.copy()
+    for a in (session.image, session.images[0], session.images[-1], session.history[-1].image, session.history[-1].mask, session.original):
+        with pytest.raises(ValueError, match='read-only'): a[0, 0] = 0
+    np.testing.assert_array_equal(session.image, before)
+    assert session.image.copy().flags.writeable  # a copy is the caller's to change
+
+def test_save_is_safetensors_with_checksum(session, tmp_path):
+    from safetensors import safe_open
+    p = session.save(tmp_path / 's.session')
+    with safe_open(str(p), 'pt') as f: meta = f.metadata()
+    assert len(meta['sha256']) == 64
+    m = json.loads(meta['imiebench'])
+    assert m['scheduler']['cls'] == 'EulerAncestralDiscreteScheduler' and m['weights']['dtype'] == 'torch.float32'
+    assert not (tmp_path / 's.session.tmp').exists()
+
+def _variants(p, tmp_path, b):
+    "The corrupted-file table: (name, path, exception or None for a warning, message)."
+    raw = p.read_bytes(); out = []
+    def put(name, data):
+        q = tmp_path / name; q.write_bytes(data); return q
+    n = int.from_bytes(raw[:8], 'little')
+    flip_data = bytearray(raw); flip_data[8 + n + 100] ^= 0x10  # a byte of tensor data
+    flip_head = bytearray(raw); k = raw.index(b'"mode'); flip_head[k + 3] ^= 0x01  # a byte of the metadata
+    import PIL.Image, io
+    png = io.BytesIO(); PIL.Image.fromarray(IMG).save(png, format='PNG')
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in list(b.vae.state_dict().items())[:3]}, tmp_path / 'weights.safetensors')
+    return [('truncated', put('trunc', raw[:len(raw) // 2]), ValueError, 'truncated'),
+            ('header only', put('trunc2', raw[:8 + n]), ValueError, 'truncated or corrupted'),
+            ('flipped data byte', put('flip', bytes(flip_data)), ValueError, 'checksum'),
+            ('flipped metadata byte', put('fliph', bytes(flip_head)), ValueError, 'checksum|corrupted'),
+            ('empty', put('empty', b''), ValueError, 'empty'),
+            ('JSON file', put('j.json', json.dumps({'mode': 'latent'}).encode()), ValueError, 'JSON'),
+            ('PNG file', put('i.png', png.getvalue()), ValueError, 'PNG'),
+            ('model weights', tmp_path / 'weights.safetensors', ValueError, 'model weights'),
+            ('torch pickle of something else', None, ValueError, 'not a saved EditSession')]
+
+def test_corrupted_files_fail_clearly(session, tmp_path, b):
+    p = session.save(tmp_path / 's.session')
+    torch.save({'something': 1}, tmp_path / 'other.pt')
+    for name, q, exc, match in _variants(p, tmp_path, b):
+        q = q or tmp_path / 'other.pt'
+        with pytest.raises(exc, match=match) as e: EditSession.load(q, b, progress=False)
+        assert 'weights_only' not in str(e.value), name
+
+def test_other_weights_warn_middle_layer_and_dtype(session, tmp_path, b):
+    p = session.save(tmp_path / 's.session')
+    fp = weights_fingerprint(b)
+    b2 = tiny('ip2p')
+    mid = list(b2.unet.state_dict().values()); t = mid[len(mid) // 2]
+    with torch.no_grad(): t.add_(1e-3)  # a merged LoRA in a middle layer, changed in place
+    assert weights_fingerprint(b2) != fp
+    with pytest.warns(UserWarning, match='other weights'): EditSession.load(p, b2, progress=False)
+    b3 = tiny('ip2p').to(dtype=torch.float64)
+    with pytest.warns(UserWarning, match='dtype'): EditSession.load(p, b3, progress=False)
+    assert weights_fingerprint(tiny('ip2p')) == fp  # same weights, same fingerprint
+
+def test_scheduler_saved_and_restored_bit_exact(b, tmp_path):
+    sch = make_scheduler(EulerDiscreteScheduler)
+    s = EditSession(b, IMG, steps=2, progress=False, scheduler=sch); s.edit('make it blue')
+    s2 = EditSession.load(s.save(tmp_path / 's.session'), b, progress=False)  # no scheduler passed: the saved one
+    assert type(s2.scheduler) is EulerDiscreteScheduler
+    assert torch.equal(s.edit('make it red').latents, s2.edit('make it red').latents)
+    with pytest.warns(UserWarning, match='scheduler'): EditSession.load(tmp_path / 's.session', b, scheduler=make_scheduler(DDIMScheduler), progress=False)
+
+def test_generator_given_is_saved(b, tmp_path):
+    s = EditSession(b, IMG, steps=2, progress=False); s.edit('make it blue', generator=torch.Generator().manual_seed(5)); s.edit('add a square', generator=7)
+    s2 = EditSession.load(s.save(tmp_path / 's.session'), b, progress=False)
+    assert torch.equal(s2.history[0].settings['generator_state'], s.history[0].settings['generator_state'])
+    assert s2.history[1].settings['seed'] == 7
+
+def test_legacy_session_file_loads(session, tmp_path, b):
+    d = dict(format='imiebench.EditSession', version=1, fingerprint='0' * 16, original=torch.from_numpy(np.array(session.original)),
+             mode='latent', rescale='global', seed=0, defaults=session.defaults,
+             steps=[dict(instruction=s.instruction, prompt=s.prompt, mask=None if s.mask is None else torch.from_numpy(np.array(s.mask)),
+                         latents=s.latents, cond=s.cond, image=torch.from_numpy(np.array(s.image)), settings=s.settings) for s in session.history])
+    torch.save(d, tmp_path / 'v1.pt')
+    with pytest.warns(UserWarning, match='version-1'): s2 = EditSession.load(tmp_path / 'v1.pt', b, progress=False)
+    np.testing.assert_array_equal(s2.image, session.image)
+
+def test_concurrent_edits_match_sequential(b):
+    kw = dict(steps=3, progress=False)
+    seq = [ip2p_edit(b, IMG, 'make it blue', generator=i, **kw).latents for i in range(4)]
+    out, errs = [None] * 4, []
+    def run(i):
+        try: out[i] = ip2p_edit(b, IMG, 'make it blue', generator=i, **kw).latents
+        except Exception as e: errs.append(e)
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    assert not errs, errs
+    for a, c in zip(seq, out): assert torch.equal(a, c)
+    assert b.scheduler.num_inference_steps is None  # the bundle's scheduler was never set up by a call
+
+@pytest.mark.parametrize('kw,match', [
+    (dict(guidance_scale=float('nan')), 'guidance_scale must be a finite number'),
+    (dict(image_guidance_scale=float('inf')), 'image_guidance_scale must be a finite number'),
+    (dict(steps=0), 'steps must be an int ≥ 1'), (dict(steps=-3), 'steps must be an int ≥ 1'),
+    (dict(steps=2.5), 'steps must be an int'), (dict(steps=None), 'steps must be an int'),
+    (dict(generator=np.random.default_rng(0)), 'generator must be a torch.Generator'),
+    (dict(mask=np.ones((2, 1, 16, 16))), 'batch of 2'),
+    (dict(control='x'), 'control must be one of'),
+])
+def test_ip2p_bad_numbers(b, kw, match):
+    with pytest.raises((ValueError, TypeError), match=match): ip2p_edit(b, IMG, 'make it blue', progress=False, **({'steps': 2} | kw))
+
+def test_session_rejects_bad_settings_before_recording(b):
+    s = EditSession(b, IMG, steps=2, progress=False)
+    for kw in (dict(guidance_scale=float('nan')), dict(steps=0), dict(image_guidance_scale=float('-inf'))):
+        with pytest.raises(ValueError): s.edit('make it blue', **kw)
+    assert len(s) == 0
+    with pytest.raises(ValueError, match='steps'): EditSession(b, IMG, steps=0)
+
+def test_pipeline_instead_of_bundle(b):
+    with pytest.raises(TypeError, match='bundle_from_pipeline'): ip2p_edit(as_pipeline(b), IMG, 'make it blue', steps=2, progress=False)
+    with pytest.raises(TypeError, match='bundle_from_pipeline'): EditSession(as_pipeline(b), IMG)
+
+def test_numpy_scalars_accepted(b):
+    r = ip2p_edit(b, IMG, 'make it blue', steps=np.int64(2), guidance_scale=np.float32(3.5), progress=False, generator=0)
+    assert torch.isfinite(r.image).all()
