@@ -19,11 +19,26 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProject
 from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'word_tokenizer', 'Bundle', 'encode',
-           'decode', 'embed', 'unet_kwargs', 'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler',
+__all__ = ['SPECIAL_TOKENS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log', 'word_tokenizer', 'Bundle',
+           'encode', 'decode', 'embed', 'unet_kwargs', 'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler',
            'alpha_sigma', 'to_epsilon', 'from_epsilon', 'predict_eps', 'eps_scheduler', 'WeightsNotFoundError',
            'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle',
            'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'set_memory', 'full_size', 'n_params']
+
+# %% ../nbs/01_models.ipynb #d73a1bec
+import logging
+from contextlib import contextmanager
+
+@contextmanager
+def quiet_log(logger: str, # a library logger's name, e.g. 'diffusers.models.modeling_utils'
+              pattern: str, # regular expression: only records whose message matches it are dropped
+             ):
+    "Drop one known-harmless log message of a library (by logger and message) inside the block; every other record passes."
+    import re
+    rx = re.compile(pattern); drop = lambda r: not rx.search(r.getMessage())
+    lg = logging.getLogger(logger); lg.addFilter(drop)
+    try: yield
+    finally: lg.removeFilter(drop)
 
 # %% ../nbs/01_models.ipynb #e7916ebd
 SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>']
@@ -83,7 +98,8 @@ class Bundle:
     def to(self, device=None, dtype=None):
         "Move all models (in place) and drop the embedding cache; returns self."
         kw = {k: v for k, v in dict(device=device, dtype=dtype).items() if v is not None}  # (diffusers warns on dtype=None)
-        for m in (self.vae, self.unet, *self.text_encoders): m.to(**kw)
+        with quiet_log('diffusers.models.modeling_utils', r'should be kept in float32: \[\]'):  # diffusers says so on every dtype cast
+            for m in (self.vae, self.unet, *self.text_encoders): m.to(**kw)
         if self.needs_vae_upcast: self.vae.to(torch.float32)
         self._cache.clear(); return self
 
@@ -171,7 +187,8 @@ def predict(b: Bundle, x: torch.Tensor, # UNet input (N×in_channels×h×w, alre
 
 def n_tokens(b: Bundle, prompt: str) -> int:
     "Number of tokens of `prompt` including `<bos>`/`<eos>` (compare with `tokenizer.model_max_length`)."
-    return len(b.tokenizer(prompt).input_ids)
+    with quiet_log('transformers.tokenization_utils_base', r'^Token indices sequence length is longer'):  # counting is the point
+        return len(b.tokenizer(prompt).input_ids)
 
 Bundle.embed, Bundle.n_tokens, Bundle.predict = embed, n_tokens, predict
 
@@ -411,7 +428,7 @@ def tiny(kind: str='sd', # one of TINY_KINDS: caption ('sd') or instruction ('ip
                   force_zeros_for_empty_prompt=True).to('cpu', torch.float32)
 
 
-# %% ../nbs/01_models.ipynb #ee46c25d
+# %% ../nbs/01_models.ipynb #cf139585
 def set_memory(b: Bundle, attention_slicing: str|int|None=None, # None (off), 'auto', 'max' or a slice size
                vae_slicing: bool=False, vae_tiling: bool=False) -> Bundle:
     "Switch diffusers' attention slicing and VAE slicing/tiling on or off (in place; returns `b`)."
