@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_uint8, psnr
+from .core import to_tensor, to_uint8, psnr, check_int, check_number, check_generator, check_prompt
 from .shapes import render, random_scene
 
 # %% auto #0
@@ -31,7 +31,7 @@ __all__ = ['PROVIDERS', 'PATCH', 'TOY_N', 'TOY_BETA', 'grid_side', 'query_grid',
 
 # %% ../nbs/40_elements.ipynb #d0554b70
 def _as_image(image, min_side: int=8) -> np.ndarray:
-    "Any accepted image form (PIL, H×W×3 uint8, 3×H×W / 1×3×H×W tensor in [-1, 1]) → one H×W×3 uint8 array."
+    "Any accepted image form (PIL, H×W×3 uint8, 3×H×W / 1×3×H×W float tensor in [0, 1]: `core.to_tensor`) → one H×W×3 uint8 array."
     if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3: a = image
     else:
         t = to_tensor(image, multiple=1)
@@ -236,7 +236,7 @@ def _finish(lab: np.ndarray, n_query: int, dropped: float, settings: dict) -> Pa
     sizes = (boxes[:, 2:] - boxes[:, :2]).astype(np.float64)
     return Partition(lab.astype(np.int32), cen, sizes, boxes, n_query, dropped, settings)
 
-def partition(image, # PIL image, H×W×3 uint8 array or 3×H×W tensor in [−1, 1]
+def partition(image, # PIL image, H×W×3 uint8 array or 3×H×W float tensor in [0, 1]
               n: int=256, # N query points (a square number: √N×√N grid)
               beta: float=64., # β of Eq. 1 (distance in units of the image side)
               beta_c: float=0.2, # centroid adjustment ratio β_c
@@ -251,8 +251,7 @@ def partition(image, # PIL image, H×W×3 uint8 array or 3×H×W tensor in [−1
     g = grid_side(n); H, W = img.shape[:2]
     if min(H, W) < 2 * g: raise ValueError(f"image of size {H}×{W} is too small for n = {n} ({g}×{g} grid): expected both sides ≥ {2 * g} px")
     if not isinstance(iters, (int, np.integer)) or iters < 1: raise ValueError(f"iters must be an int ≥ 1, got {iters!r}")
-    if not 0 <= beta_c <= 1: raise ValueError(f"beta_c must be in [0, 1], got {beta_c!r}")
-    if beta < 0: raise ValueError(f"beta must be ≥ 0, got {beta!r}")
+    check_number(beta_c, 'beta_c', 0, 1); check_number(beta, 'beta', 0); check_int(window, 'window', 0, allow_none=True)
     prov = get_provider(provider)
     r = window if window is not None else (1 if beta >= 2 * g else 2)
     r = min(int(r), g)
@@ -666,9 +665,22 @@ class ToyElements:
 
 @torch.no_grad()
 def decode_light(m: ToyElements, els: Elements|Sequence[Elements]) -> torch.Tensor:
-    "Light-decoder reconstruction(s): N×3×H×W in [−1, 1]."
-    els = [els] if isinstance(els, Elements) else list(els); b = batch_elements(els)
+    "Light-decoder reconstruction(s): N×3×H×W in [−1, 1] (the decoder's fixed canvas, grid × patch px a side)."
+    els = _check_els(els)
+    side = m.light.grid * m.light.patch
+    if tuple(els[0].image_size) != (side, side):
+        raise ValueError(f"the light decoder renders {side}×{side} canvases; these elements are on a {els[0].image_size[0]}×{els[0].image_size[1]} "
+                         f"canvas (partition a {side}×{side} image, or decode with `decode_diffusion`)")
+    b = batch_elements(els)
     return m.light(b.feats, b.pos, b.alive).clamp(-1, 1)
+
+def _check_els(els) -> list:
+    "One `Elements` or a non-empty sequence of them, all on one canvas size."
+    els = [els] if isinstance(els, Elements) else list(els) if isinstance(els, (list, tuple)) else None
+    if not els or not all(isinstance(e, Elements) for e in els):
+        raise TypeError("els must be an Elements or a non-empty list of them (from `encode_elements`)")
+    if len({tuple(e.image_size) for e in els}) > 1: raise ValueError(f"elements are on different canvas sizes: {sorted({tuple(e.image_size) for e in els})}")
+    return els
 
 @torch.no_grad()
 def decode_diffusion(m: ToyElements, els: Elements|Sequence[Elements], # elements of N images
@@ -680,7 +692,11 @@ def decode_diffusion(m: ToyElements, els: Elements|Sequence[Elements], # element
     from diffusers import DDIMScheduler
     from imiebench.models import make_scheduler
     if m.bundle is None or m.tokens is None: raise ValueError("this ToyElements has no diffusion decoder (train stage 'diffusion' or load it)")
-    els = [els] if isinstance(els, Elements) else list(els); N = len(els)
+    els = _check_els(els); N = len(els)
+    steps = check_int(steps, 'steps', 1); guidance = check_number(guidance, 'guidance'); generator = check_generator(generator)
+    if isinstance(prompt, str): check_prompt(prompt, 'prompt', allow_empty=True)
+    elif isinstance(prompt, (list, tuple)): [check_prompt(p, 'prompt', allow_empty=True) for p in prompt]
+    else: raise TypeError(f"prompt must be a str or a list of str, got {type(prompt).__name__}")
     prompts = [prompt] * N if isinstance(prompt, str) else list(prompt)
     if len(prompts) != N: raise ValueError(f"got {len(prompts)} prompts for {N} element sets; expected one each")
     b = m.bundle; bt = batch_elements(els)

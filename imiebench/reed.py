@@ -12,7 +12,7 @@ import numpy as np, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
 from diffusers.training_utils import EMAModel
-from .core import to_tensor, to_uint8
+from .core import to_tensor, to_uint8, check_int, check_number, check_bool, _check_finite, RANGE_TOL
 from .models import Bundle
 from .toyzoo import (HELDOUT_SEED, TRAIN_PHOTOS, HELDOUT_PHOTOS, load_photo, photo_crops, make_pool,
                               load_toy_vae, step_generator, zoo_dir, _zoo_path, _DTYPE_KW)
@@ -61,6 +61,7 @@ def perceptual_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor: # N: per-
 def _as_images(x, what: str) -> torch.Tensor:
     t = to_tensor(x) if not isinstance(x, torch.Tensor) or x.ndim != 4 else x
     if t.ndim != 4 or t.shape[1] != 3: raise ValueError(f"{what}: expected N×3×H×W images, got shape {tuple(t.shape)}")
+    _check_images(t, 1, what)  # a 4-D tensor is taken in the VAE's range [-1, 1]
     return t.float()
 
 def image_metrics(x, ref) -> dict: # mean over the batch: mse, psnr, ssim, lpips (None offline)
@@ -77,11 +78,16 @@ def image_metrics(x, ref) -> dict: # mean over the batch: mse, psnr, ssim, lpips
     return dict(mse=mse.mean().item(), psnr=psnr.mean().item(), ssim=float(np.mean(ssim)), lpips=lp)
 
 # %% ../nbs/30_reed.ipynb #be8fa20a
-def _check_images(x: torch.Tensor, factor: int=4):
-    if not isinstance(x, torch.Tensor): raise TypeError(f"expected a float tensor N×3×H×W in [-1,1], got {type(x).__name__}")
-    if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"expected N×3×H×W images, got shape {tuple(x.shape)}")
+def _check_images(x: torch.Tensor, factor: int=4, name: str='x'):
+    "VAE-level images: a finite float N×3×H×W tensor in [-1, 1] (the VAE's own range, as `AutoencoderKL.encode` takes it)."
+    if not isinstance(x, torch.Tensor): raise TypeError(f"{name}: expected a float tensor N×3×H×W in [-1,1], got {type(x).__name__}")
+    if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"{name}: expected N×3×H×W images, got shape {tuple(x.shape)}")
+    if x.numel() == 0: raise ValueError(f"{name}: expected at least one image, got shape {tuple(x.shape)}")
     if x.shape[-1] % factor or x.shape[-2] % factor: raise ValueError(f"image size {tuple(x.shape[-2:])} is not a multiple of the VAE factor {factor}")
     if not x.is_floating_point(): raise TypeError(f"expected float images in [-1, 1], got dtype {x.dtype}")
+    _check_finite(x, f"{name} (images)")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -1 - RANGE_TOL or hi > 1 + RANGE_TOL: raise ValueError(f"{name}: expected images in [-1, 1] (the VAE's range), got range [{lo:.3g}, {hi:.3g}]")
 
 def _vae_factor(vae) -> int: return 2 ** (len(vae.config.block_out_channels) - 1)
 
@@ -312,20 +318,22 @@ def toy_data(n_scenes: int, n_photos: int, split: str='train', size: int=64) -> 
 @torch.no_grad()
 def vae_roundtrip(vae: AutoencoderKL, x: torch.Tensor, quantize: bool=True, batch: int=64) -> torch.Tensor:
     "One encode (mode) → decode round trip of N×3×H×W images in [-1,1]; clamped (and uint8-quantized)."
-    _check_images(x, _vae_factor(vae))
+    _check_images(x, _vae_factor(vae)); check_bool(quantize, 'quantize'); batch = check_int(batch, 'batch', 1)
     p = next(vae.parameters())
     out = torch.cat([vae.decode(vae.encode(c.to(p)).latent_dist.mode()).sample.float().cpu() for c in x.split(batch)]).clamp(-1, 1)
     return torch.round((out + 1) * 127.5) / 127.5 - 1 if quantize else out
 
 def _check_at(at, n):
-    at = sorted(set(int(a) for a in at))
+    if isinstance(at, (int, np.integer)): at = (at,)
+    try: at = sorted(set(check_int(a, 'evaluation iteration (at)') for a in at))
+    except TypeError as e: raise TypeError(f"at must be a sequence of ints: {e}") from None
     if not at or at[0] < 1 or at[-1] > n: raise ValueError(f"evaluation iterations {at} must lie in 1..n={n}")
     return at
 
 def roundtrips(vae: AutoencoderKL, x: torch.Tensor, n: int=25, at=(1, 5, 15, 25), quantize: bool=True,
                progress: bool=False) -> dict[int, dict]:
     "Metrics of n successive round trips against x_0, at the iterations `at`."
-    if n < 1: raise ValueError(f"n must be ≥ 1, got {n}")
+    n = check_int(n, 'n', 1); _check_images(x, _vae_factor(vae))
     at = _check_at(at, n); out, y = {}, x
     for i in tqdm(range(1, n + 1), desc='round trips', disable=not progress):
         y = vae_roundtrip(vae, y, quantize)
@@ -340,7 +348,10 @@ def edit_roundtrips(vae: AutoencoderKL, x: torch.Tensor, n: int=25, at=(5, 15, 2
                     edits: tuple[Callable, Callable]=(hflip, hflip), # f and its inverse, alternated
                     quantize: bool=True, progress: bool=False) -> dict[int, dict]:
     "n edit round trips (apply f or f⁻¹, then encode→decode); iteration i is compared with iteration 1 or 2 of the same parity."
+    n = check_int(n, 'n', 1)
     if n < 2: raise ValueError(f"n must be ≥ 2 (a pair of inverse edits), got {n}")
+    _check_images(x, _vae_factor(vae))
+    if len(edits) != 2 or not all(callable(f) for f in edits): raise TypeError("edits must be a pair of callables (f, f⁻¹)")
     at = _check_at(at, n); out, y, first = {}, x, {}
     for i in tqdm(range(1, n + 1), desc='edit round trips', disable=not progress):
         y = vae_roundtrip(vae, edits[(i - 1) % 2](y).clamp(-1, 1), quantize)
@@ -406,11 +417,26 @@ PIXEL_OPS = {
     'paste_image': _op_paste_image,
 }
 
+def _check_pixel_args(op: str, kw: dict, hw: tuple):
+    "Finite numbers for every numeric parameter; σ > 0 and small enough for the image; rgb of three numbers."
+    for k, v in kw.items():
+        if k in ('src', 'dst', 'box', 'other'): continue  # boxes and images are checked by the op
+        if k == 'rgb':
+            if not isinstance(v, (tuple, list, np.ndarray)) or len(v) != 3: raise ValueError(f"pixel op {op!r}: rgb must be three numbers, got {v!r}")
+            for c in v: check_number(c, f"pixel op {op!r} rgb value")
+        elif isinstance(v, (str, bytes)) or v is None: raise TypeError(f"pixel op {op!r}: {k} must be a number, got {v!r}")
+        else: check_number(v, f"pixel op {op!r} {k}")
+    if 'sigma' in kw:
+        s = float(kw['sigma']); lim = (min(hw) - 1) / 3
+        if not 0 < s <= lim: raise ValueError(f"pixel op {op!r} sigma must be in (0, {lim:.3g}] for a {hw[0]}×{hw[1]} image, got {kw['sigma']!r}")
+    if 'src' in kw and len(kw.get('dst', ())) != 2: raise ValueError(f"pixel op {op!r}: dst must be (y, x), got {kw.get('dst')!r}")
+
 def pixel_edit(image, op: str, **kw) -> np.ndarray: # H×W×3 uint8
     "Apply a conventional (non-diffusion) edit from `PIXEL_OPS` to one image; result clamped and quantized."
-    if op not in PIXEL_OPS: raise ValueError(f"unknown pixel op {op!r}; expected one of {sorted(PIXEL_OPS)}")
+    if not isinstance(op, str) or op not in PIXEL_OPS: raise ValueError(f"unknown pixel op {op!r}; expected one of {sorted(PIXEL_OPS)}")
     x = to_tensor(image).float()
     if len(x) != 1: raise ValueError(f"pixel_edit takes one image, got a batch of {len(x)}")
+    _check_pixel_args(op, kw, tuple(x.shape[-2:]))
     try: y = PIXEL_OPS[op](x, **kw)
     except TypeError as e: raise TypeError(f"pixel op {op!r}: {e}") from None
     return to_uint8(y.clamp(-1, 1))[0]
