@@ -162,3 +162,17 @@ def test_field_metrics_definitions():
     if not bm.lpips_backbone_file('squeeze').exists(): assert av['lpips_unedited'].startswith('not available: ') and 'lpips_unedited' not in r
     with pytest.raises(TypeError, match='uint8'): bm.field_metrics(x.astype(float), x)
     with pytest.raises(ValueError, match='same size'): bm.field_metrics(x, x[:16, :16])
+
+
+def test_real_clip_embedder_code_path(tmp_path):
+    "real_clip_embedder on a CLIP folder (the toy CLIP with an image processor config): unit vectors, CLIP-I of an image with itself 1."
+    import shutil
+    from transformers import CLIPImageProcessor
+    from imiebench.toyzoo import zoo_dir
+    d = tmp_path / 'clip'; shutil.copytree(zoo_dir() / 'clip', d)
+    CLIPImageProcessor(size={'shortest_edge': 64}, crop_size={'height': 64, 'width': 64}).save_pretrained(d)
+    emb = bm.real_clip_embedder(str(d))
+    x = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    assert bm.clip_i(x, x, emb) == pytest.approx(1, abs=1e-5) and -1 <= bm.clip_t(x, 'a small red circle', emb) <= 1
+    assert np.allclose(np.linalg.norm(emb.text(['a', 'a blue square']), axis=1), 1, atol=1e-5)
+    with pytest.raises(OSError, match='could not load CLIP'): bm.real_clip_embedder(str(tmp_path / 'none'))
