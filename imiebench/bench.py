@@ -17,12 +17,12 @@ from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr
 from .models import Bundle, WeightsNotFoundError
 
 # %% auto #0
-__all__ = ['FORMAT', 'SHIPPED', 'PHOTO_CASES', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'CAPTIONS', 'METHOD_INFO',
-           'SEQ_COLS', 'MASK_COLS', 'PAIRED_COLS', 'BenchStep', 'BenchCase', 'BenchSet', 'load_bench', 'load_editbench',
-           'bench_dir', 'make_shapes_set', 'make_photos_set', 'MethodInfo', 'method_inputs', 'blended_latent',
-           'NotApplicable', 'BenchConfig', 'run_units', 'run_method', 'oracle_caption', 'Scorer', 'toy_scorer',
-           'real_scorer', 'lpips_fn', 'score_case', 'run_identity', 'run_bench', 'unit_summary', 'Interval',
-           'bootstrap_ci', 'write_report']
+__all__ = ['FORMAT', 'SHIPPED_PREFIX', 'SHIPPED', 'PHOTO_CASES', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'CAPTIONS',
+           'METHOD_INFO', 'SEQ_COLS', 'MASK_COLS', 'PAIRED_COLS', 'BenchStep', 'BenchCase', 'BenchSet', 'bench_source',
+           'load_bench', 'load_editbench', 'bench_dir', 'make_shapes_set', 'make_photos_set', 'MethodInfo',
+           'method_inputs', 'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method',
+           'oracle_caption', 'Scorer', 'toy_scorer', 'real_scorer', 'lpips_fn', 'score_case', 'run_identity',
+           'run_bench', 'unit_summary', 'Interval', 'bootstrap_ci', 'write_report']
 
 # %% ../nbs/50_bench.ipynb #2cc4dedc
 FORMAT = 'imie-bench/1'
@@ -87,13 +87,31 @@ def _text(d: dict, key: str, errs: list, where: str, required: bool=False):
     if not isinstance(v, str) or not v.strip(): errs.append(f"{where}: {key} must be a non-empty string, got {v!r}"); return None
     return v
 
-def load_bench(src: str|Path='shapes', # a shipped set name ('shapes', 'photos') or a folder/manifest path
+SHIPPED_PREFIX = 'shipped:'
+
+def bench_source(src: str|Path) -> Path:
+    "Where `src` points: 'shipped:NAME' is always a shipped set, a `Path` always a path, and a str a path when it exists (else a shipped name)."
+    if isinstance(src, str) and src.startswith(SHIPPED_PREFIX):
+        name = src[len(SHIPPED_PREFIX):]
+        if name not in SHIPPED: raise ValueError(f"no shipped benchmark set {name!r}; shipped sets: {', '.join(SHIPPED_PREFIX + s for s in SHIPPED)}")
+        return bench_dir() / name
+    if isinstance(src, os.PathLike): return Path(src)
+    if not isinstance(src, str): raise TypeError(f"src must be a folder/manifest path or a shipped set name (str), got {type(src).__name__}")
+    if Path(src).expanduser().exists():
+        if src in SHIPPED:
+            warnings.warn(f"{src!r} exists here, so it is read as a path, not as the shipped set of that name; "
+                          f"write {SHIPPED_PREFIX + src!r} for the shipped set", stacklevel=3)
+        return Path(src).expanduser()
+    return bench_dir() / src if src in SHIPPED else Path(src)
+
+def load_bench(src: str|Path='shipped:shapes', # 'shipped:NAME' (or a bare shipped name when no such path exists here), or a folder/manifest path
                min_steps: int=4, # fewer instructions per case is an error (EditBench-style sets use 1)
                max_cases: int|None=None, # load only the first cases
               ) -> BenchSet:
     "Load and validate an IMIE-Bench-format set; raises one ValueError listing every problem."
-    p = Path(src)
-    if str(src) in SHIPPED: p = bench_dir() / str(src)
+    from imiebench.core import check_int
+    min_steps = check_int(min_steps, 'min_steps', 0); max_cases = check_int(max_cases, 'max_cases', 1, allow_none=True)
+    p = bench_source(src)
     if p.is_dir(): p = p / 'manifest.json'
     if not p.exists(): raise FileNotFoundError(f"no benchmark manifest at {p} (shipped sets: {', '.join(SHIPPED)})")
     try: man = json.loads(p.read_text())
@@ -104,6 +122,7 @@ def load_bench(src: str|Path='shapes', # a shipped set name ('shapes', 'photos')
     raw = man.get('cases')
     if not isinstance(raw, list) or not raw: raise ValueError(f"{p}: 'cases' must be a non-empty list")
     for ci, c in enumerate(raw[:max_cases]):
+        if not isinstance(c, dict): errs.append(f"case #{ci}: expected an object, got {type(c).__name__}"); continue
         cid = c.get('id', f'#{ci}'); where = f"case {cid!r}"
         if cid in seen: errs.append(f"{where}: duplicate id")
         seen.add(cid)
@@ -111,6 +130,7 @@ def load_bench(src: str|Path='shapes', # a shipped set name ('shapes', 'photos')
         steps = []
         for k, s in enumerate(c.get('steps') or []):
             w = f"{where} step {k + 1}"
+            if not isinstance(s, dict): errs.append(f"{w}: expected an object, got {type(s).__name__}"); continue
             st = BenchStep(_text(s, 'instruction', errs, w, True), ref_caption=_text(s, 'ref_caption', errs, w),
                            query_caption=_text(s, 'query_caption', errs, w))
             if img is not None:

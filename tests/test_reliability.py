@@ -137,3 +137,23 @@ def test_pipeline_instead_of_bundle(b):
 def test_numpy_scalars_accepted(b):
     r = ip2p_edit(b, IMG, 'make it blue', steps=np.int64(2), guidance_scale=np.float32(3.5), progress=False, generator=0)
     assert torch.isfinite(r.image).all()
+
+def test_load_bench_names_and_paths(tmp_path, monkeypatch):
+    "'shipped:NAME' is the shipped set; an existing folder wins over a bare name (with a warning); a Path is a path."
+    from imiebench.bench import load_bench, bench_dir
+    import shutil
+    ship = load_bench('shipped:shapes', max_cases=2)
+    mine = tmp_path / 'shapes'; shutil.copytree(bench_dir() / 'shapes', mine)
+    man = json.loads((mine / 'manifest.json').read_text()); man['cases'] = man['cases'][5:7]
+    (mine / 'manifest.json').write_text(json.dumps(man))
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning, match="shipped:shapes"): own = load_bench('shapes')
+    assert [c.id for c in own.cases] == [c['id'] for c in man['cases']] != [c.id for c in ship.cases]
+    from pathlib import Path
+    assert [c.id for c in load_bench(Path('shapes')).cases] == [c.id for c in own.cases]
+    assert [c.id for c in load_bench('shipped:shapes', max_cases=2).cases] == [c.id for c in ship.cases]
+    with pytest.raises(ValueError, match="no shipped benchmark set 'nope'"): load_bench('shipped:nope')
+    with pytest.raises(TypeError, match='src must be'): load_bench(3)
+    with pytest.raises(TypeError, match='max_cases must be an int'): load_bench('shipped:shapes', max_cases=1.5)
+    man['cases'] = [1, {'id': 'x', 'image': 'nope.png', 'steps': ['a']}]; (mine / 'manifest.json').write_text(json.dumps(man))
+    with pytest.raises(ValueError, match='expected an object'): load_bench(Path('shapes'))
