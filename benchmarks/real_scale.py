@@ -122,6 +122,34 @@ def run_one(arch: str, size: int, steps: int, n: int, r: float, dtype_name: str)
     return res
 
 
+def _vm(key: str) -> float:
+    "VmRSS / VmHWM of this process in GiB."
+    for l in open('/proc/self/status'):
+        if l.startswith(key): return int(l.split()[1]) / 2 ** 20
+    return float('nan')
+
+
+MEMORY_VARIANTS = ('baseline', 'attention_slicing_auto', 'attention_slicing_max', 'vae_slicing', 'bfloat16')
+
+def run_memory(variant: str, size: int) -> dict:
+    "What a memory switch costs on SD 1.5 at `size`²: one UNet call (batch 2, as one CFG step) and one VAE decode of 2 images."
+    import torch
+    from imiebench.models import full_size
+    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
+    b = full_size('sd15', dtype=torch.bfloat16 if variant == 'bfloat16' else torch.float32)
+    b.set_memory(attention_slicing={'attention_slicing_auto': 'auto', 'attention_slicing_max': 'max'}.get(variant),
+                 vae_slicing=variant == 'vae_slicing')
+    x = torch.randn(2, 4, size // 8, size // 8, generator=torch.Generator().manual_seed(0)).to(b.dtype)
+    e = b.embed(['a red circle', ''])
+    out = dict(variant=variant, size=size, weights_rss_gib=round(_vm('VmRSS'), 2))
+    with torch.no_grad():
+        r0 = _vm('VmRSS'); t0 = time.perf_counter(); y = b.predict(x, 500, e); out['unet_call_s'] = round(time.perf_counter() - t0, 2)
+        out['unet_peak_extra_gib'] = round(_vm('VmHWM') - r0, 2); out['unet_finite'] = bool(torch.isfinite(y).all())
+        r0 = _vm('VmRSS'); t0 = time.perf_counter(); im = b.decode(x); out['vae_decode_s'] = round(time.perf_counter() - t0, 2)
+        out['decode_peak_extra_gib'] = round(_vm('VmHWM') - r0, 2); out['decode_finite'] = bool(torch.isfinite(im).all())
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--archs', default=','.join(ARCHS)); ap.add_argument('--size', type=int, default=512)
@@ -130,13 +158,28 @@ def main(argv=None):
     ap.add_argument('--r', type=float, default=1.0); ap.add_argument('--dtype', default=None, help='default: float32, bfloat16 for SDXL-class')
     ap.add_argument('--out', default=str(ROOT / 'benchmarks/results/real_scale.json'))
     ap.add_argument('--one', default=None, help=argparse.SUPPRESS)
+    ap.add_argument('--memory', action='store_true', help="what each memory switch costs (SD 1.5, one UNet call and one decode; "
+                    "each variant in its own process) instead of the methods; results under 'memory' in --out")
+    ap.add_argument('--one-memory', default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.one_memory:
+        print('RESULT ' + json.dumps(run_memory(a.one_memory, a.size)), flush=True); return
     if a.one:
         xl = a.one.endswith('xl')
         r = run_one(a.one, (a.xl_size or a.size) if xl else a.size, a.steps, a.n, a.r, a.dtype or ('bfloat16' if xl else 'float32'))
         print('RESULT ' + json.dumps(r), flush=True); return
     out = Path(a.out); prev = json.loads(out.read_text()) if out.exists() else {}
     runs = prev.get('runs', {})
+    if a.memory:
+        mem = prev.get('memory', {})
+        for v in MEMORY_VARIANTS:
+            p = subprocess.run([sys.executable, __file__, '--one-memory', v, '--size', str(a.size)], capture_output=True, text=True)
+            line = [l for l in p.stdout.splitlines() if l.startswith('RESULT ')]
+            mem[v] = json.loads(line[-1][7:]) if line else dict(error=(p.stderr or p.stdout)[-2000:])
+            print(json.dumps(mem[v]), flush=True)
+            out.write_text(json.dumps(prev | dict(memory=mem, memory_command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python '
+                                                  'benchmarks/real_scale.py --memory --size ' + str(a.size)), indent=1))
+        return
     for arch in a.archs.split(','):
         cmd = [sys.executable, __file__, '--one', arch] + sum([[f'--{k.replace("_", "-")}', str(v)] for k, v in vars(a).items()
                                                               if k not in ('archs', 'out', 'one') and v is not None], [])
@@ -146,7 +189,8 @@ def main(argv=None):
         runs[arch]['process_s'] = round(time.time() - t0, 1)
         print(json.dumps(runs[arch], indent=1), flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(dict(command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/real_scale.py ' + ' '.join(sys.argv[1:]),
+        prev = json.loads(out.read_text()) if out.exists() else {}
+        out.write_text(json.dumps(prev | dict(command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/real_scale.py ' + ' '.join(sys.argv[1:]),
                                        machine='CPU, shared with two training processes (2 cores); times are indicative',
                                        threads=int(os.environ.get('OMP_NUM_THREADS', '1')), runs=runs), indent=1))
 
