@@ -197,7 +197,7 @@ class ExplorerCache:
         self.r_max, self.memo = check_ratio(r_max, 'r_max'), memo
         self.x = to_tensor(image, multiple=b.vae_factor)
         if len(self.x) != 1: raise ValueError(f"the explorer edits one image, got a batch of {len(self.x)}")
-        self.z0 = b.encode(self.x)
+        self.z0 = b.encode(self.x, value_range=(-1, 1))
         self._soft, self._traj, self._decoded = {}, None, {}
         self.counts = dict(mask=0, encode=0, decode=0)
 
@@ -206,7 +206,7 @@ class ExplorerCache:
         _check_mask_args(self.n, strength, threshold, 3.0)
         if strength not in self._soft:
             self._soft[strength] = diffedit_mask(self.b, self.x, self.query, self.reference, n=self.n, strength=strength, steps=self.steps,
-                                                 generator=torch.Generator().manual_seed(self.seed), latents=self.z0)
+                                                 generator=torch.Generator().manual_seed(self.seed), latents=self.z0, value_range=(-1, 1))
             self.counts['mask'] += 1
         m = self._soft[strength]
         return DiffEditMask(m.soft, (m.soft > threshold).float(), m.soft_image, (m.soft_image > threshold).float(), m.raw, m.unet_items)

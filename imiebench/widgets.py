@@ -27,12 +27,12 @@ __all__ = ['EDIT_OPS', 'image_array', 'png_bytes', 'png_data_url', 'default_disp
 # %% ../nbs/60_widgets.ipynb #1ab5db86
 _ASSETS = Path(imiebench.__file__).parent/'assets'/'widgets'
 
-def image_array(img, # PIL RGB image, H×W×3 uint8 array, or 3×H×W / 1×3×H×W float tensor in [-1, 1]
+def image_array(img, # PIL RGB image, H×W×3 uint8 array, or 3×H×W / 1×3×H×W float tensor in [-1, 1] (what `decode` returns)
                ) -> np.ndarray: # H×W×3 uint8
     "Validate one RGB image of any size and return it as an H×W×3 uint8 array."
     if isinstance(img, np.ndarray) and (img.ndim != 3 or img.shape[-1] != 3):
         raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {_describe(img)}")
-    t = to_tensor(img, multiple=1)  # raises TypeError/ValueError naming what was given
+    t = to_tensor(img, multiple=1, value_range=(-1, 1))  # raises TypeError/ValueError naming what was given
     if t.shape[0] != 1: raise ValueError(f"expected one image, got a batch of {t.shape[0]} ({_describe(img)})")
     return to_uint8(t)[0]
 
