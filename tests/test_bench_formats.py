@@ -52,6 +52,9 @@ def test_magicbrush_parquet_matches_folder(sets):
     assert load_magicbrush_parquet(files[0]).cases[0].id == a[0].id
     assert len(load_magicbrush_parquet(sets['parquet'], split='test', max_cases=2)) == 2
     with pytest.raises(FileNotFoundError, match="split 'train'"): load_magicbrush_parquet(sets['parquet'], split='train')
+    conv = sets['tmp'] / 'converted' / 'default' / 'partial-test'; conv.mkdir(parents=True)  # the hub's converted layout
+    for i, f in enumerate(files): (conv / f"{i:04d}.parquet").write_bytes(f.read_bytes())
+    assert [c.id for c in load_magicbrush_parquet(sets['tmp'] / 'converted', split='test')] == [c.id for c in a]
     free = load_magicbrush_parquet(sets['parquet'], masks='free')
     assert all(s.mask is None and s.change_mask is not None for c in free for s in c.steps)
     with pytest.raises(ValueError, match='masks must be one of'): load_magicbrush_parquet(sets['parquet'], masks='yes')
