@@ -466,7 +466,7 @@ _SCHED = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta
 FULL_SIZE = {
     'sd15': dict(unet=_SD_UNET, vae=_SD_VAE, text_encoder=_CLIP_L, scheduler=('DDIMScheduler', _SCHED), size=512),
     'sd21': dict(unet=_SD_UNET | dict(attention_head_dim=[5, 10, 20, 20], cross_attention_dim=1024, use_linear_projection=True,
-                                      sample_size=96),
+                                      sample_size=96, upcast_attention=True),
                  vae=_SD_VAE | dict(sample_size=768),
                  text_encoder=_CLIP_L | dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16,
                                              hidden_act='gelu', projection_dim=512),
