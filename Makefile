@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: venv bench test docs export readme train-zoo
+.PHONY: venv lab bench test docs export readme train-zoo
 
 $(STAMP): setup.py settings.ini
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): setup.py settings.ini
 	@touch $@
 
 venv: $(STAMP)
+
+# JupyterLab on the notebooks, with the .venv's Python as the `python3` kernel every notebook names.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab nbs
 
 # The main job: IMIE-Bench on the shipped toy zoo (imiebench bench; `imiebench demo` is the short demo).
 # Two single-threaded processes split the cases (the toy models are small, so one thread each is enough;
@@ -39,10 +43,14 @@ readme: $(STAMP)
 # nbdev_docs needs a Quarto binary; PyPI's quarto-cli has no wheel and its build downloads Quarto,
 # which fails without internet, so this target renders with nbconvert instead. Where Quarto is
 # installed, `nbdev_docs` works too (settings.ini, nbs/_quarto.yml and nbs/nbdev.yml are in place).
+# Figures are rendered inline (the kernel's own matplotlib backend: MPLBACKEND is unset for the kernel); the check
+# fails the build when a notebook that draws has no figure in its page. One notebook: `make docs NBS=11_diffedit.ipynb`.
+NBS ?= *.ipynb
 docs: $(STAMP)
 	mkdir -p _docs
-	cd nbs && MPLBACKEND=Agg ../$(VENV)/bin/jupyter nbconvert --log-level WARN --to html --execute \
-	  --ExecutePreprocessor.timeout=600 --output-dir ../_docs *.ipynb
+	cd nbs && env -u MPLBACKEND ../$(VENV)/bin/jupyter nbconvert --log-level WARN --to html --execute \
+	  --ExecutePreprocessor.timeout=600 --output-dir ../_docs $(NBS)
+	$(PY) tests/check_docs_figures.py _docs $(if $(filter *.ipynb,$(NBS)),,$(NBS))
 	$(PY) -c "import pathlib; fs = sorted(p.name for p in pathlib.Path('_docs').glob('*.html') if p.name != 'index.html'); \
 	  pathlib.Path('_docs/contents.html').write_text('<h1>imiebench</h1><ul>' + ''.join(f'<li><a href=\"{f}\">{f[:-5]}</a></li>' for f in ['index.html'] + fs) + '</ul>')"
 	@echo "docs: open _docs/contents.html"

@@ -133,7 +133,7 @@ def to_mask(mask, # bool/uint8/float array or tensor, or PIL 'L'/'1' image; H×W
         if mask.mode not in ('L', '1'):
             raise ValueError(f"expected a mask as a PIL image of mode 'L' or '1', got mode {mask.mode!r}")
         mask = np.asarray(mask.convert('L'))
-    if isinstance(mask, np.ndarray): m = torch.from_numpy(np.ascontiguousarray(mask))
+    if isinstance(mask, np.ndarray): m = torch.from_numpy(np.array(mask, order='C'))  # a copy: read-only arrays (a session step's mask) are fine
     elif isinstance(mask, torch.Tensor): m = mask.detach()
     else: raise TypeError(f"expected a mask as a numpy array, tensor or PIL image, got {_describe(mask)}")
     if m.dtype == torch.bool: m = m.float()

@@ -378,7 +378,7 @@ class EditSession:
         arr = lambda a: torch.from_numpy(np.array(a, order='C'))  # a writable, contiguous copy
         tensors, steps = {'original': arr(self.original)}, []
         for i, s in enumerate(self.history):
-            tensors[f'{i}.latents'], tensors[f'{i}.cond'] = s.latents.detach().cpu().clone(), s.cond.detach().cpu().clone()  # own memory each
+            tensors[f'{i}.latents'], tensors[f'{i}.cond'] = s.latents.detach().cpu().clone(memory_format=torch.contiguous_format), s.cond.detach().cpu().clone(memory_format=torch.contiguous_format)  # own, contiguous memory each (safetensors)
             tensors[f'{i}.image'] = arr(s.image)
             if s.mask is not None: tensors[f'{i}.mask'] = arr(s.mask)
             st = dict(s.settings)

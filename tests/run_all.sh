@@ -27,8 +27,8 @@ $V/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir
 if ! diff -q "$tmpd/README.md" README.md; then echo "FAIL: README.md is stale: run 'make readme' and commit it"; exit 1; fi
 rm -rf "$tmpd"
 
-echo "== nbdev_test (every notebook)"
-$V/nbdev_test --n_workers 2 --do_print
+echo "== nbdev_test (every notebook; a traceback or stderr output outside tests/nb_output_allowlist.txt fails it)"
+$V/python tests/nbdev_test_outputs.py --n_workers 2 --do_print
 
 echo "== chromium for the browser test (Debian's package; never 'playwright install', which downloads a browser)"
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
