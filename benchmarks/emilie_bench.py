@@ -1,6 +1,6 @@
 """EMILIE on the toy world (issue 6): null-instruction drift, 4-edit sequences, gradient control, speed.
 
-    .venv/bin/python benchmarks/emilie_bench.py [--parts drift,sequences,control,speed] [--n-drift 10]
+    .venv/bin/python benchmarks/emilie_bench.py [--parts drift,sequences,control,automask,speed] [--n-drift 10]
         [--n-seq 40] [--n-control 40] [--steps 20] [--out benchmarks/results/emilie.json]
 
 Uses the shipped instruction model (`load_toy('ip2p')`) and held-out scenes (seeds ≥ HELDOUT_SEED).
@@ -70,6 +70,32 @@ def part_control(ip, n, steps):
         out[control or 'no mask'] = dict(psnr_outside_db=round(float(np.mean(po)), 2), success=round(float(np.mean(ok)), 3))
     return dict(n=n, steps=steps, kinds=OBJECT_KINDS, controls=out)
 
+def _ci(values):
+    "Mean with a 95 % bootstrap interval (bench.bootstrap_ci; one value per edit)."
+    from imiebench.bench import bootstrap_ci
+    iv = bootstrap_ci({i: [v] for i, v in enumerate(values)}); return [round(iv.mean, 3), round(iv.lo, 3), round(iv.hi, 3)]
+
+def part_automask(ip, n, steps, thresholds=(0.3, 0.5, 0.7)):
+    "Auto-localised EMILIE: IoU of `instruction_mask` with the ground-truth change mask, and single-edit success / PSNR outside
+    the change with no mask, the user (ground-truth) mask and the inferred mask (gradient control 'null'), all with 95 % intervals."
+    from imiebench.emilie import instruction_mask
+    es = [random_edit(scene(i, 140_000), np.random.default_rng(HELDOUT_SEED + 150_000 + i), kinds=OBJECT_KINDS) for i in range(n)]
+    src = np.stack([e.source_image for e in es]); ins = [e.instruction for e in es]; gt = np.stack([e.mask > .5 for e in es])
+    gens = lambda off: [torch.Generator().manual_seed(off + i) for i in range(n)]
+    am = instruction_mask(ip, src, ins, n=10, generator=gens(10_000))
+    iou = {}
+    for th in thresholds:
+        pr = (am.soft_image[:, 0] > th).cpu().numpy()
+        iou[str(th)] = _ci([(p & g).sum() / max(1, (p | g).sum()) for p, g in zip(pr, gt)])
+    out = {}
+    for name, mask in (('no mask', None), ('user mask', torch.from_numpy(gt[:, None].astype(np.float32))), ('auto mask', am.mask)):
+        r = ip2p_edit(ip, src, ins, steps=steps, mask=mask, control='null', generator=gens(0), progress=False)
+        o = to_uint8(r.image)
+        out[name] = dict(success=_ci([float(edit_success(x, e)) for x, e in zip(o, es)]),
+                         psnr_outside_db=_ci([psnr(x, e.source_image, e.mask < .5) for x, e in zip(o, es)]))
+    return dict(n=n, steps=steps, kinds=OBJECT_KINDS, mask_n=10, iou_by_threshold=iou, edits=out,
+                note='values are [mean, 95 % interval low, high] over edits')
+
 def part_speed(ip, steps, reps=10):
     "Per-edit wall time: a latent-mode session edit vs diffusers' IP2P pipeline, same weights, steps and scheduler."
     img = render(scene(0, 160_000))
@@ -99,6 +125,7 @@ def main():
         elif part == 'sequences': r = part_sequences(ip, a.n_seq, a.steps)
         elif part == 'control': r = part_control(ip, a.n_control, a.steps)
         elif part == 'speed': r = part_speed(ip, a.steps)
+        elif part == 'automask': r = part_automask(ip, a.n_control, a.steps)
         else: raise SystemExit(f"unknown part {part!r}")
         r['seconds'] = round(time.time() - t, 1); res[part] = r
         print(json.dumps({part: r}), flush=True)
@@ -111,6 +138,8 @@ def main():
         print('SUMMARY sequences:', {m: (v['retained_at_end_mean'], v['last_edit_success']) for m, v in res['sequences']['modes'].items()},
               '(retained at end, last-edit success)')
     if 'control' in res: print('SUMMARY control:', {k: (v['psnr_outside_db'], v['success']) for k, v in res['control']['controls'].items()})
+    if 'automask' in res:
+        am = res['automask']; print('SUMMARY automask: IoU@0.5', am['iou_by_threshold']['0.5'], {k: (v['success'], v['psnr_outside_db']) for k, v in am['edits'].items()})
     if 'speed' in res: print(f"SUMMARY speed: session edit / diffusers IP2P = {res['speed']['ratio']:.2f}x (goal <= 1.0)")
 
 if __name__ == '__main__': main()

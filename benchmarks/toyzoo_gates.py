@@ -81,9 +81,12 @@ def gate_caption(n, zoo=None, steps=50, cfg=5.0, batch=50):
             obj += len(r.objects); bg += r.bg_ok
     return dict(n=n, steps=steps, cfg=cfg, object_color=col / obj, object_shape=shp / obj, background_color=bg / n)
 
-def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50):
+def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None):
+    "Edit success and PSNR outside the change on n held-out edits; `unet`: evaluate these weights instead of the zoo's."
     import PIL.Image
-    pipe = load_toy('ip2p', root=zoo).pipeline()
+    b = load_toy('ip2p', root=zoo)
+    if unet is not None: b.unet = unet
+    pipe = b.pipeline()
     edits = [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
     ok, outside, per_kind = 0, [], {}
     for i in range(0, n, batch):

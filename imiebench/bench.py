@@ -18,9 +18,9 @@ from .models import Bundle, WeightsNotFoundError
 
 # %% auto #0
 __all__ = ['FORMAT', 'SHIPPED_PREFIX', 'SHIPPED', 'PHOTO_CASES', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'CAPTIONS',
-           'METHOD_INFO', 'SEQ_COLS', 'MASK_COLS', 'PAIRED_COLS', 'BenchStep', 'BenchCase', 'BenchSet', 'bench_source',
-           'load_bench', 'load_editbench', 'bench_dir', 'make_shapes_set', 'make_photos_set', 'MethodInfo',
-           'method_inputs', 'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method',
+           'METHOD_INFO', 'SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'BenchStep', 'BenchCase', 'BenchSet',
+           'bench_source', 'load_bench', 'load_editbench', 'bench_dir', 'make_shapes_set', 'make_photos_set',
+           'MethodInfo', 'method_inputs', 'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method',
            'oracle_caption', 'Scorer', 'toy_scorer', 'real_scorer', 'lpips_fn', 'score_case', 'run_identity',
            'run_bench', 'unit_summary', 'Interval', 'bootstrap_ci', 'write_report']
 
@@ -484,6 +484,7 @@ def lpips_fn():
 def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=None) -> dict:
     "Per-step metrics of one edited case, and (with ground truth) what is retained at the end."
     from imiebench.shapes import edit_success, preserved, retained, oracle
+    from imiebench.bench_metrics import field_metrics
     lp, steps, prev = lpips_fn(), [], case.image
     clip_i = scorer.image_text(images, [s.instruction for s in case.steps]) if scorer else [np.nan] * len(images)
     qc = [(k, s.query_caption) for k, s in enumerate(case.steps) if s.query_caption]
@@ -498,6 +499,7 @@ def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=No
         if st.edit is not None:
             rep = oracle(im, st.edit.target)
             r.update(kind=st.edit.kind, success=float(edit_success(im, st.edit, rep)), preserved=float(preserved(im, st.edit, rep)))
+        r |= field_metrics(prev, im, st.target, st.change_mask if st.change_mask is not None else st.mask, None, st.query_caption, scorer)
         if st.target is not None and st.change_mask is not None and (st.change_mask < .5).any():
             r['psnr_outside_change'] = psnr(im, st.target, st.change_mask < .5)
         steps.append(r); prev = im
@@ -591,12 +593,16 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
             bar.close()
     state.wait_for_everyone()
     if not state.is_main_process: return None
-    return write_report(bench, out, cfg, scorer.notes if scorer else '')
+    from imiebench.bench_metrics import metric_availability
+    return write_report(bench, out, cfg, scorer.notes if scorer else '', metric_availability(scorer))
 
 # %% ../nbs/50_bench.ipynb #87047e23
+from .bench_metrics import FIELD_METRICS
 SEQ_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'ssim_input_final', 'psnr_prev',
             'clip_instruction', 'clip_caption', 'caption_score', 'lpips_prev')
 MASK_COLS = ('masked_success', 'masked_psnr_outside', 'masked_preserved')
+FIELD_COLS = ('l1', 'l2', 'clip_i', 'dino', 'clip_t', 'clip_whole', 'clip_edited', 'structure_distance', 'psnr_unedited',
+              'ssim_unedited', 'mse_unedited', 'lpips_unedited')  # `bench_metrics.FIELD_METRICS`, per step, averaged over a case's steps
 PAIRED_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'masked_success', 'masked_psnr_outside')
 
 def _nanmean(v):
@@ -612,7 +618,7 @@ def unit_summary(rec: dict) -> dict:
                 ssim_input_final=st[-1]['ssim_input'], psnr_prev=g('psnr_prev'), clip_instruction=g('clip_instruction'),
                 clip_caption=g('clip_caption'), caption_score=g('caption_score'), lpips_prev=g('lpips_prev'),
                 masked_success=g('success', ms) if ms else np.nan, masked_psnr_outside=g('psnr_outside_user_mask', ms) if ms else np.nan,
-                masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st))
+                masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st)) | {k: g(k) for k in FIELD_COLS}
 
 @dataclass
 class Interval:
@@ -656,7 +662,9 @@ def _rank_tables(methods, info, stats, cols) -> str:
         md += ''.join(_fmt_row(f"{k + 1} · {m}", [stats[m][c] for c in cols]) for k, m in enumerate(ms))
     return md
 
-def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, notes: str='') -> dict:
+def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, notes: str='',
+                 availability: dict|None=None, # `bench_metrics.metric_availability(scorer)`: why a field metric is missing
+                ) -> dict:
     "Aggregate the records in `out` into tables with 95 % bootstrap intervals, paired differences and figures; returns the report dict."
     out = Path(out); cfg = cfg or BenchConfig()
     recs = {_key(r): r for r in _load_records(out)}  # the last record of a unit wins
@@ -664,7 +672,7 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
     S = {k: unit_summary(r) for k, r in recs.items() if 'steps' in r}
     skipped = {m: sum(1 for k, r in recs.items() if k[0] == m and 'skipped' in r) for m in cfg.methods}
     info = {m: method_inputs(m, cfg.captions) for m in methods}
-    cols = SEQ_COLS + MASK_COLS + ('seconds_per_edit',)
+    cols = SEQ_COLS + MASK_COLS + FIELD_COLS + ('seconds_per_edit',)
     def by_case(m, col):
         d = {}
         for (mm, s, c), u in S.items():
@@ -672,7 +680,7 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
         return d
     stats = {m: {c: bootstrap_ci(by_case(m, c)) for c in cols} for m in methods}
     shown = [c for c in cols if any(stats[m][c].n for m in methods)]
-    missing = [c for c in SEQ_COLS + MASK_COLS if c not in shown]
+    missing = [c for c in SEQ_COLS + MASK_COLS + FIELD_COLS if c not in shown]
     paired = {}
     if 'emilie' in methods:
         for m in methods:
@@ -707,12 +715,16 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
           + ''.join(_fmt_row(m, [METHOD_INFO[m].model, info[m], METHOD_INFO[m].localisation]) for m in methods))
     md += "\n## Sequences\n" + _rank_tables(methods, info, stats, seq)
     if msk: md += "\n## Masked steps\n" + _rank_tables(methods, info, stats, msk)
+    fld = [c for c in FIELD_COLS if c in shown]
+    if fld: md += ("\n## The field's metrics (MagicBrush, PIE-Bench; `bench_metrics`), per step against the step's input and target\n\n"
+                   + ''.join(f"- `{c}`: {FIELD_METRICS[c]}\n" for c in fld) + _rank_tables(methods, info, stats, fld))
     if paired:
         md += ("\n## EMILIE − each other method, paired on the same cases and seeds\n\n(* the interval excludes 0)\n\n"
                + _head('other method', ['reads'] + list(PAIRED_COLS))
                + ''.join(_fmt_row(m, [info[m]] + [f"{p}{' *' if p.excludes_zero else ''}" for p in paired[m].values()]) for m in paired))
     if kinds: md += "\n## Success per edit kind (steps of that kind)\n\n" + _head('method', kinds) + ''.join(_fmt_row(m, [per_kind[m][k] for k in kinds]) for m in methods)
-    if missing: md += "\n## Not computed\n\n" + ''.join(f"- `{c}`: {_WHY_MISSING.get(c, 'no step of this set has what it needs')}\n" for c in missing)
+    why = lambda c: _WHY_MISSING.get(c) or (availability or {}).get(c, '').removeprefix('not available: ') or 'no step of this set has what it needs'
+    if missing: md += "\n## Not computed\n\n" + ''.join(f"- `{c}`: {why(c)}\n" for c in missing)
     md += "\n" + ''.join(f"- {m}: {stats[m]['seconds_per_edit'].n} cases × {len(cfg.seeds)} seeds, {stats[m]['seconds_per_edit']} s per edit"
                          + (f", {skipped[m]} units skipped (not applicable)" if skipped.get(m) else '') + "\n" for m in methods)
     (out / 'report.md').write_text(md)
@@ -730,7 +742,7 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
                inputs=info, methods={m: {c: iv(stats[m][c]) for c in cols} | dict(skipped=skipped.get(m, 0)) for m in methods},
                paired={m: {c: iv(v) for c, v in p.items()} for m, p in paired.items()},
                per_kind={m: {k: iv(v) for k, v in p.items()} for m, p in per_kind.items()},
-               not_computed={c: _WHY_MISSING.get(c, '') for c in missing}, per_step=per_step, markdown=md)
+               not_computed={c: why(c) for c in missing}, per_step=per_step, markdown=md)
     (out / 'report.json').write_text(json.dumps(rep, indent=1, default=float)); return rep
 
 def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):

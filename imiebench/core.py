@@ -55,6 +55,7 @@ def _tensor_to_tensor(t: torch.Tensor, value_range: tuple|None=None) -> torch.Te
     "Validate a C×H×W or N×C×H×W float tensor and map it to [-1, 1] (see `to_tensor` for `value_range`)."
     if not t.is_floating_point():
         raise TypeError(f"expected a float tensor in [0, 1], got {_describe(t)}")
+    t = t.float()
     if t.ndim == 3: t = t[None]
     if t.ndim != 4 or t.shape[1] != 3:
         raise ValueError(f"expected a 3×H×W or N×3×H×W image tensor, got {_describe(t)}")
@@ -91,7 +92,7 @@ def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8
         return torch.cat(ts)
     if isinstance(img, PIL.Image.Image): t = _array_to_tensor(_pil_to_array(img))
     elif isinstance(img, np.ndarray): t = _array_to_tensor(img)
-    elif isinstance(img, torch.Tensor): t = _tensor_to_tensor(img.detach().float(), value_range)
+    elif isinstance(img, torch.Tensor): t = _tensor_to_tensor(img.detach(), value_range)
     else: raise TypeError(f"expected a PIL image, a uint8 numpy array or a torch tensor, got {_describe(img)}")
     if size is not None:
         hw = (size, size) if isinstance(size, int) else tuple(size)

@@ -124,7 +124,7 @@ def instruction_mask(b: Bundle, image, instruction: str|list[str], # one instruc
     for p in prompts: check_prompt(p, 'instruction')
     c = (b.encode(image, scale=False) if image_latents is None else image_latents).to(b.device, b.dtype); N = len(c)
     if len(prompts) not in (1, N): raise ValueError(f"instruction: got {len(prompts)} instructions for {N} images")
-    if isinstance(generator, (list, tuple)) and len(generator) != N: raise ValueError(f"generator: got {len(generator)} generators for {N} images")
+    generator = check_generator(generator, b.device, n=N)
     sch = DDPMScheduler.from_config(b.scheduler.config)
     t = torch.tensor(min(sch.config.num_train_timesteps - 1, round(strength * sch.config.num_train_timesteps)), device=b.device)
     z0 = (c * b.vae.config.scaling_factor).repeat_interleave(n, 0)

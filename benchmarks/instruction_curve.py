@@ -1,0 +1,33 @@
+"""Learning curve of the toy instruction UNet: held-out edit success and PSNR outside the change against training
+samples seen, for every fp16 snapshot (`keep_<step>.safetensors`) of the given runs of scripts/train_instruction_unet.py.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/instruction_curve.py runs/ip2p_caption runs/ip2p_scratch [--n 100] [--every 1000]
+
+Adds to benchmarks/results/instruction_curve.json (snapshots already evaluated there are skipped).
+"""
+import argparse, json, time
+from pathlib import Path
+import torch
+from safetensors.torch import load_file
+from toyzoo_gates import gate_instruction
+from imiebench.toyzoo import load_toy, ip2p_unet_from
+
+p = argparse.ArgumentParser(); p.add_argument('runs', nargs='+'); p.add_argument('--n', type=int, default=100)
+p.add_argument('--every', type=int, default=1000, help='evaluate snapshots whose step is a multiple of this')
+p.add_argument('--steps', type=int, default=20); p.add_argument('--text-cfg', default='3,7.5')
+a = p.parse_args(); torch.set_grad_enabled(False)
+f = Path('benchmarks/results/instruction_curve.json')
+res = json.loads(f.read_text()) if f.exists() else dict(n=a.n, steps=a.steps, image_cfg=1.5, points=[])
+done = {(q['run'], q['step'], q['text_cfg']) for q in res['points']}
+for run in map(Path, a.runs):
+    args = json.loads((run / 'args.json').read_text())
+    for snap in sorted((run / 'ckpt').glob('keep_*.safetensors')):
+        step = int(snap.stem.split('_')[1])
+        if step % a.every: continue
+        u = ip2p_unet_from(load_toy('sd').unet.float()); u.load_state_dict({k: v.float() for k, v in load_file(snap).items()}); u.eval()
+        for s_t in map(float, a.text_cfg.split(',')):
+            if (run.name, step, s_t) in done: continue
+            t0 = time.time(); r = gate_instruction(a.n, steps=a.steps, text_cfg=s_t, image_cfg=1.5, unet=u)
+            pt = dict(run=run.name, init=args['init'], step=step, samples=step * args['batch_size'], text_cfg=s_t,
+                      edit_success=r['edit_success'], psnr_outside=r['psnr_outside_mask'], per_kind=r['per_kind'], eval_seconds=round(time.time() - t0))
+            res['points'].append(pt); f.write_text(json.dumps(res, indent=1)); print(json.dumps(pt), flush=True)
