@@ -40,6 +40,13 @@ def quiet_log(logger: str, # a library logger's name, e.g. 'diffusers.models.mod
     try: yield
     finally: lg.removeFilter(drop)
 
+class _VacuousFloat32Notice(logging.Filter):
+    "diffusers says 'modules in X that should be kept in float32: []' on every dtype cast, even when there is none (`[]`)."
+    def filter(self, r): return not r.getMessage().startswith('There are modules in') or 'should be kept in float32: []' not in r.getMessage()
+
+_lg = logging.getLogger('diffusers.models.modeling_utils')  # dropped for good; the message naming modules still shows
+if not any(type(f).__name__ == '_VacuousFloat32Notice' for f in _lg.filters): _lg.addFilter(_VacuousFloat32Notice())
+
 # %% ../nbs/01_models.ipynb #e7916ebd
 SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>']
 
@@ -98,8 +105,7 @@ class Bundle:
     def to(self, device=None, dtype=None):
         "Move all models (in place) and drop the embedding cache; returns self."
         kw = {k: v for k, v in dict(device=device, dtype=dtype).items() if v is not None}  # (diffusers warns on dtype=None)
-        with quiet_log('diffusers.models.modeling_utils', r'should be kept in float32: \[\]'):  # diffusers says so on every dtype cast
-            for m in (self.vae, self.unet, *self.text_encoders): m.to(**kw)
+        for m in (self.vae, self.unet, *self.text_encoders): m.to(**kw)
         if self.needs_vae_upcast: self.vae.to(torch.float32)
         self._cache.clear(); return self
 
