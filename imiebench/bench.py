@@ -13,7 +13,7 @@ import PIL.Image
 import torch
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr
+from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr, ddim_config
 from .models import Bundle, WeightsNotFoundError
 
 # %% auto #0
@@ -281,7 +281,7 @@ def blended_latent(b: Bundle, image, prompt: str, mask=None, # 1 = regenerate he
     from imiebench.ddim import _cfg_eps
     from imiebench.core import resize_mask
     check_prompt(prompt, 'prompt')
-    src = b.encode(image); sch = DDIMScheduler.from_config(b.scheduler.config, prediction_type='epsilon'); sch.set_timesteps(steps, device=b.device)  # steps on ε: `_cfg_eps` converts v/x₀
+    src = b.encode(image); sch = DDIMScheduler.from_config(ddim_config(b.scheduler), prediction_type='epsilon'); sch.set_timesteps(steps, device=b.device)  # steps on ε: `_cfg_eps` converts v/x₀
     m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
     c, u = b.embed(prompt).expand(len(src), -1, -1), b.embed('').expand(len(src), -1, -1)
     z = randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma

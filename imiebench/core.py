@@ -14,10 +14,10 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ImageLike', 'RANGE_TOL', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask', 'resize_mask', 'check_prompt',
-           'psnr', 'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int',
-           'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config',
-           'fresh_scheduler']
+__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask',
+           'resize_mask', 'check_prompt', 'psnr', 'make_generator', 'seed_everything', 'default_device',
+           'default_dtype', 'check_number', 'check_int', 'check_choice', 'check_bool', 'check_generator',
+           'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -281,13 +281,21 @@ def _config(scheduler) -> dict:
         raise TypeError(f"expected a diffusers scheduler (with .config, .set_timesteps and .step), got {type(scheduler).__name__}")
     return dict(cfg)
 
+SCHEDULE_KEYS = ('num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'prediction_type',
+                 'rescale_betas_zero_snr', 'timestep_spacing', 'steps_offset')
+DDIM_SD_OPTIONS = dict(clip_sample=False, thresholding=False, set_alpha_to_one=False, steps_offset=1, timestep_spacing='leading')
+
 def ddim_config(scheduler, name: str='scheduler') -> dict:
-    "The scheduler's config for building a DDIM (inverse) scheduler: `clip_sample=False`, no thresholding (warns if the config asked for either)."
+    "Config for a DDIM (inverse) scheduler on `scheduler`'s noise schedule: never clipping; DDIM options from a DDIM config, else Stable Diffusion's."
     cfg = _config(scheduler)
     asked = [k for k in ('clip_sample', 'thresholding') if cfg.get(k)]
     if asked:
         warnings.warn(f"{name} config has {', '.join(f'{k}=True' for k in asked)}: latent diffusion does not clip latents, "
                       "so the DDIM paths use clip_sample=False, thresholding=False", UserWarning, stacklevel=3)
+    if type(scheduler).__name__ not in ('DDIMScheduler', 'DDIMInverseScheduler'):
+        # another class: its noise schedule only; DDIM's own options (absent from e.g. Euler's config, so from_config
+        # would fall back to DDIM's defaults: clip_sample=True, set_alpha_to_one=True) are Stable Diffusion's
+        cfg = DDIM_SD_OPTIONS | {k: v for k, v in cfg.items() if k in SCHEDULE_KEYS and k not in ('timestep_spacing', 'steps_offset')}
     return cfg | dict(clip_sample=False, thresholding=False)
 
 def fresh_scheduler(scheduler, name: str='scheduler'):

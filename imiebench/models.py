@@ -16,7 +16,7 @@ from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, Euler
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, PreTrainedTokenizerFast
 
-from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator
+from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator, ddim_config
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log', 'word_tokenizer', 'Bundle',
@@ -328,7 +328,7 @@ def load_sd(src: str|Path, # hub id or local diffusers folder of a Stable Diffus
     device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
     pipe = _load_pipeline(StableDiffusionPipeline, src, local_files_only, dtype, safety_checker=None,
                           feature_extractor=None, requires_safety_checker=False)
-    b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
+    b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(ddim_config(pipe.scheduler))  # never clip_sample=True (the trap of from_config)
     return b.to(device)
 
 def load_ip2p(src: str|Path, # hub id or local diffusers folder of an InstructPix2Pix pipeline
@@ -346,7 +346,7 @@ def load_sdxl(src: str|Path, # hub id (e.g. stabilityai/stable-diffusion-xl-base
     "Load an SDXL-class caption bundle (two text encoders, added time ids); the scheduler is swapped for DDIM."
     device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
     pipe = _load_pipeline(StableDiffusionXLPipeline, src, local_files_only, dtype, add_watermarker=False)
-    b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
+    b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(ddim_config(pipe.scheduler))  # never clip_sample=True (the trap of from_config)
     if not b.xl: raise ValueError(f"{src!r} has no SDXL-class UNet (addition_embed_type={b.unet.config.get('addition_embed_type')!r})")
     return b.to(device)
 
