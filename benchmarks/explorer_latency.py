@@ -1,11 +1,12 @@
 """Interactive latency: how long each slider move of the DiffEdit explorer takes, as a ratio to a full DiffEdit
 recompute measured in the same run, and the wall time of `imiebench --help`.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/explorer_latency.py [--steps 30] [--moves 4] [--label after]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/explorer_latency.py [--steps 30] [--moves 4] [--label after] [--session]
 
 Every slider is moved `--moves` times to values not shown before (so no move is answered from a memo of a
 previous value); the latency of a move is `view.seconds` (the time `slider_view` spends in the explorer's
-function, i.e. what the reader waits for). Writes benchmarks/results/explorer_latency_<label>.json and prints
+function, i.e. what the reader waits for); `computed` counts the mask inferences, inversions and decodes the moves
+needed. `--session` also times the EMILIE session widget. Writes benchmarks/results/explorer_latency_<label>.json and prints
 the JSON plus one summary line.
 """
 import argparse, json, os, statistics, subprocess, sys, time, warnings
@@ -23,9 +24,29 @@ def help_seconds(repeats: int=3) -> float:
 MOVES = dict(threshold=[0.45, 0.4, 0.6, 0.35, 0.55, 0.3], guidance_scale=[6.0, 4.0, 7.5, 3.0, 8.5, 2.5],
              r=[0.6, 0.8, 0.5, 0.9, 0.65, 0.75], strength=[0.4, 0.6, 0.3, 0.7, 0.45, 0.55])
 
+def session_latency(steps: int=10) -> dict:
+    "EMILIE session widget: an edit at a new guidance (computed in full) against an undo then the same edit (re-used)."
+    from imiebench.toyzoo import load_toy
+    from imiebench.shapes import Scene, Obj, render
+    from imiebench.emilie import EditSession, session_widget
+    image = render(Scene([Obj('circle', 'red', 'large', 'top left'), Obj('square', 'green', 'small', 'center')], 'blue'), 64)
+    w = session_widget(EditSession(load_toy('ip2p'), image, steps=steps, progress=False)); c = w.controls
+    def click(b):
+        t0 = time.perf_counter(); c[b].click(); return time.perf_counter() - t0
+    c['text'].value = 'make the red circle blue'
+    click('run'); click('undo'); click('run')  # warm-up (the second edit is already re-used)
+    redo, new, undo = [], [], []
+    for g in (8.0, 9.0, 10.0):
+        undo.append(click('undo')); c['s_t'].value = g; new.append(click('run'))  # another guidance: the whole edit is computed
+        click('undo'); redo.append(click('run'))                                   # undo, then the same edit again: re-used
+    m = statistics.median
+    return dict(steps=steps, new_edit_s=round(m(new), 4), undo_then_same_edit_s=round(m(redo), 4), undo_s=round(m(undo), 4),
+                same_edit_ratio_to_new=round(m(redo) / m(new), 3), counts=dict(w.counts))
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--steps', type=int, default=30); p.add_argument('--moves', type=int, default=4)
+    p.add_argument('--session', action='store_true', help='also time the EMILIE session widget (edit, undo + same edit, new guidance)')
     p.add_argument('--label', default='after'); p.add_argument('--out', default=str(Path(__file__).parent / 'results'))
     a = p.parse_args(argv)
     warnings.filterwarnings('ignore')
@@ -48,13 +69,17 @@ def main(argv=None):
     res = {}
     for name, vals in MOVES.items():
         sl, start, ts = ex.sliders[name], ex.sliders[name].value, []
+        c0 = dict(getattr(getattr(ex, 'cache', None), 'counts', {}))
         for v in vals[:a.moves]:
             sl.value = v; assert ex.error is None, ex.error
             ts.append(ex.seconds)
+        computed = {k: v - c0[k] for k, v in ex.cache.counts.items()} if c0 else None  # what the moves computed
         sl.value = start
         res[name] = dict(seconds=[round(t, 4) for t in ts], median_s=round(statistics.median(ts), 4),
-                         ratio_to_full=round(statistics.median(ts) / full_s, 3), speedup=round(full_s / statistics.median(ts), 2))
-    out = dict(label=a.label, steps=a.steps, moves=a.moves, full_recompute_s=round(full_s, 4), explorer_first_s=round(first_s, 4),
+                         ratio_to_full=round(statistics.median(ts) / full_s, 3), speedup=round(full_s / statistics.median(ts), 2),
+                         computed=computed)
+    session = session_latency() if a.session else None
+    out = dict(label=a.label, session_widget=session, steps=a.steps, moves=a.moves, full_recompute_s=round(full_s, 4), explorer_first_s=round(first_s, 4),
                sliders=res, help_s=round(help_s, 3), torch_threads=torch.get_num_threads(), omp=os.environ.get('OMP_NUM_THREADS'),
                note='CPU shared with other jobs; ratios are measured side by side in one run')
     Path(a.out).mkdir(parents=True, exist_ok=True)
