@@ -26,7 +26,9 @@ def check_ratio(r: float, what: str='encoding ratio r'):
 def ddim_schedulers(b: Bundle) -> tuple[DDIMScheduler, DDIMInverseScheduler]:
     "Fresh (per call) DDIM and DDIM-inverse schedulers on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`), stepping on ε (`_cfg_eps` converts v/x₀ outputs)."
     cfg = ddim_config(b.scheduler, 'the bundle scheduler') | dict(prediction_type='epsilon')
-    return DDIMScheduler.from_config(cfg), DDIMInverseScheduler.from_config(cfg)
+    import inspect
+    inv = set(inspect.signature(DDIMInverseScheduler.__init__).parameters)  # e.g. no `thresholding`: diffusers would log each key it drops
+    return DDIMScheduler.from_config(cfg), DDIMInverseScheduler.from_config({k: v for k, v in cfg.items() if k in inv or k.startswith('_')})
 
 def _check_callback(callback):
     if callback is not None and not callable(callback): raise TypeError(f"callback must be callable(i, t, latents) or None, got {type(callback).__name__}")

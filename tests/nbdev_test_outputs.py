@@ -38,8 +38,23 @@ def unexpected_outputs(cells, # notebook cells after execution (dicts or execnb'
 
 class NotebookOutputError(AssertionError): pass
 
+class _CurrentStderr:
+    "A stream that writes to whatever `sys.stderr` is when written to (each cell's capture), as Jupyter's stderr does."
+    def write(self, s): return (sys.stderr if sys.stderr is not self else sys.__stderr__).write(s)
+    def flush(self): (sys.stderr if sys.stderr is not self else sys.__stderr__).flush()
+
+def _library_log_handlers():
+    """diffusers' and transformers' log handlers bind sys.stderr once, at first use: bind them to `_CurrentStderr`, so that
+    a library warning shows in the cell that caused it (as in Jupyter), not in the capture of the cell that imported it."""
+    saved, sys.stderr = sys.stderr, _CurrentStderr()
+    try:
+        import diffusers.utils.logging as dl, transformers.utils.logging as tl
+        dl.get_logger('diffusers'); tl.get_logger('transformers')
+    finally: sys.stderr = saved
+
 def _patch():
     from execnb.shell import CaptureShell
+    _library_log_handlers()
     orig = CaptureShell.run_all
     def run_all(self, nb, *args, **kwargs):
         orig(self, nb, *args, **kwargs)
