@@ -169,8 +169,10 @@ def run_probes(tmp: Path):
             def rec(kw=kw, mode=mode):
                 s = EditSession(IP, IMG, mode=mode, steps=2, progress=False)
                 try: s.edit('make it blue', **kw)
-                finally:
-                    if len(s): raise RuntimeError(f"recorded a step with {kw}")  # a recorded NaN/noise step is a silent wrong
+                except Exception:
+                    if len(s): return f"recorded a step with {kw}"  # a recorded NaN/noise step is a silent wrong, error or not
+                    raise
+                return f"recorded a step with {kw}"
             probe('sessions', f'{mode} session edit {kw}', rec, 'error', tuple(kw))
     def roundtrip(mode):
         s = EditSession(IP, IMG, mode=mode, steps=2, progress=False); s.edit('make it blue'); s.edit('add a square', mask=np.pad(np.ones((8, 8)), 4))
@@ -249,7 +251,7 @@ def run_probes(tmp: Path):
 def rss_mb() -> float:
     with open('/proc/self/statm') as f: return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
 
-def session_memory(n: int, steps: int, modes=('latent', 'image')) -> dict:
+def session_memory(n: int, steps: int, modes=('latent', 'image', 'concat')) -> dict:
     "Memory (RSS) and time per edit over an n-edit session on the toy zoo's InstructPix2Pix model."
     from imiebench.toyzoo import load_toy
     from imiebench.emilie import EditSession
@@ -263,7 +265,10 @@ def session_memory(n: int, steps: int, modes=('latent', 'image')) -> dict:
         for i in range(1, n):
             s.edit(words[i % len(words)] + ('' if i % 7 else f' {i}'))  # some prompts new each time: the cache is capped
             if i + 1 in (10, 50, 100, n):
+                hist = sum(x.image.nbytes + (x.mask.nbytes if x.mask is not None else 0) + x.latents.numel() * x.latents.element_size()
+                           + x.cond.numel() * x.cond.element_size() for x in s.history)
                 gc.collect(); marks[i + 1] = dict(edits=i + 1, rss_mb=round(rss_mb(), 1), rss_growth_mb=round(rss_mb() - r0, 2),
+                                                  history_kb_per_edit=round(hist / len(s) / 1024, 1), prompt_cache=len(b._cache),
                                                   s_per_edit=round((time.time() - t0) / i, 3), finite=bool(np.isfinite(s.image).all()))
         out[mode] = list(marks.values())
     return out
