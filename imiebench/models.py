@@ -497,9 +497,10 @@ def _random_module(cls, cfg, dtype, generator: torch.Generator, device='cpu'):
         w = torch.empty(p.shape, dtype=torch.float32)
         if p.ndim >= 2: w.normal_(0, p[0].numel() ** -0.5, generator=generator)
         else: w.fill_(1. if name.endswith('weight') else 0.)
-        set_module_tensor_to_device(m, name, device, value=w.to(dtype))
+        set_module_tensor_to_device(m, name, device, value=w.to(dtype), dtype=dtype)  # (without dtype= it casts back to float32)
+        del w
     for name, buf in list(m.named_buffers()):
-        if buf.is_floating_point(): set_module_tensor_to_device(m, name, device, value=buf.to(dtype))
+        if buf.is_floating_point(): set_module_tensor_to_device(m, name, device, value=buf.to(dtype), dtype=dtype)
     return m.eval().requires_grad_(False)
 
 def full_size(name: str, # one of FULL_SIZE: 'sd15', 'sd21', 'ip2p', 'sdxl', 'ip2p_xl'
