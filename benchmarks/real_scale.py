@@ -182,7 +182,7 @@ def main(argv=None):
         return
     for arch in a.archs.split(','):
         cmd = [sys.executable, __file__, '--one', arch] + sum([[f'--{k.replace("_", "-")}', str(v)] for k, v in vars(a).items()
-                                                              if k not in ('archs', 'out', 'one') and v is not None], [])
+                                                              if k not in ('archs', 'out', 'one', 'memory', 'one_memory') and v is not None], [])
         t0 = time.time(); p = subprocess.run(cmd, capture_output=True, text=True)
         line = [l for l in p.stdout.splitlines() if l.startswith('RESULT ')]
         runs[arch] = json.loads(line[-1][7:]) if line else dict(arch=arch, error=(p.stderr or p.stdout)[-2000:])
