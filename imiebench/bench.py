@@ -653,13 +653,14 @@ _WHY_MISSING = dict(lpips_prev="LPIPS needs torchvision's AlexNet weights in the
                     clip_caption="the set has no query captions", caption_score="there is no captioner for this set (offline: the shapes oracle only)",
                     retained_earlier="the set has no ground truth (retention needs the shapes world's edits)")
 
-def _rank_tables(methods, info, stats, cols) -> str:
-    "One table per information group, methods ranked by the first column's mean."
+def _rank_tables(methods, info, stats, cols, rank: bool=True) -> str:
+    "One table per information group; with `rank`, methods ranked by the first column's mean (higher is better)."
     md = ''
     for grp in dict.fromkeys(info[m] for m in methods):
-        ms = sorted([m for m in methods if info[m] == grp], key=lambda m: -np.nan_to_num(stats[m][cols[0]].mean, nan=-np.inf))
-        md += f"\n**{grp}**\n\n" + _head('rank · method', cols)
-        md += ''.join(_fmt_row(f"{k + 1} · {m}", [stats[m][c] for c in cols]) for k, m in enumerate(ms))
+        ms = [m for m in methods if info[m] == grp]
+        if rank: ms = sorted(ms, key=lambda m: -np.nan_to_num(stats[m][cols[0]].mean, nan=-np.inf))
+        md += f"\n**{grp}**\n\n" + _head('rank · method' if rank else 'method', cols)
+        md += ''.join(_fmt_row(f"{k + 1} · {m}" if rank else m, [stats[m][c] for c in cols]) for k, m in enumerate(ms))
     return md
 
 def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, notes: str='',
@@ -713,17 +714,21 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
           f"its seeds) with its 95 % bootstrap interval over cases (2000 resamples, percentile). Methods are ranked only within a group "
           f"that gets the same information.\n\n## What each method is told\n\n" + _head('method', ['model', 'reads', 'confines an edit by'])
           + ''.join(_fmt_row(m, [METHOD_INFO[m].model, info[m], METHOD_INFO[m].localisation]) for m in methods))
-    md += "\n## Sequences\n" + _rank_tables(methods, info, stats, seq)
-    if msk: md += "\n## Masked steps\n" + _rank_tables(methods, info, stats, msk)
+    md += "\n## Sequences\n" + _rank_tables(methods, info, stats, seq, rank=seq[0] == 'final_success')
+    if msk: md += "\n## Masked steps\n" + _rank_tables(methods, info, stats, msk, rank=msk[0] == 'masked_success')
     fld = [c for c in FIELD_COLS if c in shown]
     if fld: md += ("\n## The field's metrics (MagicBrush, PIE-Bench; `bench_metrics`), per step against the step's input and target\n\n"
-                   + ''.join(f"- `{c}`: {FIELD_METRICS[c]}\n" for c in fld) + _rank_tables(methods, info, stats, fld))
+                   + ''.join(f"- `{c}`: {FIELD_METRICS[c]}\n" for c in fld) + _rank_tables(methods, info, stats, fld, rank=False))
     if paired:
         md += ("\n## EMILIE − each other method, paired on the same cases and seeds\n\n(* the interval excludes 0)\n\n"
                + _head('other method', ['reads'] + list(PAIRED_COLS))
                + ''.join(_fmt_row(m, [info[m]] + [f"{p}{' *' if p.excludes_zero else ''}" for p in paired[m].values()]) for m in paired))
     if kinds: md += "\n## Success per edit kind (steps of that kind)\n\n" + _head('method', kinds) + ''.join(_fmt_row(m, [per_kind[m][k] for k in kinds]) for m in methods)
-    why = lambda c: _WHY_MISSING.get(c) or (availability or {}).get(c, '').removeprefix('not available: ') or 'no step of this set has what it needs'
+    def why(c):
+        a = (availability or {}).get(c, '')
+        if c in _WHY_MISSING: return _WHY_MISSING[c]
+        if a.startswith('not available'): return a.removeprefix('not available: ')
+        return 'no step of this set has what it needs (ground-truth target, change mask or edit)'
     if missing: md += "\n## Not computed\n\n" + ''.join(f"- `{c}`: {why(c)}\n" for c in missing)
     md += "\n" + ''.join(f"- {m}: {stats[m]['seconds_per_edit'].n} cases × {len(cfg.seeds)} seeds, {stats[m]['seconds_per_edit']} s per edit"
                          + (f", {skipped[m]} units skipped (not applicable)" if skipped.get(m) else '') + "\n" for m in methods)
