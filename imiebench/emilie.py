@@ -186,9 +186,11 @@ def _tensor_bytes(t: torch.Tensor) -> bytes:
     return t.detach().contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes()
 
 def _module_digest(m: torch.nn.Module) -> str:
-    "sha256 of every tensor (name, dtype, shape, bytes) of `m`; recomputed only when a tensor was replaced or changed in place."
+    "sha256 of every tensor (name, dtype, shape, bytes) of `m`; recomputed when a tensor was replaced, changed in place or its sum changed."
     sd = m.state_dict(keep_vars=True)
-    key = tuple((k, t.data_ptr(), t._version, t.dtype, tuple(t.shape)) for k, t in sd.items())
+    sums = torch.stack([t.detach().reshape(-1).sum(dtype=torch.float64) for t in sd.values()]).cpu().tolist() if sd else []
+    # (the sums catch writes through `.data`, which bump no version counter; a full hash is far slower than one sum per tensor)
+    key = tuple((k, t.data_ptr(), t._version, t.dtype, tuple(t.shape), s) for (k, t), s in zip(sd.items(), sums))
     hit = _FP_CACHE.get(m)
     if hit is not None and hit[0] == key: return hit[1]
     h = hashlib.sha256()

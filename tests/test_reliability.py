@@ -157,3 +157,12 @@ def test_load_bench_names_and_paths(tmp_path, monkeypatch):
     with pytest.raises(TypeError, match='max_cases must be an int'): load_bench('shipped:shapes', max_cases=1.5)
     man['cases'] = [1, {'id': 'x', 'image': 'nope.png', 'steps': ['a']}]; (mine / 'manifest.json').write_text(json.dumps(man))
     with pytest.raises(ValueError, match='expected an object'): load_bench(Path('shapes'))
+
+def test_fingerprint_cache_sees_in_place_changes():
+    "The cached full-weights fingerprint follows in-place changes, through `.data` too (which bumps no version counter)."
+    b = tiny('ip2p'); fp = weights_fingerprint(b)
+    assert weights_fingerprint(b) == fp  # cached
+    p = list(b.unet.parameters())[7]
+    p.data.add_(1e-3); fp2 = weights_fingerprint(b); assert fp2 != fp
+    with torch.no_grad(): p.sub_(1e-3)
+    assert weights_fingerprint(b) != fp2
