@@ -97,9 +97,9 @@ def test_scores_on_ground_truth():
         assert oracle_caption(case.steps[-1].target, case.steps[-1].edit.target) == case.steps[-1].query_caption
 
 def test_resume_and_report(tmp_path):
-    tb, cfg = tiny_set(2), BenchConfig(steps=2, methods=('emilie', 'blended'))
+    tb, cfg = tiny_set(2), BenchConfig(steps=2, seeds=(0,), methods=('emilie', 'blended'), mask_n=2)
     rep = run_bench(tb, tmp_path, cfg, ip2p=tiny('ip2p'), sd=tiny('sd'), progress=False)
-    assert set(rep['methods']) == {'emilie', 'blended'} and all(v['n'] == 2 for v in rep['methods'].values())
+    assert set(rep['methods']) == {'emilie', 'blended'} and all(v['seconds_per_edit']['n'] == 2 for v in rep['methods'].values())
     assert 'emilie' in (tmp_path / 'report.md').read_text()
     rows = list(csv.DictReader((tmp_path / 'steps.csv').open())); assert len(rows) == 2 * 2 * 4
     before = (tmp_path / 'records.0.jsonl').read_text()
@@ -112,7 +112,7 @@ def test_two_processes_split_the_cases(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
     acc = Path(sys.executable).parent / 'accelerate'
     r = subprocess.run([str(acc), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-                        '--dynamo_backend', 'no', '-m', 'imiebench.cli', 'bench', '--n-cases', '2', '--methods', 'emilie,ip2p',
+                        '--dynamo_backend', 'no', '-m', 'imiebench.cli', 'bench', '--n-cases', '2', '--seeds', '0', '--methods', 'emilie,ip2p',
                         '--steps', '2', '--no-images', '--out', str(tmp_path), '--device', 'cpu'], env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     keys = [(d['method'], d['case']) for f in ('records.0.jsonl', 'records.1.jsonl') for d in map(json.loads, (tmp_path / f).read_text().splitlines())]
