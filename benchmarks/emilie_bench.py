@@ -76,8 +76,8 @@ def _ci(values):
     iv = bootstrap_ci({i: [v] for i, v in enumerate(values)}); return [round(iv.mean, 3), round(iv.lo, 3), round(iv.hi, 3)]
 
 def part_automask(ip, n, steps, thresholds=(0.3, 0.5, 0.7)):
-    "Auto-localised EMILIE: IoU of `instruction_mask` with the ground-truth change mask, and single-edit success / PSNR outside
-    the change with no mask, the user (ground-truth) mask and the inferred mask (gradient control 'null'), all with 95 % intervals."
+    """Auto-localised EMILIE: IoU of `instruction_mask` with the ground-truth change mask, and single-edit success / PSNR outside
+    the change with no mask, the user (ground-truth) mask and the inferred mask (gradient control 'null'), all with 95 % intervals."""
     from imiebench.emilie import instruction_mask
     es = [random_edit(scene(i, 140_000), np.random.default_rng(HELDOUT_SEED + 150_000 + i), kinds=OBJECT_KINDS) for i in range(n)]
     src = np.stack([e.source_image for e in es]); ins = [e.instruction for e in es]; gt = np.stack([e.mask > .5 for e in es])
