@@ -5,7 +5,7 @@
 # %% ../nbs/50_bench.ipynb #5ec096b9
 from __future__ import annotations
 import csv, json, os, time, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np

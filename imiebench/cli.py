@@ -17,7 +17,7 @@ def demo(out: str|Path='out', # output folder
     "Sample, edit and round-trip `n` held-out toy-world scenes; write a figure and a JSON summary."
     import numpy as np, torch, PIL.Image
     from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend is left alone
-    from imiebench.shapes import random_scene, random_edit, render, caption, oracle, edit_success
+    from imiebench.shapes import random_scene, random_edit, caption, oracle, edit_success
     from imiebench.toyzoo import load_toy, HELDOUT_SEED
     from imiebench.core import psnr
     from imiebench.core import to_uint8
@@ -68,7 +68,7 @@ def _parser(bench: bool=True, # add the `bench` options (their defaults import i
     t.add_argument('--device', default=None)
     b = sub.add_parser('bench', help='IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
     if bench: _bench_options(b)
-    r = sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.reed; `imiebench train-reed --help`)')
+    sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.reed; `imiebench train-reed --help`)')
     return p
 
 def _bench_options(b: argparse.ArgumentParser):

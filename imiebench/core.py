@@ -5,7 +5,6 @@
 # %% ../nbs/00_core.ipynb #1d8cc49d
 from __future__ import annotations
 import random, warnings
-from dataclasses import dataclass
 from typing import Sequence, Union
 
 import numpy as np

@@ -14,9 +14,9 @@ from diffusers import DDIMScheduler
 from diffusers.utils.torch_utils import randn_tensor
 
 from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator,
-                            check_latents, check_mask_batch, check_choice)
+                            check_latents, check_choice)
 from .models import Bundle, check_bundle
-from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, _cfg_eps, ddim_schedulers, _check_callback
+from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers, _check_callback
 
 # %% auto #0
 __all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'diffedit_mask', 'diffusers_mask_draws', 'DiffEditResult',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_elements.ipynb #61c71f07
 from __future__ import annotations
-import functools, json, math, time, warnings
+import functools, json, math
 from dataclasses import dataclass, field, replace as dc_replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_uint8, psnr, check_int, check_number, check_generator, check_prompt
+from .core import to_tensor, to_uint8, check_int, check_number, check_generator, check_prompt
 from .shapes import render, random_scene
 
 # %% auto #0
@@ -819,12 +819,12 @@ def train_elements(work='runs/elements', # checkpoints, pool cache and trained m
         (work / 'summary_ae.json').write_text(json.dumps(out['ae']))
     if 'diffusion' in stages:
         ae.load_state_dict(torch.load(work / 'ae.pt')); enc = ae.encoder.eval().requires_grad_(False)
-        sd = load_toy('sd'); vae, te = sd.vae.requires_grad_(False), sd.text_encoder.requires_grad_(False)
+        sd = load_toy('sd'); sd.vae.requires_grad_(False); te = sd.text_encoder.requires_grad_(False)
         z = torch.cat([sd.encode(torch.from_numpy(pool.images[s:s + 256]).permute(0, 3, 1, 2).float() / 127.5 - 1) for s in range(0, len(pool.images), 256)])
         E, cap_idx, null = text_table(te, sd.tokenizer, pool.captions)
         own, rnd, perm = _dm_data(enc, pool, cfg.p_random_dm, torch.Generator().manual_seed(cfg.dm.seed))
         torch.manual_seed(cfg.dm.seed); dm = _DM(sd.unet.float().requires_grad_(True), ElementTokens(enc.dim, te.config.hidden_size))
-        sched = make_scheduler(DDPMScheduler); H, W = pool.images.shape[1:3]; N = pool.centroids.shape[1]
+        sched = make_scheduler(DDPMScheduler); H, W = pool.images.shape[1:3]
         def loss_fn(step, g):
             B = cfg.dm.batch_size; i = torch.randint(len(z), (B,), generator=g).numpy()
             use_rnd = torch.rand(B, generator=g).numpy() < cfg.p_random_dm

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_models.ipynb #3344ec59
 from __future__ import annotations
-import json, os, warnings
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +13,6 @@ import torch
 from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, EulerAncestralDiscreteScheduler,
                        StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline,
                        StableDiffusionXLPipeline, StableDiffusionXLInstructPix2PixPipeline)
-from diffusers.utils.torch_utils import randn_tensor
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, PreTrainedTokenizerFast
 
 from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator, ddim_config
@@ -274,7 +273,7 @@ class WeightsNotFoundError(OSError):
     "Raised when model weights cannot be found locally or downloaded."
 
 # diffusers renamed `torch_dtype` to `dtype` in from_pretrained; use whichever the installed version expects
-try: from diffusers.utils.deprecation_utils import _TORCH_DTYPE_DEPRECATION_MESSAGE; _DTYPE_KW = 'dtype'
+try: from diffusers.utils.deprecation_utils import _TORCH_DTYPE_DEPRECATION_MESSAGE; _DTYPE_KW = 'dtype'  # noqa: F401 (only its presence is tested)
 except ImportError: _DTYPE_KW = 'torch_dtype'
 
 def _looks_local(src: str) -> bool:

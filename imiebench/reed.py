@@ -5,7 +5,7 @@
 # %% ../nbs/30_reed.ipynb #9dded4c9
 from __future__ import annotations
 import argparse, contextlib, dataclasses, json, math, os, sys, time, warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
 import numpy as np, torch, torch.nn.functional as F
@@ -15,7 +15,7 @@ from diffusers.training_utils import EMAModel
 from .core import to_tensor, to_uint8, check_int, check_number, check_bool, _check_finite, RANGE_TOL
 from .models import Bundle
 from .toyzoo import (HELDOUT_SEED, TRAIN_PHOTOS, HELDOUT_PHOTOS, load_photo, photo_crops, make_pool,
-                              load_toy_vae, step_generator, zoo_dir, _zoo_path, _DTYPE_KW)
+                              load_toy_vae, step_generator, _zoo_path)
 from .emilie import EditSession, SessionStep
 
 # %% auto #0

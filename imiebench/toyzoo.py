@@ -15,14 +15,13 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, UNet2DConditionModel, DDPMScheduler, DDIMScheduler, EulerAncestralDiscreteScheduler
 from diffusers.training_utils import EMAModel, compute_snr
-from safetensors.numpy import save_file as save_np, load_file as load_np
 from tqdm.auto import tqdm
 from transformers import CLIPConfig, CLIPModel, CLIPTextModel
 
 import imiebench
 from .core import default_device
-from .models import Bundle, word_tokenizer, sd_scheduler_config, load_sd, load_ip2p, WeightsNotFoundError, _DTYPE_KW, make_scheduler
-from .shapes import VOCAB, EDIT_KINDS, random_scene, render, caption, random_edit, valid_kinds
+from .models import Bundle, word_tokenizer, load_sd, load_ip2p, WeightsNotFoundError, _DTYPE_KW, make_scheduler
+from .shapes import VOCAB, EDIT_KINDS, random_scene, random_edit, valid_kinds
 
 # %% auto #0
 __all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'zoo_dir', 'toy_tokenizer', 'EditPool', 'make_pool',
@@ -191,7 +190,7 @@ def train_loop(model: torch.nn.Module, # trained in place
         model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
         if ema is not None: ema.load_state_dict(st['ema'])
         start, losses, total['steps'] = st['step'], st['losses'], st.get('total_steps', cfg.steps)
-    t0 = time.time(); model.train()
+    t0 = t_probe = time.time(); model.train()
     bar = tqdm(range(start, total['steps']), desc=desc, disable=not progress, initial=start, total=total['steps'])
     step = start
     while step < total['steps']:

@@ -27,6 +27,9 @@ $V/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir
 if ! diff -q "$tmpd/README.md" README.md; then echo "FAIL: README.md is stale: run 'make readme' and commit it"; exit 1; fi
 rm -rf "$tmpd"
 
+echo "== ruff (ruff.toml): no undefined names, unused imports or unused locals in imiebench/ and nbs/*.ipynb"
+$V/ruff check --no-cache --quiet imiebench nbs || { echo "FAIL: ruff findings above: fix them in the notebooks, then nbdev_export"; exit 1; }
+
 echo "== nbdev_test (every notebook; a traceback or stderr output outside tests/nb_output_allowlist.txt fails it)"
 $V/python tests/nbdev_test_outputs.py --n_workers 2 --do_print
 

@@ -1,18 +1,19 @@
-"""Ship a trained REED VAE folder (e.g. one written by `reed_bench.py --parts long`) into the zoo as an int8 decoder delta,
+"""Ship a trained REED VAE folder (e.g. one written by `benchmarks/reed_bench.py --parts long`) into the zoo as an int8 decoder delta,
 then evaluate the *shipped* (quantised) weights exactly as the long runs are evaluated and record the run in zoo.json.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ship_reed_vae.py runs/reed_long_anchor_600s_fsl_target-initial_ema_decay-0.99
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/ship_reed_vae.py runs/reed_long_anchor_600s_fsl_target-initial_ema_decay-0.99
 """
 import json, sys
 from pathlib import Path
+ROOT = Path(__file__).resolve().parents[1]
 import torch
 from diffusers import AutoencoderKL
 from imiebench.reed import save_toy_reed_vae, load_toy_reed_vae, toy_data
 from imiebench.toyzoo import load_toy_vae, zoo_dir
-from reed_bench import evaluate
+sys.path.insert(0, str(ROOT / 'benchmarks')); from reed_bench import evaluate  # the long runs' own evaluation
 
 run = Path(sys.argv[1]); torch.set_grad_enabled(False)
-res = json.loads((Path(__file__).parent / 'results' / f'{run.name}.json').read_text())
+res = json.loads((ROOT / 'benchmarks' / 'results' / f'{run.name}.json').read_text())
 vae = AutoencoderKL.from_pretrained(run / 'vae').eval()
 base = load_toy_vae().state_dict()
 assert all(torch.equal(v, base[k]) for k, v in vae.state_dict().items() if k.startswith(('encoder.', 'quant_conv.'))), 'encoder changed'
@@ -24,6 +25,6 @@ d = {s: (round(shipped[s]['1']['psnr'] - van[s]['1']['psnr'], 2), round(shipped[
 zj = zoo_dir() / 'zoo.json'; z = json.loads(zj.read_text())
 z['reed_vae'] = dict(run=run.name, config=res['config'], steps=res['REED']['train']['steps'], final_k=res['REED']['train']['final_k'],
                      change_at_1_gain_at_25_float=res['summary']['change_at_1_gain_at_25'], change_at_1_gain_at_25_shipped_int8=d,
-                     note='decoder-only REED finetuning of the zoo VAE (benchmarks/reed_bench.py --parts long), shipped with benchmarks/ship_reed_vae.py')
+                     note='decoder-only REED finetuning of the zoo VAE (benchmarks/reed_bench.py --parts long), shipped with scripts/ship_reed_vae.py')
 zj.write_text(json.dumps(z, indent=1))
 print(f"SUMMARY shipped {run.name}: (change at 1, gain at 25) vs vanilla after int8 = {d} dB (float: {res['summary']['change_at_1_gain_at_25']})")

@@ -1,6 +1,6 @@
 """Ship a finetuned toy-VAE decoder (benchmarks/finetune_vae_decoder.py) into the zoo, keeping the REED VAE's weights.
 
-    .venv/bin/python benchmarks/ship_vae_decoder.py runs/vae_decoder/vae
+    .venv/bin/python scripts/ship_vae_decoder.py runs/vae_decoder/vae
 
 Writes the VAE (float16, like the rest of the zoo) into the `sd` and `ip2p` folders, checks that the encoder is
 bit-identical (the latent space every UNet was trained on), re-expresses the shipped REED decoder as an int8 delta
@@ -25,5 +25,5 @@ print('REED PSNR (1, 25 trips) before / after re-basing:', before, after)
 man = json.loads((zoo_dir() / 'zoo.json').read_text())
 man['vae_decoder'] = json.loads((src / 'recipe.json').read_text()) | dict(
     note='decoder-only finetuning of the VAE above on the posterior mode (encoder frozen: the UNets\' latent space is unchanged): '
-         'benchmarks/finetune_vae_decoder.py, CPU, then benchmarks/ship_vae_decoder.py (REED delta re-based)')
+         'benchmarks/finetune_vae_decoder.py, CPU, then scripts/ship_vae_decoder.py (REED delta re-based)')
 (zoo_dir() / 'zoo.json').write_text(json.dumps(man, indent=1))
