@@ -131,6 +131,12 @@ def _vm(key: str) -> float:
 
 MEMORY_VARIANTS = ('baseline', 'attention_slicing_auto', 'attention_slicing_max', 'vae_slicing', 'bfloat16')
 
+def _reset_peak():
+    "Reset VmHWM (Linux: writing 5 to clear_refs), so each measurement's peak is its own."
+    try: open('/proc/self/clear_refs', 'w').write('5')
+    except OSError: pass
+
+
 def run_memory(variant: str, size: int) -> dict:
     "What a memory switch costs on SD 1.5 at `size`²: one UNet call (batch 2, as one CFG step) and one VAE decode of 2 images."
     import torch
@@ -143,9 +149,9 @@ def run_memory(variant: str, size: int) -> dict:
     e = b.embed(['a red circle', ''])
     out = dict(variant=variant, size=size, weights_rss_gib=round(_vm('VmRSS'), 2))
     with torch.no_grad():
-        r0 = _vm('VmRSS'); t0 = time.perf_counter(); y = b.predict(x, 500, e); out['unet_call_s'] = round(time.perf_counter() - t0, 2)
-        out['unet_peak_extra_gib'] = round(_vm('VmHWM') - r0, 2); out['unet_finite'] = bool(torch.isfinite(y).all())
-        r0 = _vm('VmRSS'); t0 = time.perf_counter(); im = b.decode(x); out['vae_decode_s'] = round(time.perf_counter() - t0, 2)
+        _reset_peak(); r0 = _vm('VmRSS'); t0 = time.perf_counter(); y = b.predict(x, 500, e); out['unet_call_s'] = round(time.perf_counter() - t0, 2)
+        out['unet_peak_extra_gib'] = round(_vm('VmHWM') - r0, 2); out['unet_finite'] = bool(torch.isfinite(y).all()); out['unet_shape'] = list(y.shape)
+        del y; _reset_peak(); r0 = _vm('VmRSS'); t0 = time.perf_counter(); im = b.decode(x); out['vae_decode_s'] = round(time.perf_counter() - t0, 2)
         out['decode_peak_extra_gib'] = round(_vm('VmHWM') - r0, 2); out['decode_finite'] = bool(torch.isfinite(im).all())
     return out
 
@@ -161,6 +167,7 @@ def main(argv=None):
     ap.add_argument('--memory', action='store_true', help="what each memory switch costs (SD 1.5, one UNet call and one decode; "
                     "each variant in its own process) instead of the methods; results under 'memory' in --out")
     ap.add_argument('--one-memory', default=None, help=argparse.SUPPRESS)
+    ap.add_argument('--variants', default=None, help=f"with --memory: some of {','.join(MEMORY_VARIANTS)}")
     a = ap.parse_args(argv)
     if a.one_memory:
         print('RESULT ' + json.dumps(run_memory(a.one_memory, a.size)), flush=True); return
@@ -172,7 +179,7 @@ def main(argv=None):
     runs = prev.get('runs', {})
     if a.memory:
         mem = prev.get('memory', {})
-        for v in MEMORY_VARIANTS:
+        for v in (a.variants.split(',') if a.variants else MEMORY_VARIANTS):
             p = subprocess.run([sys.executable, __file__, '--one-memory', v, '--size', str(a.size)], capture_output=True, text=True)
             line = [l for l in p.stdout.splitlines() if l.startswith('RESULT ')]
             mem[v] = json.loads(line[-1][7:]) if line else dict(error=(p.stderr or p.stdout)[-2000:])
@@ -182,7 +189,7 @@ def main(argv=None):
         return
     for arch in a.archs.split(','):
         cmd = [sys.executable, __file__, '--one', arch] + sum([[f'--{k.replace("_", "-")}', str(v)] for k, v in vars(a).items()
-                                                              if k not in ('archs', 'out', 'one', 'memory', 'one_memory') and v is not None], [])
+                                                              if k not in ('archs', 'out', 'one', 'memory', 'one_memory', 'variants') and v is not None], [])
         t0 = time.time(); p = subprocess.run(cmd, capture_output=True, text=True)
         line = [l for l in p.stdout.splitlines() if l.startswith('RESULT ')]
         runs[arch] = json.loads(line[-1][7:]) if line else dict(arch=arch, error=(p.stderr or p.stdout)[-2000:])
