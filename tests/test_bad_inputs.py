@@ -23,7 +23,7 @@ CASES = [
     ('prompt not a string',          lambda: check_prompt(None), TypeError, r'str'),
     ('missing local folder',         lambda: load_sd('/no/such/folder'), WeightsNotFoundError, r"/no/such/folder"),
     ('hub id offline',               lambda: load_ip2p('timbrooks/instruct-pix2pix', local_files_only=True), WeightsNotFoundError, r'timbrooks/instruct-pix2pix.*\n.*local-dir'),
-    ('unknown tiny kind',            lambda: tiny('sdxl'), ValueError, r"'sdxl'"),
+    ('unknown tiny kind',            lambda: tiny('sd3'), ValueError, r"'sd3'"),
     ('encode wrong size',            lambda: tiny('sd').encode(np.zeros((15, 16, 3), np.uint8)), ValueError, r'multiple of 2'),
 ]
 
