@@ -23,7 +23,7 @@ lab: $(STAMP)
 
 # The main job: IMIE-Bench on the shipped toy zoo (imiebench bench; `imiebench demo` is the short demo).
 # Two single-threaded processes split the cases (the toy models are small, so one thread each is enough;
-# the two-process and one-process runs give identical numbers). One process: `.venv/bin/imiebench bench`.
+# every unit draws its own noise, so the two-process and one-process runs agree up to float rounding in batched UNet calls). One process: `.venv/bin/imiebench bench`.
 BENCH_PROCS ?= 2
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(VENV)/bin/accelerate launch --multi_gpu --num_processes $(BENCH_PROCS) --num_machines 1 --mixed_precision no \
