@@ -1,4 +1,4 @@
-"""DiffEdit on the toy world: mask IoU, parity with diffusers' StableDiffusionDiffEditPipeline, speed (issue 5).
+"""DiffEdit on the toy world: mask IoU, parity with diffusers' StableDiffusionDiffEditPipeline, speed.
 
     .venv/bin/python benchmarks/diffedit_bench.py [--parts iou,parity,speed] [--n-iou 100] [--n-edit 30]
 

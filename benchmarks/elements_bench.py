@@ -1,4 +1,4 @@
-"""Editable image elements on the toy world (issue 8): partition quality and β sweep, partition speed,
+"""Editable image elements on the toy world: partition quality and β sweep, partition speed,
 reconstruction PSNR, and "move object" edits.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/elements_bench.py [--parts partition,speed,recon,edits]

@@ -1,4 +1,4 @@
-"""EMILIE on the toy world (issue 6): null-instruction drift, 4-edit sequences, gradient control, speed.
+"""EMILIE on the toy world: null-instruction drift, 4-edit sequences, gradient control, speed.
 
     .venv/bin/python benchmarks/emilie_bench.py [--parts drift,sequences,control,automask,speed] [--n-drift 10]
         [--n-seq 40] [--n-control 40] [--steps 20] [--out benchmarks/results/emilie.json]

@@ -1,4 +1,4 @@
-"""Decoder-only finetuning of the shipped toy VAE (issue #3's round-trip gate), on CPU, resumable.
+"""Decoder-only finetuning of the shipped toy VAE (for the round-trip gate), on CPU, resumable.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_vae_decoder.py [--steps 1500] [--work runs/vae_decoder]
 

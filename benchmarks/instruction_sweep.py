@@ -1,4 +1,4 @@
-"""Guidance sweep of the shipped instruction UNet (issue #4's gate is at s_T 7.5, s_I 1.5): oracle edit success and
+"""Guidance sweep of the shipped instruction UNet (the gate is at s_T 7.5, s_I 1.5): oracle edit success and
 PSNR outside the ground-truth change mask over text/image guidance, on the gate's held-out pairs.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/instruction_sweep.py [--n 100] [--steps 20]

@@ -1,4 +1,4 @@
-"""Quality gates of the shapes world and the toy zoo, on held-out seeds (issues 3 and 4).
+"""Quality gates of the shapes world and the toy zoo, on held-out seeds.
 
     .venv/bin/python benchmarks/toyzoo_gates.py [--parts oracle,vae,clip,caption,instruction] [--n 200] [--zoo DIR]
 

@@ -1,5 +1,5 @@
 """Per-call time of the toy caption UNet (one thread, 16×16 latents) under the usual inference switches: how much of DiffEdit's
-speed goal could come from call overhead rather than fewer calls (issue 5). Median of 60 calls each.
+speed goal could come from call overhead rather than fewer calls. Median of 60 calls each.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/unet_call_overheads.py
 """

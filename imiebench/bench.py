@@ -73,7 +73,8 @@ def _read_image(path: Path, errs: list, where: str) -> np.ndarray|None:
 
 def _read_mask(path: Path, size, errs: list, where: str) -> np.ndarray|None:
     if not path.exists(): errs.append(f"{where}: file {path} does not exist"); return None
-    im = PIL.Image.open(path)
+    try: im = PIL.Image.open(path); im.load()
+    except Exception as e: errs.append(f"{where}: cannot read {path}: {e}"); return None
     if im.mode not in ('L', '1'): errs.append(f"{where}: expected a mask of mode 'L' or '1', got {im.mode!r} ({path.name})"); return None
     a = np.asarray(im.convert('L'))
     if a.shape != tuple(size): errs.append(f"{where}: mask size {a.shape} does not match the image size {tuple(size)}"); return None

@@ -1,9 +1,9 @@
 # Real-scale GPU timing, one run of at most 10 minutes: seconds/edit and peak memory in float16, ours vs diffusers' pipelines,
 # SD 1.5 DiffEdit and IP2P/EMILIE at 512², SDXL-InstructPix2Pix at 1024² (random full-size weights, nothing downloaded).
-# The device image has torch and transformers but not diffusers: carry its wheel. Here, in the repo root, once:
-#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl diffusers==0.42.1
-#   (keep .whl/ out of git: echo /.whl/ >> .git/info/exclude), then run with carry=['.whl'] and
-#   command: OUT=$OUT bash benchmarks/device/real_scale_gpu.sh   (timeout_s 600). Results: $OUT/real_scale_gpu.json
+# Needs torch, transformers and diffusers==0.42.1 on the GPU machine. Where that machine has no package index, download
+# the diffusers wheel beside the repo first (python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12
+# -d .whl diffusers==0.42.1; .whl/ is git-ignored) and copy it along; this script installs it when diffusers is missing.
+# Run: OUT=<folder> bash benchmarks/device/real_scale_gpu.sh  (stops itself after LIMIT=560 s). Results: $OUT/real_scale_gpu.json
 set -u; OUT=${OUT:-/tmp/out}; mkdir -p $OUT
 python3 -c 'import diffusers' 2>/dev/null || python3 -m pip install -q --no-deps .whl/*.whl
 nvidia-smi --query-gpu=name,memory.total --format=csv | tee $OUT/gpu.txt
