@@ -13,7 +13,7 @@ import PIL.Image
 import torch
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr, ddim_config
+from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr, ddim_config, noise_draws
 from .models import Bundle, WeightsNotFoundError
 
 # %% auto #0
@@ -363,7 +363,6 @@ def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> l
 @torch.no_grad()
 def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
     "Edit one case's sequence for all its seeds in one batch (they share the texts and masks)."
-    from diffusers.utils.torch_utils import randn_tensor
     from imiebench.diffedit import diffedit, diffedit_mask
     case = units[0][0]
     if any(c is not case for c, _ in units): raise ValueError("caption methods batch the seeds of one case only")
@@ -373,7 +372,7 @@ def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[
         if st.mask is not None: m = torch.tensor(st.mask)[None, None]
         else:  # infer where to edit (DiffEdit's mask), one noise draw set per unit
             z0 = b.encode(ims)
-            noise = torch.cat([randn_tensor((cfg.mask_n,) + tuple(z0.shape[1:]), generator=g, device=b.device, dtype=b.dtype) for g in gens])
+            noise = noise_draws(z0.shape, gens, cfg.mask_n, b.device, b.dtype)
             m = diffedit_mask(b, ims, q, ref, n=cfg.mask_n, steps=cfg.steps, latents=z0, noise=noise).mask
         if method == 'diffedit':
             x = diffedit(b, ims, q, ref, r=cfg.r, steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 __all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask',
            'resize_mask', 'check_prompt', 'psnr', 'make_generator', 'seed_everything', 'default_device',
            'default_dtype', 'check_number', 'check_int', 'check_choice', 'check_bool', 'check_generator',
-           'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler']
+           'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler', 'noise_draws']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -304,3 +304,13 @@ def fresh_scheduler(scheduler, name: str='scheduler'):
         warnings.warn(f"{name} has clip_sample/thresholding on: latents are clipped on every step (wrong for latent diffusion); "
                       f"build it with clip_sample=False", UserWarning, stacklevel=3)
     return type(scheduler).from_config(cfg)
+
+def noise_draws(shape, # N×… : the batch the draws are for
+                generator, # a torch.Generator (or None), or a list of them, one per item
+                n: int=1, # draws per item: the result has N·n rows, item-major
+                device='cpu', dtype=torch.float32) -> torch.Tensor:
+    "Gaussian noise for `n` draws per item; with one generator per item an item's draws never depend on its batch."
+    from diffusers.utils.torch_utils import randn_tensor
+    if isinstance(generator, (list, tuple)):
+        return torch.cat([randn_tensor((n,) + tuple(shape[1:]), generator=g, device=device, dtype=dtype) for g in generator])
+    return randn_tensor((shape[0] * n,) + tuple(shape[1:]), generator=generator, device=device, dtype=dtype)

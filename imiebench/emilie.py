@@ -11,7 +11,7 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 from tqdm.auto import tqdm
 
-from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator,
+from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator, noise_draws,
                             check_latents, check_mask_batch, fresh_scheduler)
 from .models import Bundle, from_epsilon, check_bundle
 
@@ -103,12 +103,6 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
                                            image_guidance_scale=image_guidance_scale, control=control if m is not None else None))
 
 # %% ../nbs/20_emilie.ipynb #e69b8bbd
-def _row_noise(shape, generator, n: int, device, dtype) -> torch.Tensor:
-    "n noise draws per image: one generator for all, or one generator per image (rows then never depend on the batch)."
-    if isinstance(generator, (list, tuple)):
-        return torch.cat([randn_tensor((n,) + tuple(shape[1:]), generator=g, device=device, dtype=dtype) for g in generator])
-    return randn_tensor((shape[0] * n,) + tuple(shape[1:]), generator=generator, device=device, dtype=dtype)
-
 @torch.no_grad()
 def instruction_mask(b: Bundle, image, instruction: str|list[str], # one instruction, or one per image
                      image_latents: torch.Tensor|None=None, # unscaled E(c_I) (default: the VAE mode of `image`)
@@ -128,7 +122,7 @@ def instruction_mask(b: Bundle, image, instruction: str|list[str], # one instruc
     sch = DDPMScheduler.from_config(b.scheduler.config)
     t = torch.tensor(min(sch.config.num_train_timesteps - 1, round(strength * sch.config.num_train_timesteps)), device=b.device)
     z0 = (c * b.vae.config.scaling_factor).repeat_interleave(n, 0)
-    zt = sch.add_noise(z0, _row_noise(c.shape, generator, n, b.device, b.dtype), t.expand(len(z0)))
+    zt = sch.add_noise(z0, noise_draws(c.shape, generator, n, b.device, b.dtype), t.expand(len(z0)))
     cond = c.repeat_interleave(n, 0)
     e_ins = b.embed(prompts).expand(N, -1, -1).repeat_interleave(n, 0)
     emb = torch.cat([e_ins, b.embed('').expand(len(zt), -1, -1)])
