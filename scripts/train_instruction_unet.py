@@ -12,7 +12,7 @@ The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<st
 import argparse, json, torch
 from pathlib import Path
 from safetensors.torch import load_file
-from imiebench.toyzoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, TrainConfig)
+from imiebench.toyzoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, TrainConfig, from_int8_delta)
 
 p = argparse.ArgumentParser()
 p.add_argument('out'); p.add_argument('--init', default='caption')
@@ -29,8 +29,10 @@ sd, ip = load_toy('sd'), load_toy('ip2p')
 if a.init == 'caption': init = ip2p_unet_from(sd.unet.float(), image_init=a.image_init)
 elif a.init == 'scratch': torch.manual_seed(a.seed); init = toy_unet_model(8, sd.text_encoder.config.hidden_size)
 elif a.init == 'shipped': init = ip.unet.float()
-else:
-    init = ip2p_unet_from(sd.unet.float()); init.load_state_dict({k: v.float() for k, v in load_file(a.init).items()})
+else:  # a snapshot: fp16 weights, or an int8 delta to the caption initialisation (`toyzoo.int8_delta`, the committed milestones)
+    init = ip2p_unet_from(sd.unet.float()); w = load_file(a.init)
+    if any(k.endswith('.q') for k in w): w = from_int8_delta(w, {k: v.float() for k, v in init.state_dict().items()})
+    init.load_state_dict({k: v.float() for k, v in w.items()})
 pool = make_pool(a.n_pool, 0, workers=a.workers, progress=False)
 if a.n_hard: pool = pool + make_pool(a.n_hard, 1_000_000, workers=a.workers, progress=False, kinds=a.hard_kinds.split(','))
 cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=100, ema_decay=0.999, seed=a.seed,
