@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_reed.ipynb #9dded4c9
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, math, os, sys, time, warnings
+import contextlib, math, os, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
@@ -13,16 +13,12 @@ from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
 from diffusers.training_utils import EMAModel
 from .core import to_tensor, to_uint8, check_int, check_number, check_bool, _check_finite, RANGE_TOL
-from .models import Bundle
-from .toyzoo import (HELDOUT_SEED, TRAIN_PHOTOS, HELDOUT_PHOTOS, load_photo, photo_crops, make_pool,
-                              load_toy_vae, step_generator, _zoo_path)
-from .emilie import EditSession, SessionStep
+from .training import step_generator
 
 # %% auto #0
 __all__ = ['PIXEL_OPS', 'lpips_available', 'gradient_proxy', 'perceptual_loss', 'image_metrics', 'draw_noise', 'reed_loss',
-           'REEDConfig', 'REEDResult', 'validation_loss', 'train_reed', 'toy_data', 'vae_roundtrip', 'roundtrips',
-           'hflip', 'brighten', 'darken', 'edit_roundtrips', 'save_vae', 'save_toy_reed_vae', 'load_toy_reed_vae',
-           'pixel_edit', 'MixedSession', 'train_reed_cli', 'main']
+           'REEDConfig', 'REEDResult', 'validation_loss', 'train_reed', 'vae_roundtrip', 'roundtrips', 'hflip',
+           'brighten', 'darken', 'edit_roundtrips', 'save_vae', 'pixel_edit']
 
 # %% ../nbs/30_reed.ipynb #4e02f5b5
 _LPIPS = {}
@@ -205,20 +201,22 @@ def validation_loss(vae: AutoencoderKL, x0: torch.Tensor, k: int, cfg: REEDConfi
 
 def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
                val: torch.Tensor, # M×3×H×W in [-1, 1]: validation images (DI and the curves)
-               cfg: REEDConfig = REEDConfig(),
-               vae: AutoencoderKL|None=None, # start from these weights (default: the toy zoo VAE); copied
+               cfg: REEDConfig,
+               vae: AutoencoderKL, # the VAE whose decoder is finetuned (copied; its encoder stays frozen)
                ckpt_dir: str|Path|None=None, # resumes from `last.pt` there
                progress: bool=True, accelerator=None) -> REEDResult:
     "REED: finetune the decoder on k-fold round trips with FSL and DI, on `accelerate` (Algorithm 1)."
     import copy
     from accelerate import Accelerator
     _check_images(train); _check_images(val)
+    if not isinstance(cfg, REEDConfig): raise TypeError(f"cfg must be a REEDConfig, got {type(cfg).__name__}")
+    if not isinstance(vae, AutoencoderKL): raise TypeError(f"vae must be a diffusers AutoencoderKL (the VAE whose decoder is finetuned), got {type(vae).__name__}")
     # (without a GPU, `cpu=True` is what lets accelerate join the launched processes over gloo)
     acc = accelerator or Accelerator(cpu=cfg.cpu or not torch.cuda.is_available(), mixed_precision=cfg.mixed_precision)
     P, r = acc.num_processes, acc.process_index
     if cfg.batch_size % P: raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {P} processes")
     torch.manual_seed(cfg.seed)
-    vae = copy.deepcopy(vae if vae is not None else load_toy_vae()).float()
+    vae = copy.deepcopy(vae).float()
     vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
     ref = copy.deepcopy(vae).eval().requires_grad_(False) if cfg.first_step and cfg.fsl_target == 'initial' else None
     params = [p for p in vae.parameters() if p.requires_grad]  # decoder + post_quant_conv
@@ -299,21 +297,6 @@ def _ddp_loss(model, raw, x, k, noise, cfg, x1=None):
         return model(x)
     finally: raw.forward = fwd
 
-# %% ../nbs/30_reed.ipynb #42d0cd84
-_SPLITS = {'train': (0, TRAIN_PHOTOS, 1), 'val': (500_000, TRAIN_PHOTOS, 2), 'test': (HELDOUT_SEED, HELDOUT_PHOTOS, 3)}
-
-def toy_data(n_scenes: int, n_photos: int, split: str='train', size: int=64) -> torch.Tensor: # (n_scenes+n_photos)×3×size×size
-    "Deterministic REED data: shapes renders then photo crops, in [-1, 1]."
-    if split not in _SPLITS: raise ValueError(f"split must be one of {list(_SPLITS)}, got {split!r}")
-    if n_scenes < 0 or n_photos < 0 or n_scenes + n_photos < 1: raise ValueError(f"need at least one image, got n_scenes={n_scenes}, n_photos={n_photos}")
-    seed, photos, gseed = _SPLITS[split]
-    xs = []
-    if n_scenes:
-        pool = make_pool((n_scenes + 1) // 2, seed=seed, size=size, progress=False)
-        xs.append(to_tensor(np.concatenate([pool.src, pool.tgt])[:n_scenes]))
-    if n_photos: xs.append(photo_crops([load_photo(p) for p in photos], n_photos, size=size, generator=torch.Generator().manual_seed(gseed)))
-    return torch.cat(xs)
-
 # %% ../nbs/30_reed.ipynb #8068eaf5
 @torch.no_grad()
 def vae_roundtrip(vae: AutoencoderKL, x: torch.Tensor, quantize: bool=True, batch: int=64) -> torch.Tensor:
@@ -364,22 +347,6 @@ def save_vae(vae: AutoencoderKL, path, dtype=torch.float16) -> Path:
     "Save a VAE as a diffusers `AutoencoderKL` folder (fp16 safetensors by default)."
     import copy
     path = Path(path); copy.deepcopy(vae).to('cpu', dtype).save_pretrained(path, safe_serialization=True); return path
-
-def save_toy_reed_vae(vae: AutoencoderKL, path=None) -> Path:
-    "Ship a REED VAE small: its decoder as an int8 delta to the toy zoo VAE's (the encoder is the zoo's, frozen)."
-    from safetensors.torch import save_file
-    from imiebench.toyzoo import int8_delta, zoo_dir
-    path = Path(path or zoo_dir() / 'reed_vae'); path.mkdir(parents=True, exist_ok=True)
-    dec = {k: v for k, v in vae.state_dict().items() if k.startswith(('decoder.', 'post_quant_conv.'))}
-    save_file(int8_delta(dec, load_toy_vae().state_dict()), path / 'decoder_delta.safetensors'); return path
-
-def load_toy_reed_vae(device='cpu', root=None) -> AutoencoderKL:
-    "The shipped REED toy VAE: decoder finetuned from `load_toy_vae()` (IT+FSL+DI on the posterior mode, FSL target from the starting decoder, anchor λ=3, EMA 0.99; zoo.json says which run); encoder identical."
-    from safetensors.torch import load_file
-    from imiebench.toyzoo import from_int8_delta
-    vae = load_toy_vae(); base = vae.state_dict()
-    vae.load_state_dict(base | from_int8_delta(load_file(_zoo_path('reed_vae', root) / 'decoder_delta.safetensors'), base))
-    return vae.to(device).eval()
 
 # %% ../nbs/30_reed.ipynb #501e80dc
 def _box(box, H, W, what='box'):
@@ -440,64 +407,3 @@ def pixel_edit(image, op: str, **kw) -> np.ndarray: # H×W×3 uint8
     try: y = PIXEL_OPS[op](x, **kw)
     except TypeError as e: raise TypeError(f"pixel op {op!r}: {e}") from None
     return to_uint8(y.clamp(-1, 1))[0]
-
-class MixedSession(EditSession):
-    "An `EditSession` with pixel edits between diffusion edits, and the VAE (vanilla or REED) as an argument."
-    def __init__(self, b: Bundle, image, vae: AutoencoderKL|None=None, # None: the bundle's own VAE
-                 mode: str='image', **kw):
-        if vae is not None:
-            if not isinstance(vae, AutoencoderKL): raise TypeError(f"vae must be a diffusers AutoencoderKL, got {type(vae).__name__}")
-            if vae.config.latent_channels != b.vae.config.latent_channels:
-                raise ValueError(f"vae has {vae.config.latent_channels} latent channels, the bundle's UNet expects {b.vae.config.latent_channels}")
-            b = dataclasses.replace(b, vae=vae.to(b.device, b.vae.dtype), _cache=b._cache)
-        super().__init__(b, image, mode=mode, **kw)
-
-    def __repr__(self): return f"MixedSession(mode={self.mode!r}, {len(self)} steps: {[s.instruction for s in self.history]})"
-
-    def pixel(self, op: str, **kw) -> SessionStep:
-        "Apply a pixel edit to the current image; the step's latents are the VAE encoding of the result."
-        im = pixel_edit(self.image, op, **kw)
-        z = self.b.encode(im).detach().cpu()
-        desc = f"[pixel] {op}" + (f" {', '.join(f'{k}={v}' for k, v in kw.items() if k != 'other')}" if kw else '')
-        step = SessionStep(desc, desc, None, z, z / self.b.vae.config.scaling_factor, im, dict(kind='pixel', op=op, **{k: v for k, v in kw.items() if k != 'other'}))
-        self.history.append(step); return step
-
-# %% ../nbs/30_reed.ipynb #3edba1ab
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='imiebench train-reed', description="REED training of the toy VAE's decoder (accelerate-aware).")
-    p.add_argument('--out', help='save the trained VAE folder here')
-    p.add_argument('--ckpt-dir', help='checkpoint folder (resume from last.pt there)')
-    p.add_argument('--losses', help='write the loss/k/validation curves as JSON here')
-    p.add_argument('--n-train', type=int, default=1024, help='training images (3/4 scenes, 1/4 photo crops)')
-    p.add_argument('--n-val', type=int, default=32)
-    p.add_argument('--no-progress', action='store_true')
-    d = REEDConfig()
-    for f in dataclasses.fields(REEDConfig):
-        name = '--' + f.name.replace('_', '-'); v = getattr(d, f.name)
-        if isinstance(v, bool): p.add_argument(name, type=lambda s: s.lower() in ('1', 'true', 'yes'), default=v, metavar='BOOL')
-        elif f.name == 'crop': p.add_argument(name, type=lambda s: None if s.lower() == 'none' else int(s), default=v)
-        elif f.name in ('time_budget', 'ema_decay'): p.add_argument(name, type=lambda s: None if s.lower() == 'none' else float(s), default=v)
-        else: p.add_argument(name, type=type(v), default=v)
-    return p
-
-def train_reed_cli(argv: list[str]|None=None) -> REEDResult:
-    "Entry point of `imiebench train-reed` / `python -m imiebench.reed`."
-    a = _parser().parse_args(argv)
-    cfg = REEDConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(REEDConfig)})
-    if a.n_train < 1 or a.n_val < 1: raise ValueError("--n-train and --n-val must be ≥ 1")
-    n_ph = a.n_train // 4
-    train = toy_data(a.n_train - n_ph, n_ph, 'train'); val = toy_data(a.n_val - a.n_val // 4, a.n_val // 4, 'val')
-    res = train_reed(train, val, cfg, ckpt_dir=a.ckpt_dir, progress=not a.no_progress)
-    from accelerate.state import PartialState
-    if PartialState().is_main_process:
-        if a.out: save_vae(res.vae, a.out, torch.float32)
-        if a.losses: Path(a.losses).write_text(json.dumps(dict(losses=res.losses, ks=res.ks, val=res.val, steps=res.steps,
-                                                               resumed_from=res.resumed_from, stopped=res.stopped,
-                                                               num_processes=PartialState().num_processes)))
-        print(f"REED: {res.steps} steps (resumed from {res.resumed_from}), final k={res.ks[-1] if res.ks else cfg.k}, "
-              f"stopped: {res.stopped}, {res.seconds:.1f}s")
-    return res
-
-def main(): train_reed_cli(sys.argv[1:])
-
-if __name__ == '__main__' and '__file__' in globals() and 'get_ipython' not in globals(): main()  # not when a notebook runs this cell
