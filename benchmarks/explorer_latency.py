@@ -28,7 +28,8 @@ def session_latency(steps: int=10) -> dict:
     "EMILIE session widget: an edit at a new guidance (computed in full) against an undo then the same edit (re-used)."
     from imiebench.toyzoo import load_toy
     from imiebench.shapes import Scene, Obj, render
-    from imiebench.emilie import EditSession, session_widget
+    from imiebench.emilie import EditSession
+    from imiebench.widgets.explorers import session_widget
     image = render(Scene([Obj('circle', 'red', 'large', 'top left'), Obj('square', 'green', 'small', 'center')], 'blue'), 64)
     w = session_widget(EditSession(load_toy('ip2p'), image, steps=steps, progress=False)); c = w.controls
     def click(b):
@@ -52,7 +53,7 @@ def main(argv=None):
     warnings.filterwarnings('ignore')
     help_s = help_seconds()
     import imiebench.diffedit as de
-    if not hasattr(de, 'np'): de.np = np  # the explorer before it imported numpy itself (NameError otherwise)
+    from imiebench.widgets.explorers import edit_explorer
     from imiebench.toyzoo import load_toy, HELDOUT_SEED
     from imiebench.shapes import random_scene, random_edit
     sd = load_toy('sd')
@@ -64,7 +65,7 @@ def main(argv=None):
         de.diffedit(*args, steps=a.steps, generator=torch.Generator().manual_seed(0), progress=False, **s)
         return time.perf_counter() - t0
     full(); full_s = statistics.median([full() for _ in range(3)])
-    ex = de.edit_explorer(*args, steps=a.steps)
+    ex = edit_explorer(*args, steps=a.steps)
     first_s = ex.seconds
     res = {}
     for name, vals in MOVES.items():

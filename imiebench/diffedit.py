@@ -10,7 +10,6 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from diffusers import DDIMScheduler
 from diffusers.utils.torch_utils import randn_tensor
 
 from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator,
@@ -20,7 +19,7 @@ from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, ch
 
 # %% auto #0
 __all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'diffedit_mask', 'diffusers_mask_draws', 'DiffEditResult',
-           'diffedit', 'ExplorerCache', 'edit_explorer']
+           'diffedit']
 
 # %% ../nbs/11_diffedit.ipynb #670191ef
 @dataclass
@@ -178,75 +177,3 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
                     generator=generator, callback=callback, progress=progress)
     return DiffEditResult(b.decode(z), m, z, traj, dict(query=query, reference=reference, r=r, steps=steps, mode=mode,
                                                          guidance_scale=guidance_scale, n=n, strength=strength, threshold=threshold))
-
-# %% ../nbs/11_diffedit.ipynb #c2e76f8f
-class ExplorerCache:
-    """DiffEdit of one image under one (query, reference), computed in pieces that are re-used by which setting changed:
-    the soft map depends on the noise `strength` only (the threshold only binarises it), the DDIM inversion on `r` only
-    (the trajectory to a smaller ratio is a prefix of the one to a larger ratio), and the decoding on the mask, `r` and the
-    guidance (decoded results are memoised by exactly those). `counts` says how often each piece was computed."""
-    def __init__(self, b: Bundle, image, query: str, reference: str='',
-                 steps: int=30, # DDIM steps
-                 seed: int=0, # the mask's noise draws come from `torch.Generator().manual_seed(seed)`, as in `diffedit`
-                 n: int=10, # noise draws averaged for the mask
-                 r_max: float=1.0, # when a larger ratio than the cached one is asked for, encode up to this one
-                 memo: int=64, # decoded results kept
-                ):
-        check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
-        self.b, self.query, self.reference, self.steps, self.seed, self.n = b, query, reference, steps, seed, n
-        self.r_max, self.memo = check_ratio(r_max, 'r_max'), memo
-        self.x = to_tensor(image, multiple=b.vae_factor)
-        if len(self.x) != 1: raise ValueError(f"the explorer edits one image, got a batch of {len(self.x)}")
-        self.z0 = b.encode(self.x, value_range=(-1, 1))
-        self._soft, self._traj, self._decoded = {}, None, {}
-        self.counts = dict(mask=0, encode=0, decode=0)
-
-    def mask(self, strength: float, threshold: float) -> DiffEditMask:
-        "The mask at `threshold`, binarising the soft map cached per `strength`."
-        _check_mask_args(self.n, strength, threshold, 3.0)
-        if strength not in self._soft:
-            self._soft[strength] = diffedit_mask(self.b, self.x, self.query, self.reference, n=self.n, strength=strength, steps=self.steps,
-                                                 generator=torch.Generator().manual_seed(self.seed), latents=self.z0, value_range=(-1, 1))
-            self.counts['mask'] += 1
-        m = self._soft[strength]
-        return DiffEditMask(m.soft, (m.soft > threshold).float(), m.soft_image, (m.soft_image > threshold).float(), m.raw, m.unet_items)
-
-    def trajectory(self, r: float) -> DDIMTrajectory:
-        "The DDIM inversion to ratio `r`: a prefix of the cached one, which is extended (to `r_max`) when too short."
-        check_ratio(r)
-        k = len(decode_timesteps(DDIMScheduler.from_config(self.b.scheduler.config), self.steps, r))
-        t = self._traj
-        if t is None or len(t.timesteps) < k:
-            t = self._traj = ddim_encode(self.b, self.z0, self.steps, r if t is None else max(r, self.r_max), progress=False)
-            self.counts['encode'] += 1
-        return DDIMTrajectory(t.latents[:k + 1], t.timesteps[:k], self.steps, r)
-
-    @torch.no_grad()
-    def edit(self, r: float=0.7, threshold: float=0.5, strength: float=0.5, guidance_scale: float=5.0) -> DiffEditResult:
-        "What `diffedit(b, image, query, reference, r=, threshold=, strength=, guidance_scale=, steps=, generator=seeded)` returns."
-        m, tr = self.mask(strength, threshold), self.trajectory(r)
-        key = (len(tr.timesteps), float(guidance_scale), m.mask.cpu().numpy().tobytes())
-        if key not in self._decoded:
-            z = ddim_decode(self.b, tr, self.query, self.steps, r, guidance_scale, mask=m.mask, progress=False)
-            self._decoded[key] = (self.b.decode(z), z); self.counts['decode'] += 1
-            while len(self._decoded) > self.memo: self._decoded.pop(next(iter(self._decoded)))
-        img, z = self._decoded[key]
-        return DiffEditResult(img, m, z, tr, dict(query=self.query, reference=self.reference, r=r, steps=self.steps, mode='diffedit',
-                                                  guidance_scale=guidance_scale, n=self.n, strength=strength, threshold=threshold))
-
-def edit_explorer(b: Bundle, image, query: str, reference: str='', steps: int=30, seed: int=0):
-    "Sliders for encoding ratio, mask threshold, noise strength and guidance over a live DiffEdit result (`widgets.slider_view`)."
-    import numpy as np
-    from imiebench.core import to_uint8
-    from imiebench.widgets import slider_view
-    cache = ExplorerCache(b, image, query, reference, steps=steps, seed=seed)
-    src = to_uint8(cache.x)[0]
-    def run(r, threshold, strength, guidance_scale):
-        res = cache.edit(r, threshold, strength, guidance_scale)
-        view.last = res  # the full DiffEditResult of the latest run
-        m = np.repeat((res.mask.mask_image[0, 0].cpu().numpy() * 255).astype(np.uint8)[..., None], 3, -1)
-        return np.concatenate([src, m, to_uint8(res.image)[0]], 1)  # source | mask | edited
-    view = slider_view(run, width=576, run=False, r=(0.1, 1.0, 0.05, 0.7), threshold=(0.0, 1.0, 0.05, 0.5),
-                       strength=(0.1, 1.0, 0.05, 0.5), guidance_scale=(1.0, 12.0, 0.5, 5.0))
-    view.cache = cache  # what was computed, and re-used (`cache.counts`)
-    view.update(); return view

@@ -17,7 +17,7 @@ from .models import Bundle, from_epsilon, check_bundle
 
 # %% auto #0
 __all__ = ['CONTROLS', 'MODES', 'RESCALES', 'SESSION_FORMAT', 'IP2PResult', 'ip2p_edit', 'instruction_mask', 'rescale_factor',
-           'SessionStep', 'weights_fingerprint', 'EditSession', 'rect_mask', 'session_widget']
+           'SessionStep', 'weights_fingerprint', 'EditSession']
 
 # %% ../nbs/20_emilie.ipynb #de7348c9
 CONTROLS = ('literal', 'null', 'blend')
@@ -434,77 +434,3 @@ class EditSession:
             ax.set_title('\n'.join(textwrap.wrap(title, 22)), fontsize=7)
             if i and self.history[i - 1].mask is not None: ax.contour(self.history[i - 1].mask, levels=[.5], colors='w', linewidths=.8)
         fig.tight_layout(); return fig
-
-# %% ../nbs/20_emilie.ipynb #68711042
-def _png(fig) -> bytes:
-    import io, matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); plt.close(fig); return buf.getvalue()
-
-def rect_mask(size: tuple[int, int], # (H, W)
-              ys: tuple[int, int], xs: tuple[int, int], # row and column ranges [start, stop)
-             ) -> np.ndarray:
-    "An H×W float32 mask that is 1 inside the rectangle."
-    m = np.zeros(size, np.float32); m[ys[0]:ys[1], xs[0]:xs[1]] = 1; return m
-
-def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask brush
-                  ):
-    """An ipywidgets front end for `s`; `.controls` holds the widgets (for scripting and tests). It re-uses what it can:
-    an undo followed by the same edit (same instruction, mask, guidance and seed) puts back the step computed before,
-    and the history strip is drawn once per history; `.counts` says what was computed and what was re-used."""
-    import ipywidgets as W, PIL.Image, PIL.ImageDraw
-    from imiebench.widgets import MaskBrush, png_bytes
-    H, Wd = s.size
-    c = dict(text=W.Text(placeholder='e.g. make the red circle blue', description='instruction', layout=W.Layout(width='420px')),
-             run=W.Button(description='edit', button_style='primary'), undo=W.Button(description='undo'),
-             s_t=W.FloatSlider(value=s.defaults['guidance_scale'], min=1, max=15, step=.5, description='text s_T', continuous_update=False),
-             s_i=W.FloatSlider(value=s.defaults['image_guidance_scale'], min=1, max=5, step=.1, description='image s_I', continuous_update=False),
-             mask_from=W.ToggleButtons(options=('none', 'rectangle', 'brush'), value='none', description='mask'),
-             xs=W.IntRangeSlider(value=(0, Wd), min=0, max=Wd, description='x', continuous_update=False),
-             ys=W.IntRangeSlider(value=(0, H), min=0, max=H, description='y', continuous_update=False),
-             brush=MaskBrush(s.image, brush_size=max(2, Wd // 8), display_width=brush_width),
-             preview=W.Image(format='png', width=160), strip=W.Image(format='png'), status=W.HTML())
-    def mask():
-        src = c['mask_from'].value
-        if src == 'rectangle': return rect_mask(s.size, c['ys'].value, c['xs'].value)
-        return c['brush'].mask.astype(np.float32) if src == 'brush' else None
-    def show_preview(*_):
-        im = PIL.Image.fromarray(s.image).resize((160, 160 * H // Wd), PIL.Image.NEAREST)
-        if c['mask_from'].value == 'rectangle':
-            k = 160 / Wd; (y0, y1), (x0, x1) = c['ys'].value, c['xs'].value
-            PIL.ImageDraw.Draw(im).rectangle([x0 * k, y0 * k, max(x0 * k, x1 * k - 1), max(y0 * k, y1 * k - 1)], outline=(255, 255, 255), width=2)
-        c['preview'].value = png_bytes(np.asarray(im))
-    memo, counts = dict(strip={}, undone={}), dict(edits=0, redone=0, strips=0)
-    def remember(kind, key, value, keep=32):  # entries hold the steps their key names by id, so ids stay unique
-        memo[kind][key] = value
-        while len(memo[kind]) > keep: memo[kind].pop(next(iter(memo[kind])))
-    def step_key(prefix, instruction, m, s_t, s_i, seed, steps, control):
-        return (tuple(map(id, prefix)), instruction, None if m is None else np.asarray(m, np.float32).tobytes(), s_t, s_i, seed, steps, control)
-    def run_edit():
-        m, d = mask(), s.defaults
-        k = step_key(s.history, c['text'].value, m, c['s_t'].value, c['s_i'].value, s.seed + len(s), d['steps'], d['control'])
-        if k in memo['undone']: s.history.append(memo['undone'][k][1]); counts['redone'] += 1; return
-        s.edit(c['text'].value, mask=m, guidance_scale=c['s_t'].value, image_guidance_scale=c['s_i'].value); counts['edits'] += 1
-    def undo():
-        step = s.undo(); st = step.settings
-        if 'seed' in st:  # an edit seeded by the session (not by a caller's generator) can be put back
-            k = step_key(s.history, step.instruction, step.mask, st['guidance_scale'], st['image_guidance_scale'], st['seed'], st['steps'], st['control'])
-            remember('undone', k, (tuple(s.history), step))
-    def strip():
-        k = tuple(map(id, s.history))
-        if k not in memo['strip']: remember('strip', k, (tuple(s.history), _png(s.strip()))); counts['strips'] += 1
-        return memo['strip'][k][1]
-    def refresh(msg=''):
-        c['strip'].value = strip(); show_preview(); c['brush'].set_image(s.image); c['status'].value = msg or f"{len(s)} edit(s)"
-    def guarded(fn):
-        def go(_):
-            try: fn(); refresh()
-            except Exception as e: c['status'].value = f"<span style='color:#b00'>{type(e).__name__}: {e}</span>"
-        return go
-    c['run'].on_click(guarded(run_edit))
-    c['undo'].on_click(guarded(undo))
-    for k in ('mask_from', 'xs', 'ys'): c[k].observe(show_preview, 'value')
-    refresh()
-    box = W.VBox([W.HBox([c['text'], c['run'], c['undo']]), W.HBox([c['s_t'], c['s_i']]), c['mask_from'],
-                  W.HBox([W.VBox([c['xs'], c['ys'], c['preview']]), c['brush']]), c['strip'], c['status']])
-    box.controls, box.session, box.counts = c, s, counts
-    return box

@@ -30,10 +30,11 @@ def free_port() -> int:
 
 NOTEBOOK = [
     f"""import numpy as np
-from imiebench.widgets import MaskBrush, ElementEditor
+from imiebench.widgets.brush import MaskBrush
+from imiebench.widgets.editor import ElementEditor
 img = np.zeros(({SIDE}, {SIDE}, 3), np.uint8); img[..., 2] = 180; img[:, :{SIDE // 2}, 0] = 200
 brush = MaskBrush(img, brush_size=8, display_width={SHOWN})
-import imiebench.widgets; print('imiebench.widgets from', imiebench.widgets.__file__)""",
+import imiebench.widgets.brush; print('imiebench.widgets.brush from', imiebench.widgets.brush.__file__)""",
     "brush",
     "brush  # a second view of the same brush",
     f"editor = ElementEditor(img, centroids=[[16, 16], [48, 40]], sizes=[6, 6], display_width={SHOWN})\neditor",

@@ -145,7 +145,7 @@ def test_long_session_does_not_leak(session):
     assert len(session.b._cache) <= session.b.max_cache
 
 def test_session_widget_drives_the_session(setup):
-    from imiebench.emilie import session_widget
+    from imiebench.widgets.explorers import session_widget
     b, img = setup
     w = session_widget(EditSession(b, img, steps=2, progress=False)); c = w.controls
     c['text'].value = 'make it blue'; c['run'].click(); assert len(w.session) == 1 and w.session.history[0].mask is None
@@ -154,7 +154,7 @@ def test_session_widget_drives_the_session(setup):
     assert st.mask[:, :8].min() == 1 and st.mask[:, 8:].max() == 0 and st.settings['guidance_scale'] == 3.0
     c['text'].value = 'a ' * 40; c['run'].click(); assert len(w.session) == 2 and 'tokenizer limit' in c['status'].value
     assert c['strip'].value[:4] == b'\x89PNG'
-    from imiebench.widgets import frontend_update, pack_mask
+    from imiebench.widgets.wire import frontend_update, pack_mask
     m = np.zeros((16, 16), bool); m[8:, :] = True
     c['text'].value = 'make it red'; frontend_update(c['brush'], mask_bits=pack_mask(m)); c['mask_from'].value = 'brush'; c['run'].click()
     assert len(w.session) == 3 and (w.session.history[-1].mask == m).all()

@@ -1,4 +1,4 @@
-"""Browser-free tests of imiebench.widgets: the widgets are driven with the comm messages the browser sends
+"""Browser-free tests of imiebench.widgets (wire, brush, editor, sliders): the widgets are driven with the comm messages the browser sends
 (`frontend_update`, `frontend_message` go through ipywidgets' `_handle_msg`), and the messages they send back
 are recorded. tests/test_browser.py checks the JavaScript side in a real browser."""
 import base64, io, re
@@ -7,9 +7,10 @@ from contextlib import contextmanager
 import numpy as np, PIL.Image, pytest, torch, traitlets
 import ipywidgets
 
-from imiebench.widgets import (MaskBrush, ElementEditor, ElementEdit, apply_edits, slider_view, SliderView,
-                               pack_mask, unpack_mask, binary_mask, image_array, display_array,
-                               frontend_update, frontend_message, _ASSETS)
+from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, _ASSETS
+from imiebench.widgets.brush import MaskBrush
+from imiebench.widgets.editor import ElementEditor, ElementEdit, apply_edits
+from imiebench.widgets.sliders import slider_view, SliderView, display_array
 
 IMG = np.zeros((24, 32, 3), np.uint8); IMG[:, :16] = (255, 0, 0)
 
