@@ -13,7 +13,7 @@ import PIL.Image
 import torch
 from tqdm.auto import tqdm
 
-from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr, ddim_config, noise_draws
+from .core import to_tensor, to_uint8, to_mask, check_prompt, psnr, noise_draws
 from .models import Bundle, WeightsNotFoundError
 
 # %% auto #0
@@ -277,20 +277,15 @@ def blended_latent(b: Bundle, image, prompt: str, mask=None, # 1 = regenerate he
                    generator=None, # a torch.Generator, or one per image
                    progress: bool=True) -> torch.Tensor:
     "Blended latent diffusion with a caption model; returns N×3×H×W in [-1, 1]."
-    from diffusers import DDIMScheduler
     from diffusers.utils.torch_utils import randn_tensor
-    from imiebench.ddim import _cfg_eps
     from imiebench.core import resize_mask
+    from imiebench.sampling import denoise, CFG, NoiseBlend, ddim_scheduler
     check_prompt(prompt, 'prompt')
-    src = b.encode(image); sch = DDIMScheduler.from_config(ddim_config(b.scheduler), prediction_type='epsilon'); sch.set_timesteps(steps, device=b.device)  # steps on ε: `_cfg_eps` converts v/x₀
+    src = b.encode(image); sch = ddim_scheduler(b); sch.set_timesteps(steps, device=b.device)  # steps on ε: `CFG` converts v/x₀
     m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
     c, u = b.embed(prompt).expand(len(src), -1, -1), b.embed('').expand(len(src), -1, -1)
     z = randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
-    ts = sch.timesteps
-    for i, t in enumerate(tqdm(ts, desc='blended', disable=not progress, leave=False)):
-        z = sch.step(_cfg_eps(b, sch.scale_model_input(z, t), t, c, guidance_scale, u), t, z).prev_sample
-        keep = src if i + 1 == len(ts) else sch.add_noise(src, randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype), ts[i + 1:i + 2])
-        z = m * z + (1 - m) * keep
+    z = denoise(z, sch, CFG(b, c, u, guidance_scale), region=NoiseBlend(m, src), generator=generator, progress=progress, desc='blended')
     return b.decode(z)
 
 class NotApplicable(Exception):

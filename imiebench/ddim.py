@@ -9,11 +9,11 @@ from typing import Callable
 
 import torch
 from diffusers import DDIMScheduler, DDIMInverseScheduler
-from tqdm.auto import tqdm
 
-from .models import Bundle, check_bundle, predict_eps
+from .models import Bundle, check_bundle
+from .sampling import denoise, CFG, TrajectoryBlend, ddim_scheduler, check_callback
 from .core import (resize_mask, to_mask, check_number, check_int, check_generator, check_latents,
-                            check_mask_batch, check_prompt, ddim_config)
+                            check_mask_batch, check_prompt)
 
 # %% auto #0
 __all__ = ['check_ratio', 'ddim_schedulers', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
@@ -24,15 +24,11 @@ def check_ratio(r: float, what: str='encoding ratio r'):
     return check_number(r, what, 0, 1, lo_open=True)
 
 def ddim_schedulers(b: Bundle) -> tuple[DDIMScheduler, DDIMInverseScheduler]:
-    "Fresh (per call) DDIM and DDIM-inverse schedulers on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`), stepping on ε (`_cfg_eps` converts v/x₀ outputs)."
-    cfg = ddim_config(b.scheduler, 'the bundle scheduler') | dict(prediction_type='epsilon')
+    "Fresh (per call) DDIM and DDIM-inverse schedulers on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`), stepping on ε (`sampling.CFG` converts v/x₀ outputs)."
+    sch = ddim_scheduler(b); cfg = dict(sch.config)
     import inspect
     inv = set(inspect.signature(DDIMInverseScheduler.__init__).parameters)  # e.g. no `thresholding`: diffusers would log each key it drops
-    return DDIMScheduler.from_config(cfg), DDIMInverseScheduler.from_config({k: v for k, v in cfg.items() if k in inv or k.startswith('_')})
-
-def _check_callback(callback):
-    if callback is not None and not callable(callback): raise TypeError(f"callback must be callable(i, t, latents) or None, got {type(callback).__name__}")
-    return callback
+    return sch, DDIMInverseScheduler.from_config({k: v for k, v in cfg.items() if k in inv or k.startswith('_')})
 
 def decode_timesteps(scheduler, steps: int, r: float) -> torch.Tensor:
     "Descending DDIM timesteps used to decode from ratio `r` (k = int(r·steps) of them)."
@@ -52,36 +48,30 @@ class DDIMTrajectory:
     @property
     def x_r(self) -> torch.Tensor: return self.latents[-1]
 
-def _cfg_eps(b: Bundle, z, t, emb, guidance_scale, uncond=None) -> torch.Tensor:
-    "ε (converted from v/x₀ by `models.predict_eps` on the bundle's schedule) with classifier-free guidance in one batched call (none when `uncond` is None)."
-    if uncond is None or guidance_scale == 1: return predict_eps(b, z, t, emb)
-    e_u, e_c = predict_eps(b, torch.cat([z, z]), t, torch.cat([uncond, emb])).chunk(2)
-    return e_u + guidance_scale * (e_c - e_u)
-
-def _embeds(b: Bundle, prompt: str, n: int, guidance_scale: float):
-    "(conditional, unconditional-or-None) embeddings repeated n times."
-    c = b.embed(prompt).expand(n, -1, -1)
-    return c, (b.embed('').expand(n, -1, -1) if guidance_scale != 1 else None)
+def _cfg(b: Bundle, prompt: str, negative_prompt: str|None, n: int, guidance_scale: float) -> CFG:
+    "Classifier-free guidance under `prompt` for n latents (none when `negative_prompt` is None or the scale is 1)."
+    u = None if negative_prompt is None or guidance_scale == 1 else b.embed(negative_prompt).expand(n, -1, -1)
+    return CFG(b, b.embed(prompt).expand(n, -1, -1), u, guidance_scale)
 
 @torch.no_grad()
 def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
                 steps: int=50, r: float=0.8,
                 prompt: str='', # the paper encodes unconditionally ('')
                 guidance_scale: float=1.0, # >1 adds classifier-free guidance (known to drift: prompt-to-prompt #27)
-                callback: Callable|None=None, progress: bool=True) -> DDIMTrajectory:
+                callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
+                progress: bool=True) -> DDIMTrajectory:
     "DDIM-encode x_0 up to ratio `r`, keeping every intermediate latent."
     b = check_bundle(b, kind='sd'); steps = check_int(steps, 'steps', 1); r = check_ratio(r)
     check_prompt(prompt, 'prompt', allow_empty=True); guidance_scale = check_number(guidance_scale, 'guidance_scale')
-    check_latents(latents, 'latents', channels=b.unet.config.in_channels); _check_callback(callback)
+    check_latents(latents, 'latents', channels=b.unet.config.in_channels); check_callback(callback_on_step_end)
     sch, inv = ddim_schedulers(b); inv.set_timesteps(steps)
     k = len(decode_timesteps(sch, steps, r))
     ts = inv.timesteps[:k] if k < steps else inv.timesteps
-    emb, unc = _embeds(b, prompt, len(latents), guidance_scale)
     z = latents.to(b.device, b.dtype); traj = [z]
-    for i, t in enumerate(tqdm(ts, desc='DDIM encode', disable=not progress, leave=False)):
-        eps = _cfg_eps(b, inv.scale_model_input(z, t), t, emb, guidance_scale, unc)
-        z = inv.step(eps, t, z).prev_sample; traj.append(z)
-        if callback is not None: callback(i, t, z)
+    def record(i, t, kw):  # the trajectory keeps what the loop continues from (a callback may replace it)
+        out = callback_on_step_end(i, t, kw) if callback_on_step_end is not None else None
+        traj.append((out or {}).get('latents', kw['latents'])); return out
+    denoise(z, inv, _cfg(b, prompt, '', len(z), guidance_scale), timesteps=ts, callback_on_step_end=record, progress=progress, desc='DDIM encode')
     return DDIMTrajectory(traj, ts, steps, r)
 
 # %% ../nbs/10_ddim.ipynb #cd5aef99
@@ -91,14 +81,15 @@ def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the tra
                 mask: torch.Tensor|None=None, # N×1×h×w (or image size: resized) in [0,1], 1 = follow the prompt
                 blend: str='matching', # 'matching' t (paper) or 'diffusers' (one step noisier)
                 negative_prompt: str='', eta: float=0.0, generator: torch.Generator|None=None,
-                callback: Callable|None=None, progress: bool=True) -> torch.Tensor: # scaled x_0
+                callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
+                progress: bool=True) -> torch.Tensor: # scaled x_0
     "DDIM-decode from ratio `r` under `prompt`, optionally keeping the unmasked region on the encoder's trajectory."
     b = check_bundle(b, kind='sd')
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
     if not isinstance(start, (torch.Tensor, DDIMTrajectory)): raise TypeError(f"start must be latents (a tensor) or a DDIMTrajectory, got {type(start).__name__}")
     steps = check_int(steps, 'steps', 1); r = check_ratio(r); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     check_prompt(prompt, 'prompt', allow_empty=True); check_prompt(negative_prompt, 'negative_prompt', allow_empty=True)
-    eta = check_number(eta, 'eta', 0, 1); generator = check_generator(generator, b.device); _check_callback(callback)
+    eta = check_number(eta, 'eta', 0, 1); generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
     traj = start if isinstance(start, DDIMTrajectory) else None
     if mask is not None and traj is None: raise ValueError("mask guidance needs the encoder trajectory: pass the DDIMTrajectory from ddim_encode")
     z = check_latents(traj.x_r if traj is not None else start, 'start', channels=b.unet.config.in_channels).to(b.device, b.dtype)
@@ -110,13 +101,6 @@ def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the tra
         hw, HW = tuple(z.shape[-2:]), (z.shape[-2] * b.vae_factor, z.shape[-1] * b.vae_factor)
         if tuple(mask.shape[-2:]) not in (hw, HW): raise ValueError(f"mask size {tuple(mask.shape[-2:])} matches neither the latents {hw} nor the image {HW}")
         mask = resize_mask(mask.to(b.device, b.dtype), hw)
-    c = b.embed(prompt).expand(len(z), -1, -1); u = b.embed(negative_prompt).expand(len(z), -1, -1)
-    K = len(ts)
-    for i, t in enumerate(tqdm(ts, desc='DDIM decode', disable=not progress, leave=False)):
-        eps = _cfg_eps(b, sch.scale_model_input(z, t), t, c, guidance_scale, u)
-        z = sch.step(eps, t, z, eta=eta, generator=generator).prev_sample
-        if mask is not None:
-            x = traj.latents[K - 1 - i] if blend == 'matching' else traj.latents[K - i]
-            z = mask * z + (1 - mask) * x
-        if callback is not None: callback(i, t, z)
-    return z
+    region = None if mask is None else TrajectoryBlend(mask, traj.latents, blend)
+    return denoise(z, sch, _cfg(b, prompt, negative_prompt, len(z), guidance_scale), timesteps=ts, region=region, generator=generator, eta=eta,
+                   callback_on_step_end=callback_on_step_end, progress=progress, desc='DDIM decode')

@@ -15,7 +15,8 @@ from diffusers.utils.torch_utils import randn_tensor
 from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator,
                             check_latents, check_choice)
 from .models import Bundle, check_bundle
-from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers, _check_callback
+from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers
+from .sampling import cfg_combine, check_callback
 
 # %% auto #0
 __all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'diffedit_mask', 'diffusers_mask_draws', 'DiffEditResult',
@@ -103,7 +104,7 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
     if guidance_scale == 1: e_q, e_r = out.chunk(2)
     else:
         u1, c1, u2, c2 = out.chunk(4)
-        e_q, e_r = u1 + guidance_scale * (c1 - u1), u2 + guidance_scale * (c2 - u2)
+        e_q, e_r = cfg_combine(u1, c1, guidance_scale), cfg_combine(u2, c2, guidance_scale)
     raw = (e_q - e_r).abs().float().reshape(N, n, *e_q.shape[1:]).mean((1, 2))[:, None]  # N×1×h×w
     soft = rescale_map(raw, rescale, extreme_quantile, clamp_ratio)
     soft_image = F.interpolate(soft, size=(H, W), mode='bilinear', align_corners=False).clamp(0, 1)
@@ -146,7 +147,8 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
              n: int=10, strength: float=0.5, threshold: float=0.5, rescale: str='minmax', # mask inference
              encode_prompt: str='', encode_guidance: float=1.0, # paper: unconditional encoding
              blend: str='matching', generator: torch.Generator|None=None,
-             callback: Callable|None=None, progress: bool=True) -> DiffEditResult:
+             callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None, decoding steps (`sampling.denoise`)
+             progress: bool=True) -> DiffEditResult:
     "Edit `image` towards `query` with DiffEdit (or one of its ablations)."
     b = check_bundle(b, kind='sd')
     if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -155,7 +157,7 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
     steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     encode_guidance = check_number(encode_guidance, 'encode_guidance'); _check_mask_args(n, strength, threshold, 3.0)
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
-    generator = check_generator(generator, b.device); _check_callback(callback)
+    generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
     x = to_tensor(image, multiple=b.vae_factor); z0 = b.encode(x, value_range=(-1, 1))
     m = None
     if mode in ('diffedit', 'no_encoding'):
@@ -174,6 +176,6 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
         traj = ddim_encode(b, z0, steps, r, encode_prompt, encode_guidance, progress=progress)
     else: traj = _noised_trajectory(b, z0, steps, r, generator)
     z = ddim_decode(b, traj, query, steps, r, guidance_scale, mask=m.mask if m is not None else None, blend=blend,
-                    generator=generator, callback=callback, progress=progress)
+                    generator=generator, callback_on_step_end=callback_on_step_end, progress=progress)
     return DiffEditResult(b.decode(z), m, z, traj, dict(query=query, reference=reference, r=r, steps=steps, mode=mode,
                                                          guidance_scale=guidance_scale, n=n, strength=strength, threshold=threshold))

@@ -687,10 +687,11 @@ def decode_diffusion(m: ToyElements, els: Elements|Sequence[Elements], # element
                      prompt: str|Sequence[str]='', # the caption C of each image ('' = none)
                      steps: int=25, guidance: float=3.0, # DDIM steps, CFG weight w
                      generator: torch.Generator|None=None, progress: bool=False,
-                     callback: Callable|None=None) -> torch.Tensor: # N×3×H×W in [−1, 1]
+                     callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
+                    ) -> torch.Tensor: # N×3×H×W in [−1, 1]
     "Diffusion-decoder images from (edited) elements and text."
-    from diffusers import DDIMScheduler
-    from imiebench.models import make_scheduler
+    from diffusers.utils.torch_utils import randn_tensor
+    from imiebench.sampling import denoise, CFG, ddim_scheduler
     if m.bundle is None or m.tokens is None: raise ValueError("this ToyElements has no diffusion decoder (train stage 'diffusion' or load it)")
     els = _check_els(els); N = len(els)
     steps = check_int(steps, 'steps', 1); guidance = check_number(guidance, 'guidance'); generator = check_generator(generator)
@@ -703,15 +704,12 @@ def decode_diffusion(m: ToyElements, els: Elements|Sequence[Elements], # element
     tok = m.tokens(bt.feats, bt.pos, bt.alive).to(b.device, b.dtype)
     emb_c = torch.cat([b.embed(prompts), tok], 1)
     emb_u = torch.cat([b.embed([''] * N), torch.zeros_like(tok)], 1)
-    sch = make_scheduler(DDIMScheduler); sch.set_timesteps(steps)
+    sch = ddim_scheduler(b); sch.set_timesteps(steps)  # the bundle's noise schedule
     h = els[0].image_size[0] // b.vae_factor; w = els[0].image_size[1] // b.vae_factor
-    z = torch.randn((N, b.unet.config.in_channels, h, w), generator=generator).to(b.device, b.dtype)
-    for i, t in enumerate(tqdm(sch.timesteps, disable=not progress, desc='decode')):
-        eps = b.unet(torch.cat([z, z]), t, encoder_hidden_states=torch.cat([emb_u, emb_c])).sample
-        eu, ec = eps.chunk(2)
-        z = sch.step(eu + guidance * (ec - eu), t, z).prev_sample
-        if callback is not None: callback(i, t, z)
+    z = randn_tensor((N, b.unet.config.in_channels, h, w), generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
+    z = denoise(z, sch, CFG(b, emb_c, emb_u, guidance), generator=generator, callback_on_step_end=callback_on_step_end, progress=progress, desc='decode')
     return b.decode(z)
+
 
 # %% ../nbs/40_elements.ipynb #1f4508ed
 @dataclass

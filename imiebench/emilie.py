@@ -9,11 +9,11 @@ from typing import Callable
 
 import torch
 from diffusers.utils.torch_utils import randn_tensor
-from tqdm.auto import tqdm
 
 from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator, noise_draws,
                             check_latents, check_mask_batch, fresh_scheduler)
-from .models import Bundle, from_epsilon, check_bundle
+from .models import Bundle, check_bundle
+from .sampling import denoise, IP2PGuidance, EpsControl, NoiseBlend, check_callback
 
 # %% auto #0
 __all__ = ['CONTROLS', 'MODES', 'RESCALES', 'SESSION_FORMAT', 'IP2PResult', 'ip2p_edit', 'instruction_mask', 'rescale_factor',
@@ -36,11 +36,6 @@ def _check_instruction(b: Bundle, instruction: str) -> str:
     if n > lim: raise ValueError(f"instruction has {n} tokens, over the tokenizer limit of {lim}: shorten it")
     return instruction
 
-def _guided(eps3: torch.Tensor, s_t: float, s_i: float):
-    "3-way guidance: (guided ε, null-instruction ε) from the (text, image, uncond) batch."
-    e_txt, e_img, e_unc = eps3.chunk(3)
-    null = e_unc + s_i * (e_img - e_unc)
-    return null + s_t * (e_txt - e_img), null
 
 # %% ../nbs/20_emilie.ipynb #2249b5e9
 @torch.no_grad()
@@ -51,7 +46,9 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
               control: str='blend', # gradient control variant, one of CONTROLS (measured best: the default)
               image_latents: torch.Tensor|None=None, # unscaled conditioning latents E(c_I) (default: VAE mode of `image`)
               source_latents: torch.Tensor|None=None, # scaled latents that 'blend' keeps outside the mask (default: `image_latents` × scaling factor)
-              generator: torch.Generator|None=None, callback: Callable|None=None, progress: bool=True) -> IP2PResult:
+              generator: torch.Generator|None=None,
+              callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
+              progress: bool=True) -> IP2PResult:
     "Edit `image` by `instruction` with our InstructPix2Pix loop (optionally confined to `mask`)."
     b = check_bundle(b)
     if b.kind != 'ip2p': raise ValueError(f"ip2p_edit needs an instruction model (8 input channels), got a {b.kind!r} bundle")
@@ -63,7 +60,7 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
     steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     image_guidance_scale = check_number(image_guidance_scale, 'image_guidance_scale')
     generator = check_generator(generator, b.device)
-    if callback is not None and not callable(callback): raise TypeError(f"callback must be callable(i, t, latents) or None, got {type(callback).__name__}")
+    check_callback(callback_on_step_end)
     sf = b.vae.config.scaling_factor
     if image_latents is None:
         if image is None: raise TypeError("ip2p_edit needs an image (or image_latents), got None")
@@ -81,22 +78,13 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
         if m.sum() == 0: raise ValueError("the mask is all zeros: nothing would be edited")
         m = resize_mask(m, tuple(c_img.shape[-2:])).to(b.dtype)
     if len(prompts) not in (1, N): raise ValueError(f"instruction: got {len(prompts)} instructions for {N} images (give one, or one per image)")
-    emb = torch.cat([b.embed(prompts).expand(N, -1, -1), b.embed('').expand(2 * N, -1, -1)])
-    cond = torch.cat([c_img, c_img, torch.zeros_like(c_img)])
+    guide = IP2PGuidance(b, b.embed(prompts), c_img, guidance_scale, image_guidance_scale, scheduler=sch)
     z = randn_tensor(c_img.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
-    src = c_img * sf if source_latents is None else source_latents.to(b.device, b.dtype)  # the input, scaled (for 'blend')
-    ts = sch.timesteps
-    for i, t in enumerate(tqdm(ts, desc='IP2P', disable=not progress, leave=False)):
-        x_t = sch.scale_model_input(torch.cat([z] * 3), t)
-        eps, null = _guided(b.predict_eps(torch.cat([x_t, cond], 1), t, emb, sch), guidance_scale, image_guidance_scale)
-        if m is not None and control == 'literal': eps = m * eps  # gradient control acts on ε (v/x₀ models: converted)
-        elif m is not None and control == 'null': eps = m * eps + (1 - m) * null
-        z = sch.step(from_epsilon(sch, eps, x_t[:N], t), t, z, generator=generator).prev_sample  # back to what `sch` expects
-        if m is not None and control == 'blend':
-            nxt = ts[i + 1] if i + 1 < len(ts) else None
-            keep = src if nxt is None else sch.add_noise(src, randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype), nxt[None])
-            z = m * z + (1 - m) * keep
-        if callback is not None: callback(i, t, z)
+    region = None
+    if m is not None:  # gradient control on ε ('literal', 'null'), or the latent noise-blend of blended latent diffusion ('blend')
+        src = c_img * sf if source_latents is None else source_latents.to(b.device, b.dtype)  # the input, scaled
+        region = NoiseBlend(m, src) if control == 'blend' else EpsControl(m, control)
+    z = denoise(z, sch, guide, region=region, generator=generator, callback_on_step_end=callback_on_step_end, progress=progress, desc='IP2P')
     if not torch.isfinite(z).all():  # finite inputs were checked: this is a numerical failure (e.g. float16 overflow), never a result
         raise FloatingPointError(f"ip2p_edit produced non-finite latents ({b.dtype}); try float32 or smaller guidance scales")
     return IP2PResult(b.decode(z), z, dict(instruction=instruction, steps=steps, guidance_scale=guidance_scale,
@@ -343,14 +331,15 @@ class EditSession:
     def edit(self, instruction: str, # what to change ('' = the null instruction)
              mask=None, # H×W, 1 = edit here (None: everywhere)
              generator: torch.Generator|None=None, # default: seeded with `seed + len(self)`
-             callback: Callable|None=None, **overrides) -> SessionStep:
+             callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
+             **overrides) -> SessionStep:
         "Apply one instruction to the current image; returns (and records) the new step."
         _check_instruction(self.b, instruction)
         bad = set(overrides) - set(self.defaults)
         if bad: raise TypeError(f"unknown setting(s) {sorted(bad)}; expected some of {sorted(self.defaults)}")
         m = self._check_mask(mask)
         st = _check_settings(self.defaults | overrides) | dict(mode=self.mode, rescale=self.rescale)
-        if callback is not None and not callable(callback): raise TypeError(f"callback must be callable(i, t, latents) or None, got {type(callback).__name__}")
+        check_callback(callback_on_step_end)
         if isinstance(generator, torch.Generator): st['generator_state'] = generator.get_state()
         else:  # None: seed + i; an int: that seed
             st['seed'] = self.seed + len(self.history) if generator is None else check_int(generator, 'generator seed', 0)
@@ -359,7 +348,7 @@ class EditSession:
         cond, src = self._condition()
         r = ip2p_edit(self.b, None, prompt, steps=st['steps'], guidance_scale=st['guidance_scale'],
                       image_guidance_scale=st['image_guidance_scale'], scheduler=self.scheduler, mask=m, control=st['control'],
-                      image_latents=cond, source_latents=src, generator=generator, callback=callback, progress=self.progress)
+                      image_latents=cond, source_latents=src, generator=generator, callback_on_step_end=callback_on_step_end, progress=self.progress)
         step = SessionStep(instruction, prompt, m, r.latents.detach().cpu(), cond.detach().cpu(), to_uint8(r.image)[0], st)
         self.history.append(step); return step
 
