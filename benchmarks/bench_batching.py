@@ -9,7 +9,7 @@ import argparse, json, time, warnings
 from pathlib import Path
 import numpy as np, torch
 from imiebench.bench import load_bench, BenchConfig, DEFAULT_METHODS, INSTRUCTION_METHODS, run_units, _chunks
-from imiebench.toyzoo import load_toy
+from imiebench.toy.zoo import load_toy
 
 p = argparse.ArgumentParser(); p.add_argument('--cases', type=int, default=8); p.add_argument('--seeds', default='0,1,2')
 p.add_argument('--methods', default=','.join(DEFAULT_METHODS)); a = p.parse_args()

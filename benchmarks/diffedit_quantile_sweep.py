@@ -5,8 +5,8 @@ mean IoU of the image-size mask against the ground-truth change mask for each qu
 """
 import argparse, json
 import numpy as np, torch, torch.nn.functional as F
-from imiebench.toyzoo import load_toy
-from imiebench.shapes import random_scene, random_edit
+from imiebench.toy.zoo import load_toy
+from imiebench.toy.world import random_scene, random_edit
 from imiebench.diffedit import diffedit_mask, rescale_map
 from diffedit_bench import iou, KINDS
 

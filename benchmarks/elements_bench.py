@@ -9,8 +9,8 @@ writes benchmarks/results/elements_<part>.json.
 """
 import argparse, json, pathlib, time, warnings
 import numpy as np, torch
-from imiebench.toyzoo import HELDOUT_SEED
-from imiebench.shapes import random_scene, render, random_edit, edit_success, preserved, caption
+from imiebench.toy.zoo import HELDOUT_SEED
+from imiebench.toy.world import random_scene, render, random_edit, edit_success, preserved, caption
 from imiebench.core import to_uint8, psnr
 from imiebench.elements import (partition, partition_quality, ColorProvider, slic_partition, load_toy_elements, encode_elements,
                                 decode_light, decode_diffusion, toy_move, toy_pixel_move, TOY_N, TOY_BETA)
@@ -35,7 +35,7 @@ def part_partition(n_scenes):
 
 def part_speed(reps=5):
     img = render(random_scene(np.random.default_rng(HELDOUT_SEED + 30_000), n_objects=3), 512)
-    from imiebench.toyzoo import load_photo
+    from imiebench.toy.zoo import load_photo
     import PIL.Image
     photo = np.asarray(PIL.Image.fromarray(load_photo('chelsea')).resize((512, 512), PIL.Image.BICUBIC))
     out = {}
@@ -63,7 +63,7 @@ def part_recon(n, steps):
         diff_nc += list(to_uint8(decode_diffusion(m, els[sl], '', steps=steps, generator=torch.Generator().manual_seed(i))))
         vae += list(to_uint8(m.bundle.decode(m.bundle.encode(np.stack(ims[sl])))))
     P = lambda rs: float(np.mean([psnr(r, a) for r, a in zip(rs, ims)]))
-    from imiebench.shapes import oracle
+    from imiebench.toy.world import oracle
     ok = lambda rs: float(np.mean([oracle(r, s).all_ok for r, s in zip(rs, scenes)]))
     d = dict(n=n, steps=steps, guidance=3.0, psnr_light=P(light), psnr_diffusion=P(diff), psnr_diffusion_no_caption=P(diff_nc), psnr_vae_roundtrip=P(vae),
              oracle_ok_light=ok(light), oracle_ok_diffusion=ok(diff), oracle_ok_diffusion_no_caption=ok(diff_nc), oracle_ok_vae_roundtrip=ok(vae))

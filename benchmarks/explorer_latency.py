@@ -26,8 +26,8 @@ MOVES = dict(threshold=[0.45, 0.4, 0.6, 0.35, 0.55, 0.3], guidance_scale=[6.0, 4
 
 def session_latency(steps: int=10) -> dict:
     "EMILIE session widget: an edit at a new guidance (computed in full) against an undo then the same edit (re-used)."
-    from imiebench.toyzoo import load_toy
-    from imiebench.shapes import Scene, Obj, render
+    from imiebench.toy.zoo import load_toy
+    from imiebench.toy.world import Scene, Obj, render
     from imiebench.emilie import EditSession
     from imiebench.widgets.explorers import session_widget
     image = render(Scene([Obj('circle', 'red', 'large', 'top left'), Obj('square', 'green', 'small', 'center')], 'blue'), 64)
@@ -54,8 +54,8 @@ def main(argv=None):
     help_s = help_seconds()
     import imiebench.diffedit as de
     from imiebench.widgets.explorers import edit_explorer
-    from imiebench.toyzoo import load_toy, HELDOUT_SEED
-    from imiebench.shapes import random_scene, random_edit
+    from imiebench.toy.zoo import load_toy, HELDOUT_SEED
+    from imiebench.toy.world import random_scene, random_edit
     sd = load_toy('sd')
     e = random_edit(random_scene(np.random.default_rng(HELDOUT_SEED + 7)), np.random.default_rng(HELDOUT_SEED + 8), kinds=['recolor'])
     args = (sd, e.source_image, e.query_caption, e.ref_caption)

@@ -11,7 +11,8 @@ targets, training seeds) plus 25 % crops of the training photos. Re-running the 
 """
 import argparse, json, torch
 from pathlib import Path
-from imiebench.toyzoo import load_toy_vae, make_pool, load_photo, train_vae, TrainConfig, TRAIN_PHOTOS
+from imiebench.toy.zoo import load_toy_vae, make_pool, load_photo, train_vae, TRAIN_PHOTOS
+from imiebench.training import TrainConfig
 
 p = argparse.ArgumentParser()
 p.add_argument('--steps', type=int, default=1500); p.add_argument('--batch', type=int, default=32)

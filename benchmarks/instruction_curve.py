@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 from toyzoo_gates import gate_instruction
-from imiebench.toyzoo import load_toy, ip2p_unet_from
+from imiebench.toy.zoo import load_toy, ip2p_unet_from
 
 p = argparse.ArgumentParser(); p.add_argument('runs', nargs='+'); p.add_argument('--n', type=int, default=100)
 p.add_argument('--every', type=int, default=1000, help='evaluate snapshots whose step is a multiple of this')

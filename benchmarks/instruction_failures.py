@@ -4,8 +4,8 @@ is the named property right, unchanged, something else, or is the object gone; a
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/instruction_failures.py
 """
 import numpy as np, torch, PIL.Image, collections
-from imiebench.toyzoo import load_toy
-from imiebench.shapes import random_scene, random_edit, oracle, edit_success
+from imiebench.toy.zoo import load_toy
+from imiebench.toy.world import random_scene, random_edit, oracle, edit_success
 torch.set_grad_enabled(False)
 rng = lambda s: np.random.default_rng(s)
 pipe = load_toy('ip2p').pipeline()

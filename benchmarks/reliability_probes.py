@@ -253,9 +253,9 @@ def rss_mb() -> float:
 
 def session_memory(n: int, steps: int, modes=('latent', 'image', 'concat')) -> dict:
     "Memory (RSS) and time per edit over an n-edit session on the toy zoo's InstructPix2Pix model."
-    from imiebench.toyzoo import load_toy
+    from imiebench.toy.zoo import load_toy
     from imiebench.emilie import EditSession
-    from imiebench.shapes import random_scene, render
+    from imiebench.toy.world import random_scene, render
     b = load_toy('ip2p'); img = render(random_scene(np.random.default_rng(3)))
     words = ['make the red circle blue', 'make it green', 'add a yellow square', 'turn the square into a triangle']
     out = {}

@@ -2,13 +2,13 @@
 
     .venv/bin/python benchmarks/toyzoo_gates.py [--parts oracle,vae,clip,caption,instruction] [--n 200] [--zoo DIR]
 
-Prints one JSON object and a summary line. Seeds start at toyzoo.HELDOUT_SEED (never used in training).
+Prints one JSON object and a summary line. Seeds start at toy.zoo.HELDOUT_SEED (never used in training).
 """
 import argparse, json, time
 import numpy as np, torch
 from diffusers import AutoencoderKL
-from imiebench.shapes import random_scene, random_edit, render, caption, oracle, edit_success, damage
-from imiebench.toyzoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
+from imiebench.toy.world import random_scene, random_edit, render, caption, oracle, edit_success, damage
+from imiebench.toy.zoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
                               load_toy_vae, clip_scores, _images)
 from imiebench.core import psnr
 

@@ -4,7 +4,7 @@ speed goal could come from call overhead rather than fewer calls. Median of 60 c
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/unet_call_overheads.py
 """
 import torch, time, copy
-from imiebench.toyzoo import load_toy
+from imiebench.toy.zoo import load_toy
 torch.set_num_threads(1)
 b = load_toy('sd'); u = b.unet.eval()
 z = torch.randn(1, 4, 16, 16); e = b.text_encoder(b.tokenizer(['a red circle'], padding='max_length', max_length=b.tokenizer.model_max_length, return_tensors='pt').input_ids)[0].detach()

@@ -8,8 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 import torch
 from diffusers import AutoencoderKL
-from imiebench.reed import save_toy_reed_vae, load_toy_reed_vae, toy_data
-from imiebench.toyzoo import load_toy_vae, zoo_dir
+from imiebench.toy.reed import save_toy_reed_vae, load_toy_reed_vae, toy_data
+from imiebench.toy.zoo import load_toy_vae, zoo_dir
 sys.path.insert(0, str(ROOT / 'benchmarks')); from reed_bench import evaluate  # the long runs' own evaluation
 
 run = Path(sys.argv[1]); torch.set_grad_enabled(False)

@@ -9,8 +9,9 @@ to the new base (same weights up to int8 rounding; its PSNR before/after is prin
 import json, sys, torch
 from pathlib import Path
 from diffusers import AutoencoderKL
-from imiebench.toyzoo import zoo_dir, load_toy_vae
-from imiebench.reed import load_toy_reed_vae, save_toy_reed_vae, roundtrips, toy_data
+from imiebench.toy.zoo import zoo_dir, load_toy_vae
+from imiebench.reed import roundtrips
+from imiebench.toy.reed import load_toy_reed_vae, save_toy_reed_vae, toy_data
 
 src = Path(sys.argv[1]); new = AutoencoderKL.from_pretrained(src).eval()
 old = load_toy_vae(); reed = load_toy_reed_vae()

@@ -12,7 +12,8 @@ The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<st
 import argparse, json, torch
 from pathlib import Path
 from safetensors.torch import load_file
-from imiebench.toyzoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, TrainConfig, from_int8_delta)
+from imiebench.toy.zoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model)
+from imiebench.training import TrainConfig, from_int8_delta
 
 p = argparse.ArgumentParser()
 p.add_argument('out'); p.add_argument('--init', default='caption')

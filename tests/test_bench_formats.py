@@ -171,7 +171,7 @@ def test_real_clip_embedder_code_path(tmp_path):
     "real_clip_embedder on a CLIP folder (the toy CLIP with an image processor config): unit vectors, CLIP-I of an image with itself 1."
     import shutil
     from transformers import CLIPImageProcessor
-    from imiebench.toyzoo import zoo_dir
+    from imiebench.toy.zoo import zoo_dir
     d = tmp_path / 'clip'; shutil.copytree(zoo_dir() / 'clip', d)
     CLIPImageProcessor(size={'shortest_edge': 64}, crop_size={'height': 64, 'width': 64}).save_pretrained(d)
     emb = bm.real_clip_embedder(str(d))

@@ -5,7 +5,7 @@ from imiebench.elements import (partition, grid_partition, slic_partition, make_
                                 ElementEdit, SamProvider, pixel_move, element_patches, query_grid, boundary_recall, gt_labels,
                                 undersegmentation_error, encode_elements, ContentEncoder, LightDecoder, ToyElements, decode_light)
 from imiebench.models import WeightsNotFoundError
-from imiebench.shapes import Scene, Obj, render, scene_masks, random_scene
+from imiebench.toy.world import Scene, Obj, render, scene_masks, random_scene
 
 @pytest.fixture(scope='module')
 def scene():

@@ -2,8 +2,9 @@
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pytest, torch
-from imiebench.reed import (REEDConfig, reed_loss, draw_noise, train_reed, toy_data, pixel_edit, MixedSession,
-                            roundtrips, edit_roundtrips, image_metrics, _parser)
+from imiebench.reed import (REEDConfig, reed_loss, draw_noise, train_reed, pixel_edit, roundtrips, edit_roundtrips,
+                            image_metrics)
+from imiebench.toy.reed import toy_data, MixedSession
 from imiebench.models import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,8 @@ def test_loss_rejects_bad_input(vae):
     with pytest.raises(ValueError, match='shapes differ'): image_metrics(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 16, 16))
     with pytest.raises(ValueError, match='1..n'): roundtrips(vae, x, 3, (5,))
     with pytest.raises(ValueError, match='n must be'): edit_roundtrips(vae, x, 1, (1,))
+    with pytest.raises(TypeError, match='AutoencoderKL'): train_reed(x, x, REEDConfig(), None)
+    with pytest.raises(TypeError, match='REEDConfig'): train_reed(x, x, dict(k=2), vae)
 
 def test_gradient_through_last_iteration_only(vae):
     v = tiny('sd', seed=0).vae; v.encoder.requires_grad_(False)
@@ -78,10 +81,10 @@ def _run(args, **kw):
 def test_two_processes_match_one(tmp_path):
     "Same global batch: the 2-process loss curve equals the 1-process one to rel 1e-3 (float summation order differs)."
     common = ARGS + ['--steps', '6']
-    p1 = _run([sys.executable, '-m', 'imiebench.reed', *common, '--losses', str(tmp_path / 'one.json')])
+    p1 = _run([sys.executable, '-m', 'imiebench.toy.reed', *common, '--losses', str(tmp_path / 'one.json')])
     assert p1.returncode == 0, p1.stderr[-3000:]
     p2 = _run([str(ACCELERATE), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-               '--dynamo_backend', 'no', '-m', 'imiebench.reed', *common, '--losses', str(tmp_path / 'two.json')])
+               '--dynamo_backend', 'no', '-m', 'imiebench.toy.reed', *common, '--losses', str(tmp_path / 'two.json')])
     assert p2.returncode == 0, p2.stderr[-3000:]
     one, two = (json.loads((tmp_path / f).read_text()) for f in ('one.json', 'two.json'))
     assert (one['num_processes'], two['num_processes']) == (1, 2)  # (`--cpu --num_processes 2` would start only one)
@@ -90,10 +93,10 @@ def test_two_processes_match_one(tmp_path):
 
 def test_sigkill_resumes_from_checkpoint(tmp_path):
     common = ARGS + ['--steps', '24', '--ckpt-every', '2']
-    ref = _run([sys.executable, '-m', 'imiebench.reed', *common, '--out', str(tmp_path / 'ref'), '--losses', str(tmp_path / 'ref.json')])
+    ref = _run([sys.executable, '-m', 'imiebench.toy.reed', *common, '--out', str(tmp_path / 'ref'), '--losses', str(tmp_path / 'ref.json')])
     assert ref.returncode == 0, ref.stderr[-3000:]
     ck = tmp_path / 'ck'
-    cmd = [sys.executable, '-m', 'imiebench.reed', *common, '--ckpt-dir', str(ck), '--out', str(tmp_path / 'out'), '--losses', str(tmp_path / 'l.json')]
+    cmd = [sys.executable, '-m', 'imiebench.toy.reed', *common, '--ckpt-dir', str(ck), '--out', str(tmp_path / 'out'), '--losses', str(tmp_path / 'l.json')]
     p = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
     while not (ck / 'last.pt').exists() and time.time() - t0 < 120 and p.poll() is None: time.sleep(0.05)

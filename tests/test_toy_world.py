@@ -1,14 +1,14 @@
-"Tests of imiebench.shapes: the shapes world, its edits and its oracle."
+"Tests of imiebench.toy.world: the shapes world, its edits and its oracle."
 import json, subprocess, sys
 import numpy as np
 import pytest
 
-from imiebench import shapes as S
+from imiebench.toy import world as S
 
 
 def test_fresh_import():
     "The module imports in a fresh process (no notebook globals) and renders + reads back a scene."
-    code = ("import numpy as np; from imiebench.shapes import random_scene, render, oracle; "
+    code = ("import numpy as np; from imiebench.toy.world import random_scene, render, oracle; "
             "s = random_scene(np.random.default_rng(0)); assert oracle(render(s), s).all_ok; print('ok')")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -2,8 +2,8 @@
 import json, subprocess, sys, time
 import numpy as np, torch, pytest
 from diffusers import StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline
-from imiebench.toyzoo import zoo_dir, load_toy, load_toy_clip, load_toy_vae, toy_tokenizer, clip_scores, _images
-from imiebench.shapes import random_scene, render, caption
+from imiebench.toy.zoo import zoo_dir, load_toy, load_toy_clip, load_toy_vae, toy_tokenizer, clip_scores, _images
+from imiebench.toy.world import random_scene, render, caption
 from imiebench.models import WeightsNotFoundError
 
 def test_zoo_is_small():
@@ -15,7 +15,7 @@ def test_zoo_is_small():
 
 def test_zoo_loads_fast_on_cpu():
     "Both diffusion bundles load on CPU in < 3 s (imports excluded), in a fresh process."
-    code = ("import time; from imiebench.toyzoo import load_toy; t = time.time(); "
+    code = ("import time; from imiebench.toy.zoo import load_toy; t = time.time(); "
             "a = load_toy('sd'); b = load_toy('ip2p'); print(time.time() - t)")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -8,7 +8,8 @@ KINDS and NK (add a second pool of NK edits of only these comma-separated kinds,
 CKPT (a checkpoint folder: the run resumes from it). Runs on CPU too (DEVICE=cpu).
 """
 import os, sys, torch
-from imiebench.toyzoo import (load_toy, make_pool, train_caption_unet, train_instruction_unet, TrainConfig)
+from imiebench.toy.zoo import load_toy, make_pool, train_caption_unet, train_instruction_unet
+from imiebench.training import TrainConfig
 kind, budget, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 dev = os.environ.get('DEVICE', 'cuda')
 b = load_toy(kind, device=dev)
