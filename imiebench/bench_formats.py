@@ -277,7 +277,7 @@ def pie_editing_types(src: str|Path) -> dict[str, str]:
 # %% ../nbs/51_bench_formats.ipynb #d00d6983
 def _demo_scenes(n: int, size: int, seed: int):
     "n sessions of 1..3 chained shapes-world edits: (image, [(instruction, target, mask, ref, query)])."
-    from imiebench.shapes import random_scene, edit_sequence, GLOBAL_KINDS
+    from imiebench.toy.world import random_scene, edit_sequence, GLOBAL_KINDS
     out = []
     for i in range(n):
         seq = edit_sequence(random_scene(np.random.default_rng(seed + i)), np.random.default_rng(seed + 1000 + i), n=1 + i % 3, size=size)

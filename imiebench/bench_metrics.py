@@ -132,7 +132,7 @@ _EMB = {}
 def toy_clip_embedder(device='cpu') -> ClipEmbedder:
     "The toy zoo's CLIP (images resized to 64×64 bicubic, as `toy_scorer` does)."
     if ('toy', str(device)) not in _EMB:
-        from imiebench.toyzoo import load_toy_clip, _features
+        from imiebench.toy.zoo import load_toy_clip, _features
         from imiebench.core import to_tensor
         model, tok = load_toy_clip(device)
         @torch.no_grad()

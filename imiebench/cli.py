@@ -17,8 +17,8 @@ def demo(out: str|Path='out', # output folder
     "Sample, edit and round-trip `n` held-out toy-world scenes; write a figure and a JSON summary."
     import numpy as np, torch, PIL.Image
     from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend is left alone
-    from imiebench.shapes import random_scene, random_edit, caption, oracle, edit_success
-    from imiebench.toyzoo import load_toy, HELDOUT_SEED
+    from imiebench.toy.world import random_scene, random_edit, caption, oracle, edit_success
+    from imiebench.toy.zoo import load_toy, HELDOUT_SEED
     from imiebench.core import psnr
     from imiebench.core import to_uint8
     out = Path(out); out.mkdir(parents=True, exist_ok=True); dev = torch.device(device or 'cpu')
@@ -68,7 +68,7 @@ def _parser(bench: bool=True, # add the `bench` options (their defaults import i
     t.add_argument('--device', default=None)
     b = sub.add_parser('bench', help='IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
     if bench: _bench_options(b)
-    sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.reed; `imiebench train-reed --help`)')
+    sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.toy.reed; `imiebench train-reed --help`)')
     return p
 
 def _bench_options(b: argparse.ArgumentParser):
@@ -88,8 +88,8 @@ def _bench_options(b: argparse.ArgumentParser):
 def main(argv: list[str]|None=None):
     "Run the `imiebench` command line."
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ['train-reed']:  # all its options belong to imiebench.reed's own parser
-        from imiebench.reed import train_reed_cli
+    if argv[:1] == ['train-reed']:  # all its options belong to imiebench.toy.reed's own parser
+        from imiebench.toy.reed import train_reed_cli
         return train_reed_cli(argv[1:])
     a = _parser(bench=argv[:1] == ['bench']).parse_args(argv)
     if a.cmd == 'demo':
@@ -107,7 +107,7 @@ def main(argv: list[str]|None=None):
             print(rep['markdown']); print(f"bench: wrote {Path(a.out)}/report.md, report.json, summary.csv, steps.csv, strip.png, drift.png, intervals.png in {time.time() - t0:.0f} s")
     elif a.cmd == 'train-zoo':
         from dataclasses import replace
-        from imiebench.toyzoo import ZooConfig, train_zoo
+        from imiebench.toy.zoo import ZooConfig, train_zoo
         cfg = ZooConfig(workers=a.workers)
         if a.n_pool: cfg.n_pool = a.n_pool
         for k in ('clip', 'vae', 'sd', 'ip2p', 'decoder'):

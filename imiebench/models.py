@@ -298,7 +298,7 @@ def _load_pipeline(cls, src, local_files_only, dtype, **kw):
             f"could not load {cls.__name__} weights {src!r} (local_files_only={local_files_only}): {e}\n"
             f"No model hub may be reachable from here. On a connected machine run "
             f"`huggingface-cli download {src} --local-dir DIR`, copy DIR here and pass its path instead of the id; "
-            f"or use the offline toy zoo: `imiebench.toyzoo.load_toy(...)`.") from e
+            f"or use the offline toy zoo: `imiebench.toy.zoo.load_toy(...)`.") from e
 
 def bundle_from_pipeline(pipe, name: str='bundle') -> Bundle:
     "A `Bundle` sharing the components of a diffusers pipeline."
@@ -315,7 +315,7 @@ def check_bundle(b, name: str='b', kind: str|None=None, # 'sd' or 'ip2p' when a 
         if all(hasattr(b, k) for k in ('unet', 'vae', 'scheduler', 'components')):
             raise TypeError(f"{name} must be an imiebench Bundle, got a diffusers {type(b).__name__}: wrap it once with "
                             f"`bundle_from_pipeline(pipe)` (it shares the pipeline's components) and pass the bundle")
-        raise TypeError(f"{name} must be an imiebench Bundle (load_sd, load_ip2p, toyzoo.load_toy, models.tiny), got {type(b).__name__}")
+        raise TypeError(f"{name} must be an imiebench Bundle (load_sd, load_ip2p, toy.zoo.load_toy, models.tiny), got {type(b).__name__}")
     if kind is not None and b.kind != kind:
         raise ValueError(f"{name} must be a {kind!r} bundle ({8 if kind == 'ip2p' else 4} UNet input channels), got a {b.kind!r} bundle")
     return b
