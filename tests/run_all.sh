@@ -30,6 +30,9 @@ rm -rf "$tmpd"
 echo "== ruff (ruff.toml): no undefined names, unused imports or unused locals in imiebench/ and nbs/*.ipynb"
 $V/ruff check --no-cache --quiet imiebench nbs || { echo "FAIL: ruff findings above: fix them in the notebooks, then nbdev_export"; exit 1; }
 
+echo "== import-linter (.importlinter): the house's layers — methods never import the toy zoo, the bench, widgets or the CLI"
+$V/lint-imports --no-cache || { echo "FAIL: an import breaks a layering contract above (DESIGN.md § House)"; exit 1; }
+
 echo "== nbdev_test (every notebook; a traceback or stderr output outside tests/nb_output_allowlist.txt fails it)"
 $V/python tests/nbdev_test_outputs.py --n_workers 2 --do_print
 
