@@ -1,25 +1,27 @@
 """REED benchmark: Table-2-style ablation, memory of last-iteration vs full backprop, mixed-sequence drift.
 
-    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240] [--ship]
-    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--init runs/<run>/vae] [--ship]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--init runs/<run>/vae]
 
-Prints JSON plus one summary line per part; writes benchmarks/results/reed.json. Each training run is
-time-boxed (`--budget` seconds); `--ship` saves the IT+FSL+DI VAE to imiebench/assets/zoo/reed_vae.
+Prints JSON plus one summary line per part; writes benchmarks/results/reed.json (`--parts long`: one entry of
+benchmarks/results/reed_runs.json, keyed by its options). Each training run is time-boxed (`--budget` seconds).
+A long run's VAE is saved to runs/<run>/vae; `scripts/ship_reed_vae.py` ships one into the zoo.
 """
-import argparse, json, os, subprocess, sys, time, dataclasses
-from pathlib import Path
+import argparse, hashlib, json, os, subprocess, sys, time, dataclasses
 os.environ.setdefault('OMP_NUM_THREADS', '1'); os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import numpy as np, torch
 from diffusers import AutoencoderKL
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
-from imiebench.reed import (REEDConfig, train_reed, toy_data, roundtrips, edit_roundtrips, save_toy_reed_vae, load_toy_reed_vae,
-                            MixedSession, pixel_edit, image_metrics, lpips_available, brighten, darken, _parser)
-from imiebench.toyzoo import load_toy_vae, load_toy, HELDOUT_SEED, zoo_dir, photo_crops
+from imiebench.reed import REEDConfig, train_reed, pixel_edit, image_metrics, lpips_available
+from imiebench.toy.reed import toy_data, load_toy_reed_vae, MixedSession, _parser
+from imiebench.toy.zoo import load_toy_vae, load_toy, HELDOUT_SEED, photo_crops
 from imiebench.core import to_tensor
+from harness import RESULTS, write_json, upsert_run, reed_evaluate as evaluate
 
-OUT = Path(__file__).parent / 'results' / 'reed.json'
+OUT = RESULTS / 'reed.json'
+RUNS = RESULTS / 'reed_runs.json'  # one entry per long run
 
-def save(res): OUT.parent.mkdir(exist_ok=True, parents=True); OUT.write_text(json.dumps(res, indent=1))
+def save(res): write_json(OUT, res)
 
 def variants(budget):
     base = dict(batch_size=8, crop=None, optimizer='sgd', lr=3e-3, warmup=5, val_every=10, ckpt_every=10**6, time_budget=budget, steps=10**6, patience=2)
@@ -28,14 +30,7 @@ def variants(budget):
             'IT+FSL (k=5)': REEDConfig(k=5, dynamic=False, first_step=True, **base),
             'IT+FSL+DI': REEDConfig(k=2, k_max=25, dynamic=True, first_step=True, **base)}
 
-def evaluate(vae, sc, ph):
-    r = {}
-    for name, x in (('scenes', sc), ('photos', ph)):
-        r[name] = {str(k): v for k, v in roundtrips(vae, x, 25, (1, 5, 15, 25)).items()}
-        r[name + '_edit_brightness'] = {str(k): v for k, v in edit_roundtrips(vae, x[:8], 25, (5, 15, 25), edits=(brighten, darken)).items()}
-    return r
-
-def ablation(res, budget, ship):
+def ablation(res, budget):
     tr, va = toy_data(768, 256, 'train'), toy_data(24, 8, 'val')
     sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
     out = res.setdefault('ablation', {}); out['lpips'] = 'real' if lpips_available() else 'offline: gradient proxy in the loss, lpips=None in metrics'
@@ -44,8 +39,6 @@ def ablation(res, budget, ship):
         r = train_reed(tr, va, cfg, vae=van, progress=False)
         out[name] = evaluate(r.vae, sc, ph) | dict(train=dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped,
                                                             val=r.val, loss_every10=r.losses[::10], config=dataclasses.asdict(cfg)))
-        if name == 'IT+FSL+DI' and ship:
-            save_toy_reed_vae(r.vae); out[name]['shipped'] = str(zoo_dir() / 'reed_vae')
         save(res); print(name, out[name]['train']['steps'], 'steps', flush=True)
     for split in ('scenes', 'photos'):
         row = {m: [round(out[m][split][k]['psnr'], 2) for k in ('1', '5', '15', '25')] for m in ['Vanilla', *variants(budget)]}
@@ -75,32 +68,49 @@ def texture_crops(n, size=64, seed=4):
     lo, hi = torch.rand(n, 3, 1, 1, generator=g) * 0.5, 0.5 + torch.rand(n, 3, 1, 1, generator=g) * 0.5
     return (lo + (hi - lo) * x) * 2 - 1
 
-def long_run(variant, budget, ship, overrides=None, data=(768, 256), textures=0, init=None):
+def long_base(variant, budget) -> REEDConfig:
+    "A long run's configuration before `--set`: the ablation's IT+FSL+DI, checkpoints every 20 steps, `anchor` = + lambda_anchor 1."
+    return dataclasses.replace(variants(budget)['IT+FSL+DI'], ckpt_every=20, lambda_anchor=1.0 if variant == 'anchor' else 0.0)
+
+def long_options(variant, budget, config: dict, data=(768, 256), textures=0, init=None, device='cpu') -> dict:
+    """What distinguishes a long run: its variant, budget, the REEDConfig fields that differ from `long_base`, the data, the
+    texture crops, the starting VAE and the device; `key` is short and the same for the same options."""
+    base = dataclasses.asdict(long_base(variant, budget))
+    o = dict(variant=variant, budget_s=int(budget), overrides={k: v for k, v in config.items() if k in base and base[k] != v},
+             data=list(data), textures=int(textures), init=init, device=device)
+    digest = hashlib.sha1(json.dumps({k: v for k, v in o.items() if k not in ('variant', 'budget_s', 'device')}, sort_keys=True).encode()).hexdigest()[:6]
+    return dict(key=f'{variant}-{int(budget)}s-{device}-{digest}') | o
+
+def long_command(o: dict) -> str:
+    "The command line that repeats a long run with options `o` (as `long_options` gives them)."
+    cmd = f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/reed_bench.py --parts long --variant {o['variant']} --budget {o['budget_s']}"
+    if o['overrides']: cmd += ' --set ' + ','.join(f'{k}={v}' for k, v in o['overrides'].items())
+    if tuple(o['data']) != (768, 256): cmd += f" --data {o['data'][0]},{o['data'][1]}"
+    if o['textures']: cmd += f" --textures {o['textures']}"
+    if o['init']: cmd += f" --init {o['init']}"
+    return cmd
+
+def long_run(variant, budget, overrides=None, data=(768, 256), textures=0, init=None):
     """One longer REED training (the ablation's data and evaluation): `paper` = IT+FSL+DI, `anchor` = + lambda_anchor 1.
-    Resumable (checkpoints in runs/reed_long_<variant>_<budget>s: another budget never resumes this one's checkpoint);
-    result in benchmarks/results/reed_long_<variant>_<budget>s.json."""
-    tag = f'reed_long_{variant}_{int(budget)}s' + ''.join(f'_{k}-{v}' for k, v in (overrides or {}).items())
-    if tuple(data) != (768, 256): tag += f'_data-{data[0]}-{data[1]}'
-    if textures: tag += f'_textures-{textures}'
-    if init: tag += '_continued'
-    if torch.cuda.is_available(): tag += '_cuda'
+    Resumable (checkpoints in runs/reed_long_<key>: another budget or other options never resume this one's checkpoint);
+    the result is the entry `key` of benchmarks/results/reed_runs.json (added, or replaced when the same options run again)."""
+    cfg = dataclasses.replace(long_base(variant, budget), **(overrides or {}))
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    o = long_options(variant, budget, dataclasses.asdict(cfg), data, textures, init, device); tag = f"reed_long_{o['key']}"
     tr, va = toy_data(*data, 'train'), toy_data(24, 8, 'val')
     if textures: tr = torch.cat([tr, texture_crops(textures)])
     sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
-    cfg = dataclasses.replace(variants(budget)['IT+FSL+DI'], ckpt_every=20, lambda_anchor=1.0 if variant == 'anchor' else 0.0)
-    cfg = dataclasses.replace(cfg, **(overrides or {}))
-    van = load_toy_vae().to('cuda' if torch.cuda.is_available() else 'cpu'); out = dict(config=dataclasses.asdict(cfg), Vanilla=evaluate(van, sc, ph))
+    van = load_toy_vae().to(device); out = dict(config=dataclasses.asdict(cfg), Vanilla=evaluate(van, sc, ph))
     start = van if init is None else AutoencoderKL.from_pretrained(init).to(van.device)  # `init`: continue from another run's VAE
     r = train_reed(tr, va, cfg, vae=start, ckpt_dir=f'runs/{tag}', progress=False)
-    if init: out['init'] = str(init)
     r.vae.save_pretrained(f'runs/{tag}/vae')
     out['REED'] = evaluate(r.vae, sc, ph) | dict(train=dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped,
                                                              val=r.val, ks_every10=r.ks[::10], loss_every10=r.losses[::10]))
     d = {s: (round(out['REED'][s]['1']['psnr'] - out['Vanilla'][s]['1']['psnr'], 2), round(out['REED'][s]['25']['psnr'] - out['Vanilla'][s]['25']['psnr'], 2))
          for s in ('scenes', 'photos')}
     out['summary'] = dict(change_at_1_gain_at_25=d, goal='>= -0.5 dB at 1, >= +3 dB at 25')
-    if ship: save_toy_reed_vae(r.vae); out['shipped'] = str(zoo_dir() / 'reed_vae')
-    f = OUT.parent / f'{tag}.json'; f.write_text(json.dumps(out, indent=1))
+    upsert_run(RUNS, dict(key=o['key'], run=tag, command=long_command(o)) | o | dict(config=out['config'], summary=out['summary'],
+                                                                                   Vanilla=out['Vanilla'], REED=out['REED']))
     print(f"SUMMARY {tag}: (change at 1, gain at 25) vs vanilla = {d} dB; {r.steps} steps in {r.seconds:.0f} s, final k={r.ks[-1]}", flush=True)
 
 def anchor(res, budget, lams=(1.0, 0.3)):
@@ -121,8 +131,9 @@ def anchor(res, budget, lams=(1.0, 0.3)):
 MEM = r'''
 import os, json, torch, sys, threading, time
 torch.set_num_threads(1)
-from imiebench.reed import reed_loss, toy_data
-from imiebench.toyzoo import load_toy_vae
+from imiebench.reed import reed_loss
+from imiebench.toy.reed import toy_data
+from imiebench.toy.zoo import load_toy_vae
 def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 k, full = int(sys.argv[1]), sys.argv[2] == '1'
 vae = load_toy_vae().requires_grad_(False); vae.decoder.requires_grad_(True); vae.post_quant_conv.requires_grad_(True)
@@ -155,7 +166,7 @@ def memory(res):
 
 def sequences():
     "15-step sequences on a held-out scene: pixel ops interleaved with diffusion edits."
-    from imiebench.shapes import random_scene, render
+    from imiebench.toy.world import random_scene, render
     other = render(random_scene(np.random.default_rng(HELDOUT_SEED + 99)))
     pix = [('brightness', dict(delta=0.05)), ('blur', dict(sigma=0.7)), ('color_shift', dict(rgb=(0.03, 0, -0.03))), ('sharpen', dict(amount=0.6)),
            ('crop_paste', dict(src=(0, 0, 16, 16), dst=(48, 48))), ('contrast', dict(factor=1.1)), ('paste_image', dict(other=other, box=(4, 40, 20, 56))),
@@ -163,7 +174,7 @@ def sequences():
     return pix
 
 def mixed(res, steps=15):
-    from imiebench.shapes import random_scene, render, edit_sequence
+    from imiebench.toy.world import random_scene, render, edit_sequence
     ip = load_toy('ip2p'); van, reed = load_toy_vae(), load_toy_reed_vae()
     pix = sequences(); out = {}
     rng = np.random.default_rng(HELDOUT_SEED + 3); scene = random_scene(rng)
@@ -192,17 +203,17 @@ def mixed(res, steps=15):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('--parts', default='ablation,memory,mixed'); ap.add_argument('--budget', type=float, default=240)
-    ap.add_argument('--ship', action='store_true'); ap.add_argument('--variant', default='paper', choices=('paper', 'anchor'))
+    ap.add_argument('--variant', default='paper', choices=('paper', 'anchor'))
     ap.add_argument('--data', default='768,256', help='--parts long: training scenes,photo crops')
     ap.add_argument('--textures', type=int, default=0, help='--parts long: add this many colourised grey-texture crops to training')
     ap.add_argument('--init', default=None, help="--parts long: start from this VAE folder (e.g. runs/<run>/vae) instead of the zoo's (fsl_target=initial then means this decoder)")
     ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
     a = ap.parse_args()
-    if a.parts == 'long': long_run(a.variant, a.budget, a.ship, _overrides(a.set), tuple(int(v) for v in a.data.split(',')), a.textures, a.init); raise SystemExit
+    if a.parts == 'long': long_run(a.variant, a.budget, _overrides(a.set), tuple(int(v) for v in a.data.split(',')), a.textures, a.init); raise SystemExit
     res = json.loads(OUT.read_text()) if OUT.exists() else {}
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
     t0 = time.time()
     for p in a.parts.split(','):
-        dict(ablation=lambda: ablation(res, a.budget, a.ship), memory=lambda: memory(res), mixed=lambda: mixed(res), anchor=lambda: anchor(res, a.budget))[p]()
+        dict(ablation=lambda: ablation(res, a.budget), memory=lambda: memory(res), mixed=lambda: mixed(res), anchor=lambda: anchor(res, a.budget))[p]()
     res['seconds'] = time.time() - t0; save(res)
     print(json.dumps({k: v for k, v in res.items() if k in ('memory', 'env', 'seconds')} | {'ablation_summary': res.get('ablation', {}).get('summary')}, default=str))

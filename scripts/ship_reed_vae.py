@@ -1,7 +1,8 @@
-"""Ship a trained REED VAE folder (e.g. one written by `benchmarks/reed_bench.py --parts long`) into the zoo as an int8 decoder delta,
-then evaluate the *shipped* (quantised) weights exactly as the long runs are evaluated and record the run in zoo.json.
+"""Ship a trained REED VAE folder (one written by `benchmarks/reed_bench.py --parts long`) into the zoo as an int8 decoder delta,
+then evaluate the *shipped* (quantised) weights exactly as the long runs are evaluated, record the run in zoo.json and the
+int8 evaluation in the run's entry of benchmarks/results/reed_runs.json.
 
-    OMP_NUM_THREADS=1 .venv/bin/python scripts/ship_reed_vae.py runs/reed_long_anchor_600s_fsl_target-initial_ema_decay-0.99
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/ship_reed_vae.py runs/<run>     # <run>: the entry's `run` field
 """
 import json, sys
 from pathlib import Path
@@ -10,10 +11,12 @@ import torch
 from diffusers import AutoencoderKL
 from imiebench.toy.reed import save_toy_reed_vae, load_toy_reed_vae, toy_data
 from imiebench.toy.zoo import load_toy_vae, zoo_dir
-sys.path.insert(0, str(ROOT / 'benchmarks')); from reed_bench import evaluate  # the long runs' own evaluation
+sys.path.insert(0, str(ROOT / 'benchmarks')); from harness import RESULTS, read_json, upsert_run, reed_evaluate as evaluate  # the long runs' own evaluation
 
 run = Path(sys.argv[1]); torch.set_grad_enabled(False)
-res = json.loads((ROOT / 'benchmarks' / 'results' / f'{run.name}.json').read_text())
+runs = [r for r in read_json(RESULTS / 'reed_runs.json', []) if r['run'] == run.name]
+if not runs: raise SystemExit(f"{run.name}: no entry with this `run` in benchmarks/results/reed_runs.json")
+res = runs[0]
 vae = AutoencoderKL.from_pretrained(run / 'vae').eval()
 base = load_toy_vae().state_dict()
 assert all(torch.equal(v, base[k]) for k, v in vae.state_dict().items() if k.startswith(('encoder.', 'quant_conv.'))), 'encoder changed'
@@ -27,4 +30,6 @@ z['reed_vae'] = dict(run=run.name, config=res['config'], steps=res['REED']['trai
                      change_at_1_gain_at_25_float=res['summary']['change_at_1_gain_at_25'], change_at_1_gain_at_25_shipped_int8=d,
                      note='decoder-only REED finetuning of the zoo VAE (benchmarks/reed_bench.py --parts long), shipped with scripts/ship_reed_vae.py')
 zj.write_text(json.dumps(z, indent=1))
+upsert_run(RESULTS / 'reed_runs.json', res | dict(int8=dict(change_at_1_gain_at_25={k: list(v) for k, v in d.items()}, device='cpu',
+                                                           command=f'OMP_NUM_THREADS=1 .venv/bin/python scripts/ship_reed_vae.py runs/{run.name}')))
 print(f"SUMMARY shipped {run.name}: (change at 1, gain at 25) vs vanilla after int8 = {d} dB (float: {res['summary']['change_at_1_gain_at_25']})")

@@ -1,0 +1,101 @@
+"""What the benchmark scripts share: where results go, how a result file is written or updated, the environment
+a measurement ran in, a UNet call meter, and the few measurements that more than one script makes.
+
+A script in `benchmarks/` imports it as `from harness import ...` (Python puts the script's folder on `sys.path`);
+a script elsewhere puts `benchmarks/` on `sys.path` first. Nothing here writes into the package.
+"""
+from __future__ import annotations
+import contextlib, fcntl, json, os, time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / 'results'  # every committed result file lives here
+
+
+def result_path(name: str|Path) -> Path:
+    "A bare file name is a file in `benchmarks/results/`; a path with a folder is taken as it is."
+    p = Path(name)
+    return p if p.parent != Path('.') else RESULTS / p
+
+
+def write_json(name: str|Path, obj, **kw) -> Path:
+    "Write `obj` as indented JSON (atomically: a reader never sees half a file); returns the path."
+    p = result_path(name); p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + f'.tmp{os.getpid()}')
+    tmp.write_text(json.dumps(obj, indent=1, **kw)); tmp.replace(p)
+    return p
+
+
+def read_json(name: str|Path, default=None):
+    "The JSON in a result file, or `default` when there is none."
+    p = result_path(name)
+    return json.loads(p.read_text()) if p.exists() else default
+
+
+@contextlib.contextmanager
+def _locked(p: Path):
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p.with_name(p.name + '.lock'), 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def upsert_run(name: str|Path, entry: dict, key: str='key') -> Path:
+    """Add `entry` to the list of runs in result file `name`, replacing the run with the same `entry[key]`
+    (order kept). Safe when several processes finish at once (one lock file next to it)."""
+    p = result_path(name)
+    with _locked(p):
+        runs = read_json(p, [])
+        i = next((j for j, r in enumerate(runs) if r.get(key) == entry[key]), None)
+        if i is None: runs.append(entry)
+        else: runs[i] = entry
+        write_json(p, runs)
+    with contextlib.suppress(OSError): p.with_name(p.name + '.lock').unlink()
+    return p
+
+
+def env(**extra) -> dict:
+    "Where a measurement ran: torch threads, versions, device, and the 1-minute load average (a shared CPU shows here)."
+    import platform, torch
+    return dict(threads=os.environ.get('OMP_NUM_THREADS'), torch=torch.__version__, python=platform.python_version(),
+                device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu',
+                cpus=os.cpu_count(), load_1min=round(os.getloadavg()[0], 2), **extra)
+
+
+class Stopwatch:
+    "`with Stopwatch() as t: ...` then `t.seconds` (perf_counter)."
+    def __enter__(self): self._t = time.perf_counter(); self.seconds = None; return self
+    def __exit__(self, *a): self.seconds = time.perf_counter() - self._t
+
+
+class UNetMeter:
+    "Counts UNet calls, batch items and seconds inside `unet.forward` (hooks: the pipelines call the same module)."
+    def __init__(self, unet):
+        self.calls = self.items = 0; self.seconds = 0.0; self._t = None
+        self._hooks = [unet.register_forward_pre_hook(self._pre), unet.register_forward_hook(self._post)]
+    def _pre(self, mod, args):
+        self._t = time.perf_counter()
+    def _post(self, mod, args, out):
+        self.seconds += time.perf_counter() - self._t; self.calls += 1; self.items += int(args[0].shape[0])
+    def snap(self): return (self.calls, self.items, self.seconds)
+    def since(self, s0):
+        c, i, s = self.calls - s0[0], self.items - s0[1], self.seconds - s0[2]
+        return dict(unet_calls=c, unet_items=i, unet_s=round(s, 3), s_per_item=round(s / max(i, 1), 4))
+    def close(self):
+        for h in self._hooks: h.remove()
+
+
+def iou(pred, gt) -> float:
+    "IoU of two masks thresholded at 0.5."
+    p, g = pred > 0.5, gt > 0.5
+    return float((p & g).sum() / max(1, (p | g).sum()))
+
+
+def reed_evaluate(vae, sc, ph) -> dict:
+    "REED's evaluation (the ablation, the long runs, the shipped int8 decoder): image metrics after 1/5/15/25 round trips, and with brightness edits between trips."
+    from imiebench.reed import roundtrips, edit_roundtrips, brighten, darken
+    r = {}
+    for name, x in (('scenes', sc), ('photos', ph)):
+        r[name] = {str(k): v for k, v in roundtrips(vae, x, 25, (1, 5, 15, 25)).items()}
+        r[name + '_edit_brightness'] = {str(k): v for k, v in edit_roundtrips(vae, x[:8], 25, (5, 15, 25), edits=(brighten, darken)).items()}
+    return r
