@@ -1,9 +1,10 @@
 """DiffEdit on the toy world: mask IoU, parity with diffusers' StableDiffusionDiffEditPipeline, speed.
 
-    .venv/bin/python benchmarks/diffedit_bench.py [--parts iou,parity,speed] [--n-iou 100] [--n-edit 30]
+    .venv/bin/python benchmarks/diffedit_bench.py [--parts iou,parity,speed,tradeoff] [--n-iou 100] [--n-edit 30]
 
 Everything uses the shipped caption model (`load_toy('sd')`) and held-out edits (seeds ≥ HELDOUT_SEED).
-Prints one JSON object and a summary line.
+Prints one JSON object per part and a summary line; each part's result (and the command) goes to
+benchmarks/results/diffedit.json, the trade-off to benchmarks/results/diffedit_tradeoff.json.
 """
 import argparse, json, time, warnings
 import numpy as np, torch, PIL.Image
@@ -14,23 +15,13 @@ from imiebench.toy.world import random_scene, random_edit, edit_success
 from imiebench.diffedit import diffedit_mask, diffedit, diffusers_mask_draws, rescale_map
 from imiebench.ddim import ddim_encode, ddim_decode
 from imiebench.core import to_tensor, to_uint8
+from harness import KINDS, iou, UNetMeter, update_parts
 
 warnings.filterwarnings('ignore')
-KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')  # object edits (global edits are scored separately)
 
 def edits(n, offset=0, kinds=None):
     return [random_edit(random_scene(np.random.default_rng(HELDOUT_SEED + 80_000 + offset + i)),
                         np.random.default_rng(HELDOUT_SEED + 90_000 + offset + i), kinds=kinds) for i in range(n)]
-
-def iou(pred, gt):
-    p, g = pred > 0.5, gt > 0.5
-    return float((p & g).sum() / max(1, (p | g).sum()))
-
-class Counter:
-    "Counts UNet batch items through a forward pre-hook."
-    def __init__(self, unet): self.items = 0; self.h = unet.register_forward_pre_hook(self)
-    def __call__(self, mod, args): self.items += args[0].shape[0]
-    def close(self): self.h.remove()
 
 def part_iou(b, n):
     """Mean IoU of the image-size mask (default settings) against the ground-truth change mask, with the reference
@@ -115,7 +106,7 @@ def part_speed(b, n_edit):
                 ('ours_cfg_encoding', lambda e: run_ours(b, e, 0, encode_prompt=e.ref_caption, encode_guidance=7.5))]
     for name, fn in variants:
         fn(es[0])  # warm-up
-        c = Counter(b.unet); t = time.perf_counter(); outs = [fn(e) for e in es]; dt = time.perf_counter() - t; c.close()
+        c = UNetMeter(b.unet); t = time.perf_counter(); outs = [fn(e) for e in es]; dt = time.perf_counter() - t; c.close()
         res[name] = dict(seconds_per_edit=dt / len(es), unet_items_per_edit=c.items / len(es),
                          edit_success=float(np.mean([edit_success(o, e) for (o, _, _), e in zip(outs, es)])),
                          mask_iou=float(np.mean([iou(up(m), e.mask) for (_, m, _), e in zip(outs, es)])))  # latent masks, repeated 4×4
@@ -148,6 +139,7 @@ if __name__ == '__main__':
         res[part] = dict(iou=lambda: part_iou(b, a.n_iou), parity=lambda: part_parity(b), speed=lambda: part_speed(b, a.n_edit),
                          tradeoff=lambda: part_tradeoff(b, a.n_edit))[part]()
         print(json.dumps({part: res[part]}), flush=True)  # each part as soon as it is done
+        if part != 'tradeoff': update_parts('diffedit.json', {part: res[part]})
     s = []
     if 'iou' in res: s.append(f"mask IoU {res['iou']['with_reference']['mean_iou']:.3f} with reference / {res['iou']['empty_reference']['mean_iou']:.3f} empty (goal ≥0.5)")
     if 'parity' in res: s.append(f"parity: mask agreement {res['parity']['mask_pixel_agreement']:.4f} (goal ≥0.99), invert Δ {res['parity']['invert_max_abs_diff']:.1e}, decode Δ {res['parity']['decode_max_abs_diff']:.1e}")

@@ -6,7 +6,7 @@ import sys, shutil, torch, json
 from pathlib import Path
 from diffusers.training_utils import EMAModel
 from imiebench.toy.zoo import zoo_dir, load_toy
-sys.path.insert(0, 'benchmarks'); from toyzoo_gates import gate_instruction
+from harness import gate_instruction
 torch.set_grad_enabled(False)
 ck, n = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 100
 root = Path('/tmp/zoo_eval'); shutil.rmtree(root, ignore_errors=True); shutil.copytree(zoo_dir() / 'ip2p', root / 'ip2p')

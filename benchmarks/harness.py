@@ -85,6 +85,9 @@ class UNetMeter:
         for h in self._hooks: h.remove()
 
 
+KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')  # object edits (global edits are scored separately)
+
+
 def iou(pred, gt) -> float:
     "IoU of two masks thresholded at 0.5."
     p, g = pred > 0.5, gt > 0.5
@@ -99,3 +102,46 @@ def reed_evaluate(vae, sc, ph) -> dict:
         r[name] = {str(k): v for k, v in roundtrips(vae, x, 25, (1, 5, 15, 25)).items()}
         r[name + '_edit_brightness'] = {str(k): v for k, v in edit_roundtrips(vae, x[:8], 25, (5, 15, 25), edits=(brighten, darken)).items()}
     return r
+
+
+def command_line() -> str:
+    "The command that is running, as one would type it from the repository root (thread count first)."
+    import sys
+    return f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} .venv/bin/python " + ' '.join(sys.argv)
+
+
+def update_parts(name: str|Path, parts: dict, command: str|None=None) -> Path:
+    """Merge the measured `parts` (part name → result) into result file `name`, keeping the other parts, and record the
+    command that measured each one under `commands`."""
+    p = result_path(name)
+    with _locked(p):
+        d = read_json(p, {})
+        d.update(parts); d.setdefault('commands', {}).update({k: command or command_line() for k in parts})
+        write_json(p, d)
+    with contextlib.suppress(OSError): p.with_name(p.name + '.lock').unlink()
+    return p
+
+
+def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None):
+    "Edit success and PSNR outside the change on n held-out edits; `unet`: evaluate these weights instead of the zoo's."
+    import numpy as np, torch, PIL.Image
+    from imiebench.toy.world import random_scene, random_edit, edit_success
+    from imiebench.toy.zoo import HELDOUT_SEED, load_toy
+    rng = lambda i: np.random.default_rng(HELDOUT_SEED + i)
+    b = load_toy('ip2p', root=zoo)
+    if unet is not None: b.unet = unet
+    pipe = b.pipeline()
+    edits = [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
+    ok, outside, per_kind = 0, [], {}
+    for i in range(0, n, batch):
+        chunk = edits[i:i + batch]
+        ims = pipe([e.instruction for e in chunk], image=[PIL.Image.fromarray(e.source_image) for e in chunk], num_inference_steps=steps,
+                   guidance_scale=text_cfg, image_guidance_scale=image_cfg, output_type='np', generator=torch.Generator().manual_seed(i)).images
+        for a, e in zip((ims * 255).round().astype(np.uint8), chunk):
+            s = edit_success(a, e); ok += s; per_kind.setdefault(e.kind, []).append(s)
+            keep = e.mask < 0.5
+            if keep.any():
+                mse = np.mean((a[keep].astype(float) - e.source_image[keep].astype(float)) ** 2)
+                outside.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
+    return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, edit_success=ok / n,
+                psnr_outside_mask=float(np.mean(outside)), per_kind={k: float(np.mean(v)) for k, v in sorted(per_kind.items())})

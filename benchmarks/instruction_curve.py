@@ -9,7 +9,7 @@ import argparse, json, time
 from pathlib import Path
 import torch
 from safetensors.torch import load_file
-from toyzoo_gates import gate_instruction
+from harness import gate_instruction
 from imiebench.toy.zoo import load_toy, ip2p_unet_from
 
 p = argparse.ArgumentParser(); p.add_argument('runs', nargs='+'); p.add_argument('--n', type=int, default=100)

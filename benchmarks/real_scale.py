@@ -17,22 +17,8 @@ import argparse, json, os, resource, subprocess, sys, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+from harness import UNetMeter
 ARCHS = ('sd15', 'sd21', 'ip2p', 'sdxl', 'ip2p_xl')
-
-
-class UNetMeter:
-    "Counts UNet calls, batch items and seconds inside `unet.forward` (hooks: the pipelines call the same module)."
-    def __init__(self, unet):
-        self.calls = self.items = 0; self.seconds = 0.0; self._t = None
-        unet.register_forward_pre_hook(self._pre); unet.register_forward_hook(self._post)
-    def _pre(self, mod, args):
-        self._t = time.perf_counter()
-    def _post(self, mod, args, out):
-        self.seconds += time.perf_counter() - self._t; self.calls += 1; self.items += int(args[0].shape[0])
-    def snap(self): return (self.calls, self.items, self.seconds)
-    def since(self, s0):
-        c, i, s = self.calls - s0[0], self.items - s0[1], self.seconds - s0[2]
-        return dict(unet_calls=c, unet_items=i, unet_s=round(s, 3), s_per_item=round(s / max(i, 1), 4))
 
 
 def _rss_gib() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20

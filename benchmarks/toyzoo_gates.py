@@ -2,15 +2,17 @@
 
     .venv/bin/python benchmarks/toyzoo_gates.py [--parts oracle,vae,clip,caption,instruction] [--n 200] [--zoo DIR]
 
-Prints one JSON object and a summary line. Seeds start at toy.zoo.HELDOUT_SEED (never used in training).
+Prints one JSON object and a summary line; gating the shipped zoo (no --zoo, no --vae), each part's result and
+its command go to benchmarks/results/toyzoo_gates.json. Seeds start at toy.zoo.HELDOUT_SEED (never used in training).
 """
 import argparse, json, time
 import numpy as np, torch
 from diffusers import AutoencoderKL
-from imiebench.toy.world import random_scene, random_edit, render, caption, oracle, edit_success, damage
+from imiebench.toy.world import random_scene, random_edit, render, caption, oracle, damage
 from imiebench.toy.zoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
                               load_toy_vae, clip_scores, _images)
 from imiebench.core import psnr
+from harness import gate_instruction, update_parts
 
 def rng(i): return np.random.default_rng(HELDOUT_SEED + i)
 
@@ -81,27 +83,6 @@ def gate_caption(n, zoo=None, steps=50, cfg=5.0, batch=50):
             obj += len(r.objects); bg += r.bg_ok
     return dict(n=n, steps=steps, cfg=cfg, object_color=col / obj, object_shape=shp / obj, background_color=bg / n)
 
-def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None):
-    "Edit success and PSNR outside the change on n held-out edits; `unet`: evaluate these weights instead of the zoo's."
-    import PIL.Image
-    b = load_toy('ip2p', root=zoo)
-    if unet is not None: b.unet = unet
-    pipe = b.pipeline()
-    edits = [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
-    ok, outside, per_kind = 0, [], {}
-    for i in range(0, n, batch):
-        chunk = edits[i:i + batch]
-        ims = pipe([e.instruction for e in chunk], image=[PIL.Image.fromarray(e.source_image) for e in chunk], num_inference_steps=steps,
-                   guidance_scale=text_cfg, image_guidance_scale=image_cfg, output_type='np', generator=torch.Generator().manual_seed(i)).images
-        for a, e in zip((ims * 255).round().astype(np.uint8), chunk):
-            s = edit_success(a, e); ok += s; per_kind.setdefault(e.kind, []).append(s)
-            keep = e.mask < 0.5
-            if keep.any():
-                mse = np.mean((a[keep].astype(float) - e.source_image[keep].astype(float)) ** 2)
-                outside.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
-    return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, edit_success=ok / n,
-                psnr_outside_mask=float(np.mean(outside)), per_kind={k: float(np.mean(v)) for k, v in sorted(per_kind.items())})
-
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--parts', default='oracle,vae,clip,caption,instruction'); p.add_argument('--n', type=int, default=200)
@@ -119,6 +100,7 @@ if __name__ == '__main__':
         elif part == 'instruction': res[part] = gate_instruction(a.n, a.zoo, steps=a.steps)
         res[part]['seconds'] = round(time.time() - t, 1)
     print(json.dumps(res, indent=1))
+    if a.zoo is None and a.vae is None: update_parts('toyzoo_gates.json', res)
     s = []
     if 'oracle' in res: s.append(f"oracle {res['oracle']['objects']:.3f} (gate ≥0.99)")
     if 'vae' in res: s.append(f"VAE PSNR solid / textured / photos after {max(res['vae']['solid'])} trips: " + ' / '.join(f"{res['vae'][k][1]:.2f}→{res['vae'][k][max(res['vae'][k])]:.2f}" for k in ('solid', 'textured', 'photos')) + " dB (gate solid 1× ≥30)")

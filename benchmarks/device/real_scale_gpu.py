@@ -11,7 +11,7 @@ import argparse, json, sys, time, warnings
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2])); sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np, torch, PIL.Image
-from real_scale import UNetMeter
+from harness import UNetMeter
 
 
 CUDA = torch.cuda.is_available()
