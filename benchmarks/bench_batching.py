@@ -8,7 +8,9 @@ Writes benchmarks/results/bench_batching.json.
 import argparse, json, time, warnings
 from pathlib import Path
 import numpy as np, torch
-from imiebench.bench import load_bench, BenchConfig, DEFAULT_METHODS, INSTRUCTION_METHODS, run_units, _chunks
+from imiebench.bench.format import load_bench
+from imiebench.bench.methods import BenchConfig, DEFAULT_METHODS, run_units
+from imiebench.bench.runner import _chunks
 from imiebench.toy.zoo import load_toy
 
 p = argparse.ArgumentParser(); p.add_argument('--cases', type=int, default=8); p.add_argument('--seeds', default='0,1,2')

@@ -72,7 +72,7 @@ def part_control(ip, n, steps):
 
 def _ci(values):
     "Mean with a 95 % bootstrap interval (bench.bootstrap_ci; one value per edit)."
-    from imiebench.bench import bootstrap_ci
+    from imiebench.bench.report import bootstrap_ci
     iv = bootstrap_ci({i: [v] for i, v in enumerate(values)}); return [round(iv.mean, 3), round(iv.lo, 3), round(iv.hi, 3)]
 
 def part_automask(ip, n, steps, thresholds=(0.3, 0.5, 0.7)):

@@ -51,7 +51,7 @@ def _wrap(s: str, w: int) -> list[str]:
     import textwrap; return textwrap.wrap(s, w)
 
 # %% ../nbs/90_cli.ipynb #214d26a5
-def _parser(bench: bool=True, # add the `bench` options (their defaults import imiebench.bench, which imports torch)
+def _parser(bench: bool=True, # add the `bench` options (their defaults import imiebench.bench.methods, which imports torch)
            ) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='imiebench', description='Iterative multi-granular image editing workbench')
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -72,7 +72,7 @@ def _parser(bench: bool=True, # add the `bench` options (their defaults import i
     return p
 
 def _bench_options(b: argparse.ArgumentParser):
-    from imiebench.bench import METHODS, CAPTIONS, BenchConfig
+    from imiebench.bench.methods import METHODS, CAPTIONS, BenchConfig
     bc = BenchConfig()
     b.add_argument('--set', default='shapes', help="a shipped set ('shapes', 'photos') or a folder with manifest.json")
     b.add_argument('--methods', default=','.join(bc.methods), help=f"comma-separated subset of {','.join(METHODS)}")
@@ -98,7 +98,8 @@ def main(argv: list[str]|None=None):
         print(f"demo: caption samples ok {sum(r['caption_ok'])}/{len(r['caption_ok'])}, edits ok {sum(r['edit_ok'])}/{len(r['edit_ok'])}, "
               f"VAE round trip {sum(r['roundtrip_psnr']) / len(r['roundtrip_psnr']):.1f} dB; wrote {Path(a.out)/'demo.png'} in {time.time()-t0:.0f} s")
     elif a.cmd == 'bench':
-        from imiebench.bench import BenchConfig, run_bench
+        from imiebench.bench.methods import BenchConfig
+        from imiebench.bench.runner import run_bench
         t0 = time.time()
         cfg = BenchConfig(methods=tuple(m for m in a.methods.split(',') if m), seeds=tuple(int(x) for x in a.seeds.split(',')),
                           steps=a.steps, max_cases=a.n_cases, save_images=not a.no_images, captions=a.captions, batch=a.batch)

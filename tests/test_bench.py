@@ -2,8 +2,10 @@
 import json, os, subprocess, sys, csv
 from pathlib import Path
 import numpy as np, PIL.Image, pytest, torch
-from imiebench.bench import (load_bench, load_editbench, BenchSet, BenchCase, BenchStep, BenchConfig, run_bench, run_method,
-                             blended_latent, score_case, METHODS, FORMAT, oracle_caption, toy_scorer)
+from imiebench.bench.format import load_bench, load_editbench, BenchSet, BenchCase, BenchStep, FORMAT
+from imiebench.bench.methods import BenchConfig, run_method, blended_latent, METHODS
+from imiebench.bench.scores import score_case, oracle_caption, toy_scorer
+from imiebench.bench.runner import run_bench
 from imiebench.models import tiny
 
 ROOT = Path(__file__).parents[1]

@@ -16,7 +16,7 @@ from imiebench.diffedit import diffedit, diffedit_mask
 from imiebench.emilie import ip2p_edit, EditSession
 from imiebench.reed import vae_roundtrip, pixel_edit
 from imiebench.elements import partition, move, resize, decode_light, encode_elements, load_toy_elements
-from imiebench.bench import load_bench
+from imiebench.bench.format import load_bench
 
 FUZZ = settings(max_examples=20, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 SD, IP2P = tiny('sd'), tiny('ip2p')

@@ -3,10 +3,12 @@ import pkgutil, subprocess, sys
 import pytest
 import imiebench
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(imiebench.__path__) if not m.name.startswith('_'))
+# every module, subpackages' modules included (`bench.format`, `widgets.brush`, ...); a subpackage's own `__init__` is empty
+MODULES = sorted(m.name.removeprefix('imiebench.') for m in pkgutil.walk_packages(imiebench.__path__, 'imiebench.')
+                 if not m.ispkg and not any(p.startswith('_') for p in m.name.split('.')))
 
 def test_modules_found():
-    assert {'core', 'models'} <= set(MODULES)
+    assert {'core', 'models', 'bench.format', 'widgets.brush'} <= set(MODULES)
 
 @pytest.mark.parametrize('mod', MODULES)
 def test_fresh_import(mod):

@@ -64,7 +64,7 @@ def test_every_method_sees_the_same_model_under_any_prediction_type(pt):
     z0 = e.encode(IMG)
     te, tv = (ddim_encode(b, z0, 5, 0.8, progress=False) for b in (e, v))
     assert close(tv.x_r, te.x_r, 1e-4, 1e-5)
-    from imiebench.bench import blended_latent  # the bench's blending baseline
+    from imiebench.bench.methods import blended_latent  # the bench's blending baseline
     be, bv = (blended_latent(b, IMG, 'a red circle', MASK, steps=3, generator=g(2), progress=False) for b in (e, v))
     assert close(bv, be, 1e-4, 1e-4)
     if pt == 'sample': return  # Euler-ancestral InstructPix2Pix does not take x₀ predictions
@@ -94,7 +94,8 @@ def test_sdxl_ddim_decode_matches_diffusers_xl_pipeline():
 
 def test_sdxl_diffedit_emilie_reed_bench_run():
     from imiebench.reed import roundtrips
-    from imiebench.bench import run_method, BenchConfig, BenchCase, BenchStep
+    from imiebench.bench.methods import run_method, BenchConfig
+    from imiebench.bench.format import BenchCase, BenchStep
     bx, bi = tiny('sdxl', seed=7), tiny('ip2p_xl', seed=7)
     r = diffedit(bx, IMG, 'a red circle', 'a blue square', steps=4, n=2, generator=g(0), progress=False)
     assert r.image.shape == (1, 3, 16, 16) and torch.isfinite(r.image).all() and r.mask.raw.abs().sum() > 0

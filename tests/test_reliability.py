@@ -140,7 +140,7 @@ def test_numpy_scalars_accepted(b):
 
 def test_load_bench_names_and_paths(tmp_path, monkeypatch):
     "'shipped:NAME' is the shipped set; an existing folder wins over a bare name (with a warning); a Path is a path."
-    from imiebench.bench import load_bench, bench_dir
+    from imiebench.bench.format import load_bench, bench_dir
     import shutil
     ship = load_bench('shipped:shapes', max_cases=2)
     mine = tmp_path / 'shapes'; shutil.copytree(bench_dir() / 'shapes', mine)
