@@ -16,7 +16,7 @@ import torch.nn.functional as F
 __all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask',
            'resize_mask', 'check_prompt', 'psnr', 'make_generator', 'seed_everything', 'default_device',
            'default_dtype', 'check_number', 'check_int', 'check_choice', 'check_bool', 'check_generator',
-           'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler', 'noise_draws', 'md_table']
+           'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler', 'noise_draws']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -314,17 +314,3 @@ def noise_draws(shape, # N×… : the batch the draws are for
     if isinstance(generator, (list, tuple)):
         return torch.cat([randn_tensor((n,) + tuple(shape[1:]), generator=g, device=device, dtype=dtype) for g in generator])
     return randn_tensor((shape[0] * n,) + tuple(shape[1:]), generator=generator, device=device, dtype=dtype)
-
-# %% ../nbs/00_core.ipynb #946f834f
-def md_table(rows: dict, # row label → the row's cells (one per entry of `cols`)
-             cols: Sequence, # column headers
-             first: str, # header of the label column
-             digits: int|None=None # round float cells to this many decimals (None: as they are)
-            ) -> str:
-    "A markdown table: one row per key of `rows`, one column per `cols` entry."
-    if not isinstance(rows, dict): raise TypeError(f"rows must be a dict of label → cells, got {type(rows).__name__}")
-    cell = lambda v: f"{v:.{digits}f}" if digits is not None and isinstance(v, float) else str(v)
-    for k, r in rows.items():
-        if len(r) != len(cols): raise ValueError(f"rows[{k!r}] has {len(r)} cells for {len(cols)} columns")
-    return f"| {first} | " + ' | '.join(map(str, cols)) + ' |\n|---|' + '---|' * len(cols) + '\n' + ''.join(
-        f"| {k} | " + ' | '.join(cell(v) for v in r) + ' |\n' for k, r in rows.items())
