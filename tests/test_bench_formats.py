@@ -3,9 +3,9 @@ import io, json
 from pathlib import Path
 import numpy as np, PIL.Image, pytest
 
-from imiebench.bench.format import load_bench
+from imiebench.bench.format import load_bench, save_bench
 from imiebench.bench.formats import (load_magicbrush, load_magicbrush_parquet, load_pie_bench, decode_pie_mask, encode_pie_mask,
-                                     decode_magicbrush_mask, demo_magicbrush, demo_pie_bench, save_bench, pie_editing_types, MB_COLUMNS)
+                                     decode_magicbrush_mask, demo_magicbrush, demo_pie_bench, pie_editing_types, MB_COLUMNS)
 from imiebench.bench import metrics as bm
 
 
