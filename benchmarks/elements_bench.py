@@ -12,6 +12,7 @@ import numpy as np, torch
 from imiebench.toy.zoo import HELDOUT_SEED
 from imiebench.toy.world import random_scene, render, random_edit, edit_success, preserved, caption
 from imiebench.core import to_uint8, psnr
+from harness import write_json
 from imiebench.elements import (partition, partition_quality, ColorProvider, slic_partition, load_toy_elements, encode_elements,
                                 decode_light, decode_diffusion, toy_move, toy_pixel_move, TOY_N, TOY_BETA)
 
@@ -19,7 +20,7 @@ warnings.filterwarnings('ignore')
 RES = pathlib.Path(__file__).parent / 'results'
 
 def emit(part, d, summary):
-    RES.mkdir(exist_ok=True); (RES / f'elements_{part}.json').write_text(json.dumps(d, indent=1))
+    write_json(f'elements_{part}.json', d)
     print(json.dumps(d)); print(f"[{part}] {summary}", flush=True)
 
 def part_partition(n_scenes):

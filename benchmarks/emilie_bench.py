@@ -13,6 +13,7 @@ from imiebench.toy.zoo import load_toy, HELDOUT_SEED
 from imiebench.toy.world import render, random_scene, random_edit, edit_sequence, edit_success, retained
 from imiebench.emilie import EditSession, ip2p_edit, MODES, CONTROLS
 from imiebench.core import to_uint8, psnr
+from harness import read_json, write_json
 
 warnings.filterwarnings('ignore')
 OBJECT_KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')
@@ -129,9 +130,9 @@ def main():
         else: raise SystemExit(f"unknown part {part!r}")
         r['seconds'] = round(time.time() - t, 1); res[part] = r
         print(json.dumps({part: r}), flush=True)
-    try: old = json.load(open(a.out))
-    except (OSError, ValueError): old = {}
-    json.dump(old | res, open(a.out, 'w'), indent=1)
+    try: old = read_json(a.out, {})
+    except ValueError: old = {}
+    write_json(a.out, old | res)
     if 'drift' in res:
         d = res['drift']['psnr_to_input']; print('SUMMARY drift PSNR@20:', {k: v['20'] for k, v in d.items()})
     if 'sequences' in res:

@@ -12,6 +12,7 @@ the JSON plus one summary line.
 import argparse, json, os, statistics, subprocess, sys, time, warnings
 from pathlib import Path
 import numpy as np, torch
+from harness import write_json
 
 def help_seconds(repeats: int=3) -> float:
     "Best-of-`repeats` wall time of `imiebench --help` in a fresh process."
@@ -59,7 +60,7 @@ def main(argv=None):
     sd = load_toy('sd')
     e = random_edit(random_scene(np.random.default_rng(HELDOUT_SEED + 7)), np.random.default_rng(HELDOUT_SEED + 8), kinds=['recolor'])
     args = (sd, e.source_image, e.query_caption, e.ref_caption)
-    def full(**kw):  # a full recompute: mask inference, inversion, decoding (what every move cost before)
+    def full(**kw):  # a full recompute: mask inference, inversion, decoding (a move without the explorer's cache)
         s = dict(r=0.7, threshold=0.5, strength=0.5, guidance_scale=5.0) | kw
         t0 = time.perf_counter()
         de.diffedit(*args, steps=a.steps, generator=torch.Generator().manual_seed(0), progress=False, **s)
@@ -84,7 +85,7 @@ def main(argv=None):
                sliders=res, help_s=round(help_s, 3), torch_threads=torch.get_num_threads(), omp=os.environ.get('OMP_NUM_THREADS'),
                note='CPU shared with other jobs; ratios are measured side by side in one run')
     Path(a.out).mkdir(parents=True, exist_ok=True)
-    (Path(a.out) / f'explorer_latency_{a.label}.json').write_text(json.dumps(out, indent=1) + '\n')
+    write_json(Path(a.out) / f'explorer_latency_{a.label}.json', out)
     print(json.dumps(out, indent=1))
     print(f"explorer_latency[{a.label}]: full recompute {full_s:.2f} s; move/full ratio " +
           ', '.join(f"{k} {v['ratio_to_full']:.2f}" for k, v in res.items()) + f"; imiebench --help {help_s:.2f} s")

@@ -1,5 +1,5 @@
-"""What the benchmark scripts share: where results go, how a result file is written or updated, the environment
-a measurement ran in, a UNet call meter, and the few measurements that more than one script makes.
+"""What the benchmark scripts share: where results go, how a result file is written or updated, a UNet call meter,
+and the few measurements that more than one script makes (mask IoU, the instruction gate, REED's evaluation).
 
 A script in `benchmarks/` imports it as `from harness import ...` (Python puts the script's folder on `sys.path`);
 a script elsewhere puts `benchmarks/` on `sys.path` first. Nothing here writes into the package.
@@ -52,20 +52,6 @@ def upsert_run(name: str|Path, entry: dict, key: str='key') -> Path:
         write_json(p, runs)
     with contextlib.suppress(OSError): p.with_name(p.name + '.lock').unlink()
     return p
-
-
-def env(**extra) -> dict:
-    "Where a measurement ran: torch threads, versions, device, and the 1-minute load average (a shared CPU shows here)."
-    import platform, torch
-    return dict(threads=os.environ.get('OMP_NUM_THREADS'), torch=torch.__version__, python=platform.python_version(),
-                device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu',
-                cpus=os.cpu_count(), load_1min=round(os.getloadavg()[0], 2), **extra)
-
-
-class Stopwatch:
-    "`with Stopwatch() as t: ...` then `t.seconds` (perf_counter)."
-    def __enter__(self): self._t = time.perf_counter(); self.seconds = None; return self
-    def __exit__(self, *a): self.seconds = time.perf_counter() - self._t
 
 
 class UNetMeter:

@@ -9,7 +9,7 @@ import argparse, json, time
 from pathlib import Path
 import torch
 from safetensors.torch import load_file
-from harness import gate_instruction
+from harness import gate_instruction, write_json
 from imiebench.toy.zoo import load_toy, ip2p_unet_from
 
 p = argparse.ArgumentParser(); p.add_argument('runs', nargs='+'); p.add_argument('--n', type=int, default=100)
@@ -30,4 +30,4 @@ for run in map(Path, a.runs):
             t0 = time.time(); r = gate_instruction(a.n, steps=a.steps, text_cfg=s_t, image_cfg=1.5, unet=u)
             pt = dict(run=run.name, init=args['init'], step=step, samples=step * args['batch_size'], text_cfg=s_t,
                       edit_success=r['edit_success'], psnr_outside=r['psnr_outside_mask'], per_kind=r['per_kind'], eval_seconds=round(time.time() - t0))
-            res['points'].append(pt); f.write_text(json.dumps(res, indent=1)); print(json.dumps(pt), flush=True)
+            res['points'].append(pt); write_json(f, res); print(json.dumps(pt), flush=True)

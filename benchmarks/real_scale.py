@@ -17,7 +17,7 @@ import argparse, json, os, resource, subprocess, sys, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-from harness import UNetMeter
+from harness import UNetMeter, write_json
 ARCHS = ('sd15', 'sd21', 'ip2p', 'sdxl', 'ip2p_xl')
 
 
@@ -170,8 +170,8 @@ def main(argv=None):
             line = [l for l in p.stdout.splitlines() if l.startswith('RESULT ')]
             mem[v] = json.loads(line[-1][7:]) if line else dict(error=(p.stderr or p.stdout)[-2000:])
             print(json.dumps(mem[v]), flush=True)
-            out.write_text(json.dumps(prev | dict(memory=mem, memory_command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python '
-                                                  'benchmarks/real_scale.py --memory --size ' + str(a.size)), indent=1))
+            write_json(out, prev | dict(memory=mem, memory_command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python '
+                                        'benchmarks/real_scale.py --memory --size ' + str(a.size)))
         return
     for arch in a.archs.split(','):
         cmd = [sys.executable, __file__, '--one', arch] + sum([[f'--{k.replace("_", "-")}', str(v)] for k, v in vars(a).items()
@@ -183,9 +183,9 @@ def main(argv=None):
         print(json.dumps(runs[arch], indent=1), flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         prev = json.loads(out.read_text()) if out.exists() else {}
-        out.write_text(json.dumps(prev | dict(command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/real_scale.py ' + ' '.join(sys.argv[1:]),
+        write_json(out, prev | dict(command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/real_scale.py ' + ' '.join(sys.argv[1:]),
                                        machine='CPU, shared with two training processes (2 cores); times are indicative',
-                                       threads=int(os.environ.get('OMP_NUM_THREADS', '1')), runs=runs), indent=1))
+                                       threads=int(os.environ.get('OMP_NUM_THREADS', '1')), runs=runs))
 
 
 if __name__ == '__main__':

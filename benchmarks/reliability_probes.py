@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np, torch
+from harness import read_json, write_json
 
 RESULTS: list[dict] = []
 
@@ -289,8 +290,8 @@ def main(argv=None):
                by_category={k: dict(v) for k, v in by_cat.items()},
                failures=[r for r in RESULTS if r['outcome'] in ('silent_wrong', 'crash')], all=RESULTS)
     if a.sessions: res['session_memory'] = dict(edits=a.sessions, steps_per_edit=a.session_steps, modes=session_memory(a.sessions, a.session_steps))
-    out = Path(a.out); old = json.loads(out.read_text()) if out.exists() else {}
-    old[a.label] = res; out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(old, indent=1, default=str))
+    old = read_json(a.out, {})
+    old[a.label] = res; write_json(a.out, old, default=str)
     print(json.dumps(dict(label=a.label, probes=len(RESULTS), counts=dict(counts), by_category=res['by_category']), indent=1))
     print(f"{a.label}: {len(RESULTS)} probes: {counts['clear_error']} clear error, {counts['correct']} correct, "
           f"{counts['silent_wrong']} silent wrong, {counts['crash']} crash")
