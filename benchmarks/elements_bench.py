@@ -13,8 +13,10 @@ from imiebench.toy.zoo import HELDOUT_SEED
 from imiebench.toy.world import random_scene, render, random_edit, edit_success, preserved, caption
 from imiebench.core import to_uint8, psnr
 from harness import write_json
-from imiebench.elements import (partition, partition_quality, ColorProvider, slic_partition, load_toy_elements, encode_elements,
-                                decode_light, decode_diffusion, toy_move, toy_pixel_move, TOY_N, TOY_BETA)
+from imiebench.elements.partition import partition, ColorProvider, slic_partition
+from imiebench.elements.model import encode_elements
+from imiebench.elements.decoders import decode_light, decode_diffusion
+from imiebench.toy.elements import partition_quality, load_toy_elements, toy_move, toy_pixel_move, TOY_N
 
 warnings.filterwarnings('ignore')
 RES = pathlib.Path(__file__).parent / 'results'

@@ -53,7 +53,13 @@ def run_probes(tmp: Path):
     from imiebench.ddim import ddim_encode, ddim_decode
     from imiebench.diffedit import diffedit, diffedit_mask
     from imiebench.emilie import ip2p_edit, EditSession, weights_fingerprint
-    from imiebench import reed, elements, bench
+    from imiebench import reed
+    from imiebench.elements.partition import partition
+    from imiebench.elements.model import encode_elements
+    from imiebench.elements.edit import move, resize
+    from imiebench.elements.decoders import decode_light
+    from imiebench.toy.elements import load_toy_elements
+    from imiebench.bench import format as bench
     from diffusers import PNDMScheduler, LMSDiscreteScheduler, DPMSolverMultistepScheduler, UniPCMultistepScheduler, \
         EulerDiscreteScheduler, DDIMScheduler
     SD, IP = tiny('sd'), tiny('ip2p')
@@ -74,7 +80,7 @@ def run_probes(tmp: Path):
         probe('image_range', f'diffedit float [0,1] {k}', lambda v=v: close(de(image=v).image, REF_DE), 'ok')
         probe('image_range', f'encode float [0,1] {k}', lambda v=v: close(SD.encode(v), Z), 'ok')
         probe('image_range', f'EditSession float [0,1] {k}', lambda v=v: bool(np.abs(EditSession(IP, v, steps=2, progress=False).original.astype(int) - IMG).max() <= 1), 'ok')
-        probe('image_range', f'partition float [0,1] {k}', lambda v=v: bool((elements.partition(v, n=4).labels == elements.partition(IMG, n=4).labels).all()), 'ok')
+        probe('image_range', f'partition float [0,1] {k}', lambda v=v: bool((partition(v, n=4).labels == partition(IMG, n=4).labels).all()), 'ok')
     dark = torch.full((3, 16, 16), 0.2)  # a dark image in [0, 1]; read as [-1, 1] it would be light grey
     probe('image_range', 'dark float [0,1] → uint8 51', lambda: bool(to_uint8(to_tensor(dark))[0].max() == 51), 'ok')
     for nm, x in [('NaN', torch.full((1, 3, 16, 16), float('nan'))), ('range 0..255', torch.full((1, 3, 16, 16), 200.)),
@@ -99,7 +105,7 @@ def run_probes(tmp: Path):
         probe('numbers', f'ddim_encode guidance_scale={v}', lambda v=v: ddim_encode(SD, Z, 4, 0.5, guidance_scale=v, progress=False), 'error', ('guidance_scale',))
         probe('numbers', f'pixel_edit brightness delta={v}', lambda v=v: reed.pixel_edit(IMG, 'brightness', delta=v), 'error', ('delta',))
         probe('numbers', f'pixel_edit blur sigma={v}', lambda v=v: reed.pixel_edit(IMG, 'blur', sigma=v), 'error', ('sigma',))
-        probe('numbers', f'partition beta={v}', lambda v=v: elements.partition(IMG, n=4, beta=v), 'error', ('beta',))
+        probe('numbers', f'partition beta={v}', lambda v=v: partition(IMG, n=4, beta=v), 'error', ('beta',))
     for s in (0, -1, 2.5, None):
         probe('numbers', f'ip2p_edit steps={s}', lambda s=s: ip(steps=s), 'error', ('steps',))
         probe('numbers', f'diffedit steps={s}', lambda s=s: de(steps=s), 'error', ('steps',))
@@ -111,7 +117,7 @@ def run_probes(tmp: Path):
     probe('numbers', 'ddim_decode r=np.float32(0.5)', lambda: close(dd(r=np.float32(0.5)), dd()), 'ok')
     probe('numbers', 'ip2p_edit guidance np.float32', lambda: close(ip(guidance_scale=np.float32(7.5)).image, REF_IP), 'ok')
     probe('numbers', 'ip2p_edit steps=np.int64(2)', lambda: close(ip(steps=np.int64(2)).image, REF_IP), 'ok')
-    probe('numbers', 'partition n=np.int64(4)', lambda: bool(elements.partition(IMG, n=np.int64(4)).labels.max() < 4), 'ok')
+    probe('numbers', 'partition n=np.int64(4)', lambda: bool(partition(IMG, n=np.int64(4)).labels.max() < 4), 'ok')
 
     # 3. masks, latents and prompts
     probe('masks_latents', 'ip2p_edit mask batch 2 for 1 image', lambda: ip(mask=np.ones((2, 1, 16, 16))), 'error', ('mask', 'batch'))
@@ -224,15 +230,15 @@ def run_probes(tmp: Path):
         probe('threads', f'4 threads sessions on one bundle (#{k})', lambda: threads(lambda i: EditSession(IP, IMG, steps=2, seed=i, progress=False).edit('make it blue').latents), 'ok')
 
     # 7. elements and bench loaders
-    toy = elements.load_toy_elements()
+    toy = load_toy_elements()
     big = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
-    probe('elements_bench', 'decode_light on a 128×128 canvas', lambda: elements.decode_light(toy, elements.encode_elements(toy.encoder, big, n=16, beta=16.)), 'error', ('canvas', '64'))
-    probe('elements_bench', 'decode_light with a string', lambda: elements.decode_light(toy, 'els'), 'error', ('Elements', 'els'))
-    el = elements.encode_elements(toy.encoder, rng.integers(0, 255, (64, 64, 3), dtype=np.uint8), n=16, beta=16.)
+    probe('elements_bench', 'decode_light on a 128×128 canvas', lambda: decode_light(toy, encode_elements(toy.encoder, big, n=16, beta=16.)), 'error', ('canvas', '64'))
+    probe('elements_bench', 'decode_light with a string', lambda: decode_light(toy, 'els'), 'error', ('Elements', 'els'))
+    el = encode_elements(toy.encoder, rng.integers(0, 255, (64, 64, 3), dtype=np.uint8), n=16, beta=16.)
     i0 = int(np.flatnonzero(el.alive)[0])
-    probe('elements_bench', 'decode_light 64×64', lambda: bool(elements.decode_light(toy, el).shape == (1, 3, 64, 64)), 'ok')
-    probe('elements_bench', 'move dy=nan', lambda: elements.move(el, [i0], nan, 0), 'error', ('dy',))
-    probe('elements_bench', 'resize scale=inf', lambda: elements.resize(el, [i0], inf), 'error', ('scale',))
+    probe('elements_bench', 'decode_light 64×64', lambda: bool(decode_light(toy, el).shape == (1, 3, 64, 64)), 'ok')
+    probe('elements_bench', 'move dy=nan', lambda: move(el, [i0], nan, 0), 'error', ('dy',))
+    probe('elements_bench', 'resize scale=inf', lambda: resize(el, [i0], inf), 'error', ('scale',))
     own = tmp / 'bench_cwd'; own.mkdir(); shutil.copytree(bench.bench_dir() / 'shapes', own / 'shapes')
     man = json.loads((own / 'shapes' / 'manifest.json').read_text()); man['cases'] = man['cases'][7:9]
     (own / 'shapes' / 'manifest.json').write_text(json.dumps(man)); want = [c['id'] for c in man['cases']]

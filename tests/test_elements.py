@@ -1,9 +1,11 @@
 "Editable image elements: bad input gives clear errors, edits keep one element per pixel, SAM plumbing on a tiny random config."
 import subprocess, sys
 import numpy as np, pytest, torch
-from imiebench.elements import (partition, grid_partition, slic_partition, make_elements, move, resize, delete, compose, apply_edits,
-                                ElementEdit, SamProvider, pixel_move, element_patches, query_grid, boundary_recall, gt_labels,
-                                undersegmentation_error, encode_elements, ContentEncoder, LightDecoder, ToyElements, decode_light)
+from imiebench.elements.partition import (partition, grid_partition, slic_partition, SamProvider, query_grid, boundary_recall,
+                                          undersegmentation_error)
+from imiebench.elements.model import make_elements, element_patches, encode_elements, ContentEncoder, LightDecoder
+from imiebench.elements.edit import move, resize, delete, compose, apply_edits, ElementEdit, pixel_move
+from imiebench.elements.decoders import ToyElements, decode_light
 from imiebench.models import WeightsNotFoundError
 from imiebench.toy.world import Scene, Obj, render, scene_masks, random_scene
 
@@ -127,6 +129,8 @@ def test_decoders_accept_edited_and_composed_elements(scene):
     with pytest.raises(ValueError, match='not encoded'): decode_light(m, make_elements(el.partition))
 
 def test_fresh_process_import():
-    code = "import imiebench.elements as e; print(e.partition.__name__, e.load_toy_elements.__name__)"
+    code = ("import sys, imiebench.elements.partition as p, imiebench.elements.edit as e, imiebench.elements.decoders as d, imiebench.elements.train as t; "
+            "ours = sorted(m for m in sys.modules if m.startswith(('imiebench.toy', 'imiebench.widgets', 'imiebench.bench', 'anywidget', 'ipywidgets'))); "
+            "assert not ours, ours; print(p.partition.__name__, e.move.__name__, d.decode_diffusion.__name__, t.train_elements.__name__)")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr

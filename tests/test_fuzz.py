@@ -15,7 +15,11 @@ from imiebench.ddim import ddim_encode, ddim_decode
 from imiebench.diffedit import diffedit, diffedit_mask
 from imiebench.emilie import ip2p_edit, EditSession
 from imiebench.reed import vae_roundtrip, pixel_edit
-from imiebench.elements import partition, move, resize, decode_light, encode_elements, load_toy_elements
+from imiebench.elements.partition import partition
+from imiebench.elements.model import encode_elements
+from imiebench.elements.edit import move, resize
+from imiebench.elements.decoders import decode_light
+from imiebench.toy.elements import load_toy_elements
 from imiebench.bench.format import load_bench
 
 FUZZ = settings(max_examples=20, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
