@@ -9,7 +9,8 @@ import ipywidgets
 
 from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, _ASSETS
 from imiebench.widgets.brush import MaskBrush
-from imiebench.widgets.editor import ElementEditor, ElementEdit, apply_edits
+from imiebench.widgets.editor import ElementEditor, apply_edits
+from imiebench.elements.edit import ElementEdit
 from imiebench.widgets.sliders import slider_view, SliderView, display_array
 
 IMG = np.zeros((24, 32, 3), np.uint8); IMG[:, :16] = (255, 0, 0)

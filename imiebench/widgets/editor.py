@@ -4,8 +4,6 @@
 
 # %% ../../nbs/62_widgets_editor.ipynb #d3a6fafe
 from __future__ import annotations
-import math
-from dataclasses import dataclass, asdict
 from typing import Callable
 
 import numpy as np
@@ -14,47 +12,11 @@ import anywidget
 import traitlets as T
 
 from ..core import _describe
+from ..elements.edit import ElementEdit
 from .wire import _ASSETS, image_array, png_data_url, default_display_width
 
 # %% auto #0
-__all__ = ['EDIT_OPS', 'ElementEdit', 'check_centroids', 'check_sizes', 'apply_edits', 'ElementEditor']
-
-# %% ../../nbs/62_widgets_editor.ipynb #829d33fa
-EDIT_OPS = ('move', 'resize', 'delete')
-
-@dataclass(frozen=True)
-class ElementEdit:
-    "One edit of one element, in image pixels (see `apply_edits` for the semantics)."
-    op: str   # 'move', 'resize' or 'delete'
-    id: int   # element id: row of the centroids array the editor was given
-    dx: float=0.  # move: shift right, image pixels
-    dy: float=0.  # move: shift down, image pixels
-    scale: float=1.  # resize: factor on the element's size, > 0
-
-    def __post_init__(self):
-        if self.op not in EDIT_OPS: raise ValueError(f"unknown edit op {self.op!r}; expected one of {EDIT_OPS}")
-        if isinstance(self.id, bool) or not isinstance(self.id, (int, np.integer)):
-            raise TypeError(f"expected an int element id, got {type(self.id).__name__}")
-        object.__setattr__(self, 'id', int(self.id))
-        for k in ('dx', 'dy', 'scale'):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-                raise TypeError(f"expected a number for {k}, got {type(v).__name__}")
-            if not math.isfinite(v): raise ValueError(f"expected a finite {k}, got {v}")
-            object.__setattr__(self, k, float(v))
-        if self.scale <= 0: raise ValueError(f"expected scale > 0, got {self.scale}")
-        if self.op != 'move' and (self.dx or self.dy): raise ValueError(f"a {self.op!r} edit takes no dx/dy, got dx={self.dx}, dy={self.dy}")
-        if self.op != 'resize' and self.scale != 1: raise ValueError(f"a {self.op!r} edit takes no scale, got scale={self.scale}")
-
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ElementEdit:
-        "Build from a dict (JSON, or a message from the browser); unknown keys are an error."
-        if not isinstance(d, dict): raise TypeError(f"expected a dict, got {type(d).__name__}")
-        extra = set(d) - {'op', 'id', 'dx', 'dy', 'scale'}
-        if extra: raise ValueError(f"unknown edit fields {sorted(extra)}; expected op, id, dx, dy, scale")
-        return cls(**d)
+__all__ = ['check_centroids', 'check_sizes', 'apply_edits', 'ElementEditor']
 
 # %% ../../nbs/62_widgets_editor.ipynb #2d1e35da
 def check_centroids(centroids, # (N, 2) array of (y, x) centroids in image pixels (index units)
