@@ -90,6 +90,7 @@ def _text(d: dict, key: str, errs: list, where: str, required: bool=False):
     if not isinstance(v, str) or not v.strip(): errs.append(f"{where}: {key} must be a non-empty string, got {v!r}"); return None
     return v
 
+# %% ../../nbs/50_bench_format.ipynb #8ad484ed
 SHIPPED_PREFIX = 'shipped:'
 
 def bench_source(src: str|Path) -> Path:
@@ -107,6 +108,7 @@ def bench_source(src: str|Path) -> Path:
         return Path(src).expanduser()
     return bench_dir() / src if src in SHIPPED else Path(src)
 
+# %% ../../nbs/50_bench_format.ipynb #dbd55b8a
 def load_bench(src: str|Path='shipped:shapes', # 'shipped:NAME' (or a bare shipped name when no such path exists here), or a folder/manifest path
                min_steps: int=4, # fewer instructions per case is an error (EditBench-style sets use 1)
                max_cases: int|None=None, # load only the first cases

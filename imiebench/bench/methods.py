@@ -105,6 +105,7 @@ def _captions(st: BenchStep, cfg: BenchConfig, case: BenchCase, k: int) -> tuple
     if st.query_caption is None: raise NotApplicable(f"captions='ground_truth' but case {case.id!r} step {k + 1} has no query caption")
     return st.query_caption, st.ref_caption or ''
 
+# %% ../../nbs/54_bench_methods.ipynb #84085c52
 @torch.no_grad()
 def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
     "Edit every unit's sequence in lock-step, all units in one batch per step."
@@ -157,6 +158,7 @@ def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[
         ims = to_uint8(x); out.append(ims)
     return [[out[k][i] for k in range(len(case.steps))] for i in range(len(units))]
 
+# %% ../../nbs/54_bench_methods.ipynb #cb593116
 def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pairs edited together
               cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[list[np.ndarray]]:
     "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method`."

@@ -90,6 +90,7 @@ def md_table(rows: dict, # row name → its cells (anything `str` formats: numbe
     "A markdown table: one row per key of `rows`, one column per `cols` entry (reports, and results read back from JSON)."
     return _head(first, cols) + ''.join(_fmt_row(k, r) for k, r in rows.items())
 
+# %% ../../nbs/56_bench_report.ipynb #9defb252
 _WHY_MISSING = dict(lpips_prev="LPIPS needs torchvision's AlexNet weights in the torch hub cache (`bench.scores.lpips_fn`), which are not present",
                     clip_caption="the set has no query captions", caption_score="there is no captioner for this set (offline: the shapes oracle only)",
                     retained_earlier="the set has no ground truth (retention needs the shapes world's edits)")
@@ -104,6 +105,47 @@ def _rank_tables(methods, info, stats, cols, rank: bool=True) -> str:
         md += ''.join(_fmt_row(f"{k + 1} · {m}" if rank else m, [stats[m][c] for c in cols]) for k, m in enumerate(ms))
     return md
 
+# %% ../../nbs/56_bench_report.ipynb #0303a882
+def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):
+    import matplotlib.pyplot as plt, textwrap
+    c = bench.cases[0]; seed = cfg.seeds[0]; n = len(c.steps)
+    fig, axs = plt.subplots(len(methods), n + 1, figsize=(1.5 * (n + 1), 1.6 * len(methods) + .4), squeeze=False)
+    for i, m in enumerate(methods):
+        ims = [c.image] + [np.asarray(PIL.Image.open(p)) if (p := out / 'images' / m / f"s{seed}" / f"{c.id}-{k + 1}.png").exists()
+                           else np.zeros_like(c.image) for k in range(n)]
+        for j, im in enumerate(ims):
+            ax = axs[i, j]; ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])
+            if i == 0: ax.set_title('input' if j == 0 else '\n'.join(textwrap.wrap(c.steps[j - 1].instruction, 20)), fontsize=6)
+            if j == 0: ax.set_ylabel(m, fontsize=8)
+            if j and c.steps[j - 1].mask is not None: ax.contour(c.steps[j - 1].mask, levels=[.5], colors='w', linewidths=.6)
+    fig.tight_layout(); fig.savefig(out / 'strip.png', dpi=72); plt.close(fig)
+    fig, axs = plt.subplots(1, 2, figsize=(8, 3))
+    for m in methods:
+        k = np.arange(1, len(per_step[m]['psnr_input']) + 1)
+        axs[0].plot(k, per_step[m]['psnr_input'], 'o-', label=m); axs[1].plot(k, per_step[m]['success'], 'o-', label=m)
+    for ax in axs: ax.set_xticks(range(1, 1 + max((len(v['psnr_input']) for v in per_step.values()), default=1)))
+    axs[0].set(xlabel='edit step', ylabel='PSNR to the input (dB)', title='drift'); axs[1].set(xlabel='edit step', ylabel='oracle success', title='success per step')
+    axs[1].legend(fontsize=7); fig.tight_layout(); fig.savefig(out / 'drift.png', dpi=90); plt.close(fig)
+    groups = list(dict.fromkeys(info[m] for m in methods)); colour = {g: f"C{i}" for i, g in enumerate(groups)}
+    panels = [c for c in ('success_when_made', 'masked_success', 'psnr_input_final') if any(stats[m][c].n for m in methods)]
+    fig, axs = plt.subplots(1, len(panels) + bool(kinds), figsize=(3.2 * (len(panels) + bool(kinds)), 3), squeeze=False)
+    for ax, col in zip(axs[0], panels):
+        v = [stats[m][col] for m in methods]
+        ax.bar(range(len(methods)), [x.mean for x in v], yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], capsize=3,
+               color=[colour[info[m]] for m in methods])
+        ax.set_xticks(range(len(methods)), methods, rotation=45, ha='right', fontsize=7); ax.set_title(col, fontsize=9)
+    if kinds:
+        ax = axs[0, -1]; w = .8 / len(methods)
+        for i, m in enumerate(methods):
+            v = [per_kind[m][k] for k in kinds]
+            ax.errorbar(np.arange(len(kinds)) + (i - len(methods) / 2) * w, [x.mean for x in v],
+                        yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], fmt='o', ms=3, capsize=2, label=m)
+        ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right', fontsize=7); ax.set_title('success per edit kind', fontsize=9); ax.legend(fontsize=6)
+    from matplotlib.patches import Patch
+    axs[0, 0].legend(handles=[Patch(color=colour[g], label=g) for g in groups], fontsize=6, title='reads', title_fontsize=6)
+    fig.suptitle('means over cases with 95 % bootstrap intervals', fontsize=9); fig.tight_layout(); fig.savefig(out / 'intervals.png', dpi=90); plt.close(fig)
+
+# %% ../../nbs/56_bench_report.ipynb #6e0c125f
 def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, notes: str='',
                  availability: dict|None=None, # `bench.metrics.metric_availability(scorer)`: why a field metric is missing
                 ) -> dict:
@@ -190,42 +232,3 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
                per_kind={m: {k: iv(v) for k, v in p.items()} for m, p in per_kind.items()},
                not_computed={c: why(c) for c in missing}, per_step=per_step, markdown=md)
     (out / 'report.json').write_text(json.dumps(rep, indent=1, default=float)); return rep
-
-def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):
-    import matplotlib.pyplot as plt, textwrap
-    c = bench.cases[0]; seed = cfg.seeds[0]; n = len(c.steps)
-    fig, axs = plt.subplots(len(methods), n + 1, figsize=(1.5 * (n + 1), 1.6 * len(methods) + .4), squeeze=False)
-    for i, m in enumerate(methods):
-        ims = [c.image] + [np.asarray(PIL.Image.open(p)) if (p := out / 'images' / m / f"s{seed}" / f"{c.id}-{k + 1}.png").exists()
-                           else np.zeros_like(c.image) for k in range(n)]
-        for j, im in enumerate(ims):
-            ax = axs[i, j]; ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])
-            if i == 0: ax.set_title('input' if j == 0 else '\n'.join(textwrap.wrap(c.steps[j - 1].instruction, 20)), fontsize=6)
-            if j == 0: ax.set_ylabel(m, fontsize=8)
-            if j and c.steps[j - 1].mask is not None: ax.contour(c.steps[j - 1].mask, levels=[.5], colors='w', linewidths=.6)
-    fig.tight_layout(); fig.savefig(out / 'strip.png', dpi=72); plt.close(fig)
-    fig, axs = plt.subplots(1, 2, figsize=(8, 3))
-    for m in methods:
-        k = np.arange(1, len(per_step[m]['psnr_input']) + 1)
-        axs[0].plot(k, per_step[m]['psnr_input'], 'o-', label=m); axs[1].plot(k, per_step[m]['success'], 'o-', label=m)
-    for ax in axs: ax.set_xticks(range(1, 1 + max((len(v['psnr_input']) for v in per_step.values()), default=1)))
-    axs[0].set(xlabel='edit step', ylabel='PSNR to the input (dB)', title='drift'); axs[1].set(xlabel='edit step', ylabel='oracle success', title='success per step')
-    axs[1].legend(fontsize=7); fig.tight_layout(); fig.savefig(out / 'drift.png', dpi=90); plt.close(fig)
-    groups = list(dict.fromkeys(info[m] for m in methods)); colour = {g: f"C{i}" for i, g in enumerate(groups)}
-    panels = [c for c in ('success_when_made', 'masked_success', 'psnr_input_final') if any(stats[m][c].n for m in methods)]
-    fig, axs = plt.subplots(1, len(panels) + bool(kinds), figsize=(3.2 * (len(panels) + bool(kinds)), 3), squeeze=False)
-    for ax, col in zip(axs[0], panels):
-        v = [stats[m][col] for m in methods]
-        ax.bar(range(len(methods)), [x.mean for x in v], yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], capsize=3,
-               color=[colour[info[m]] for m in methods])
-        ax.set_xticks(range(len(methods)), methods, rotation=45, ha='right', fontsize=7); ax.set_title(col, fontsize=9)
-    if kinds:
-        ax = axs[0, -1]; w = .8 / len(methods)
-        for i, m in enumerate(methods):
-            v = [per_kind[m][k] for k in kinds]
-            ax.errorbar(np.arange(len(kinds)) + (i - len(methods) / 2) * w, [x.mean for x in v],
-                        yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], fmt='o', ms=3, capsize=2, label=m)
-        ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right', fontsize=7); ax.set_title('success per edit kind', fontsize=9); ax.legend(fontsize=6)
-    from matplotlib.patches import Patch
-    axs[0, 0].legend(handles=[Patch(color=colour[g], label=g) for g in groups], fontsize=6, title='reads', title_fontsize=6)
-    fig.suptitle('means over cases with 95 % bootstrap intervals', fontsize=9); fig.tight_layout(); fig.savefig(out / 'intervals.png', dpi=90); plt.close(fig)
