@@ -2,9 +2,10 @@
 
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240]
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--init runs/<run>/vae]
+    OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts generalisation
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json (`--parts long`: one entry of
-benchmarks/results/reed_runs.json, keyed by its options). Each training run is time-boxed (`--budget` seconds).
+benchmarks/results/reed_runs.json, keyed by its options; `--parts generalisation`: benchmarks/results/reed_generalisation.json). Each training run is time-boxed (`--budget` seconds).
 A long run's VAE is saved to runs/<run>/vae; `scripts/ship_reed_vae.py` ships one into the zoo.
 """
 import argparse, hashlib, json, os, subprocess, sys, time, dataclasses
@@ -12,11 +13,11 @@ os.environ.setdefault('OMP_NUM_THREADS', '1'); os.environ.setdefault('HF_HUB_OFF
 import numpy as np, torch
 from diffusers import AutoencoderKL
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
-from imiebench.reed import REEDConfig, train_reed, pixel_edit, image_metrics, lpips_available
+from imiebench.reed import REEDConfig, train_reed, pixel_edit, image_metrics, lpips_available, roundtrips
 from imiebench.toy.reed import toy_data, load_toy_reed_vae, MixedSession, _parser
 from imiebench.toy.zoo import load_toy_vae, load_toy, HELDOUT_SEED, photo_crops
 from imiebench.core import to_tensor
-from harness import RESULTS, write_json, upsert_run, reed_evaluate as evaluate
+from harness import RESULTS, write_json, upsert_run, command_line, reed_evaluate as evaluate
 
 OUT = RESULTS / 'reed.json'
 RUNS = RESULTS / 'reed_runs.json'  # one entry per long run
@@ -128,6 +129,18 @@ def anchor(res, budget, lams=(1.0, 0.3)):
              for s in ('scenes', 'photos')}
         print(f"SUMMARY anchor lambda={lam}: (change at 1, gain at 25) vs vanilla = {d} dB; {r.steps} steps, final k={r.ks[-1]}", flush=True)
 
+def generalisation():
+    """The shipped REED decoder against vanilla on new crops of the 7 training photos (the val split); the held-out photos
+    (the test split) are the shipped run's `int8` entry in reed_runs.json (scripts/ship_reed_vae.py)."""
+    van, reed, t0 = load_toy_vae(), load_toy_reed_vae(), time.time()
+    with torch.no_grad():
+        x = toy_data(0, 24, 'val'); a, b = roundtrips(van, x, 25, (1, 25)), roundtrips(reed, x, 25, (1, 25))
+    d = {str(k): round(b[k]['psnr'] - a[k]['psnr'], 2) for k in (1, 25)}
+    write_json('reed_generalisation.json', dict(n=24, split='val', photos='new crops of the 7 training photos', change_at_1_gain_at_25=d,
+                                                what='PSNR of the shipped REED decoder minus vanilla after 1 and 25 round trips (dB)',
+                                                command=command_line(), seconds=round(time.time() - t0, 1)))
+    print(f"SUMMARY generalisation: (change at 1, gain at 25) on new crops of the training photos {d} dB")
+
 MEM = r'''
 import os, json, torch, sys, threading, time
 torch.set_num_threads(1)
@@ -209,6 +222,7 @@ if __name__ == '__main__':
     ap.add_argument('--init', default=None, help="--parts long: start from this VAE folder (e.g. runs/<run>/vae) instead of the zoo's (fsl_target=initial then means this decoder)")
     ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
     a = ap.parse_args()
+    if a.parts == 'generalisation': generalisation(); raise SystemExit
     if a.parts == 'long': long_run(a.variant, a.budget, _overrides(a.set), tuple(int(v) for v in a.data.split(',')), a.textures, a.init); raise SystemExit
     res = json.loads(OUT.read_text()) if OUT.exists() else {}
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
