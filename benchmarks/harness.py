@@ -33,8 +33,10 @@ def read_json(name: str|Path, default=None):
 
 @contextlib.contextmanager
 def _locked(p: Path):
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p.with_name(p.name + '.lock'), 'w') as f:
+    "An exclusive lock for result file `p`, held in a lock file outside the repository (kept: removing it would race)."
+    import hashlib, tempfile
+    lock = Path(tempfile.gettempdir()) / f"imiebench-results-{hashlib.sha1(str(p.resolve()).encode()).hexdigest()[:12]}.lock"
+    with open(lock, 'w') as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
@@ -50,7 +52,6 @@ def upsert_run(name: str|Path, entry: dict, key: str='key') -> Path:
         if i is None: runs.append(entry)
         else: runs[i] = entry
         write_json(p, runs)
-    with contextlib.suppress(OSError): p.with_name(p.name + '.lock').unlink()
     return p
 
 
@@ -104,7 +105,6 @@ def update_parts(name: str|Path, parts: dict, command: str|None=None) -> Path:
         d = read_json(p, {})
         d.update(parts); d.setdefault('commands', {}).update({k: command or command_line() for k in parts})
         write_json(p, d)
-    with contextlib.suppress(OSError): p.with_name(p.name + '.lock').unlink()
     return p
 
 
