@@ -44,7 +44,7 @@ def _locked(p: Path):
 
 def upsert_run(name: str|Path, entry: dict, key: str='key') -> Path:
     """Add `entry` to the list of runs in result file `name`, replacing the run with the same `entry[key]`
-    (order kept). Safe when several processes finish at once (one lock file next to it)."""
+    (order kept). Safe when several processes finish at once (they take turns on one lock)."""
     p = result_path(name)
     with _locked(p):
         runs = read_json(p, [])
