@@ -14,9 +14,9 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask',
-           'resize_mask', 'check_prompt', 'psnr', 'make_generator', 'seed_everything', 'default_device',
-           'default_dtype', 'check_number', 'check_int', 'check_choice', 'check_bool', 'check_generator',
-           'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler', 'noise_draws']
+           'resize_mask', 'check_prompt', 'check_prompts', 'psnr', 'make_generator', 'seed_everything',
+           'default_device', 'default_dtype', 'check_number', 'check_int', 'check_choice', 'check_bool',
+           'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler', 'noise_draws']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -167,6 +167,13 @@ def check_prompt(text, what: str="prompt", allow_empty: bool=False) -> str:
     if not allow_empty and not text.strip():
         raise ValueError(f"the {what} is empty; expected a non-empty text")
     return text
+
+def check_prompts(texts, n: int, what: str="prompt", allow_empty: bool=False) -> list[str]:
+    "One text for all `n` images, or a list of exactly `n` (one per image): validated, as a list of `n` texts."
+    if isinstance(texts, str): return [check_prompt(texts, what, allow_empty)] * n
+    if not isinstance(texts, (list, tuple)): raise TypeError(f"expected the {what} to be a str, or a list of str (one per image), got {type(texts).__name__}")
+    if len(texts) != n: raise ValueError(f"got {len(texts)} texts for the {what} of {n} images; give one, or one per image")
+    return [check_prompt(t, what, allow_empty) for t in texts]
 
 def psnr(a: np.ndarray, b: np.ndarray, # uint8 images (or anything in 0–255) of the same shape
          keep: np.ndarray|None=None, # optional boolean mask (broadcastable to H×W): compare only there

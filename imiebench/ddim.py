@@ -13,7 +13,7 @@ from diffusers import DDIMScheduler, DDIMInverseScheduler
 from .models import Bundle, check_bundle
 from .sampling import denoise, CFG, TrajectoryBlend, ddim_scheduler, check_callback
 from .core import (resize_mask, to_mask, check_number, check_int, check_generator, check_latents,
-                            check_mask_batch, check_prompt)
+                            check_mask_batch, check_prompts)
 
 # %% auto #0
 __all__ = ['check_ratio', 'ddim_schedulers', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
@@ -48,22 +48,23 @@ class DDIMTrajectory:
     @property
     def x_r(self) -> torch.Tensor: return self.latents[-1]
 
-def _cfg(b: Bundle, prompt: str, negative_prompt: str|None, n: int, guidance_scale: float) -> CFG:
-    "Classifier-free guidance under `prompt` for n latents (none when `negative_prompt` is None or the scale is 1)."
+def _cfg(b: Bundle, prompt: str|list[str], negative_prompt: str|list[str]|None, n: int, guidance_scale: float) -> CFG:
+    "Classifier-free guidance under `prompt` (one, or one per latent) for n latents (none when `negative_prompt` is None or the scale is 1)."
     u = None if negative_prompt is None or guidance_scale == 1 else b.embed(negative_prompt).expand(n, -1, -1)
     return CFG(b, b.embed(prompt).expand(n, -1, -1), u, guidance_scale)
 
 @torch.no_grad()
 def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
                 steps: int=50, r: float=0.8,
-                prompt: str='', # the paper encodes unconditionally ('')
+                prompt: str|list[str]='', # the paper encodes unconditionally (''); or one prompt per latent
                 guidance_scale: float=1.0, # >1 adds classifier-free guidance (known to drift: prompt-to-prompt #27)
                 callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
                 progress: bool=True) -> DDIMTrajectory:
     "DDIM-encode x_0 up to ratio `r`, keeping every intermediate latent."
     b = check_bundle(b, kind='sd'); steps = check_int(steps, 'steps', 1); r = check_ratio(r)
-    check_prompt(prompt, 'prompt', allow_empty=True); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    guidance_scale = check_number(guidance_scale, 'guidance_scale')
     check_latents(latents, 'latents', channels=b.unet.config.in_channels); check_callback(callback_on_step_end)
+    prompt = check_prompts(prompt, len(latents), 'prompt', allow_empty=True)
     sch, inv = ddim_schedulers(b); inv.set_timesteps(steps)
     k = len(decode_timesteps(sch, steps, r))
     ts = inv.timesteps[:k] if k < steps else inv.timesteps
@@ -77,10 +78,11 @@ def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
 # %% ../nbs/10_ddim.ipynb #cd5aef99
 @torch.no_grad()
 def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the trajectory (needed for mask guidance)
-                prompt: str, steps: int=50, r: float=0.8, guidance_scale: float=5.0,
+                prompt: str|list[str], # one prompt, or one per latent
+                steps: int=50, r: float=0.8, guidance_scale: float=5.0,
                 mask: torch.Tensor|None=None, # N×1×h×w (or image size: resized) in [0,1], 1 = follow the prompt
                 blend: str='matching', # 'matching' t (paper) or 'diffusers' (one step noisier)
-                negative_prompt: str='', eta: float=0.0, generator: torch.Generator|None=None,
+                negative_prompt: str|list[str]='', eta: float=0.0, generator: torch.Generator|None=None,
                 callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
                 progress: bool=True) -> torch.Tensor: # scaled x_0
     "DDIM-decode from ratio `r` under `prompt`, optionally keeping the unmasked region on the encoder's trajectory."
@@ -88,11 +90,11 @@ def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the tra
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
     if not isinstance(start, (torch.Tensor, DDIMTrajectory)): raise TypeError(f"start must be latents (a tensor) or a DDIMTrajectory, got {type(start).__name__}")
     steps = check_int(steps, 'steps', 1); r = check_ratio(r); guidance_scale = check_number(guidance_scale, 'guidance_scale')
-    check_prompt(prompt, 'prompt', allow_empty=True); check_prompt(negative_prompt, 'negative_prompt', allow_empty=True)
     eta = check_number(eta, 'eta', 0, 1); generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
     traj = start if isinstance(start, DDIMTrajectory) else None
     if mask is not None and traj is None: raise ValueError("mask guidance needs the encoder trajectory: pass the DDIMTrajectory from ddim_encode")
     z = check_latents(traj.x_r if traj is not None else start, 'start', channels=b.unet.config.in_channels).to(b.device, b.dtype)
+    prompt, negative_prompt = check_prompts(prompt, len(z), 'prompt', allow_empty=True), check_prompts(negative_prompt, len(z), 'negative_prompt', allow_empty=True)
     sch, _ = ddim_schedulers(b); ts = decode_timesteps(sch, steps, r)
     if traj is not None and len(traj.latents) != len(ts) + 1:
         raise ValueError(f"trajectory has {len(traj.latents) - 1} encoded steps but decoding (steps={steps}, r={r}) needs {len(ts)}")

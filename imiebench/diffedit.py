@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from diffusers.utils.torch_utils import randn_tensor
 
-from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator,
+from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_prompts, check_number, check_int, check_generator,
                             check_latents, check_choice)
 from .models import Bundle, check_bundle
 from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers
@@ -60,8 +60,8 @@ def _check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile=0.99)
 # %% ../nbs/11_diffedit.ipynb #28808c3f
 @torch.no_grad()
 def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N images)
-                  query: str, # Q: text describing the edited image
-                  reference: str='', # R: text describing the input ('' = unconditional)
+                  query: str|list[str], # Q: text describing the edited image (one, or one per image)
+                  reference: str|list[str]='', # R: text describing the input ('' = unconditional)
                   n: int=10, # noise draws averaged
                   strength: float=0.5, # noise level, as a fraction of the DDIM schedule
                   threshold: float=0.5, # binarisation threshold on the rescaled map
@@ -78,15 +78,15 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
                  ) -> DiffEditMask:
     "Infer DiffEdit's mask from the disagreement of noise predictions under `query` and `reference`."
     b = check_bundle(b, kind='sd')
-    check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
     _check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile)
     n, steps, max_batch = int(n), check_int(steps, 'steps', 1), check_int(max_batch, 'max_batch', 1)
     guidance_scale = check_number(guidance_scale, 'guidance_scale'); generator = check_generator(generator, b.device)
     if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
-    if query.strip() == reference.strip():
-        warnings.warn("query equals reference: the noise predictions agree and the inferred mask is empty")
     x = to_tensor(image, multiple=b.vae_factor, value_range=value_range)
     N, H, W = len(x), *x.shape[-2:]
+    query, reference = check_prompts(query, N, 'query'), check_prompts(reference, N, 'reference', allow_empty=True)
+    if any(q.strip() == r.strip() for q, r in zip(query, reference)):
+        warnings.warn("query equals reference: the noise predictions agree and the inferred mask is empty")
     hw = (H // b.vae_factor, W // b.vae_factor)
     if latents is not None: check_latents(latents, 'latents', channels=b.unet.config.in_channels, size=hw, n=(N, N * n))
     if noise is not None: check_latents(noise, 'noise', channels=b.unet.config.in_channels, size=hw, n=N * n)
@@ -97,9 +97,9 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
     t = decode_timesteps(sch, steps, strength)[0]
     eps = noise.to(b.device, b.dtype) if noise is not None else randn_tensor(z.shape, generator=generator, device=b.device, dtype=b.dtype)
     zt = sch.add_noise(z, eps, t.expand(len(z)))
-    q, r = b.embed(query), b.embed(reference)
-    embs = [q, r] if guidance_scale == 1 else [b.embed(''), q, b.embed(''), r]
-    inp = torch.cat([zt] * len(embs)); emb = torch.cat([e.expand(len(zt), -1, -1) for e in embs])
+    q, r, u = b.embed(query).repeat_interleave(n, 0), b.embed(reference).repeat_interleave(n, 0), b.embed('').expand(len(zt), -1, -1)
+    embs = [q, r] if guidance_scale == 1 else [u, q, u, r]
+    inp = torch.cat([zt] * len(embs)); emb = torch.cat(embs)
     out = torch.cat([b.predict_eps(i, t, e) for i, e in zip(inp.split(max_batch), emb.split(max_batch))])  # ε even for v/x₀ models
     if guidance_scale == 1: e_q, e_r = out.chunk(2)
     else:
@@ -139,7 +139,7 @@ def _noised_trajectory(b, z0, steps, r, generator) -> DDIMTrajectory:
 
 # %% ../nbs/11_diffedit.ipynb #5252be9a
 @torch.no_grad()
-def diffedit(b: Bundle, image, query: str, reference: str='',
+def diffedit(b: Bundle, image, query: str|list[str], reference: str|list[str]='', # one text, or one per image
              r: float=0.8, # encoding ratio
              steps: int=50, guidance_scale: float=5.0, # decoding
              mode: str='diffedit', # one of MODES (the paper's ablations)
@@ -152,13 +152,15 @@ def diffedit(b: Bundle, image, query: str, reference: str='',
     "Edit `image` towards `query` with DiffEdit (or one of its ablations)."
     b = check_bundle(b, kind='sd')
     if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True); r = check_ratio(r)
+    r = check_ratio(r)
     check_prompt(encode_prompt, 'encode_prompt', allow_empty=True); check_choice(rescale, 'rescale', RESCALES)
     steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     encode_guidance = check_number(encode_guidance, 'encode_guidance'); _check_mask_args(n, strength, threshold, 3.0)
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
     generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
-    x = to_tensor(image, multiple=b.vae_factor); z0 = b.encode(x, value_range=(-1, 1))
+    x = to_tensor(image, multiple=b.vae_factor)
+    query, reference = check_prompts(query, len(x), 'query'), check_prompts(reference, len(x), 'reference', allow_empty=True)
+    z0 = b.encode(x, value_range=(-1, 1))
     m = None
     if mode in ('diffedit', 'no_encoding'):
         if mask is None:

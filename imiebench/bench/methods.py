@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..core import to_uint8, to_mask, check_prompt, noise_draws
+from ..core import to_tensor, to_uint8, to_mask, resize_mask, check_prompts, noise_draws
 from ..models import Bundle
 from .format import BenchCase, BenchStep
 
@@ -52,15 +52,15 @@ def method_inputs(method: str, captions: str='instruction') -> str:
 
 # %% ../../nbs/54_bench_methods.ipynb #fb8abae0
 @torch.no_grad()
-def blended_latent(b: Bundle, image, prompt: str, mask=None, # 1 = regenerate here (None: the whole image)
+def blended_latent(b: Bundle, image, prompt: str|list[str], # one caption, or one per image
+                   mask=None, # 1 = regenerate here (None: the whole image)
                    steps: int=20, guidance_scale: float=5.0,
                    generator=None, # a torch.Generator, or one per image
                    progress: bool=True) -> torch.Tensor:
     "Blended latent diffusion with a caption model; returns N×3×H×W in [-1, 1]."
     from diffusers.utils.torch_utils import randn_tensor
-    from imiebench.core import resize_mask
     from imiebench.sampling import denoise, CFG, NoiseBlend, ddim_scheduler
-    check_prompt(prompt, 'prompt')
+    prompt = check_prompts(prompt, len(to_tensor(image)), 'prompt')
     src = b.encode(image); sch = ddim_scheduler(b); sch.set_timesteps(steps, device=b.device)  # steps on ε: `CFG` converts v/x₀
     m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
     c, u = b.embed(prompt).expand(len(src), -1, -1), b.embed('').expand(len(src), -1, -1)
@@ -86,7 +86,7 @@ class BenchConfig:
     mask_n: int = 10  # noise draws of every inferred mask (DiffEdit's and the instruction model's)
     max_cases: int|None = None
     save_images: bool = True
-    batch: int = 64  # (case, seed) units edited together by instruction methods (speed only: a unit's result does not depend on it)
+    batch: int = 64  # (case, seed) units edited together (speed only: a unit's result does not depend on it, up to float rounding)
     def __post_init__(self):
         if self.captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {self.captions!r}")
         bad = [m for m in self.methods if m not in METHODS]
@@ -140,23 +140,27 @@ def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> l
 
 @torch.no_grad()
 def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
-    "Edit one case's sequence for all its seeds in one batch (they share the texts and masks)."
+    "Edit every unit's sequence in lock-step, all units in one batch per step, each with its own texts, mask and noise."
     from imiebench.diffedit import diffedit, diffedit_mask
-    case = units[0][0]
-    if any(c is not case for c, _ in units): raise ValueError("caption methods batch the seeds of one case only")
-    ims, out = np.stack([case.image] * len(units)), []
-    for k, st in enumerate(case.steps):
-        q, ref = _captions(st, cfg, case, k); gens = _gens(units, k, b.device)
-        if st.mask is not None: m = torch.tensor(st.mask)[None, None]
-        else:  # infer where to edit (DiffEdit's mask), one noise draw set per unit
-            z0 = b.encode(ims)
-            noise = noise_draws(z0.shape, gens, cfg.mask_n, b.device, b.dtype)
-            m = diffedit_mask(b, ims, q, ref, n=cfg.mask_n, steps=cfg.steps, latents=z0, noise=noise).mask
+    N, n = len(units), len(units[0][0].steps)
+    ims, out = np.stack([c.image for c, _ in units]), []
+    hw = (ims.shape[1] // b.vae_factor, ims.shape[2] // b.vae_factor)
+    for k in range(n):
+        q, ref = map(list, zip(*[_captions(c.steps[k], cfg, c, k) for c, _ in units])); gens = _gens(units, k, b.device)
+        m = torch.empty(N, 1, *hw, device=b.device, dtype=b.dtype)  # latent-size masks (what both methods use)
+        user = [i for i, (c, _) in enumerate(units) if c.steps[k].mask is not None]
+        for i in user: m[i] = resize_mask(to_mask(units[i][0].steps[k].mask, device=b.device), hw)[0]
+        if infer := [i for i in range(N) if i not in user]:  # infer where to edit (DiffEdit's mask), one noise draw set per unit
+            z0 = b.encode(ims[infer])
+            noise = noise_draws(z0.shape, [gens[i] for i in infer], cfg.mask_n, b.device, b.dtype)
+            m[infer] = diffedit_mask(b, ims[infer], [q[i] for i in infer], [ref[i] for i in infer], n=cfg.mask_n, steps=cfg.steps,
+                                     latents=z0, noise=noise).mask
         if method == 'diffedit':
             x = diffedit(b, ims, q, ref, r=cfg.r, steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image
         else: x = blended_latent(b, ims, q, m, cfg.steps, cfg.caption_guidance, gens, progress=False)
         ims = to_uint8(x); out.append(ims)
-    return [[out[k][i] for k in range(len(case.steps))] for i in range(len(units))]
+    return [[out[k][i] for k in range(n)] for i in range(N)]
+
 
 # %% ../../nbs/54_bench_methods.ipynb #cb593116
 def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pairs edited together

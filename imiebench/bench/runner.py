@@ -21,13 +21,12 @@ __all__ = ['run_identity', 'run_bench']
 
 # %% ../../nbs/57_bench_runner.ipynb #d000a599
 def _chunks(units: list[tuple], cases: dict, batch: int) -> list[list[tuple]]:
-    "Group (method, seed, case id) units into batches: instruction methods up to `batch` units of the same shape, caption methods by case."
+    "Group (method, seed, case id) units into batches of up to `batch` units of one method and one shape (steps, image size)."
     groups = {}
     for u in units:
         m, s, cid = u; c = cases[cid]
-        key = (m, len(c.steps), c.image.shape) if m in INSTRUCTION_METHODS else (m, cid)
-        groups.setdefault(key, []).append(u)
-    return [g[i:i + batch] for g in groups.values() for i in range(0, len(g), batch if g[0][0] in INSTRUCTION_METHODS else len(g))]
+        groups.setdefault((m, len(c.steps), c.image.shape), []).append(u)
+    return [g[i:i + batch] for g in groups.values() for i in range(0, len(g), batch)]
 
 # %% ../../nbs/57_bench_runner.ipynb #bb34ae62
 def _zoo_stamp(name: str) -> str:
