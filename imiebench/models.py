@@ -79,6 +79,7 @@ class Bundle:
     tokenizer_2: object = None  # SDXL-class bundles only
     force_zeros_for_empty_prompt: bool = False  # SDXL: the empty prompt embeds to zeros (diffusers' SDXL pipelines)
     upcast_vae: bool|None = None  # keep the VAE in float32 under float16 (None: when `vae.config.force_upcast` on SDXL-class bundles)
+    unet_autocast: torch.dtype|None = None  # run the UNet under `torch.autocast` in this dtype (e.g. bfloat16 on CPU); its output comes back in the input's dtype
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     @property
@@ -189,7 +190,9 @@ def predict(b: Bundle, x: torch.Tensor, # UNet input (N×in_channels×h×w, alre
            ) -> torch.Tensor:
     "The raw UNet output (ε, v or x₀ by the model's prediction type) for any bundle, SDXL-class included."
     size = size or (x.shape[-2] * b.vae_factor, x.shape[-1] * b.vae_factor)
-    return b.unet(x, t, **unet_kwargs(b, emb, size)).sample
+    if b.unet_autocast is None: return b.unet(x, t, **unet_kwargs(b, emb, size)).sample
+    with torch.autocast(x.device.type, dtype=b.unet_autocast):
+        return b.unet(x, t, **unet_kwargs(b, emb, size)).sample.to(x.dtype)
 
 def n_tokens(b: Bundle, prompt: str) -> int:
     "Number of tokens of `prompt` including `<bos>`/`<eos>` (compare with `tokenizer.model_max_length`)."

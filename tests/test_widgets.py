@@ -9,7 +9,7 @@ import ipywidgets
 
 from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, _ASSETS
 from imiebench.widgets.brush import MaskBrush
-from imiebench.widgets.editor import ElementEditor, apply_edits
+from imiebench.widgets.editor import ElementEditor, replay_edits
 from imiebench.elements.edit import ElementEdit
 from imiebench.widgets.sliders import slider_view, SliderView, display_array
 
@@ -187,7 +187,7 @@ def test_editor_applies_frontend_edits():
     assert seen == ed.edits
     assert ed.centroids == [[4., 4.], [12., 20.], [23., 19.75]]
     assert ed.sizes == pytest.approx([2, 3, 3.2]) and ed.alive == [False, True, True]
-    c, s, alive = apply_edits(ed.initial_centroids, ed.initial_sizes, ed.edits)  # what the elements module replays
+    c, s, alive = replay_edits(ed.initial_centroids, ed.initial_sizes, ed.edits)  # what the elements module replays
     np.testing.assert_allclose(c, ed.centroids); np.testing.assert_allclose(s, ed.sizes); assert alive.tolist() == ed.alive
     assert ed.error == ''
 

@@ -5,6 +5,7 @@
 # %% ../../nbs/54_bench_methods.ipynb #e6f873f4
 from __future__ import annotations
 import warnings
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +16,8 @@ from ..models import Bundle
 from .format import BenchCase, BenchStep
 
 # %% auto #0
-__all__ = ['METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'CAPTIONS', 'METHOD_INFO', 'MethodInfo', 'method_inputs',
-           'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method']
+__all__ = ['METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'CAPTIONS', 'METHOD_INFO', 'PRECISIONS', 'MethodInfo',
+           'method_inputs', 'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method']
 
 # %% ../../nbs/54_bench_methods.ipynb #5433ae5f
 METHODS = ('emilie', 'emilie_auto', 'ip2p', 'concat', 'diffedit', 'blended', 'emilie_blend')
@@ -72,6 +73,8 @@ def blended_latent(b: Bundle, image, prompt: str|list[str], # one caption, or on
 class NotApplicable(Exception):
     "A method cannot run on a case (e.g. ground-truth captions on a set without them); recorded, not fatal."
 
+PRECISIONS = ('float32', 'bfloat16')
+
 @dataclass
 class BenchConfig:
     "Settings of a benchmark run (the defaults are the main job's)."
@@ -87,12 +90,14 @@ class BenchConfig:
     max_cases: int|None = None
     save_images: bool = True
     batch: int = 64  # (case, seed) units edited together (speed only: a unit's result does not depend on it, up to float rounding)
+    precision: str = 'bfloat16'  # the UNets' compute: 'bfloat16' (`torch.autocast`; latents and samplers stay in the bundle's dtype) or 'float32' (none)
     def __post_init__(self):
         if self.captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {self.captions!r}")
         bad = [m for m in self.methods if m not in METHODS]
         if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {METHODS}")
         if not self.seeds: raise ValueError("seeds must not be empty")
         if not isinstance(self.batch, int) or self.batch < 1: raise ValueError(f"batch must be an integer ≥ 1, got {self.batch!r}")
+        if self.precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
 # %% ../../nbs/54_bench_methods.ipynb #e7562543
 def _gens(units, k: int, device, offset: int=0) -> list[torch.Generator]:
@@ -168,6 +173,8 @@ def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pa
     "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method`."
     if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not units: return []
+    if cfg.precision != 'float32':  # the same weights, the UNet run under autocast
+        ip2p, sd = (None if b is None else dataclasses.replace(b, unet_autocast=getattr(torch, cfg.precision)) for b in (ip2p, sd))
     shapes_ = {(len(c.steps), c.image.shape) for c, _ in units}
     if len(shapes_) > 1: raise ValueError(f"units edited together need the same number of steps and image size, got {sorted(shapes_)}")
     if method in INSTRUCTION_METHODS:

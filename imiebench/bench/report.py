@@ -193,7 +193,7 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
         per_step[m] = {c: [_nanmean([s[k].get(c, np.nan) for s in steps if len(s) > k]) for k in range(n)] for c in ('psnr_input', 'success', 'clip_instruction')}
     seq, msk = [c for c in SEQ_COLS if c in shown], [c for c in MASK_COLS if c in shown]
     md = (f"# IMIE-Bench — {bench.name}\n\n{len(bench.cases[:cfg.max_cases])} cases, seeds {list(cfg.seeds)}, {cfg.steps} steps per edit, "
-          f"captions for caption methods: `{cfg.captions}`. Scores: {notes}\n\nEvery number is a mean over cases (each case's mean over "
+          f"UNet compute in {cfg.precision}, captions for caption methods: `{cfg.captions}`. Scores: {notes}\n\nEvery number is a mean over cases (each case's mean over "
           f"its seeds) with its 95 % bootstrap interval over cases (2000 resamples, percentile). Methods are ranked only within a group "
           f"that gets the same information.\n\n## What each method is told\n\n" + _head('method', ['model', 'reads', 'confines an edit by'])
           + ''.join(_fmt_row(m, [METHOD_INFO[m].model, info[m], METHOD_INFO[m].localisation]) for m in methods))
@@ -226,7 +226,7 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
             for st in r.get('steps', []): w.writerow(dict(method=m, seed=s, case=c) | st)
     _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info)
     iv = lambda x: dict(mean=x.mean, lo=x.lo, hi=x.hi, n=x.n)
-    rep = dict(bench=bench.name, n_cases=len(bench.cases[:cfg.max_cases]), seeds=list(cfg.seeds), steps=cfg.steps, captions=cfg.captions, notes=notes,
+    rep = dict(bench=bench.name, n_cases=len(bench.cases[:cfg.max_cases]), seeds=list(cfg.seeds), steps=cfg.steps, precision=cfg.precision, captions=cfg.captions, notes=notes,
                inputs=info, methods={m: {c: iv(stats[m][c]) for c in cols} | dict(skipped=skipped.get(m, 0)) for m in methods},
                paired={m: {c: iv(v) for c, v in p.items()} for m, p in paired.items()},
                per_kind={m: {k: iv(v) for k, v in p.items()} for m, p in per_kind.items()},

@@ -95,4 +95,5 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
     state.wait_for_everyone()
     if not state.is_main_process: return None
     from imiebench.bench.metrics import metric_availability
-    return write_report(bench, out, cfg, scorer.notes if scorer else '', metric_availability(scorer))
+    scorer = scorer or toy_scorer(dev)  # a resumed run with nothing left to edit still reports what scored it
+    return write_report(bench, out, cfg, scorer.notes, metric_availability(scorer))

@@ -16,7 +16,7 @@ from ..elements.edit import ElementEdit
 from .wire import _ASSETS, image_array, png_data_url, default_display_width
 
 # %% auto #0
-__all__ = ['check_centroids', 'check_sizes', 'apply_edits', 'ElementEditor']
+__all__ = ['check_centroids', 'check_sizes', 'replay_edits', 'ElementEditor']
 
 # %% ../../nbs/62_widgets_editor.ipynb #2d1e35da
 def check_centroids(centroids, # (N, 2) array of (y, x) centroids in image pixels (index units)
@@ -48,7 +48,7 @@ def check_sizes(sizes, n: int, shape: tuple[int,int]) -> np.ndarray:
     if not (np.isfinite(s).all() and (s > 0).all()): raise ValueError(f"expected finite sizes > 0, got range [{s.min():.3g}, {s.max():.3g}]")
     return s
 
-def apply_edits(centroids: np.ndarray, # (N, 2) (y, x)
+def replay_edits(centroids: np.ndarray, # (N, 2) (y, x)
                 sizes: np.ndarray, # (N,) radius in pixels
                 edits: list[ElementEdit],
                 shape: tuple[int,int]|None=None, # (H, W): if given, a move may not leave the image
@@ -89,7 +89,7 @@ class ElementEditor(anywidget.AnyWidget):
                  sizes=None, # (N,) radius of each element in pixels; default 5% of the short side
                  display_width: int|None=None, # CSS width; default `default_display_width`
                  replay: Callable|None=None, # edits → (centroids, sizes, alive), what the edits do to the elements; default
-                                             # `apply_edits` (no side effects); a replay that raises ValueError rejects the edit
+                                             # `replay_edits` (no side effects); a replay that raises ValueError rejects the edit
                  **kwargs):
         a = image_array(image)
         h, w = a.shape[:2]
@@ -115,11 +115,11 @@ class ElementEditor(anywidget.AnyWidget):
         return list(self._edits)
 
     def state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        "Current (centroids (N, 2), sizes (N,), alive (N,) bool): `apply_edits` (or the `replay` given) of `edits`."
+        "Current (centroids (N, 2), sizes (N,), alive (N,) bool): `replay_edits` (or the `replay` given) of `edits`."
         return self._state(self._edits)
 
     def _state(self, edits):
-        if self._replay is None: return apply_edits(self.initial_centroids, self.initial_sizes, edits, self.shape)
+        if self._replay is None: return replay_edits(self.initial_centroids, self.initial_sizes, edits, self.shape)
         c, s, alive = self._replay(list(edits))
         return np.asarray(c, np.float64), np.asarray(s, np.float64), np.asarray(alive, bool)
 
