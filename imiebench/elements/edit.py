@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .partition import _as_image
+from .partition import as_image
 from .model import Elements
 
 # %% auto #0
@@ -151,7 +151,7 @@ def apply_edits(el: Elements, edits: Sequence) -> Elements:
 def pixel_move(image, mask, dy: int, dx: int, fill: str='ring', scale: float=1.0) -> np.ndarray:
     "Copy-paste the pixels under `mask` (H×W) shifted by (dy, dx) px and scaled by `scale` about the mask's centroid."
     from scipy.ndimage import binary_dilation
-    img = _as_image(image); H, W = img.shape[:2]; m = np.asarray(mask) > .5
+    img = as_image(image); H, W = img.shape[:2]; m = np.asarray(mask) > .5
     if m.shape != (H, W): raise ValueError(f"mask shape {m.shape} does not match the image {(H, W)}")
     if fill not in ('ring', 'zeros'): raise ValueError(f"fill must be 'ring' or 'zeros', got {fill!r}")
     scale = _num(scale, 'scale')

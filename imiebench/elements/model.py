@@ -14,11 +14,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core import to_tensor
-from .partition import Partition, partition, _as_image, _boundaries
+from .partition import Partition, partition, as_image, label_boundaries
 
 # %% auto #0
 __all__ = ['PATCH', 'element_patches', 'Elements', 'make_elements', 'overlay', 'fourier', 'ContentEncoder', 'LightDecoder',
-           'encode_elements', 'ElementBatch', 'batch_elements']
+           'patch_batch', 'encode_elements', 'ElementBatch', 'pad_rows', 'batch_elements']
 
 # %% ../../nbs/41_elements_model.ipynb #7c61bae6
 PATCH = 32  # patches are resized to PATCH×PATCH before the content encoder
@@ -33,7 +33,7 @@ def _patch_grid(boxes: np.ndarray, H: int, W: int, P: int) -> torch.Tensor:
 
 def element_patches(image, part: Partition, P: int=PATCH) -> tuple[torch.Tensor, torch.Tensor]:
     "Masked crops of every element resized to P×P: (K×3×P×P image in [−1, 1], zero outside the element; K×1×P×P mask)."
-    x = to_tensor(_as_image(image), multiple=1); H, W = part.shape
+    x = to_tensor(as_image(image), multiple=1); H, W = part.shape
     if tuple(x.shape[-2:]) != (H, W): raise ValueError(f"image size {tuple(x.shape[-2:])} does not match the partition's {(H, W)}")
     K = part.n; grid = _patch_grid(part.boxes, H, W, P)
     img = F.grid_sample(x.expand(K, -1, -1, -1), grid, mode='bilinear', align_corners=False)
@@ -103,10 +103,10 @@ def make_elements(part: Partition, features: torch.Tensor|None=None, P: int=PATC
 # %% ../../nbs/41_elements_model.ipynb #f05f4505
 def overlay(image, el: Elements, selected=(), edited=(), scale: int=4) -> np.ndarray:
     "Image (upscaled by `scale`) with element boundaries (white), centroids (black), selected (red) and edited (green) dots."
-    img = _as_image(image); H, W = img.shape[:2]
+    img = as_image(image); H, W = img.shape[:2]
     big = np.repeat(np.repeat(img, scale, 0), scale, 1).copy()
     lab = np.repeat(np.repeat(el.label_map(), scale, 0), scale, 1)
-    b = _boundaries(lab); big[b] = (big[b] * .4 + 255 * .6).astype(np.uint8)
+    b = label_boundaries(lab); big[b] = (big[b] * .4 + 255 * .6).astype(np.uint8)
     r = max(1, scale // 2 + 1)
     for k in np.flatnonzero(el.alive):
         y, x = (el.centroids[k] * scale).astype(int)
@@ -179,7 +179,7 @@ class LightDecoder(nn.Module):
         return x
 
 # %% ../../nbs/41_elements_model.ipynb #d4ab8b0c
-def _patch_batch(images: torch.Tensor, labels: np.ndarray, boxes_list, P=PATCH):
+def patch_batch(images: torch.Tensor, labels: np.ndarray, boxes_list, P=PATCH):
     "Patches of several images (B×3×H×W in [−1, 1], B×H×W labels, B lists of boxes) → (patches, masks, counts)."
     ps, ms, ns = [], [], []
     for x, lab, boxes in zip(images, labels, boxes_list):
@@ -193,7 +193,7 @@ def _patch_batch(images: torch.Tensor, labels: np.ndarray, boxes_list, P=PATCH):
 @torch.no_grad()
 def encode_elements(encoder: ContentEncoder, image, part: Partition|None=None, **kw) -> Elements:
     "Partition `image` (unless `part` is given; `kw` go to `partition`) and encode every element: `Elements` with features."
-    img = _as_image(image)
+    img = as_image(image)
     part = part if part is not None else partition(img, **({'n': 64, 'beta': 16.} | kw))  # default: the toy models' partition
     pt, m = element_patches(img, part)
     dev = next(encoder.parameters()).device
@@ -207,7 +207,8 @@ class ElementBatch:
     pos: torch.Tensor
     alive: torch.Tensor
 
-def _pad(rows: list[torch.Tensor], K: int) -> torch.Tensor:
+def pad_rows(rows: list[torch.Tensor], K: int) -> torch.Tensor:
+    "Stack per-image rows (k_i×… each) into B×K×…, zero-padding each to K rows."
     return torch.stack([F.pad(r, (0, 0) * (r.ndim - 1) + (0, K - len(r))) for r in rows])
 
 def batch_elements(els: Sequence[Elements]) -> ElementBatch:
@@ -215,5 +216,5 @@ def batch_elements(els: Sequence[Elements]) -> ElementBatch:
     for e in els:
         if e.features is None: raise ValueError("elements are not encoded: call `encode_elements` first")
     K = max(e.n for e in els)
-    return ElementBatch(_pad([e.features.float() for e in els], K), _pad([e.positions() for e in els], K),
-                        _pad([torch.from_numpy(e.alive) for e in els], K).bool())
+    return ElementBatch(pad_rows([e.features.float() for e in els], K), pad_rows([e.positions() for e in els], K),
+                        pad_rows([torch.from_numpy(e.alive) for e in els], K).bool())

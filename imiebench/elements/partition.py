@@ -14,12 +14,12 @@ import torch.nn.functional as F
 from ..core import to_tensor, to_uint8, check_int, check_number
 
 # %% auto #0
-__all__ = ['PROVIDERS', 'grid_side', 'query_grid', 'FeatureAffinity', 'MapAffinity', 'ColorProvider', 'VAEProvider',
+__all__ = ['PROVIDERS', 'as_image', 'grid_side', 'query_grid', 'FeatureAffinity', 'MapAffinity', 'ColorProvider', 'VAEProvider',
            'SamProvider', 'get_provider', 'Partition', 'partition', 'from_labels', 'grid_partition', 'slic_partition',
-           'boundary_recall', 'undersegmentation_error']
+           'label_boundaries', 'boundary_recall', 'undersegmentation_error']
 
 # %% ../../nbs/40_elements_partition.ipynb #94caecf8
-def _as_image(image, min_side: int=8) -> np.ndarray:
+def as_image(image, min_side: int=8) -> np.ndarray:
     "Any accepted image form (PIL, H×W×3 uint8, 3×H×W / 1×3×H×W float tensor in [0, 1]: `core.to_tensor`) → one H×W×3 uint8 array."
     if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3: a = image
     else:
@@ -237,7 +237,7 @@ def partition(image, # PIL image, H×W×3 uint8 array or 3×H×W float tensor in
               features=None, # precomputed `provider.features(image)` (to time the assignment alone)
              ) -> Partition:
     "Algorithm 2: partition `image` into at most `n` contiguous elements."
-    img = _as_image(image)
+    img = as_image(image)
     g = grid_side(n); H, W = img.shape[:2]
     if min(H, W) < 2 * g: raise ValueError(f"image of size {H}×{W} is too small for n = {n} ({g}×{g} grid): expected both sides ≥ {2 * g} px")
     if not isinstance(iters, (int, np.integer)) or iters < 1: raise ValueError(f"iters must be an int ≥ 1, got {iters!r}")
@@ -271,7 +271,7 @@ def from_labels(labels: np.ndarray, n_query: int|None=None, settings: dict|None=
 
 def grid_partition(image, n: int=256) -> Partition:
     "The plain √N×√N grid at equal N."
-    img = _as_image(image); g = grid_side(n); H, W = img.shape[:2]
+    img = as_image(image); g = grid_side(n); H, W = img.shape[:2]
     if min(H, W) < g: raise ValueError(f"image of size {H}×{W} is too small for a {g}×{g} grid")
     cy = np.minimum(np.arange(H) * g // H, g - 1); cx = np.minimum(np.arange(W) * g // W, g - 1)
     return from_labels(cy[:, None] * g + cx[None, :], n, dict(n=n, provider='grid'))
@@ -279,12 +279,12 @@ def grid_partition(image, n: int=256) -> Partition:
 def slic_partition(image, n: int=256, compactness: float=10., **kw) -> Partition:
     "scikit-image SLIC superpixels with `n_segments=n` (pixel space), each segment kept contiguous."
     from skimage.segmentation import slic
-    img = _as_image(image); grid_side(n)
+    img = as_image(image); grid_side(n)
     lab = slic(img, n_segments=n, compactness=compactness, start_label=0, **kw)
     return from_labels(lab, n, dict(n=n, provider='slic', compactness=compactness))
 
 # %% ../../nbs/40_elements_partition.ipynb #463cea86
-def _boundaries(lab: np.ndarray) -> np.ndarray:
+def label_boundaries(lab: np.ndarray) -> np.ndarray:
     "Pixels whose right or lower neighbour has another label (both sides marked)."
     b = np.zeros(lab.shape, bool)
     h = lab[:, 1:] != lab[:, :-1]; v = lab[1:] != lab[:-1]
@@ -294,9 +294,9 @@ def _boundaries(lab: np.ndarray) -> np.ndarray:
 def boundary_recall(labels: np.ndarray, gt: np.ndarray, tol: int=1) -> float:
     "Fraction of ground-truth boundary pixels within `tol` px (Chebyshev) of a partition boundary."
     from scipy.ndimage import binary_dilation
-    gb = _boundaries(gt)
+    gb = label_boundaries(gt)
     if not gb.any(): return 1.
-    pb = binary_dilation(_boundaries(labels), np.ones((2 * tol + 1,) * 2, bool)) if tol else _boundaries(labels)
+    pb = binary_dilation(label_boundaries(labels), np.ones((2 * tol + 1,) * 2, bool)) if tol else label_boundaries(labels)
     return float((pb & gb).sum() / gb.sum())
 
 def undersegmentation_error(labels: np.ndarray, gt: np.ndarray) -> float:

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..training import TrainConfig, train_loop, diffusion_loss, text_table
 from .partition import partition
-from .model import ContentEncoder, LightDecoder, _patch_batch, _pad
+from .model import ContentEncoder, LightDecoder, patch_batch, pad_rows
 from .decoders import ElementTokens
 
 # %% auto #0
@@ -64,9 +64,9 @@ def _encode_items(encoder, pool: ElementPool, img_idx, part_idx) -> torch.Tensor
     "Content features B×N×D of images `img_idx` cut by the partitions of items `part_idx`."
     x = torch.from_numpy(pool.images[img_idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
     boxes = [pool.boxes[j, :pool.counts[j]] for j in part_idx]
-    pt, m, ns = _patch_batch(x, pool.labels[part_idx].astype(np.int64), boxes)
+    pt, m, ns = patch_batch(x, pool.labels[part_idx].astype(np.int64), boxes)
     f = encoder(pt, m)
-    return _pad(list(f.split(ns)), pool.centroids.shape[1])
+    return pad_rows(list(f.split(ns)), pool.centroids.shape[1])
 
 # %% ../../nbs/44_elements_train.ipynb #777bee41
 def _ae_loss(enc, dec, pool, B, p_random):

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..core import to_uint8
-from ..elements.partition import _as_image
+from ..elements.partition import as_image
 from ..elements.model import Elements, encode_elements, overlay
 from ..elements.edit import ElementEdit, apply_edits
 from ..elements.decoders import ToyElements, decode_light, decode_diffusion
@@ -21,7 +21,7 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
     "ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons."
     import ipywidgets as W
     from imiebench.widgets.wire import png_bytes as png
-    img = _as_image(image); el0 = encode_elements(m.encoder, img)
+    img = as_image(image); el0 = encode_elements(m.encoder, img)
     st = dict(el=el0, edits=[], touched=set())
     ctl = dict(id=W.Dropdown(options=list(range(el0.n)), value=0, description='element'),
                dy=W.IntSlider(0, min=-img.shape[0] // 2, max=img.shape[0] // 2, description='dy'),
@@ -65,4 +65,4 @@ def element_widget(el: Elements, image, # the elements and the image they were m
     from imiebench.widgets.editor import ElementEditor
     def replay(edits):
         e2 = apply_edits(el, edits); return e2.centroids, e2.sizes.max(1) / 2, e2.alive
-    return ElementEditor(_as_image(image), el.centroids, sizes=el.sizes.max(1) / 2, display_width=display_width, replay=replay)
+    return ElementEditor(as_image(image), el.centroids, sizes=el.sizes.max(1) / 2, display_width=display_width, replay=replay)
