@@ -11,7 +11,8 @@ import numpy as np, torch, PIL.Image
 from diffusers import StableDiffusionDiffEditPipeline, DDIMInverseScheduler
 from diffusers.utils.torch_utils import randn_tensor
 from imiebench.toy.zoo import load_toy, HELDOUT_SEED
-from imiebench.toy.world import random_scene, random_edit, edit_success
+from imiebench.toy.world import random_scene, random_edit
+from imiebench.toy.oracle import edit_success
 from imiebench.diffedit import diffedit_mask, diffedit, diffusers_mask_draws, rescale_map
 from imiebench.ddim import ddim_encode, ddim_decode
 from imiebench.core import to_tensor, to_uint8

@@ -10,7 +10,8 @@ writes benchmarks/results/elements_<part>.json.
 import argparse, json, pathlib, time, warnings
 import numpy as np, torch
 from imiebench.toy.zoo import HELDOUT_SEED
-from imiebench.toy.world import random_scene, render, random_edit, edit_success, preserved, caption
+from imiebench.toy.world import random_scene, render, random_edit, caption
+from imiebench.toy.oracle import edit_success, preserved
 from imiebench.core import to_uint8, psnr
 from harness import write_json
 from imiebench.elements.partition import partition, ColorProvider, slic_partition
@@ -66,7 +67,7 @@ def part_recon(n, steps):
         diff_nc += list(to_uint8(decode_diffusion(m, els[sl], '', steps=steps, generator=torch.Generator().manual_seed(i))))
         vae += list(to_uint8(m.bundle.decode(m.bundle.encode(np.stack(ims[sl])))))
     P = lambda rs: float(np.mean([psnr(r, a) for r, a in zip(rs, ims)]))
-    from imiebench.toy.world import oracle
+    from imiebench.toy.oracle import oracle
     ok = lambda rs: float(np.mean([oracle(r, s).all_ok for r, s in zip(rs, scenes)]))
     d = dict(n=n, steps=steps, guidance=3.0, psnr_light=P(light), psnr_diffusion=P(diff), psnr_diffusion_no_caption=P(diff_nc), psnr_vae_roundtrip=P(vae),
              oracle_ok_light=ok(light), oracle_ok_diffusion=ok(diff), oracle_ok_diffusion_no_caption=ok(diff_nc), oracle_ok_vae_roundtrip=ok(vae))

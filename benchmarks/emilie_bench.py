@@ -10,7 +10,8 @@ import argparse, json, time, warnings
 import numpy as np, torch, PIL.Image
 from tqdm.auto import tqdm
 from imiebench.toy.zoo import load_toy, HELDOUT_SEED
-from imiebench.toy.world import render, random_scene, random_edit, edit_sequence, edit_success, retained
+from imiebench.toy.world import render, random_scene, random_edit, edit_sequence
+from imiebench.toy.oracle import edit_success, retained
 from imiebench.emilie import EditSession, ip2p_edit, MODES, CONTROLS
 from imiebench.core import to_uint8, psnr
 from harness import read_json, write_json

@@ -111,7 +111,8 @@ def update_parts(name: str|Path, parts: dict, command: str|None=None) -> Path:
 def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None):
     "Edit success and PSNR outside the change on n held-out edits; `unet`: evaluate these weights instead of the zoo's."
     import numpy as np, torch, PIL.Image
-    from imiebench.toy.world import random_scene, random_edit, edit_success
+    from imiebench.toy.world import random_scene, random_edit
+    from imiebench.toy.oracle import edit_success
     from imiebench.toy.zoo import HELDOUT_SEED, load_toy
     rng = lambda i: np.random.default_rng(HELDOUT_SEED + i)
     b = load_toy('ip2p', root=zoo)

@@ -7,7 +7,8 @@ Writes benchmarks/results/instruction_failures.json.
 """
 import numpy as np, torch, PIL.Image, collections
 from imiebench.toy.zoo import load_toy
-from imiebench.toy.world import random_scene, random_edit, oracle, edit_success
+from imiebench.toy.world import random_scene, random_edit
+from imiebench.toy.oracle import oracle, edit_success
 from harness import write_json, command_line
 torch.set_grad_enabled(False)
 rng = lambda s: np.random.default_rng(s)

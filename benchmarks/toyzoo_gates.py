@@ -8,7 +8,8 @@ its command go to benchmarks/results/toyzoo_gates.json. Seeds start at toy.zoo.H
 import argparse, json, time
 import numpy as np, torch
 from diffusers import AutoencoderKL
-from imiebench.toy.world import random_scene, random_edit, render, caption, oracle, damage
+from imiebench.toy.world import random_scene, random_edit, render, caption
+from imiebench.toy.oracle import oracle, damage
 from imiebench.toy.zoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
                               load_toy_vae, clip_scores, _images)
 from imiebench.core import psnr

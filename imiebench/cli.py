@@ -17,7 +17,8 @@ def demo(out: str|Path='out', # output folder
     "Sample, edit and round-trip `n` held-out toy-world scenes; write a figure and a JSON summary."
     import numpy as np, torch, PIL.Image
     from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend is left alone
-    from imiebench.toy.world import random_scene, random_edit, caption, oracle, edit_success
+    from imiebench.toy.world import random_scene, random_edit, caption
+    from imiebench.toy.oracle import oracle, edit_success
     from imiebench.toy.zoo import load_toy, HELDOUT_SEED
     from imiebench.core import psnr
     from imiebench.core import to_uint8

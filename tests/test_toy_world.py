@@ -1,4 +1,4 @@
-"Tests of imiebench.toy.world: the shapes world, its edits and its oracle."
+"Tests of imiebench.toy.world: the shapes world and its edits (the oracle: test_toy_oracle.py)."
 import json, subprocess, sys
 import numpy as np
 import pytest
@@ -7,9 +7,9 @@ from imiebench.toy import world as S
 
 
 def test_fresh_import():
-    "The module imports in a fresh process (no notebook globals) and renders + reads back a scene."
-    code = ("import numpy as np; from imiebench.toy.world import random_scene, render, oracle; "
-            "s = random_scene(np.random.default_rng(0)); assert oracle(render(s), s).all_ok; print('ok')")
+    "The module imports in a fresh process (no notebook globals), renders and captions a scene."
+    code = ("import numpy as np; from imiebench.toy.world import random_scene, render, caption; "
+            "s = random_scene(np.random.default_rng(0)); assert render(s).shape == (64, 64, 3) and caption(s); print('ok')")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == 'ok'
@@ -18,8 +18,10 @@ def test_fresh_import():
 def test_api_names():
     for name in ('COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'TEXTURES', 'VOCAB', 'EDIT_KINDS', 'Obj', 'Scene',
                  'random_scene', 'render', 'object_mask', 'scene_masks', 'caption', 'words', 'Edit', 'random_edit',
-                 'edit_sequence', 'ObjVerdict', 'OracleReport', 'oracle', 'edit_success', 'preserved', 'damage'):
+                 'edit_sequence'):
         assert hasattr(S, name), name
+    for name in ('nearest_color', 'ObjVerdict', 'OracleReport', 'oracle', 'edit_success', 'preserved', 'retained', 'damage'):
+        assert not hasattr(S, name), f"{name} belongs to imiebench.toy.oracle"
     assert len(S.COLORS) >= 8 and len(S.SHAPES) >= 4 and len(S.POSITIONS) == 9
     assert S.SIZES == ('small', 'large') and S.TEXTURES == ('solid', 'stripes', 'checks', 'noise')
 
@@ -71,34 +73,6 @@ def test_change_mask_covers_diff():
         assert diff.any() and (e.mask[diff] == 1).all(), e.instruction
 
 
-def test_oracle_clean():
-    rng = np.random.default_rng(123)
-    n_obj = ok_obj = ok_bg = ok_abs = 0
-    scenes = [S.random_scene(rng) for _ in range(300)]
-    for s in scenes:
-        r = S.oracle(S.render(s), s)
-        n_obj += len(r.objects); ok_obj += sum(v.ok for v in r.objects)
-        ok_bg += r.bg_ok; ok_abs += r.absent_ok
-    assert ok_obj / n_obj >= .99 and ok_bg / len(scenes) >= .99 and ok_abs / len(scenes) >= .99
-
-
-def test_oracle_mild_damage():
-    rng = np.random.default_rng(7)
-    scenes = [S.random_scene(rng) for _ in range(60)]
-    for kind, level in (('blur', 1), ('noise', 10)):
-        vs = [v for s in scenes for v in S.oracle(S.damage(S.render(s), kind, level, rng), s).objects]
-        assert np.mean([v.ok for v in vs]) >= .9, kind
-
-
-def test_edit_success_rates():
-    rng = np.random.default_rng(99)
-    edits = [e for _ in range(40) for e in S.edit_sequence(S.random_scene(rng), rng, n=4)]
-    assert {e.kind for e in edits} == set(S.EDIT_KINDS)
-    assert np.mean([S.edit_success(e.target_image, e) for e in edits]) >= .95
-    assert np.mean([S.edit_success(e.source_image, e) for e in edits]) <= .05
-    assert np.mean([S.preserved(e.target_image, e) for e in edits]) >= .95
-
-
 def test_bad_size():
     s = S.random_scene(np.random.default_rng(0))
     with pytest.raises(ValueError, match='multiple of 8'): S.render(s, 60)
@@ -119,13 +93,3 @@ def test_bad_scene():
         S.Scene([S.Obj('circle', 'red', 'small', 'top'), S.Obj('square', 'blue', 'small', 'top')], 'white')
     with pytest.raises(ValueError, match='background color'):
         S.Scene([S.Obj('circle', 'red', 'small', 'top')], 'red')
-
-
-def test_bad_oracle_input():
-    s = S.random_scene(np.random.default_rng(0)); img = S.render(s)
-    with pytest.raises(TypeError, match='uint8'): S.oracle(img.astype(np.float32), s)
-    with pytest.raises(TypeError, match='numpy array'): S.oracle(img.tolist(), s)
-    with pytest.raises(ValueError, match='shape'): S.oracle(img[:, :48], s)
-    with pytest.raises(ValueError, match='multiple of 8'): S.oracle(np.zeros((60, 60, 3), np.uint8), s)
-    with pytest.raises(TypeError, match='Scene'): S.oracle(img, s.to_dict())
-    with pytest.raises(ValueError, match="unknown damage kind 'smear'"): S.damage(img, 'smear', 1)

@@ -26,7 +26,8 @@ def _ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 def oracle_caption(image: np.ndarray, scene) -> str:
     "The offline BLIP substitute on the shapes world: the oracle's reading of `image` as a caption."
-    from imiebench.toy.world import oracle, POS_PHRASE, TEXTURE_ADJ, POSITIONS
+    from imiebench.toy.world import POS_PHRASE, TEXTURE_ADJ, POSITIONS
+    from imiebench.toy.oracle import oracle
     r = oracle(image, scene)
     objs = sorted((v for v in r.objects if v.present), key=lambda v: POSITIONS.index(v.obj.pos))
     txt = ' and '.join(f"a {v.obj.size} {v.color} {v.shape} {POS_PHRASE[v.obj.pos]}" for v in objs)
@@ -104,7 +105,7 @@ def lpips_fn():
 # %% ../../nbs/55_bench_scores.ipynb #96106939
 def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=None) -> dict:
     "Per-step metrics of one edited case, and (with ground truth) what is retained at the end."
-    from imiebench.toy.world import edit_success, preserved, retained, oracle
+    from imiebench.toy.oracle import edit_success, preserved, retained, oracle
     from imiebench.bench.metrics import field_metrics
     lp, steps, prev = lpips_fn(), [], case.image
     clip_i = scorer.image_text(images, [s.instruction for s in case.steps]) if scorer else [np.nan] * len(images)
