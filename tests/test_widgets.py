@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import numpy as np, PIL.Image, pytest, torch, traitlets
 import ipywidgets
 
-from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, _ASSETS
+from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, ASSETS
 from imiebench.widgets.brush import MaskBrush
 from imiebench.widgets.editor import ElementEditor, replay_edits
 from imiebench.elements.edit import ElementEdit
@@ -161,13 +161,13 @@ def test_brush_set_image():
 
 def test_assets_are_self_contained_es_modules():
     for name in ('mask_brush.js', 'element_editor.js'):
-        src = (_ASSETS/name).read_text()
+        src = (ASSETS/name).read_text()
         assert 'export default' in src
         assert not re.search(r'^\s*import\s', src, re.M), f"{name} imports a module (no CDN / network at run time)"
         assert 'http://' not in src.replace('http://www.w3.org/2000/svg', '') and 'https://' not in src
-    assert str(MaskBrush._esm) == (_ASSETS/'mask_brush.js').read_text()
-    assert str(ElementEditor._esm) == (_ASSETS/'element_editor.js').read_text()
-    assert (_ASSETS/'widgets.css').exists()
+    assert str(MaskBrush._esm) == (ASSETS/'mask_brush.js').read_text()
+    assert str(ElementEditor._esm) == (ASSETS/'element_editor.js').read_text()
+    assert (ASSETS/'widgets.css').exists()
 
 
 # ---------------------------------------------------------------- element editor

@@ -12,8 +12,8 @@ import numpy as np
 import PIL.Image
 
 # %% auto #0
-__all__ = ['FORMAT', 'SHIPPED', 'SHIPPED_PREFIX', 'BenchStep', 'BenchCase', 'BenchSet', 'bench_dir', 'bench_source', 'load_bench',
-           'load_editbench', 'save_bench']
+__all__ = ['FORMAT', 'SHIPPED', 'SHIPPED_PREFIX', 'BenchStep', 'BenchCase', 'BenchSet', 'bench_dir', 'save_png', 'bench_source',
+           'load_bench', 'load_editbench', 'save_bench']
 
 # %% ../../nbs/50_bench_format.ipynb #2cc4dedc
 FORMAT = 'imie-bench/1'
@@ -59,7 +59,8 @@ def bench_dir() -> Path:
     "Where the shipped sets live (package data)."
     import imiebench; return Path(imiebench.__file__).parent / 'assets' / 'bench'
 
-def _save_png(a: np.ndarray, path: Path):
+def save_png(a: np.ndarray, path: Path):
+    "Write an H×W×3 uint8 image, or a mask (any other dtype: > 0.5 → 255), as an optimised PNG, creating folders."
     path.parent.mkdir(parents=True, exist_ok=True)
     PIL.Image.fromarray(a if a.dtype == np.uint8 else (a > .5).astype(np.uint8) * 255).save(path, optimize=True)
 

@@ -16,8 +16,8 @@ from .metrics import FIELD_METRICS
 from .methods import METHOD_INFO, BenchConfig, method_inputs
 
 # %% auto #0
-__all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'unit_summary', 'Interval', 'bootstrap_ci', 'md_table',
-           'write_report']
+__all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'unit_summary', 'load_records', 'unit_key', 'Interval',
+           'bootstrap_ci', 'md_table', 'write_report']
 
 # %% ../../nbs/56_bench_report.ipynb #a0bec56e
 SEQ_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'ssim_input_final', 'psnr_prev',
@@ -42,7 +42,8 @@ def unit_summary(rec: dict) -> dict:
                 masked_success=g('success', ms) if ms else np.nan, masked_psnr_outside=g('psnr_outside_user_mask', ms) if ms else np.nan,
                 masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st)) | {k: g(k) for k in FIELD_COLS}
 
-def _load_records(out: Path) -> list[dict]:
+def load_records(out: Path) -> list[dict]:
+    "Every record in `out/records.*.jsonl`, in file order; a line cut short by a crash is skipped."
     recs = []
     for f in sorted(out.glob('records.*.jsonl')):
         for line in f.read_text().splitlines():
@@ -50,7 +51,9 @@ def _load_records(out: Path) -> list[dict]:
             except ValueError: pass  # a line cut short by a crash: that unit is redone
     return recs
 
-def _key(r): return (r['method'], r['seed'], r['case'])
+def unit_key(r: dict) -> tuple:
+    "The unit a record belongs to: (method, seed, case)."
+    return (r['method'], r['seed'], r['case'])
 
 # %% ../../nbs/56_bench_report.ipynb #ed68face
 @dataclass
@@ -151,7 +154,7 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
                 ) -> dict:
     "Aggregate the records in `out` into tables with 95 % bootstrap intervals, paired differences and figures; returns the report dict."
     out = Path(out); cfg = cfg or BenchConfig()
-    recs = {_key(r): r for r in _load_records(out)}  # the last record of a unit wins
+    recs = {unit_key(r): r for r in load_records(out)}  # the last record of a unit wins
     methods = [m for m in cfg.methods if any(k[0] == m and 'steps' in r for k, r in recs.items())]
     S = {k: unit_summary(r) for k, r in recs.items() if 'steps' in r}
     skipped = {m: sum(1 for k, r in recs.items() if k[0] == m and 'skipped' in r) for m in cfg.methods}

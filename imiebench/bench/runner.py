@@ -11,10 +11,10 @@ import torch
 from tqdm.auto import tqdm
 
 from ..models import Bundle
-from .format import BenchSet, load_bench, _save_png
+from .format import BenchSet, load_bench, save_png
 from .methods import INSTRUCTION_METHODS, BenchConfig, NotApplicable, run_units
 from .scores import Scorer, toy_scorer, score_case
-from .report import write_report, _load_records, _key
+from .report import write_report, load_records, unit_key
 
 # %% auto #0
 __all__ = ['run_identity', 'run_bench']
@@ -68,7 +68,7 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     cases = {c.id: c for c in bench.cases[:cfg.max_cases]}
     _check_identity(out, run_identity(bench, cfg, ip2p, sd), state)
-    done = {_key(r) for r in _load_records(out)}
+    done = {unit_key(r) for r in load_records(out)}
     todo = [(m, s, cid) for cid in cases for m in cfg.methods for s in cfg.seeds if (m, s, cid) not in done]
     with state.split_between_processes(todo) as mine:
         if mine:
@@ -88,7 +88,7 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
                     recs = [dict(method=m, seed=s, case=cid, seconds=dt) | score_case(cases[cid], ims, scorer) for (_, s, cid), ims in zip(chunk, res)]
                     if cfg.save_images:
                         for (_, s, cid), ims in zip(chunk, res):
-                            for k, im in enumerate(ims): _save_png(im, out / 'images' / m / f"s{s}" / f"{cid}-{k + 1}.png")
+                            for k, im in enumerate(ims): save_png(im, out / 'images' / m / f"s{s}" / f"{cid}-{k + 1}.png")
                 for rec in recs: f.write(json.dumps(rec) + '\n')
                 f.flush(); bar.update(len(chunk))
             bar.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 
-from .format import FORMAT, _save_png
+from .format import FORMAT, save_png
 
 # %% auto #0
 __all__ = ['PHOTO_CASES', 'make_shapes_set', 'make_photos_set']
@@ -25,13 +25,13 @@ def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, n_steps: int=
     out = Path(out); cases = []
     for i in range(n):
         seq = edit_sequence(random_scene(np.random.default_rng(seed + i)), np.random.default_rng(seed + 10_000 + i), n=n_steps)
-        cid = f"shapes-{i:03d}"; _save_png(seq[0].source_image, out / 'images' / f"{cid}.png"); steps = []
+        cid = f"shapes-{i:03d}"; save_png(seq[0].source_image, out / 'images' / f"{cid}.png"); steps = []
         for k, e in enumerate(seq):
             s = dict(instruction=e.instruction, ref_caption=e.ref_caption, query_caption=e.query_caption,
                      target=f"targets/{cid}-{k + 1}.png", change_mask=f"gt/{cid}-{k + 1}.png", edit=e.to_dict())
-            _save_png(e.target_image, out / s['target']); _save_png(e.mask, out / s['change_mask'])
+            save_png(e.target_image, out / s['target']); save_png(e.mask, out / s['change_mask'])
             if e.kind not in GLOBAL_KINDS and (i + k) % 2 == 0:
-                s['mask'] = f"masks/{cid}-{k + 1}.png"; _save_png(dilation(e.mask > .5, disk(2)), out / s['mask'])
+                s['mask'] = f"masks/{cid}-{k + 1}.png"; save_png(dilation(e.mask > .5, disk(2)), out / s['mask'])
             steps.append(s)
         cases.append(dict(id=cid, image=f"images/{cid}.png", caption=caption(seq[0].source), steps=steps))
     man = dict(format=FORMAT, name='shapes', description=f"{n} held-out shapes-world scenes (seeds {seed}..) x {n_steps} chained edits, "
@@ -64,12 +64,12 @@ def make_photos_set(out: str|Path, size: int=256) -> Path:
     for name, (cap, instr) in PHOTO_CASES.items():
         a = load_photo(name); s = min(a.shape[:2]); y, x = (a.shape[0] - s) // 2, (a.shape[1] - s) // 2
         img = np.asarray(PIL.Image.fromarray(a[y:y + s, x:x + s]).resize((size, size), PIL.Image.LANCZOS))
-        cid = f"photo-{name}"; _save_png(img, out / 'images' / f"{cid}.png"); steps = []
+        cid = f"photo-{name}"; save_png(img, out / 'images' / f"{cid}.png"); steps = []
         for k, (text, box) in enumerate(instr):
             st = dict(instruction=text)
             if box is not None:
                 m = np.zeros((size, size), np.float32); y0, y1, x0, x1 = (int(round(v * size)) for v in box); m[y0:y1, x0:x1] = 1
-                st['mask'] = f"masks/{cid}-{k + 1}.png"; _save_png(m, out / st['mask'])
+                st['mask'] = f"masks/{cid}-{k + 1}.png"; save_png(m, out / st['mask'])
             steps.append(st)
         cases.append(dict(id=cid, image=f"images/{cid}.png", caption=cap, steps=steps))
     man = dict(format=FORMAT, name='photos', description="scikit-image's colour photos with hand-written instruction sequences "

@@ -12,7 +12,7 @@ import anywidget
 import traitlets as T
 
 from ..core import to_mask
-from .wire import _ASSETS, image_array, png_data_url, default_display_width, binary_mask, pack_mask, unpack_mask
+from .wire import ASSETS, image_array, png_data_url, default_display_width, binary_mask, pack_mask, unpack_mask
 
 # %% auto #0
 __all__ = ['MaskBrush']
@@ -20,8 +20,8 @@ __all__ = ['MaskBrush']
 # %% ../../nbs/61_widgets_brush.ipynb #8acba59d
 class MaskBrush(anywidget.AnyWidget):
     "Paint and erase a binary mask over an image; `mask` is an H×W bool array, updated once per stroke."
-    _esm = _ASSETS/'mask_brush.js'
-    _css = _ASSETS/'widgets.css'
+    _esm = ASSETS/'mask_brush.js'
+    _css = ASSETS/'widgets.css'
     image_url = T.Unicode('').tag(sync=True)     # PNG data URL of the image
     width = T.Int(0).tag(sync=True)              # image width W (pixels)
     height = T.Int(0).tag(sync=True)             # image height H (pixels)

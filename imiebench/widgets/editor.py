@@ -13,7 +13,7 @@ import traitlets as T
 
 from ..core import _describe
 from ..elements.edit import ElementEdit
-from .wire import _ASSETS, image_array, png_data_url, default_display_width
+from .wire import ASSETS, image_array, png_data_url, default_display_width
 
 # %% auto #0
 __all__ = ['check_centroids', 'check_sizes', 'replay_edits', 'ElementEditor']
@@ -71,8 +71,8 @@ def replay_edits(centroids: np.ndarray, # (N, 2) (y, x)
 # %% ../../nbs/62_widgets_editor.ipynb #18e2019b
 class ElementEditor(anywidget.AnyWidget):
     "Show element centroids over an image: click selects, drag moves, −/+ resize, Delete deletes; edits in `edits`."
-    _esm = _ASSETS/'element_editor.js'
-    _css = _ASSETS/'widgets.css'
+    _esm = ASSETS/'element_editor.js'
+    _css = ASSETS/'widgets.css'
     image_url = T.Unicode('').tag(sync=True)
     width = T.Int(0).tag(sync=True)
     height = T.Int(0).tag(sync=True)

@@ -19,11 +19,11 @@ from ..core import to_tensor, to_uint8, _describe
 if TYPE_CHECKING: import ipywidgets
 
 # %% auto #0
-__all__ = ['image_array', 'png_bytes', 'png_data_url', 'default_display_width', 'binary_mask', 'pack_mask', 'unpack_mask',
-           'frontend_update', 'frontend_message', 'sent_to_frontend']
+__all__ = ['ASSETS', 'image_array', 'png_bytes', 'png_data_url', 'default_display_width', 'binary_mask', 'pack_mask',
+           'unpack_mask', 'frontend_update', 'frontend_message', 'sent_to_frontend']
 
 # %% ../../nbs/60_widgets_wire.ipynb #1ab5db86
-_ASSETS = Path(imiebench.__file__).parent/'assets'/'widgets'
+ASSETS = Path(imiebench.__file__).parent/'assets'/'widgets'
 
 def image_array(img, # PIL RGB image, H×W×3 uint8 array, or 3×H×W / 1×3×H×W float tensor in [-1, 1] (what `decode` returns)
                ) -> np.ndarray: # H×W×3 uint8
