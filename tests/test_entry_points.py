@@ -1,7 +1,7 @@
 """Every widget factory and every public entry point, run once in a fresh process that imports only the package.
 
-A notebook's globals can stand in for an import a module forgot (the DiffEdit explorer once used `np` without
-importing it, and failed only on a slider move outside the notebook). The script below runs in its own interpreter,
+A notebook's globals can stand in for an import a module forgot (a widget callback that uses `np` without importing
+it works in its notebook and fails elsewhere, on the first slider move). The script below runs in its own interpreter,
 moves every slider and presses every button of each widget, and reports what it exercised; the test also checks that
 every widget factory the package exports, and every `imiebench` subcommand, is in that report."""
 import importlib, inspect, json, os, pkgutil, subprocess, sys
