@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
 from diffusers.training_utils import EMAModel
 from .core import to_tensor, to_uint8, check_int, check_number, check_bool, _check_finite, RANGE_TOL
-from .training import step_generator
+from .training import step_generator, save_atomic
 
 # %% auto #0
 __all__ = ['PIXEL_OPS', 'lpips_available', 'gradient_proxy', 'perceptual_loss', 'image_metrics', 'draw_noise', 'reed_loss',
@@ -181,9 +181,6 @@ class REEDResult:
     config: REEDConfig|None = None
 
 # %% ../nbs/30_reed.ipynb #63d441c9
-def _save_atomic(obj, path: Path):
-    tmp = path.with_name(path.name + '.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
-
 def _crop(x: torch.Tensor, size: int|None, g: torch.Generator) -> torch.Tensor:
     if size is None or size >= x.shape[-1]: return x
     H, W = x.shape[-2:]
@@ -241,7 +238,7 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
         if ckpt is None: return
         if acc.is_main_process:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
-            _save_atomic(dict(vae=raw.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), state=st, config=asdict(cfg),
+            save_atomic(dict(vae=raw.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), state=st, config=asdict(cfg),
                               ema=ema.state_dict() if ema is not None else None), ckpt)
         acc.wait_for_everyone()
     t0 = time.time(); spent = st.get('seconds', 0.); model.train()

@@ -16,8 +16,8 @@ from diffusers.training_utils import EMAModel, compute_snr
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['TrainConfig', 'TrainResult', 'step_generator', 'train_loop', 'diffusion_loss', 'text_table', 'int8_delta',
-           'from_int8_delta']
+__all__ = ['TrainConfig', 'TrainResult', 'save_atomic', 'step_generator', 'train_loop', 'diffusion_loss', 'text_table',
+           'int8_delta', 'from_int8_delta']
 
 # %% ../nbs/05_training.ipynb #90c90179
 @dataclass
@@ -48,8 +48,9 @@ class TrainResult:
     config: TrainConfig|None = None  # the configuration actually run (steps possibly shortened by `time_budget`)
 
 # %% ../nbs/05_training.ipynb #351cd138
-def _save_ckpt(path: Path, state: dict):
-    tmp = path.with_suffix('.tmp'); torch.save(state, tmp); os.replace(tmp, path)
+def save_atomic(obj, path: Path):
+    "`torch.save` to a temporary file, then rename it to `path`: a crash while writing leaves the previous file intact."
+    tmp = path.with_name(path.name + '.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
 
 def _keep(model, ema, params, path: Path):
     "Save `model`'s weights (its EMA weights when there is an EMA) in fp16 to `path`, leaving the model as it was."
@@ -109,9 +110,9 @@ def train_loop(model: torch.nn.Module, # trained in place
         if ckpt is not None and cfg.keep_every and step % cfg.keep_every == 0: _keep(model, ema, params, ckpt.parent / f'keep_{step:06d}.safetensors')
         if ckpt is not None and (step % cfg.ckpt_every == 0 or step == total['steps']):
             ckpt.parent.mkdir(parents=True, exist_ok=True)
-            _save_ckpt(ckpt, dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                                  ema=ema.state_dict() if ema is not None else None, step=step, losses=losses,
-                                  total_steps=total['steps']))
+            save_atomic(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
+                             ema=ema.state_dict() if ema is not None else None, step=step, losses=losses,
+                             total_steps=total['steps']), ckpt)
     bar.close()
     if ema is not None: ema.copy_to(params)
     model.eval()
