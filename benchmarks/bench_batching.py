@@ -9,7 +9,7 @@ import argparse, time, warnings
 import numpy as np, torch
 from imiebench.bench.format import load_bench
 from imiebench.bench.methods import BenchConfig, DEFAULT_METHODS, run_units
-from imiebench.bench.runner import _chunks
+from imiebench.bench.runner import chunk_units
 from imiebench.toy.zoo import load_toy
 from harness import write_json
 
@@ -23,7 +23,7 @@ res = {}
 for m in a.methods.split(','):
     units = [(m, s, c.id) for c in bench.cases for s in cfg.seeds]
     t0 = time.perf_counter(); batched = {}
-    for ch in _chunks(units, cases, cfg.batch):
+    for ch in chunk_units(units, cases, cfg.batch):
         for u, ims in zip(ch, run_units(m, [(cases[c], s) for _, s, c in ch], cfg, ip, sd)): batched[u] = ims
     tb = time.perf_counter() - t0
     t0 = time.perf_counter(); diff = 0

@@ -17,10 +17,10 @@ from .scores import Scorer, toy_scorer, score_case
 from .report import write_report, load_records, unit_key
 
 # %% auto #0
-__all__ = ['run_identity', 'run_bench']
+__all__ = ['chunk_units', 'run_identity', 'run_bench']
 
 # %% ../../nbs/57_bench_runner.ipynb #d000a599
-def _chunks(units: list[tuple], cases: dict, batch: int) -> list[list[tuple]]:
+def chunk_units(units: list[tuple], cases: dict, batch: int) -> list[list[tuple]]:
     "Group (method, seed, case id) units into batches of up to `batch` units of one method and one shape (steps, image size)."
     groups = {}
     for u in units:
@@ -77,7 +77,7 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
             if sd is None and any(m not in INSTRUCTION_METHODS for m, _, _ in mine): sd = load_toy('sd', device=dev)
             scorer = scorer or toy_scorer(dev)
         with open(out / f"records.{state.process_index}.jsonl", 'a') as f:
-            chunks = _chunks(mine, cases, cfg.batch)
+            chunks = chunk_units(mine, cases, cfg.batch)
             bar = tqdm(total=len(mine), desc=f"IMIE-Bench ({bench.name})", disable=not progress, position=state.process_index)
             for chunk in chunks:
                 m, t0 = chunk[0][0], time.perf_counter()
