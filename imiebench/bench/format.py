@@ -27,7 +27,7 @@ class BenchStep:
     query_caption: str|None = None  # DiffEdit's query text (the image after the step)
     target: np.ndarray|None = None  # H×W×3 uint8 ground-truth result
     change_mask: np.ndarray|None = None  # H×W float32 ground-truth change region
-    edit: object = None  # a `shapes.Edit` (shapes set only)
+    edit: object = None  # a `toy.world.Edit` (shapes set only)
 
 @dataclass
 class BenchCase:
