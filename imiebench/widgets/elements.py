@@ -59,7 +59,7 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
 def element_widget(el: Elements, image, # the elements and the image they were made from
                    display_width: int=256, # CSS width of the view
                   ):
-    """The drag-and-drop `widgets.ElementEditor` over `el` (sizes shown as half the box's longer side). Its edits are
+    """The drag-and-drop `widgets.editor.ElementEditor` over `el` (sizes shown as half the box's longer side). Its edits are
     replayed with `apply_edits`, so what it draws is what `apply_edits(el, editor.edits)` gives: an element that a move
     or a resize lands on is deleted (and can no longer be dragged), as it is when the edits are applied."""
     from imiebench.widgets.editor import ElementEditor
