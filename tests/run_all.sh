@@ -31,7 +31,7 @@ echo "== ruff (ruff.toml): no undefined names, unused imports or unused locals i
 $V/ruff check --no-cache --quiet imiebench nbs || { echo "FAIL: ruff findings above: fix them in the notebooks, then nbdev_export"; exit 1; }
 
 echo "== import-linter (.importlinter): the house's layers — methods never import the toy zoo, the bench, widgets or the CLI"
-$V/lint-imports --no-cache || { echo "FAIL: an import breaks a layering contract above (DESIGN.md § House)"; exit 1; }
+$V/lint-imports --no-cache || { echo "FAIL: an import breaks a layering contract above (.importlinter)"; exit 1; }
 
 echo "== nbdev_test (every notebook; a traceback or stderr output outside tests/nb_output_allowlist.txt fails it)"
 $V/python tests/nbdev_test_outputs.py --n_workers 2 --do_print
