@@ -13,21 +13,22 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'to_mask',
-           'resize_mask', 'check_prompt', 'check_prompts', 'psnr', 'make_generator', 'seed_everything',
-           'default_device', 'default_dtype', 'check_number', 'check_int', 'check_choice', 'check_bool',
-           'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler', 'noise_draws']
+__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'describe', 'check_finite', 'to_tensor', 'fit_size',
+           'to_uint8', 'to_pil', 'to_mask', 'resize_mask', 'check_prompt', 'check_prompts', 'psnr', 'make_generator',
+           'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int', 'check_choice',
+           'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler',
+           'noise_draws']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
 
-def _describe(x) -> str:
+def describe(x) -> str:
     "Short description of `x` for error messages."
     if isinstance(x, PIL.Image.Image): return f"PIL image, mode {x.mode!r}, size {x.size}"
     if isinstance(x, (np.ndarray, torch.Tensor)): return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}"
     return type(x).__name__
 
-def _check_finite(t: torch.Tensor, what: str):
+def check_finite(t: torch.Tensor, what: str):
     "Raise if `t` holds NaN or inf."
     if not torch.isfinite(t).all():
         raise ValueError(f"{what} contains NaN or inf values ({int((~torch.isfinite(t)).sum())} of {t.numel()}); expected finite values")
@@ -42,10 +43,10 @@ def _pil_to_array(img: PIL.Image.Image) -> np.ndarray:
 def _array_to_tensor(a: np.ndarray) -> torch.Tensor:
     "H×W×3 (or N×H×W×3) uint8 array → N×3×H×W float in [-1, 1]."
     if a.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 array in 0..255, got {_describe(a)}; pass floats as a torch tensor in [0, 1]")
+        raise TypeError(f"expected a uint8 array in 0..255, got {describe(a)}; pass floats as a torch tensor in [0, 1]")
     if a.ndim == 3: a = a[None]
     if a.ndim != 4 or a.shape[-1] != 3:
-        raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {_describe(a)}")
+        raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {describe(a)}")
     return torch.from_numpy(np.array(a, order='C')).permute(0, 3, 1, 2).float() / 127.5 - 1  # a C-contiguous copy: read-only arrays are fine
 
 RANGE_TOL = 1e-3  # float tensors may overshoot their range by this much (decoders do) before it is an error
@@ -53,13 +54,13 @@ RANGE_TOL = 1e-3  # float tensors may overshoot their range by this much (decode
 def _tensor_to_tensor(t: torch.Tensor, value_range: tuple|None=None) -> torch.Tensor:
     "Validate a C×H×W or N×C×H×W float tensor and map it to [-1, 1] (see `to_tensor` for `value_range`)."
     if not t.is_floating_point():
-        raise TypeError(f"expected a float tensor in [0, 1], got {_describe(t)}")
+        raise TypeError(f"expected a float tensor in [0, 1], got {describe(t)}")
     t = t.float()
     if t.ndim == 3: t = t[None]
     if t.ndim != 4 or t.shape[1] != 3:
-        raise ValueError(f"expected a 3×H×W or N×3×H×W image tensor, got {_describe(t)}")
-    if t.numel() == 0: raise ValueError(f"expected a non-empty image tensor, got {_describe(t)}")
-    _check_finite(t, "image tensor")
+        raise ValueError(f"expected a 3×H×W or N×3×H×W image tensor, got {describe(t)}")
+    if t.numel() == 0: raise ValueError(f"expected a non-empty image tensor, got {describe(t)}")
+    check_finite(t, "image tensor")
     lo, hi = float(t.min()), float(t.max())
     if value_range is None:  # diffusers' VaeImageProcessor: [0, 1]; values below 0 mean the older [-1, 1]
         if lo < -1 - RANGE_TOL or hi > 1 + RANGE_TOL:
@@ -92,7 +93,7 @@ def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8
     if isinstance(img, PIL.Image.Image): t = _array_to_tensor(_pil_to_array(img))
     elif isinstance(img, np.ndarray): t = _array_to_tensor(img)
     elif isinstance(img, torch.Tensor): t = _tensor_to_tensor(img.detach(), value_range)
-    else: raise TypeError(f"expected a PIL image, a uint8 numpy array or a torch tensor, got {_describe(img)}")
+    else: raise TypeError(f"expected a PIL image, a uint8 numpy array or a torch tensor, got {describe(img)}")
     if size is not None:
         hw = (size, size) if isinstance(size, int) else tuple(size)
         if tuple(t.shape[-2:]) != hw:
@@ -135,14 +136,14 @@ def to_mask(mask, # bool/uint8/float array or tensor, or PIL 'L'/'1' image; H×W
         mask = np.asarray(mask.convert('L'))
     if isinstance(mask, np.ndarray): m = torch.from_numpy(np.array(mask, order='C'))  # a copy: read-only arrays (a session step's mask) are fine
     elif isinstance(mask, torch.Tensor): m = mask.detach()
-    else: raise TypeError(f"expected a mask as a numpy array, tensor or PIL image, got {_describe(mask)}")
+    else: raise TypeError(f"expected a mask as a numpy array, tensor or PIL image, got {describe(mask)}")
     if m.dtype == torch.bool: m = m.float()
     elif m.dtype == torch.uint8: m = m.float() / (1. if int(m.max()) <= 1 else 255.)
     elif m.is_floating_point():
-        m = m.float(); _check_finite(m, "mask")
+        m = m.float(); check_finite(m, "mask")
         lo, hi = float(m.min()), float(m.max())
         if lo < 0 or hi > 1: raise ValueError(f"expected float mask values in [0, 1], got range [{lo:.3g}, {hi:.3g}]")
-    else: raise TypeError(f"expected a bool, uint8 or float mask, got {_describe(mask)}")
+    else: raise TypeError(f"expected a bool, uint8 or float mask, got {describe(mask)}")
     if m.ndim == 2: m = m[None, None]
     elif m.ndim == 3 and m.shape[0] == 1: m = m[None]
     if m.ndim != 4 or m.shape[1] != 1:
@@ -266,14 +267,14 @@ def check_latents(z, name: str='latents', channels: int|None=None, # expected C 
                   size: tuple[int,int]|None=None, # expected (h, w)
                   n: int|Sequence[int]|None=None) -> torch.Tensor: # allowed batch size(s)
     "Finite float N×C×h×w latents of the expected channels, size and batch."
-    if not isinstance(z, torch.Tensor): raise TypeError(f"{name} must be a torch tensor N×C×h×w, got {_describe(z)}")
-    if not z.is_floating_point(): raise TypeError(f"{name} must be a float tensor, got {_describe(z)}")
-    if z.ndim != 4 or z.numel() == 0: raise ValueError(f"{name} must be a non-empty N×C×h×w tensor, got {_describe(z)}")
-    if channels is not None and z.shape[1] != channels: raise ValueError(f"{name} must have {channels} channels, got {_describe(z)}")
+    if not isinstance(z, torch.Tensor): raise TypeError(f"{name} must be a torch tensor N×C×h×w, got {describe(z)}")
+    if not z.is_floating_point(): raise TypeError(f"{name} must be a float tensor, got {describe(z)}")
+    if z.ndim != 4 or z.numel() == 0: raise ValueError(f"{name} must be a non-empty N×C×h×w tensor, got {describe(z)}")
+    if channels is not None and z.shape[1] != channels: raise ValueError(f"{name} must have {channels} channels, got {describe(z)}")
     if size is not None and tuple(z.shape[-2:]) != tuple(size): raise ValueError(f"{name} size {tuple(z.shape[-2:])} does not match {tuple(size)}")
     ns = (n,) if isinstance(n, int) else n
     if ns is not None and len(z) not in ns: raise ValueError(f"{name} has a batch of {len(z)}, expected {' or '.join(map(str, ns))}")
-    _check_finite(z, name)
+    check_finite(z, name)
     return z
 
 def check_mask_batch(m: torch.Tensor, n: int, name: str='mask') -> torch.Tensor:

@@ -12,7 +12,7 @@ import numpy as np, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
 from diffusers.training_utils import EMAModel
-from .core import to_tensor, to_uint8, check_int, check_number, check_bool, _check_finite, RANGE_TOL
+from .core import to_tensor, to_uint8, check_int, check_number, check_bool, check_finite, RANGE_TOL
 from .training import step_generator, save_atomic
 
 # %% auto #0
@@ -81,7 +81,7 @@ def _check_images(x: torch.Tensor, factor: int=4, name: str='x'):
     if x.numel() == 0: raise ValueError(f"{name}: expected at least one image, got shape {tuple(x.shape)}")
     if x.shape[-1] % factor or x.shape[-2] % factor: raise ValueError(f"image size {tuple(x.shape[-2:])} is not a multiple of the VAE factor {factor}")
     if not x.is_floating_point(): raise TypeError(f"expected float images in [-1, 1], got dtype {x.dtype}")
-    _check_finite(x, f"{name} (images)")
+    check_finite(x, f"{name} (images)")
     lo, hi = float(x.min()), float(x.max())
     if lo < -1 - RANGE_TOL or hi > 1 + RANGE_TOL: raise ValueError(f"{name}: expected images in [-1, 1] (the VAE's range), got range [{lo:.3g}, {hi:.3g}]")
 

@@ -11,7 +11,7 @@ import torch
 import anywidget
 import traitlets as T
 
-from ..core import _describe
+from ..core import describe
 from ..elements.edit import ElementEdit
 from .wire import ASSETS, image_array, png_data_url, default_display_width
 
@@ -25,7 +25,7 @@ def check_centroids(centroids, # (N, 2) array of (y, x) centroids in image pixel
     "Validate element centroids: an (N, 2) finite array of (y, x) within [0, H-1] × [0, W-1]."
     c = centroids.detach().cpu().numpy() if isinstance(centroids, torch.Tensor) else np.asarray(centroids)
     if not (np.issubdtype(c.dtype, np.integer) or np.issubdtype(c.dtype, np.floating)):
-        raise TypeError(f"expected numeric centroids, got {_describe(c)}")
+        raise TypeError(f"expected numeric centroids, got {describe(c)}")
     if c.ndim != 2 or c.shape[1] != 2: raise ValueError(f"expected centroids as an (N, 2) array of (y, x), got shape {c.shape}")
     c = c.astype(np.float64)
     if not np.isfinite(c).all(): raise ValueError("centroids contain NaN or inf")
@@ -42,7 +42,7 @@ def check_sizes(sizes, n: int, shape: tuple[int,int]) -> np.ndarray:
     if sizes is None: return np.full(n, max(2., 0.05 * min(shape)))
     s = sizes.detach().cpu().numpy() if isinstance(sizes, torch.Tensor) else np.asarray(sizes)
     if not (np.issubdtype(s.dtype, np.integer) or np.issubdtype(s.dtype, np.floating)):
-        raise TypeError(f"expected numeric sizes, got {_describe(s)}")
+        raise TypeError(f"expected numeric sizes, got {describe(s)}")
     if s.shape != (n,): raise ValueError(f"expected {n} sizes (one per centroid), got shape {s.shape}")
     s = s.astype(np.float64)
     if not (np.isfinite(s).all() and (s > 0).all()): raise ValueError(f"expected finite sizes > 0, got range [{s.min():.3g}, {s.max():.3g}]")

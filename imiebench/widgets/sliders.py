@@ -12,7 +12,7 @@ import PIL.Image
 import torch
 import ipywidgets as widgets
 
-from ..core import to_uint8, to_mask, _describe
+from ..core import to_uint8, to_mask, describe
 from .wire import image_array, png_bytes
 
 # %% auto #0
@@ -26,7 +26,7 @@ def display_array(x) -> np.ndarray:
         if x.dtype == np.uint8 and isinstance(x, np.ndarray) and x.ndim == 2: return x
         return to_uint8(to_mask(x)[0].repeat(3, 1, 1) * 2 - 1)[..., 0]
     if not isinstance(x, (PIL.Image.Image, np.ndarray, torch.Tensor)):
-        raise TypeError(f"expected fn to return an image (PIL, H×W×3 uint8 array, tensor in [-1, 1]) or an H×W mask, got {_describe(x)}")
+        raise TypeError(f"expected fn to return an image (PIL, H×W×3 uint8 array, tensor in [-1, 1]) or an H×W mask, got {describe(x)}")
     return image_array(x)
 
 def _as_slider(name: str, spec) -> widgets.ValueWidget:

@@ -14,7 +14,7 @@ import PIL.Image
 import torch
 
 import imiebench
-from ..core import to_tensor, to_uint8, _describe
+from ..core import to_tensor, to_uint8, describe
 
 if TYPE_CHECKING: import ipywidgets
 
@@ -29,9 +29,9 @@ def image_array(img, # PIL RGB image, H×W×3 uint8 array, or 3×H×W / 1×3×H�
                ) -> np.ndarray: # H×W×3 uint8
     "Validate one RGB image of any size and return it as an H×W×3 uint8 array."
     if isinstance(img, np.ndarray) and (img.ndim != 3 or img.shape[-1] != 3):
-        raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {_describe(img)}")
+        raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {describe(img)}")
     t = to_tensor(img, multiple=1, value_range=(-1, 1))  # raises TypeError/ValueError naming what was given
-    if t.shape[0] != 1: raise ValueError(f"expected one image, got a batch of {t.shape[0]} ({_describe(img)})")
+    if t.shape[0] != 1: raise ValueError(f"expected one image, got a batch of {t.shape[0]} ({describe(img)})")
     return to_uint8(t)[0]
 
 def png_bytes(a: np.ndarray) -> bytes:
@@ -51,7 +51,7 @@ def binary_mask(mask, # bool, 0/1 (or 0/255 uint8) array or tensor, or PIL 'L'/'
                 shape: tuple[int,int], # the image's (H, W)
                ) -> np.ndarray: # H×W bool
     "Validate a binary mask of the image's size; soft or out-of-range values are an error (threshold first)."
-    given = _describe(mask)
+    given = describe(mask)
     if isinstance(mask, PIL.Image.Image):
         if mask.mode not in ('L', '1'): raise ValueError(f"expected a mask as a PIL image of mode 'L' or '1', got {given}")
         mask = np.asarray(mask.convert('L'))
