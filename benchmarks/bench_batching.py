@@ -34,6 +34,6 @@ for m in a.methods.split(','):
     res[m] = dict(units=len(units), batched_s=round(tb, 2), one_at_a_time_s=round(t1, 2), speedup=round(t1 / tb, 2), max_pixel_diff=diff)
     print(m, res[m], flush=True)
 tot_b, tot_1 = sum(r['batched_s'] for r in res.values()), sum(r['one_at_a_time_s'] for r in res.values())
-out = dict(cases=a.cases, seeds=list(cfg.seeds), steps=cfg.steps, methods=res, total_speedup=round(tot_1 / tot_b, 2))
+out = dict(cases=a.cases, seeds=list(cfg.seeds), steps=cfg.steps, precision=cfg.precision, methods=res, total_speedup=round(tot_1 / tot_b, 2))
 write_json('bench_batching.json', out)
 print(f"SUMMARY: batched {tot_b:.0f} s vs one unit at a time {tot_1:.0f} s: {tot_1 / tot_b:.2f}x; largest pixel difference {max(r['max_pixel_diff'] for r in res.values())}")

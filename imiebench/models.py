@@ -191,6 +191,7 @@ def predict(b: Bundle, x: torch.Tensor, # UNet input (N×in_channels×h×w, alre
     "The raw UNet output (ε, v or x₀ by the model's prediction type) for any bundle, SDXL-class included."
     size = size or (x.shape[-2] * b.vae_factor, x.shape[-1] * b.vae_factor)
     if b.unet_autocast is None: return b.unet(x, t, **unet_kwargs(b, emb, size)).sample
+    if not isinstance(b.unet_autocast, torch.dtype): raise TypeError(f"Bundle.unet_autocast must be a torch.dtype (e.g. torch.bfloat16) or None, got {b.unet_autocast!r}")
     with torch.autocast(x.device.type, dtype=b.unet_autocast):
         return b.unet(x, t, **unet_kwargs(b, emb, size)).sample.to(x.dtype)
 

@@ -1,0 +1,53 @@
+"""The house in numbers: module sizes, denoising loops and classifier-free-guidance formulas in the package, and
+definitions per export cell in the notebooks — for the working tree or any commit.
+
+    .venv/bin/python benchmarks/house_metrics.py            # the working tree
+    .venv/bin/python benchmarks/house_metrics.py 1386137    # a commit (read with `git show`, nothing is checked out)
+
+Writes benchmarks/results/house_metrics.json (keyed by the commit, or 'worktree').
+A denoising loop is a line that calls a scheduler's `.step(` inside a `for` over timesteps (counted as lines calling
+`.step(` on something other than an optimiser, LR schedule or EMA); a CFG formula is an expression `u + w * (c - u)`.
+"""
+import ast, json, re, statistics, subprocess, sys
+from pathlib import Path
+from harness import read_json, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+rev = sys.argv[1] if len(sys.argv) > 1 else None
+
+def files(pattern: str) -> dict[str, str]:
+    "path -> text of the tracked files matching `pattern` (at `rev`, or in the working tree)."
+    if rev is None: return {str(p.relative_to(ROOT)): p.read_text() for p in ROOT.glob(pattern)}
+    names = subprocess.run(['git', 'ls-tree', '-r', '--name-only', rev], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    rx = re.compile('^' + re.escape(pattern).replace(r'\*\*/', '(.*/)?').replace(r'\*', '[^/]*') + '$')
+    return {n: subprocess.run(['git', 'show', f'{rev}:{n}'], cwd=ROOT, capture_output=True, text=True, check=True).stdout for n in names if rx.match(n)}
+
+py = {k: v for k, v in files('imiebench/**/*.py').items() if not k.endswith('_modidx.py')}
+lines = {k: len(v.splitlines()) for k, v in py.items()}
+step = re.compile(r'(?<!opt)(?<!sched)(?<!ema)\.step\(')
+loops = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines())
+               if step.search(l) and not re.search(r'\b(opt|optim|optimizer|sched|lr_sched|ema|scaler)\b\s*\.step\(', l))
+cfg = re.compile(r'(\w+) \+ (\w+) \* \((\w+) - \1\)')
+cfgs = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines()) if cfg.search(l))
+
+def export_defs(text: str) -> list[tuple[int, int]]:
+    "(definitions, lines) of every export cell of a notebook that defines something."
+    out = []
+    for c in json.loads(text)['cells']:
+        s = ''.join(c['source'])
+        if c['cell_type'] != 'code' or not s.startswith('#| export'): continue
+        try: t = ast.parse('\n'.join(l for l in s.splitlines() if not l.startswith('#|')))
+        except SyntaxError: continue
+        n = sum(isinstance(x, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for x in t.body)
+        if n: out.append((n, len(s.splitlines())))
+    return out
+
+cells = [d for v in files('nbs/*.ipynb').values() for d in export_defs(v)]
+big = max(lines, key=lines.get)
+res = dict(modules=len(py), largest_module=big, largest_module_lines=lines[big], modules_over_400_lines=sorted(k for k, n in lines.items() if n > 400),
+           denoising_loops=loops, cfg_formulas=cfgs, export_cells=len(cells),
+           defs_per_export_cell_median=statistics.median(n for n, _ in cells), defs_per_export_cell_mean=round(statistics.mean(n for n, _ in cells), 2),
+           export_cell_lines_median=statistics.median(l for _, l in cells))
+key = rev or 'worktree'
+write_json('house_metrics.json', (read_json('house_metrics.json', {}) or {}) | {key: res})
+print(key, json.dumps(res, indent=1))
