@@ -73,7 +73,7 @@ def part_control(ip, n, steps):
     return dict(n=n, steps=steps, kinds=OBJECT_KINDS, controls=out)
 
 def _ci(values):
-    "Mean with a 95 % bootstrap interval (bench.bootstrap_ci; one value per edit)."
+    "Mean with a 95 % bootstrap interval (bench.report.bootstrap_ci; one value per edit)."
     from imiebench.bench.report import bootstrap_ci
     iv = bootstrap_ci({i: [v] for i, v in enumerate(values)}); return [round(iv.mean, 3), round(iv.lo, 3), round(iv.hi, 3)]
 
