@@ -14,7 +14,7 @@ import numpy as np, torch
 from diffusers import AutoencoderKL
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 from imiebench.reed import REEDConfig, train_reed, pixel_edit, image_metrics, lpips_available, roundtrips
-from imiebench.toy.reed import toy_data, load_toy_reed_vae, MixedSession, _parser
+from imiebench.toy.reed import toy_data, load_toy_reed_vae, MixedSession, parser
 from imiebench.toy.zoo import load_toy_vae, load_toy, HELDOUT_SEED, photo_crops
 from imiebench.core import to_tensor
 from harness import RESULTS, write_json, upsert_run, command_line, reed_evaluate as evaluate
@@ -54,7 +54,7 @@ def _overrides(spec):
     keys, argv = [], []
     for kv in filter(None, (spec or '').split(',')):
         k, v = kv.split('=', 1); keys.append(k); argv += ['--' + k.replace('_', '-'), v]
-    a = _parser().parse_args(argv)
+    a = parser().parse_args(argv)
     return {k: getattr(a, k) for k in keys}
 
 TEXTURES = ('brick', 'grass', 'gravel', 'camera', 'coins', 'moon', 'clock')  # grey photos in scikit-image; none is held out

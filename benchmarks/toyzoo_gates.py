@@ -11,7 +11,7 @@ from diffusers import AutoencoderKL
 from imiebench.toy.world import random_scene, random_edit, render, caption
 from imiebench.toy.oracle import oracle, damage
 from imiebench.toy.zoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
-                              load_toy_vae, clip_scores, _images)
+                              load_toy_vae, clip_scores, images_to_tensor)
 from imiebench.core import psnr
 from harness import gate_instruction, update_parts
 
@@ -44,7 +44,7 @@ def heldout_sets(n):
     solid = [random_scene(rng(10_000 + i), textured=False) for i in range(n)]
     tex = [random_scene(rng(20_000 + i), textured=True) for i in range(n)]
     photos = [load_photo(p) for p in HELDOUT_PHOTOS]
-    return dict(solid=_images(np.stack([render(s) for s in solid]), 'cpu'), textured=_images(np.stack([render(s) for s in tex]), 'cpu'),
+    return dict(solid=images_to_tensor(np.stack([render(s) for s in solid]), 'cpu'), textured=images_to_tensor(np.stack([render(s) for s in tex]), 'cpu'),
                 photos=photo_crops(photos, n, generator=torch.Generator().manual_seed(HELDOUT_SEED)))
 
 def gate_vae(n, zoo=None, vae=None, ks=(1, 5, 15, 25)):
@@ -54,7 +54,7 @@ def gate_vae(n, zoo=None, vae=None, ks=(1, 5, 15, 25)):
 def gate_clip(n, zoo=None):
     model, tok = load_toy_clip(root=zoo)
     scenes = [random_scene(rng(30_000 + i)) for i in range(n)]
-    imgs = _images(np.stack([render(s) for s in scenes]), 'cpu'); caps = [caption(s) for s in scenes]
+    imgs = images_to_tensor(np.stack([render(s) for s in scenes]), 'cpu'); caps = [caption(s) for s in scenes]
     S = clip_scores(model, tok, imgs, caps)  # n × n
     g = torch.Generator().manual_seed(0); hits = 0
     for i in range(n):  # its caption among 10: itself + 9 random others

@@ -9,7 +9,7 @@ from pathlib import Path
 # numpy, torch and the package's modules are imported where they are used, so that `imiebench --help` starts at once
 
 # %% auto #0
-__all__ = ['demo', 'main']
+__all__ = ['demo', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #b5316a00
 def demo(out: str|Path='out', # output folder
@@ -52,8 +52,9 @@ def _wrap(s: str, w: int) -> list[str]:
     import textwrap; return textwrap.wrap(s, w)
 
 # %% ../nbs/90_cli.ipynb #214d26a5
-def _parser(bench: bool=True, # add the `bench` options (their defaults import imiebench.bench.methods, which imports torch)
+def parser(bench: bool=True, # add the `bench` options (their defaults import imiebench.bench.methods, which imports torch)
            ) -> argparse.ArgumentParser:
+    "The `imiebench` command line: its subcommands (`cmd`) and their options."
     p = argparse.ArgumentParser(prog='imiebench', description='Iterative multi-granular image editing workbench')
     sub = p.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='short end-to-end demo on the shipped toy zoo')
@@ -93,7 +94,7 @@ def main(argv: list[str]|None=None):
     if argv[:1] == ['train-reed']:  # all its options belong to imiebench.toy.reed's own parser
         from imiebench.toy.reed import train_reed_cli
         return train_reed_cli(argv[1:])
-    a = _parser(bench=argv[:1] == ['bench']).parse_args(argv)
+    a = parser(bench=argv[:1] == ['bench']).parse_args(argv)
     if a.cmd == 'demo':
         t0 = time.time(); r = demo(a.out, a.seed, a.n, a.steps, a.device)
         print(json.dumps(r, indent=1))

@@ -20,9 +20,9 @@ from .core import to_tensor, default_device, default_dtype, check_prompt, check_
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log', 'word_tokenizer', 'Bundle',
            'encode', 'decode', 'embed', 'unet_kwargs', 'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler',
-           'alpha_sigma', 'to_epsilon', 'from_epsilon', 'predict_eps', 'eps_scheduler', 'WeightsNotFoundError',
-           'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle',
-           'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'set_memory', 'full_size', 'n_params']
+           'alpha_sigma', 'to_epsilon', 'from_epsilon', 'predict_eps', 'WeightsNotFoundError', 'bundle_from_pipeline',
+           'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle', 'as_pipeline',
+           'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'set_memory', 'full_size', 'n_params']
 
 # %% ../nbs/01_models.ipynb #d73a1bec
 import logging
@@ -267,10 +267,6 @@ def predict_eps(b: Bundle, x: torch.Tensor, t, emb: torch.Tensor,
     "`predict` converted to ε (`x`'s first `out_channels` channels are the noisy latent x_t)."
     return to_epsilon(scheduler or b.scheduler, predict(b, x, t, emb, size), x[:, :b.unet.config.out_channels], t, b.prediction_type)
 
-def eps_scheduler(cls, b: Bundle, **kw):
-    "A scheduler of class `cls` on the bundle's schedule, stepping on ε (methods convert the UNet output with `to_epsilon`)."
-    return cls.from_config(b.scheduler.config, **(dict(prediction_type='epsilon') | kw))
-
 Bundle.predict_eps = predict_eps
 
 # %% ../nbs/01_models.ipynb #b884f710
@@ -278,8 +274,8 @@ class WeightsNotFoundError(OSError):
     "Raised when model weights cannot be found locally or downloaded."
 
 # diffusers renamed `torch_dtype` to `dtype` in from_pretrained; use whichever the installed version expects
-try: from diffusers.utils.deprecation_utils import _TORCH_DTYPE_DEPRECATION_MESSAGE; _DTYPE_KW = 'dtype'  # noqa: F401 (only its presence is tested)
-except ImportError: _DTYPE_KW = 'torch_dtype'
+try: from diffusers.utils.deprecation_utils import _TORCH_DTYPE_DEPRECATION_MESSAGE; DTYPE_KW = 'dtype'  # noqa: F401 (only its presence is tested)
+except ImportError: DTYPE_KW = 'torch_dtype'
 
 def _looks_local(src: str) -> bool:
     "A path rather than a hub id: absolute/relative path syntax, or something that exists on disk."
@@ -296,7 +292,7 @@ def _load_pipeline(cls, src, local_files_only, dtype, **kw):
         src = str(p)
     if local_files_only is None: local_files_only = os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false', 'False')
     try:
-        return cls.from_pretrained(src, **{_DTYPE_KW: dtype}, local_files_only=local_files_only, **kw)
+        return cls.from_pretrained(src, **{DTYPE_KW: dtype}, local_files_only=local_files_only, **kw)
     except (OSError, ValueError) as e:
         raise WeightsNotFoundError(
             f"could not load {cls.__name__} weights {src!r} (local_files_only={local_files_only}): {e}\n"

@@ -129,8 +129,8 @@ def test_every_bench_method_runs_in_a_fresh_process(exercised):
 
 def test_every_cli_subcommand_starts(tmp_path):
     "`imiebench <cmd> --help` for every subcommand, and the short demo, in fresh processes."
-    from imiebench.cli import _parser
-    cmds = next(a for a in _parser()._actions if a.dest == 'cmd').choices
+    from imiebench.cli import parser
+    cmds = next(a for a in parser()._actions if a.dest == 'cmd').choices
     assert {'bench', 'demo', 'train-zoo', 'train-reed'} <= set(cmds)
     exe = [sys.executable, '-m', 'imiebench.cli']
     for c in cmds:

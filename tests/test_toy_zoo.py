@@ -2,7 +2,7 @@
 import json, subprocess, sys, time
 import numpy as np, torch, pytest
 from diffusers import StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline
-from imiebench.toy.zoo import zoo_dir, load_toy, load_toy_clip, load_toy_vae, toy_tokenizer, clip_scores, _images
+from imiebench.toy.zoo import zoo_dir, load_toy, load_toy_clip, load_toy_vae, toy_tokenizer, clip_scores, images_to_tensor
 from imiebench.toy.world import random_scene, render, caption
 from imiebench.models import WeightsNotFoundError
 
@@ -32,7 +32,7 @@ def test_diffusers_pipelines_load_zoo(kind, cls):
 
 def test_zoo_vae_round_trip_is_good():
     vae = load_toy_vae()
-    x = _images(np.stack([render(random_scene(np.random.default_rng(10**9 + i), textured=False)) for i in range(16)]), 'cpu')
+    x = images_to_tensor(np.stack([render(random_scene(np.random.default_rng(10**9 + i), textured=False)) for i in range(16)]), 'cpu')
     with torch.no_grad(): y = vae.decode(vae.encode(x).latent_dist.mode()).sample.clamp(-1, 1)
     psnr = 10 * torch.log10(4 / ((y - x) ** 2).mean((1, 2, 3))).mean().item()
     assert psnr > 27, psnr  # the gate (≥30 dB on 200 scenes) is measured in benchmarks/toyzoo_gates.py
@@ -42,7 +42,7 @@ def test_zoo_vae_round_trip_is_good():
 def test_zoo_clip_matches_captions():
     model, tok = load_toy_clip()
     scenes = [random_scene(np.random.default_rng(10**9 + 500 + i)) for i in range(10)]
-    S = clip_scores(model, tok, _images(np.stack([render(s) for s in scenes]), 'cpu'), [caption(s) for s in scenes])
+    S = clip_scores(model, tok, images_to_tensor(np.stack([render(s) for s in scenes]), 'cpu'), [caption(s) for s in scenes])
     assert (S.argmax(1) == torch.arange(10)).float().mean() >= 0.7
 
 def test_missing_zoo_is_a_clear_error(tmp_path):

@@ -114,13 +114,13 @@ def _captions(st: BenchStep, cfg: BenchConfig, case: BenchCase, k: int) -> tuple
 @torch.no_grad()
 def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
     "Edit every unit's sequence in lock-step, all units in one batch per step."
-    from imiebench.emilie import ip2p_edit, rescale_factor, instruction_mask, _join_instructions
+    from imiebench.emilie import ip2p_edit, rescale_factor, instruction_mask, join_instructions
     N, n, sf = len(units), len(units[0][0].steps), b.vae.config.scaling_factor
     c_orig = b.encode(np.stack([c.image for c, _ in units]), scale=False)
     lat, ims, out = None, None, []
     for k in range(n):
         steps_k = [c.steps[k] for c, _ in units]
-        prompts = ([_join_instructions(b, [s.instruction for s in c.steps[:k + 1]]) for c, _ in units] if method == 'concat'
+        prompts = ([join_instructions(b, [s.instruction for s in c.steps[:k + 1]]) for c, _ in units] if method == 'concat'
                    else [s.instruction for s in steps_k])
         if k == 0 or method == 'concat': cond, src = c_orig, c_orig * sf
         elif method == 'ip2p': cond = b.encode(ims, scale=False); src = cond * sf
@@ -166,8 +166,6 @@ def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[
         ims = to_uint8(x); out.append(ims)
     return [[out[k][i] for k in range(n)] for i in range(N)]
 
-
-# %% ../../nbs/54_bench_methods.ipynb #cb593116
 def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pairs edited together
               cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[list[np.ndarray]]:
     "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method`."

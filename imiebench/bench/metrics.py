@@ -132,17 +132,17 @@ _EMB = {}
 def toy_clip_embedder(device='cpu') -> ClipEmbedder:
     "The toy zoo's CLIP (images resized to 64×64 bicubic, as `toy_scorer` does)."
     if ('toy', str(device)) not in _EMB:
-        from imiebench.toy.zoo import load_toy_clip, _features
+        from imiebench.toy.zoo import load_toy_clip, projected_features
         from imiebench.core import to_tensor
         model, tok = load_toy_clip(device)
         @torch.no_grad()
         def image(ims):
             x = torch.cat([to_tensor(PIL.Image.fromarray(_img(a, 'image')).resize((64, 64), PIL.Image.BICUBIC)) for a in ims]).to(model.device)
-            return F.normalize(_features(model.get_image_features(pixel_values=x)), dim=-1).cpu().numpy()
+            return F.normalize(projected_features(model.get_image_features(pixel_values=x)), dim=-1).cpu().numpy()
         @torch.no_grad()
         def text(ts):
             ids = tok(list(ts), padding='max_length', max_length=tok.model_max_length, truncation=True, return_tensors='pt').input_ids.to(model.device)
-            return F.normalize(_features(model.get_text_features(input_ids=ids)), dim=-1).cpu().numpy()
+            return F.normalize(projected_features(model.get_text_features(input_ids=ids)), dim=-1).cpu().numpy()
         _EMB['toy', str(device)] = ClipEmbedder('toy CLIP', image, text)
     return _EMB['toy', str(device)]
 

@@ -21,7 +21,7 @@ from .model import ContentEncoder, LightDecoder, patch_batch, pad_rows
 from .decoders import ElementTokens
 
 # %% auto #0
-__all__ = ['ElementPool', 'element_pool', 'ElementsConfig', 'train_elements']
+__all__ = ['ElementPool', 'element_pool', 'ElementsAE', 'ElementsDM', 'ElementsConfig', 'train_elements']
 
 # %% ../../nbs/44_elements_train.ipynb #0ff08358
 @dataclass
@@ -80,11 +80,13 @@ def _ae_loss(enc, dec, pool, B, p_random):
         return F.mse_loss(dec(feats, pos, alive), x)
     return loss_fn
 
-class _AE(nn.Module):
+class ElementsAE(nn.Module):
+    "The element autoencoder as `ae.safetensors` holds it: content `encoder` and `light` decoder."
     def __init__(self, enc, dec): super().__init__(); self.encoder, self.light = enc, dec
 
 # %% ../../nbs/44_elements_train.ipynb #f000eaf5
-class _DM(nn.Module):
+class ElementsDM(nn.Module):
+    "The element diffusion model as `dm.safetensors` holds it: the `unet` and its element `tokens`."
     def __init__(self, unet, tokens): super().__init__(); self.unet, self.tokens = unet, tokens
 
 @dataclass
@@ -123,7 +125,7 @@ def train_elements(pool: ElementPool, # the partitioned training images (`elemen
     if not isinstance(pool, ElementPool): raise TypeError(f"pool must be an ElementPool (from `element_pool`), got {type(pool).__name__}")
     if 'diffusion' in stages and base is None: raise ValueError("stage 'diffusion' needs base= (the text-to-image Bundle the decoder starts from), got None")
     cfg = cfg or ElementsConfig(); work = Path(work); work.mkdir(parents=True, exist_ok=True); out = {}
-    torch.manual_seed(cfg.ae.seed); ae = _AE(ContentEncoder(), LightDecoder())
+    torch.manual_seed(cfg.ae.seed); ae = ElementsAE(ContentEncoder(), LightDecoder())
     if 'ae' in stages:
         res = train_loop(ae, _ae_loss(ae.encoder, ae.light, pool, cfg.ae.batch_size, cfg.p_random), cfg.ae, work / 'ckpt_ae', desc='elements ae', progress=progress)
         torch.save(ae.state_dict(), work / 'ae.pt')
@@ -135,7 +137,7 @@ def train_elements(pool: ElementPool, # the partitioned training images (`elemen
         z = torch.cat([sd.encode(torch.from_numpy(pool.images[s:s + 256]).permute(0, 3, 1, 2).float() / 127.5 - 1) for s in range(0, len(pool.images), 256)])
         E, cap_idx, null = text_table(te, sd.tokenizer, pool.captions)
         own, rnd, perm = _dm_data(enc, pool, cfg.p_random_dm, torch.Generator().manual_seed(cfg.dm.seed))
-        torch.manual_seed(cfg.dm.seed); dm = _DM(sd.unet.float().requires_grad_(True), ElementTokens(enc.dim, te.config.hidden_size))
+        torch.manual_seed(cfg.dm.seed); dm = ElementsDM(sd.unet.float().requires_grad_(True), ElementTokens(enc.dim, te.config.hidden_size))
         sched = make_scheduler(DDPMScheduler); H, W = pool.images.shape[1:3]
         def loss_fn(step, g):
             B = cfg.dm.batch_size; i = torch.randint(len(z), (B,), generator=g).numpy()

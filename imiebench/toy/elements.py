@@ -19,7 +19,7 @@ from ..elements.partition import partition, grid_partition, slic_partition, boun
 from ..elements.model import Elements, ContentEncoder, LightDecoder
 from ..elements.edit import move, pixel_move
 from ..elements.decoders import ToyElements, ElementTokens
-from ..elements.train import ElementPool, ElementsConfig, element_pool, train_elements, _AE, _DM
+from ..elements.train import ElementPool, ElementsConfig, element_pool, train_elements, ElementsAE, ElementsDM
 
 # %% auto #0
 __all__ = ['TOY_N', 'TOY_BETA', 'gt_labels', 'partition_quality', 'make_element_pool', 'train_toy_elements', 'elements_dir',
@@ -76,6 +76,7 @@ def train_toy_elements(work='runs/elements', # checkpoints, pool cache and train
 
 # %% ../../nbs/45_toy_elements.ipynb #72736fb8
 def elements_dir() -> Path:
+    "The folder of the shipped element models (in the package's zoo)."
     return zoo_dir() / 'elements'
 
 def _base_unet_state() -> dict:
@@ -100,11 +101,11 @@ def load_toy_elements(root=None, diffusion: bool=True, device='cpu') -> ToyEleme
     root = Path(root or elements_dir())
     if not (root / 'ae.safetensors').exists():
         raise WeightsNotFoundError(f"no element models at {root}; train them with `train_toy_elements()` and `save_toy_elements()`")
-    ae = _AE(ContentEncoder(), LightDecoder()); ae.load_state_dict({k: v.float() for k, v in load_file(root / 'ae.safetensors').items()})
+    ae = ElementsAE(ContentEncoder(), LightDecoder()); ae.load_state_dict({k: v.float() for k, v in load_file(root / 'ae.safetensors').items()})
     info = json.loads((root / 'info.json').read_text()) if (root / 'info.json').exists() else {}
     m = ToyElements(ae.encoder.eval().to(device), ae.light.eval().to(device), info=info)
     if diffusion and (root / 'dm_delta.safetensors').exists():
-        sd = load_toy('sd', device=device); dm = _DM(sd.unet, ElementTokens(m.encoder.dim, sd.text_encoder.config.hidden_size))
+        sd = load_toy('sd', device=device); dm = ElementsDM(sd.unet, ElementTokens(m.encoder.dim, sd.text_encoder.config.hidden_size))
         dm.load_state_dict(from_int8_delta(load_file(root / 'dm_delta.safetensors'), sd.unet.state_dict(), 'unet.'))
         sd.unet = dm.unet.float().eval(); m.tokens, m.bundle = dm.tokens.eval().to(device), sd
     return m

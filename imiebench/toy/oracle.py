@@ -8,14 +8,14 @@ import io, functools
 from dataclasses import dataclass
 import numpy as np
 from .world import COLORS, SHAPES, POSITIONS, TEXTURE_AMP, GLOBAL_KINDS, Obj, Scene, Edit, scene_masks
-from .world import _CNAMES, _check_name, _check_size, _mask, _dilate  # the world's own helpers, reused
+from .world import COLOR_NAMES, check_name, check_size, object_coverage, dilate  # the world's own helpers, reused
 
 # %% auto #0
 __all__ = ['DAMAGE_KINDS', 'nearest_color', 'ObjVerdict', 'OracleReport', 'oracle', 'edit_success', 'preserved', 'retained',
            'damage']
 
 # %% ../../nbs/02a_toy_oracle.ipynb #35e1415c
-_RGB = np.array([COLORS[c] for c in _CNAMES], np.float32)  # the named colours, in `COLORS` order
+_RGB = np.array([COLORS[c] for c in COLOR_NAMES], np.float32)  # the named colours, in `COLORS` order
 
 def _seg_dist(px, c):
     "Distance from pixels `px` (...×3 float) to the texture segment of colour `c` (3,)."
@@ -30,7 +30,7 @@ def nearest_color(rgb, # a colour (3,) or pixels (...×3)
     px = np.asarray(rgb, np.float32)[..., None, :]
     d = _seg_dist(px, _RGB) if textured else np.sqrt(((px - _RGB) ** 2).sum(-1))
     idx = d.argmin(-1)
-    return _CNAMES[int(idx)] if idx.ndim == 0 else np.array(_CNAMES)[idx]
+    return COLOR_NAMES[int(idx)] if idx.ndim == 0 else np.array(COLOR_NAMES)[idx]
 
 # %% ../../nbs/02a_toy_oracle.ipynb #79787262
 @dataclass
@@ -84,7 +84,7 @@ def _check_image(image):
     if image.dtype != np.uint8: raise TypeError(f"expected an HxWx3 uint8 image, got dtype {image.dtype}")
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] != image.shape[1]:
         raise ValueError(f"expected a square HxWx3 image, got shape {image.shape}")
-    return _check_size(image.shape[0])
+    return check_size(image.shape[0])
 
 def _cell_box(pos, size):
     i = POSITIONS.index(pos); r, c = divmod(i, 3)
@@ -127,7 +127,7 @@ def _templates(osize, pos, size):
     shifts = [(dy, dx) for dy in range(-r, r + 1, st) for dx in range(-r, r + 1, st)]
     out = []
     for s in SHAPES:
-        m, ts = _mask(s, osize, pos, size), []
+        m, ts = object_coverage(s, osize, pos, size), []
         for b in _BLURS:
             mb = _gauss_blur(m, b * size / 64) if b else m
             ts += [_shift(mb, dy, dx)[y0:y1, x0:x1].ravel() for dy, dx in shifts]
@@ -142,8 +142,8 @@ def _blend_color(med, cbg, bg):
     u = _RGB - cbg; d = med - cbg
     a = np.clip((u @ d) / np.maximum((u ** 2).sum(-1), 1e-6), .5, 1.)
     score = np.sqrt(((d - a[:, None] * u) ** 2).sum(-1)) + 20 * (1 - a)
-    score[_CNAMES.index(bg)] = np.inf
-    return _CNAMES[int(score.argmin())]
+    score[COLOR_NAMES.index(bg)] = np.inf
+    return COLOR_NAMES[int(score.argmin())]
 
 def _alpha(px, cbg, cobj, textured):
     "Linear coverage estimate of pixels `px` between background `cbg` and object colour `cobj`."
@@ -181,19 +181,19 @@ def oracle(image:np.ndarray, # HxWx3 uint8, H = W a multiple of 8 (>= 32)
     img = image.astype(np.float32)
     cov = scene_masks(scene, size)
     occupied = cov.max(0) > 0 if len(cov) else np.zeros((size, size), bool)
-    bgmask = ~_dilate(occupied, max(2, size // 32))
+    bgmask = ~dilate(occupied, max(2, size // 32))
     bgpx = img[bgmask]; bgpx = bgpx[::max(1, len(bgpx) // 1024)]  # at most ~2k pixels vote
     votes = _seg_dist(bgpx[:, None, :], _RGB).argmin(-1)  # each background pixel votes for a colour
-    bgc = _CNAMES[int(np.bincount(votes, minlength=len(_CNAMES)).argmax())]
+    bgc = COLOR_NAMES[int(np.bincount(votes, minlength=len(COLOR_NAMES)).argmax())]
     cbg = np.asarray(COLORS[bgc], np.float32)
     dist = _seg_dist(_box3(img), cbg)  # smoothed: robust to pixel noise
     fg0 = dist > max(30., 3.8 * float(np.median(dist[bgmask])))
-    texture = _texture_of(img, bgmask & ~_dilate(fg0, 1), cbg, size)  # unexpected objects are no texture
-    small_area = _mask('square', 'small', 'center', size).sum()
+    texture = _texture_of(img, bgmask & ~dilate(fg0, 1), cbg, size)  # unexpected objects are no texture
+    small_area = object_coverage('square', 'small', 'center', size).sum()
     verdicts = []
     for o in scene.objects:
         y0, y1, x0, x1 = _cell_box(o.pos, size)
-        f0 = fg0[y0:y1, x0:x1]; area = float(_mask(o.shape, o.size, o.pos, size).sum())
+        f0 = fg0[y0:y1, x0:x1]; area = float(object_coverage(o.shape, o.size, o.pos, size).sum())
         if f0.sum() < 0.25 * area: verdicts.append(ObjVerdict(o, False, area_ratio=float(f0.sum() / area))); continue
         crop = img[y0:y1, x0:x1]
         core = _erode(f0); core = core if core.sum() >= 3 else f0
@@ -276,7 +276,7 @@ def damage(image:np.ndarray, # HxWx3 uint8
            rng:np.random.Generator|None=None, # randomness for 'noise' (default: seed 0)
           ) -> np.ndarray:
     "A damaged copy of `image` (HxWx3 uint8)."
-    _check_image(image); _check_name(kind, DAMAGE_KINDS, 'damage kind')
+    _check_image(image); check_name(kind, DAMAGE_KINDS, 'damage kind')
     if kind == 'jpeg':
         from PIL import Image
         if not 1 <= level <= 100: raise ValueError(f"jpeg quality must be in 1..100, got {level!r}")

@@ -17,7 +17,7 @@ from .zoo import (HELDOUT_SEED, TRAIN_PHOTOS, HELDOUT_PHOTOS, load_photo, photo_
                                load_toy_vae, zoo_dir, _zoo_path)
 
 # %% auto #0
-__all__ = ['toy_data', 'save_toy_reed_vae', 'load_toy_reed_vae', 'MixedSession', 'train_reed_cli', 'main']
+__all__ = ['toy_data', 'save_toy_reed_vae', 'load_toy_reed_vae', 'MixedSession', 'parser', 'train_reed_cli', 'main']
 
 # %% ../../nbs/33_toy_reed.ipynb #755fa9c2
 _SPLITS = {'train': (0, TRAIN_PHOTOS, 1), 'val': (500_000, TRAIN_PHOTOS, 2), 'test': (HELDOUT_SEED, HELDOUT_PHOTOS, 3)}
@@ -72,7 +72,8 @@ class MixedSession(EditSession):
         self.history.append(step); return step
 
 # %% ../../nbs/33_toy_reed.ipynb #ec4e63f4
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    "The `imiebench train-reed` command line: its options and their defaults."
     p = argparse.ArgumentParser(prog='imiebench train-reed', description="REED training of the toy VAE's decoder on the toy world's data (accelerate-aware).")
     p.add_argument('--out', help='save the trained VAE folder here')
     p.add_argument('--ckpt-dir', help='checkpoint folder (resume from last.pt there)')
@@ -91,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def train_reed_cli(argv: list[str]|None=None) -> REEDResult:
     "Entry point of `imiebench train-reed` / `python -m imiebench.toy.reed`."
-    a = _parser().parse_args(argv)
+    a = parser().parse_args(argv)
     cfg = REEDConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(REEDConfig)})
     if a.n_train < 1 or a.n_val < 1: raise ValueError("--n-train and --n-val must be ≥ 1")
     n_ph = a.n_train // 4

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, asdict
 import numpy as np
 
 # %% auto #0
-__all__ = ['COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'TEXTURES', 'TEXTURE_ADJ', 'SIZE_FRAC', 'TEXTURE_AMP', 'POS_PHRASE',
-           'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'Obj', 'Scene', 'random_scene', 'object_mask',
-           'scene_masks', 'background', 'render', 'caption', 'words', 'refer', 'Edit', 'make_edit', 'valid_kinds',
-           'random_edit', 'edit_sequence']
+__all__ = ['COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'TEXTURES', 'TEXTURE_ADJ', 'SIZE_FRAC', 'TEXTURE_AMP', 'COLOR_NAMES',
+           'POS_PHRASE', 'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'check_name', 'check_size', 'Obj', 'Scene',
+           'random_scene', 'object_coverage', 'object_mask', 'scene_masks', 'background', 'render', 'caption', 'words',
+           'refer', 'dilate', 'Edit', 'make_edit', 'valid_kinds', 'random_edit', 'edit_sequence']
 
 # %% ../../nbs/02_toy_world.ipynb #e1b4fbdc
 COLORS: dict[str, tuple[int, int, int]] = {
@@ -26,16 +26,16 @@ TEXTURES = ('solid', 'stripes', 'checks', 'noise')
 TEXTURE_ADJ = {'solid': 'plain', 'stripes': 'striped', 'checks': 'checkered', 'noise': 'speckled'}
 SIZE_FRAC = {'small': 0.4, 'large': 0.8}  # object extent as a fraction of a grid cell
 TEXTURE_AMP = 30.  # grey levels a texture adds/removes around the named background colour
-_CNAMES = tuple(COLORS)
+COLOR_NAMES = tuple(COLORS)  # the colour names, in `COLORS` order
 
 # %% ../../nbs/02_toy_world.ipynb #98f6d1a3
-def _check_name(value, allowed, what):
+def check_name(value, allowed, what):
     "Raise a ValueError naming `value` and the `allowed` names unless `value` is one of them."
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(map(repr, allowed))}")
     return value
 
-def _check_size(size):
+def check_size(size):
     "Image sizes are ints, multiples of 8, at least 32."
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 32 or size % 8:
         raise ValueError(f"image size must be an int multiple of 8 and >= 32, got {size!r}")
@@ -50,8 +50,8 @@ class Obj:
     size: str  # 'small' or 'large'
     pos: str  # one of `POSITIONS`
     def __post_init__(self):
-        _check_name(self.shape, SHAPES, 'shape'); _check_name(self.color, COLORS, 'color')
-        _check_name(self.size, SIZES, 'size'); _check_name(self.pos, POSITIONS, 'position')
+        check_name(self.shape, SHAPES, 'shape'); check_name(self.color, COLORS, 'color')
+        check_name(self.size, SIZES, 'size'); check_name(self.pos, POSITIONS, 'position')
     def replace(self, **kw) -> Obj: return Obj(**{**asdict(self), **kw})
 
 # %% ../../nbs/02_toy_world.ipynb #c4e0f22b
@@ -63,7 +63,7 @@ class Scene:
     texture: str = 'solid'  # one of `TEXTURES`
     seed: int = 0  # drives the 'noise' texture
     def __post_init__(self):
-        _check_name(self.bg, COLORS, 'background color'); _check_name(self.texture, TEXTURES, 'texture')
+        check_name(self.bg, COLORS, 'background color'); check_name(self.texture, TEXTURES, 'texture')
         self.objects = [o if isinstance(o, Obj) else Obj(**o) for o in self.objects]
         cells = [o.pos for o in self.objects]
         if len(set(cells)) != len(cells): raise ValueError(f"two objects share a cell: positions {cells}; expected distinct cells")
@@ -87,8 +87,8 @@ def random_scene(rng:np.random.Generator, # source of randomness (`np.random.def
     "A random scene: objects in distinct cells, colours different from the background."
     if n_objects is None: n_objects = int(rng.integers(1, max_objects + 1))
     if not 1 <= n_objects <= 9: raise ValueError(f"n_objects must be in 1..9, got {n_objects!r}")
-    bg = _CNAMES[rng.integers(len(_CNAMES))]
-    others = [c for c in _CNAMES if c != bg]
+    bg = COLOR_NAMES[rng.integers(len(COLOR_NAMES))]
+    others = [c for c in COLOR_NAMES if c != bg]
     cells = rng.choice(9, n_objects, replace=False)
     objs = [Obj(SHAPES[rng.integers(len(SHAPES))], others[rng.integers(len(others))],
                 SIZES[rng.integers(2)], POSITIONS[c]) for c in cells]
@@ -112,8 +112,8 @@ def _inside(shape, x, y, h):
     raise ValueError(f"unknown shape {shape!r}; expected one of {SHAPES}")
 
 @functools.lru_cache(maxsize=1024)
-def _mask(shape, osize, pos, size):
-    "Cached read-only float32 coverage of one object."
+def object_coverage(shape, osize, pos, size):
+    "Cached read-only float32 coverage (`size`×`size`) of an object given by its `shape`, size name `osize` and `pos`; `object_mask` returns a writable copy."
     cx, cy = _cell_center(pos, size); h = SIZE_FRAC[osize] * size / 6
     x0, x1 = max(int(cx - h) - 2, 0), min(int(cx + h) + 3, size)
     y0, y1 = max(int(cy - h) - 2, 0), min(int(cy + h) + 3, size)
@@ -130,15 +130,15 @@ def object_mask(obj:Obj, # the object
                ) -> np.ndarray:
     "Anti-aliased coverage of `obj`: float32 `size`×`size` in [0, 1]."
     if not isinstance(obj, Obj): raise TypeError(f"expected an Obj, got {type(obj).__name__}")
-    return _mask(obj.shape, obj.size, obj.pos, _check_size(size)).copy()
+    return object_coverage(obj.shape, obj.size, obj.pos, check_size(size)).copy()
 
 def scene_masks(scene:Scene, # the scene
                 size:int=64, # image size
                ) -> np.ndarray:
     "Coverage of each object of `scene`: float32 N×`size`×`size` (N = number of objects)."
-    size = _check_size(size)
+    size = check_size(size)
     if not scene.objects: return np.zeros((0, size, size), np.float32)
-    return np.stack([_mask(o.shape, o.size, o.pos, size) for o in scene.objects])
+    return np.stack([object_coverage(o.shape, o.size, o.pos, size) for o in scene.objects])
 
 # %% ../../nbs/02_toy_world.ipynb #e081d985
 @functools.lru_cache(maxsize=64)
@@ -166,8 +166,8 @@ def background(bg:str, # named colour
                size:int=64, # image size
               ) -> np.ndarray:
     "The background alone: float32 `size`×`size`×3 in 0..255."
-    _check_name(bg, COLORS, 'background color'); _check_name(texture, TEXTURES, 'texture')
-    t = _texture_field(texture, int(seed) if texture == 'noise' else 0, _check_size(size))
+    check_name(bg, COLORS, 'background color'); check_name(texture, TEXTURES, 'texture')
+    t = _texture_field(texture, int(seed) if texture == 'noise' else 0, check_size(size))
     return np.asarray(COLORS[bg], np.float32) + TEXTURE_AMP * t[..., None]
 
 # %% ../../nbs/02_toy_world.ipynb #4ae8b641
@@ -178,7 +178,7 @@ def render(scene:Scene, # what to draw
     if not isinstance(scene, Scene): raise TypeError(f"expected a Scene, got {type(scene).__name__}")
     img = background(scene.bg, scene.texture, scene.seed, size)
     for o in scene.objects:
-        a = _mask(o.shape, o.size, o.pos, size)[..., None]
+        a = object_coverage(o.shape, o.size, o.pos, size)[..., None]
         img += a * (np.asarray(COLORS[o.color], np.float32) - img)
     return np.rint(img).clip(0, 255).astype(np.uint8)
 
@@ -232,13 +232,13 @@ def _change_mask(kind, src, tgt, i, size):
         cov = scene_masks(src, size).max(0) if src.objects else np.zeros((size, size), np.float32)
         return (cov < 0.999).astype(np.float32)
     m = np.zeros((size, size), bool)
-    if kind != 'add': m |= _mask(*_key(src.objects[i if kind != 'remove' else i]), size) > 0
-    if kind != 'remove': m |= _mask(*_key(tgt.objects[i]), size) > 0
-    return _dilate(m, max(1, size // 64)).astype(np.float32)
+    if kind != 'add': m |= object_coverage(*_key(src.objects[i if kind != 'remove' else i]), size) > 0
+    if kind != 'remove': m |= object_coverage(*_key(tgt.objects[i]), size) > 0
+    return dilate(m, max(1, size // 64)).astype(np.float32)
 
 def _key(o): return o.shape, o.size, o.pos
 
-def _dilate(m, r):
+def dilate(m, r):
     "Binary dilation of bool `m` by a (2r+1)² square."
     out = m.copy(); H, W = m.shape
     for dy in range(-r, r + 1):
@@ -268,7 +268,7 @@ class Edit:
         return render(self.source, size or self.size), render(self.target, size or self.size)
     def mask_at(self, size:int) -> np.ndarray:
         "The ground-truth change mask at another image size."
-        return _change_mask(self.kind, self.source, self.target, self.obj_index, _check_size(size))
+        return _change_mask(self.kind, self.source, self.target, self.obj_index, check_size(size))
     def to_dict(self) -> dict:
         "JSON-able dict (the mask is recomputed by `from_dict`)."
         return dict(kind=self.kind, instruction=self.instruction, source=self.source.to_dict(),
@@ -293,7 +293,7 @@ def make_edit(scene:Scene, # source scene
               img_size:int=64, # size of the change mask
              ) -> Edit:
     "Build the `Edit` of `kind` on `scene` with explicit parameters (validated)."
-    _check_name(kind, EDIT_KINDS, 'edit kind'); img_size = _check_size(img_size)
+    check_name(kind, EDIT_KINDS, 'edit kind'); img_size = check_size(img_size)
     objs, i = list(scene.objects), obj_index
     if kind in ('recolor', 'reshape', 'resize', 'remove', 'move'):
         if not isinstance(i, (int, np.integer)) or not 0 <= i < len(objs):
@@ -301,11 +301,11 @@ def make_edit(scene:Scene, # source scene
         i = int(i); o = objs[i]; ref = refer(scene, i)
     tpls = TEMPLATES[kind]; tpl = tpls[template % len(tpls)]
     if kind == 'recolor':
-        _check_name(color, COLORS, 'color')
+        check_name(color, COLORS, 'color')
         if color in (o.color, scene.bg): raise ValueError(f"new color {color!r} must differ from the object's ({o.color!r}) and the background ({scene.bg!r})")
         objs[i] = o.replace(color=color); text = tpl.format(ref=ref, color=color)
     elif kind == 'reshape':
-        _check_name(shape, SHAPES, 'shape')
+        check_name(shape, SHAPES, 'shape')
         if shape == o.shape: raise ValueError(f"new shape {shape!r} equals the current shape")
         objs[i] = o.replace(shape=shape); text = tpl.format(ref=ref, shape=shape)
     elif kind == 'resize':
@@ -313,24 +313,24 @@ def make_edit(scene:Scene, # source scene
         objs[i] = o.replace(size=new)
         text = tpl.format(ref=ref, bigger='bigger' if new == 'large' else 'smaller', large=new)
     elif kind == 'add':
-        o = Obj(_check_name(shape, SHAPES, 'shape'), _check_name(color, COLORS, 'color'),
-                _check_name(size, SIZES, 'size'), _check_name(pos, POSITIONS, 'position'))
+        o = Obj(check_name(shape, SHAPES, 'shape'), check_name(color, COLORS, 'color'),
+                check_name(size, SIZES, 'size'), check_name(pos, POSITIONS, 'position'))
         if pos not in scene.free_cells(): raise ValueError(f"cell {pos!r} is occupied; expected a free cell: {scene.free_cells()}")
         objs.append(o); i = len(objs) - 1; text = tpl.format(size=size, color=color, shape=shape, where=POS_PHRASE[pos])
     elif kind == 'remove':
         if len(objs) < 2: raise ValueError("remove needs a scene with >= 2 objects (scenes never become empty)")
         objs.pop(i); text = tpl.format(ref=ref)
     elif kind == 'move':
-        _check_name(pos, POSITIONS, 'position')
+        check_name(pos, POSITIONS, 'position')
         if pos not in scene.free_cells(): raise ValueError(f"cell {pos!r} is occupied; expected a free cell: {scene.free_cells()}")
         objs[i] = o.replace(pos=pos); text = tpl.format(ref=ref, pos=pos, where=POS_PHRASE[pos])
     elif kind == 'background':
-        _check_name(color, COLORS, 'color')
+        check_name(color, COLORS, 'color')
         if color == scene.bg or color in {p.color for p in objs}:
             raise ValueError(f"new background color {color!r} must differ from the current one and from every object color")
         text = tpl.format(color=color)
     else:
-        _check_name(texture, TEXTURES, 'texture')
+        check_name(texture, TEXTURES, 'texture')
         if texture == scene.texture: raise ValueError(f"new texture {texture!r} equals the current texture")
         text = tpl.format(adj=TEXTURE_ADJ[texture])
     target = scene.replace(objects=objs, bg=color if kind == 'background' else scene.bg,
@@ -356,21 +356,21 @@ def random_edit(scene:Scene, # source scene
                 max_objects:int=4, # 'add' only below this many objects
                ) -> Edit:
     "A random valid edit of `scene` (kind uniform among the valid allowed kinds)."
-    kinds = EDIT_KINDS if kinds is None else tuple(_check_name(k, EDIT_KINDS, 'edit kind') for k in kinds)
+    kinds = EDIT_KINDS if kinds is None else tuple(check_name(k, EDIT_KINDS, 'edit kind') for k in kinds)
     cand = [k for k in valid_kinds(scene, max_objects) if k in kinds]
     if not cand: raise ValueError(f"no edit of kinds {list(kinds)} applies to {caption(scene)!r}")
     kind = _pick(rng, cand); n = len(scene.objects)
     i = int(rng.integers(n)) if n and kind not in ('add',) + GLOBAL_KINDS else None
     kw = dict(template=int(rng.integers(3)), img_size=size)
     if kind == 'recolor':
-        kw['color'] = _pick(rng, [c for c in _CNAMES if c not in (scene.objects[i].color, scene.bg)])
+        kw['color'] = _pick(rng, [c for c in COLOR_NAMES if c not in (scene.objects[i].color, scene.bg)])
     elif kind == 'reshape': kw['shape'] = _pick(rng, [s for s in SHAPES if s != scene.objects[i].shape])
     elif kind == 'add':
-        kw.update(shape=_pick(rng, SHAPES), color=_pick(rng, [c for c in _CNAMES if c != scene.bg]),
+        kw.update(shape=_pick(rng, SHAPES), color=_pick(rng, [c for c in COLOR_NAMES if c != scene.bg]),
                   size=_pick(rng, SIZES), pos=_pick(rng, scene.free_cells()))
     elif kind == 'move': kw['pos'] = _pick(rng, scene.free_cells())
     elif kind == 'background':
-        kw['color'] = _pick(rng, [c for c in _CNAMES if c != scene.bg and c not in {o.color for o in scene.objects}])
+        kw['color'] = _pick(rng, [c for c in COLOR_NAMES if c != scene.bg and c not in {o.color for o in scene.objects}])
     elif kind == 'texture': kw['texture'] = _pick(rng, [t for t in TEXTURES if t != scene.texture])
     return make_edit(scene, kind, i, **kw)
 

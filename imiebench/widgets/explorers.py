@@ -13,7 +13,7 @@ from diffusers import DDIMScheduler
 from ..core import to_tensor, to_uint8, check_prompt
 from ..models import Bundle
 from ..ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio
-from ..diffedit import DiffEditMask, DiffEditResult, diffedit_mask, _check_mask_args
+from ..diffedit import DiffEditMask, DiffEditResult, diffedit_mask, check_mask_args
 from ..emilie import EditSession
 from .wire import png_bytes
 from .brush import MaskBrush
@@ -46,7 +46,7 @@ class ExplorerCache:
 
     def mask(self, strength: float, threshold: float) -> DiffEditMask:
         "The mask at `threshold`, binarising the soft map cached per `strength`."
-        _check_mask_args(self.n, strength, threshold, 3.0)
+        check_mask_args(self.n, strength, threshold, 3.0)
         if strength not in self._soft:
             self._soft[strength] = diffedit_mask(self.b, self.x, self.query, self.reference, n=self.n, strength=strength, steps=self.steps,
                                                  generator=torch.Generator().manual_seed(self.seed), latents=self.z0, value_range=(-1, 1))
