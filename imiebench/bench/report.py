@@ -108,7 +108,7 @@ def _rank_tables(methods, info, stats, cols, rank: bool=True) -> str:
         md += ''.join(_fmt_row(f"{k + 1} · {m}" if rank else m, [stats[m][c] for c in cols]) for k, m in enumerate(ms))
     return md
 
-# %% ../../nbs/56_bench_report.ipynb #0303a882
+# %% ../../nbs/56_bench_report.ipynb #6e0c125f
 def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):
     import matplotlib.pyplot as plt, textwrap
     c = bench.cases[0]; seed = cfg.seeds[0]; n = len(c.steps)
@@ -148,7 +148,6 @@ def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):
     axs[0, 0].legend(handles=[Patch(color=colour[g], label=g) for g in groups], fontsize=6, title='reads', title_fontsize=6)
     fig.suptitle('means over cases with 95 % bootstrap intervals', fontsize=9); fig.tight_layout(); fig.savefig(out / 'intervals.png', dpi=90); plt.close(fig)
 
-# %% ../../nbs/56_bench_report.ipynb #6e0c125f
 def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, notes: str='',
                  availability: dict|None=None, # `bench.metrics.metric_availability(scorer)`: why a field metric is missing
                 ) -> dict:

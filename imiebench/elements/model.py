@@ -89,7 +89,6 @@ class Elements:
         frac = (fp & m).sum((1, 2)) / np.maximum(fp.sum((1, 2)), 1)
         return ids[frac >= .5]
 
-# %% ../../nbs/41_elements_model.ipynb #edc46d5d
 def make_elements(part: Partition, features: torch.Tensor|None=None, P: int=PATCH, image=None) -> Elements:
     "Elements from a partition (and optionally their K×D appearance embeddings)."
     if features is not None and len(features) != part.n: raise ValueError(f"features has {len(features)} rows; expected one per element ({part.n})")
