@@ -2,28 +2,17 @@
 (`frontend_update`, `frontend_message` go through ipywidgets' `_handle_msg`), and the messages they send back
 are recorded. tests/test_browser.py checks the JavaScript side in a real browser."""
 import base64, io, re
-from contextlib import contextmanager
 
 import numpy as np, PIL.Image, pytest, torch, traitlets
 import ipywidgets
 
-from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, ASSETS
+from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, sent_to_frontend, ASSETS
 from imiebench.widgets.brush import MaskBrush
 from imiebench.widgets.editor import ElementEditor, replay_edits
 from imiebench.elements.edit import ElementEdit
 from imiebench.widgets.sliders import slider_view, SliderView, display_array
 
 IMG = np.zeros((24, 32, 3), np.uint8); IMG[:, :16] = (255, 0, 0)
-
-
-@contextmanager
-def sent_to_frontend(w):
-    "Record what `w` sends to the browser (state updates and custom messages)."
-    sent, orig = [], w.comm.send
-    w.comm.send = lambda data=None, *a, **k: sent.append(data)
-    try: yield sent
-    finally: w.comm.send = orig
-
 
 def states(sent, key):
     return [m['state'][key] for m in sent if m.get('method') == 'update' and key in m.get('state', {})]
