@@ -17,7 +17,7 @@ from .core import ddim_config
 from .models import Bundle, predict_eps, from_epsilon
 
 # %% auto #0
-__all__ = ['CONTROLS', 'Guided', 'cfg_combine', 'CFG', 'IP2PGuidance', 'LoopState', 'RegionControl', 'EpsControl',
+__all__ = ['EPS_CONTROLS', 'Guided', 'cfg_combine', 'CFG', 'IP2PGuidance', 'LoopState', 'RegionControl', 'EpsControl',
            'TrajectoryBlend', 'NoiseBlend', 'ddim_scheduler', 'step_kwargs', 'check_callback', 'denoise']
 
 # %% ../nbs/04_sampling.ipynb #78070b3e
@@ -76,7 +76,7 @@ class RegionControl:
     def on_eps(self, i: int, g: Guided) -> torch.Tensor: return g.eps
     def on_latents(self, i: int, z: torch.Tensor, loop: LoopState) -> torch.Tensor: return z
 
-CONTROLS = ('literal', 'null')
+EPS_CONTROLS = ('literal', 'null')  # EpsControl kinds (EMILIE's `emilie.CONTROLS` adds the latent blend, `NoiseBlend`)
 
 @dataclass
 class EpsControl(RegionControl):
@@ -84,7 +84,7 @@ class EpsControl(RegionControl):
     mask: torch.Tensor
     kind: str = 'null'
     def __post_init__(self):
-        if self.kind not in CONTROLS: raise ValueError(f"kind must be one of {CONTROLS}, got {self.kind!r}")
+        if self.kind not in EPS_CONTROLS: raise ValueError(f"kind must be one of {EPS_CONTROLS}, got {self.kind!r}")
     def on_eps(self, i, g):
         if self.kind == 'literal': return self.mask * g.eps
         if g.null is None: raise ValueError("EpsControl('null') needs a guidance that returns the null ε (CFG with uncond, or IP2PGuidance)")
