@@ -6,7 +6,7 @@ definitions per export cell in the notebooks — for the working tree or any com
 
 Writes benchmarks/results/house_metrics.json (keyed by the commit, or 'worktree').
 A denoising loop is a line that calls a scheduler's `.step(` inside a `for` over timesteps (counted as lines calling
-`.step(` on something other than an optimiser, LR schedule or EMA); a CFG formula is an expression `u + w * (c - u)`.
+`.step(` on something other than an optimiser, LR schedule, EMA or grad scaler); a CFG formula is an expression `u + w * (c - u)`.
 """
 import ast, json, re, statistics, subprocess, sys
 from pathlib import Path
@@ -24,9 +24,8 @@ def files(pattern: str) -> dict[str, str]:
 
 py = {k: v for k, v in files('imiebench/**/*.py').items() if not k.endswith('_modidx.py')}
 lines = {k: len(v.splitlines()) for k, v in py.items()}
-step = re.compile(r'(?<!opt)(?<!sched)(?<!ema)\.step\(')
 loops = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines())
-               if step.search(l) and not re.search(r'\b(opt|optim|optimizer|sched|lr_sched|ema|scaler)\b\s*\.step\(', l))
+               if '.step(' in l and not re.search(r'\b(opt|optim|optimizer|sched|lr_sched|ema|scaler)\s*\.step\(', l))
 cfg = re.compile(r'(\w+) \+ (\w+) \* \((\w+) - \1\)')
 cfgs = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines()) if cfg.search(l))
 
