@@ -108,17 +108,25 @@ def update_parts(name: str|Path, parts: dict, command: str|None=None) -> Path:
     return p
 
 
-def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None):
-    "Edit success and PSNR outside the change on n held-out edits; `unet`: evaluate these weights instead of the zoo's."
-    import numpy as np, torch, PIL.Image
+def heldout_edits(n):
+    "The instruction gate's n held-out edits (scene seeds from toy.zoo.HELDOUT_SEED + 60,000)."
+    import numpy as np
     from imiebench.toy.world import random_scene, random_edit
-    from imiebench.toy.oracle import edit_success
-    from imiebench.toy.zoo import HELDOUT_SEED, load_toy
+    from imiebench.toy.zoo import HELDOUT_SEED
     rng = lambda i: np.random.default_rng(HELDOUT_SEED + i)
+    return [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
+
+
+def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None, vae=None):
+    "Edit success and PSNR outside the change on n held-out edits; `unet`, `vae`: evaluate these weights instead of the zoo's."
+    import numpy as np, torch, PIL.Image
+    from imiebench.toy.oracle import edit_success
+    from imiebench.toy.zoo import load_toy
     b = load_toy('ip2p', root=zoo)
     if unet is not None: b.unet = unet
+    if vae is not None: b.vae = vae
     pipe = b.pipeline()
-    edits = [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
+    edits = heldout_edits(n)
     ok, outside, per_kind = 0, [], {}
     for i in range(0, n, batch):
         chunk = edits[i:i + batch]

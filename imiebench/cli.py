@@ -67,6 +67,7 @@ def parser(bench: bool=True, # add the `bench` options (their defaults import im
     t.add_argument('--time-budget', type=float, default=None, help='seconds per stage (shortens stages that would overrun)')
     t.add_argument('--steps-scale', type=float, default=1.0, help='multiply every stage\'s steps (e.g. 0.01 for a smoke run)')
     t.add_argument('--batch-size', type=int, default=None, help='override every stage\'s batch size')
+    t.add_argument('--ip2p-init', default=None, choices=('caption', 'scratch'), help="the instruction UNet's start: InstructPix2Pix's, from the caption UNet (the default), or from scratch (the shipped one's)")
     t.add_argument('--device', default=None)
     b = sub.add_parser('bench', help='IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
     if bench: _bench_options(b)
@@ -115,6 +116,7 @@ def main(argv: list[str]|None=None):
         from imiebench.toy.zoo import ZooConfig, train_zoo
         cfg = ZooConfig(workers=a.workers)
         if a.n_pool: cfg.n_pool = a.n_pool
+        if a.ip2p_init: cfg.ip2p_recipe = replace(cfg.ip2p_recipe, init=a.ip2p_init)
         for k in ('clip', 'vae', 'sd', 'ip2p', 'decoder'):
             tc = getattr(cfg, k); steps = max(2, int(tc.steps * a.steps_scale))
             setattr(cfg, k, replace(tc, steps=steps, warmup=min(tc.warmup, max(1, steps // 2)), batch_size=a.batch_size or tc.batch_size, time_budget=a.time_budget))

@@ -125,7 +125,9 @@ def diffusion_loss(unet, # a diffusers UNet2DConditionModel (ε-prediction)
                    cond_in: torch.Tensor|None, # N×C'×h×w concatenated to the noisy latent (InstructPix2Pix), or None
                    emb: torch.Tensor, # N×L×D text conditioning
                    g: torch.Generator, # draws the timesteps and the noise (CPU)
-                   snr_gamma: float=5.0) -> torch.Tensor: # scalar loss
+                   snr_gamma: float=5.0,
+                   weight: torch.Tensor|None=None, # N×1×h×w per-latent-pixel loss weights (e.g. `edit_weight_map`), or None
+                  ) -> torch.Tensor: # scalar loss
     "ε-prediction loss with min-SNR-γ weighting; `cond_in` (or None) is concatenated to the noisy latent."
     dev = z0.device
     t = torch.randint(0, noise_sched.config.num_train_timesteps, (len(z0),), generator=g).to(dev)
@@ -135,7 +137,9 @@ def diffusion_loss(unet, # a diffusers UNet2DConditionModel (ε-prediction)
     pred = unet(inp, t, encoder_hidden_states=emb).sample
     snr = compute_snr(noise_sched, t)
     w = torch.clamp(snr, max=snr_gamma) / snr
-    return (w * F.mse_loss(pred.float(), noise.float(), reduction='none').mean((1, 2, 3))).mean()
+    err = F.mse_loss(pred.float(), noise.float(), reduction='none')
+    if weight is not None: err = err * weight.to(err)
+    return (w * err.mean((1, 2, 3))).mean()
 
 # %% ../nbs/05_training.ipynb #f89df45f
 @torch.no_grad()

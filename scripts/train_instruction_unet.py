@@ -6,13 +6,16 @@
 --init caption: every weight from the shipped caption UNet, `conv_in` widened with the image channels
 (`ip2p_unet_from`, --image-init copy|zero); scratch: a fresh UNet; shipped: continue the shipped
 instruction UNet; a .safetensors path: continue from those weights (e.g. a committed snapshot).
+--edit-weight W weights the loss 1 + W inside each pair's change (`edit_weight_map`, mean 1 per image).
+--latent-cache DIR keeps the pool's VAE latents there (keyed by the pool options and the VAE's weights), so a
+restart does not re-encode the pool.
 The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<step>.safetensors`
 (EMA weights, fp16) are what `benchmarks/instruction_curve.py` evaluates.
 """
-import argparse, json, torch
+import argparse, hashlib, json, torch
 from pathlib import Path
 from safetensors.torch import load_file
-from imiebench.toy.zoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model)
+from imiebench.toy.zoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents)
 from imiebench.training import TrainConfig, from_int8_delta
 
 p = argparse.ArgumentParser()
@@ -23,6 +26,8 @@ p.add_argument('--conv-in-lr-mult', type=float, default=1.0); p.add_argument('--
 p.add_argument('--n-pool', type=int, default=40_000); p.add_argument('--n-hard', type=int, default=12_000)
 p.add_argument('--hard-kinds', default='recolor,reshape'); p.add_argument('--keep-every', type=int, default=500)
 p.add_argument('--seed', type=int, default=0); p.add_argument('--workers', type=int, default=1)
+p.add_argument('--edit-weight', type=float, default=0.0); p.add_argument('--latent-cache', default=None)
+p.add_argument('--cache-only', action='store_true', help='fill --latent-cache and stop')
 a = p.parse_args()
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
 (out / 'args.json').write_text(json.dumps(vars(a), indent=1))
@@ -36,9 +41,20 @@ else:  # a snapshot: fp16 weights, or an int8 delta to the caption initialisatio
     init.load_state_dict({k: v.float() for k, v in w.items()})
 pool = make_pool(a.n_pool, 0, workers=a.workers, progress=False)
 if a.n_hard: pool = pool + make_pool(a.n_hard, 1_000_000, workers=a.workers, progress=False, kinds=a.hard_kinds.split(','))
+latents = None
+if a.latent_cache:
+    key = hashlib.sha1(json.dumps([a.n_pool, a.n_hard, a.hard_kinds, pool.src.shape[1:]]).encode()
+                       + b''.join(v.float().numpy().tobytes()[:4096] for v in sd.vae.state_dict().values())).hexdigest()[:12]
+    f = Path(a.latent_cache) / f'instruction_latents_{key}.pt'
+    if f.exists(): latents = torch.load(f)
+    else:
+        latents = instruction_latents(sd.vae.float(), pool); f.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(latents, f.with_suffix('.tmp')); f.with_suffix('.tmp').replace(f)
+if a.cache_only: raise SystemExit(0)
 cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=100, ema_decay=0.999, seed=a.seed,
                   ckpt_every=250, keep_every=a.keep_every)
 res = train_instruction_unet(pool, sd.vae.float(), sd.text_encoder.float(), cfg, ckpt_dir=out / 'ckpt', device='cpu',
-                             init=init, p_identity=a.p_identity, conv_in_lr_mult=a.conv_in_lr_mult, progress=False)
+                             init=init, p_identity=a.p_identity, conv_in_lr_mult=a.conv_in_lr_mult,
+                             edit_weight=a.edit_weight, latents=latents, progress=False)
 res.model.half().save_pretrained(out / 'unet')
 print('done', res.steps, 'steps', sum(res.losses[-100:]) / 100)

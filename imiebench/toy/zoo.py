@@ -23,11 +23,12 @@ from .world import VOCAB, EDIT_KINDS, random_scene, random_edit, valid_kinds
 from ..training import TrainConfig, TrainResult, train_loop, text_table, diffusion_loss
 
 # %% auto #0
-__all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'zoo_dir', 'toy_tokenizer', 'EditPool', 'make_pool',
-           'load_photo', 'photo_crops', 'toy_clip_config', 'images_to_tensor', 'train_clip', 'projected_features',
-           'clip_scores', 'toy_vae_model', 'train_vae', 'set_scaling_factor', 'toy_unet_model', 'ip2p_unet_from',
-           'encode_pool', 'train_caption_unet', 'train_instruction_unet', 'text_tower', 'save_pipeline_folder',
-           'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'ZooConfig', 'train_zoo']
+__all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'SCRATCH_RECIPE', 'zoo_dir', 'toy_tokenizer',
+           'EditPool', 'make_pool', 'load_photo', 'photo_crops', 'toy_clip_config', 'images_to_tensor', 'train_clip',
+           'projected_features', 'clip_scores', 'toy_vae_model', 'highpass', 'train_vae', 'set_scaling_factor',
+           'toy_unet_model', 'ip2p_unet_from', 'encode_pool', 'train_caption_unet', 'edit_weight_map',
+           'instruction_latents', 'train_instruction_unet', 'text_tower', 'save_pipeline_folder', 'save_clip',
+           'load_toy', 'load_toy_clip', 'load_toy_vae', 'InstructionRecipe', 'ZooConfig', 'train_zoo']
 
 # %% ../../nbs/03_toy_zoo.ipynb #45b1cb03
 HELDOUT_SEED = 10**9  # scene seeds ≥ this are never used for training
@@ -169,12 +170,17 @@ def toy_vae_model(block_out_channels=(32, 64, 128)) -> AutoencoderKL:
                          up_block_types=('UpDecoderBlock2D',)*n, block_out_channels=block_out_channels,
                          layers_per_block=1, latent_channels=4, norm_num_groups=32, sample_size=64)
 
+def highpass(x: torch.Tensor) -> torch.Tensor:
+    "`x` minus its 3×3 box blur: the detail a texture lives in."
+    return x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+
 def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_dir=None, device=None,
               photo_frac: float=0.25, kl_weight: float=1e-6, progress=True,
               init: AutoencoderKL|None=None, # start from these weights (default: a fresh `toy_vae_model()`)
               decoder_only: bool=False, # freeze the encoder: the latent space (and every UNet trained on it) is kept
               decode_mode: bool=False, # decode the posterior mode (what the UNets are trained on and every caller decodes) instead of a sample
               recon: str='mse', # 'mse' over the batch, or 'log_mse': the mean over images of log MSE (= mean PSNR up to a constant)
+              detail_weight: float=0.0, # weight of matching each image's `highpass` energy: draw texture the latent cannot place exactly instead of averaging it away
              ) -> TrainResult:
     "Train the toy VAE (or only its decoder) on pool renders (sources and targets) and photo crops."
     if recon not in ('mse', 'log_mse'): raise ValueError(f"recon must be 'mse' or 'log_mse', got {recon!r}")
@@ -191,6 +197,7 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
         with torch.set_grad_enabled(not decoder_only): post = vae.encode(x).latent_dist
         rec = vae.decode(post.mode() if decode_mode else post.sample(generator=g)).sample
         err = F.mse_loss(rec, x) if recon == 'mse' else torch.log(((rec - x) ** 2).mean((1, 2, 3)) + 1e-5).mean()
+        if detail_weight: err = err + detail_weight * (highpass(rec).pow(2).mean((1, 2, 3)) - highpass(x).pow(2).mean((1, 2, 3))).abs().mean()
         return err + (0 if decoder_only else kl_weight * post.kl().mean())
     res = train_loop(vae, loss_fn, cfg, ckpt_dir, params=params, desc='vae decoder' if decoder_only else 'vae', progress=progress)
     if not decoder_only: set_scaling_factor(vae, images_to_tensor(pool.src[:512], device))
@@ -257,16 +264,37 @@ def train_caption_unet(pool: EditPool, vae: AutoencoderKL, text_encoder: CLIPTex
         return diffusion_loss(unet, sched, z[i.to(device)], None, e, g)
     return train_loop(unet, loss_fn, cfg, ckpt_dir, desc='caption unet', progress=progress)
 
+def edit_weight_map(src: np.ndarray, tgt: np.ndarray, # uint8 N×H×W×3 sources and targets
+                    edit_weight: float, # extra loss weight inside the change (0: uniform)
+                    factor: int=4, # the VAE's downsampling: weights are per latent pixel
+                    threshold: int=8, # grey levels a pixel must change by to count as changed
+                   ) -> torch.Tensor: # N×1×(H/factor)×(W/factor), mean 1 per image
+    "Per-latent-pixel loss weights `1 + edit_weight` where the pair differs (dilated by one latent pixel), 1 elsewhere, normalised to mean 1."
+    d = np.abs(src.astype(np.int16) - tgt.astype(np.int16)).max(-1) > threshold
+    m = F.max_pool2d(torch.from_numpy(d).float()[:, None], factor)
+    m = F.max_pool2d(m, 3, stride=1, padding=1)
+    w = 1 + edit_weight * m
+    return w / w.mean((1, 2, 3), keepdim=True)
+
+@torch.no_grad()
+def instruction_latents(vae: AutoencoderKL, pool: EditPool) -> tuple[torch.Tensor, torch.Tensor]:
+    "`(z_tgt, c_img)`: scaled target latents and unscaled source latent modes (the image conditioning) of a pool."
+    return encode_pool(vae, pool.tgt), encode_pool(vae, pool.src, scale=False)
+
 def train_instruction_unet(pool: EditPool, vae: AutoencoderKL, text_encoder: CLIPTextModel, cfg: TrainConfig,
                            ckpt_dir=None, device=None, p_drop: float=0.05, progress=True,
                            init: UNet2DConditionModel|None=None, # continue from these weights (default: fresh)
                            p_identity: float=0.0, # fraction of (source, '' → source) pairs: the null instruction means "keep"
                            conv_in_lr_mult: float=1.0, # learning rate of `conv_in` (where the image channels enter) relative to `cfg.lr`
+                           edit_weight: float=0.0, # extra loss weight inside each pair's change (`edit_weight_map`); 0 is the plain loss
+                           latents: tuple[torch.Tensor, torch.Tensor]|None=None, # `instruction_latents(vae, pool)`, if already computed
                           ) -> TrainResult:
     "Train the InstructPix2Pix-style UNet on (source latent mode, instruction) → target latent."
     device = torch.device(device or default_device()); tok = toy_tokenizer()
     vae, text_encoder = vae.to(device).requires_grad_(False), text_encoder.to(device).requires_grad_(False)
-    z_tgt = encode_pool(vae, pool.tgt); c_img = encode_pool(vae, pool.src, scale=False)
+    z_tgt, c_img = latents if latents is not None else instruction_latents(vae, pool)
+    if len(z_tgt) != len(pool) or len(c_img) != len(pool): raise ValueError(f"latents hold {len(z_tgt)}/{len(c_img)} items for a pool of {len(pool)}")
+    z_tgt, c_img = z_tgt.to(device), c_img.to(device)
     z_src = c_img * vae.config.scaling_factor
     E, ins_idx, null = text_table(text_encoder, tok, pool.instruction)
     torch.manual_seed(cfg.seed); unet = (init or toy_unet_model(8, text_encoder.config.hidden_size)).to(device).float()
@@ -280,7 +308,11 @@ def train_instruction_unet(pool: EditPool, vae: AutoencoderKL, text_encoder: CLI
         e = E[torch.where(drop_txt | ident, torch.full_like(ins_idx[i], null), ins_idx[i])]
         c = c_img[i] * (~drop_img).float()[:, None, None, None]
         z = torch.where(ident[:, None, None, None], z_src[i], z_tgt[i])
-        return diffusion_loss(unet, sched, z, c, e, g)
+        w = None
+        if edit_weight:  # identity pairs have no change: uniform weights
+            j = i.cpu().numpy(); w = edit_weight_map(pool.src[j], pool.tgt[j], edit_weight, factor=pool.src.shape[1] // z.shape[-1]).to(device)
+            w = torch.where(ident[:, None, None, None], torch.ones_like(w), w)
+        return diffusion_loss(unet, sched, z, c, e, g, weight=w)
     groups = [dict(params=list(unet.conv_in.parameters()), lr_mult=conv_in_lr_mult),
               dict(params=[p for n, p in unet.named_parameters() if not n.startswith('conv_in.')])]
     return train_loop(unet, loss_fn, cfg, ckpt_dir, params=groups, desc='instruction unet', progress=progress)
@@ -337,8 +369,24 @@ def load_toy_vae(device='cpu', root=None, name: str='sd') -> AutoencoderKL:
 def _tc(**kw): return field(default_factory=lambda: TrainConfig(**kw))
 
 @dataclass
+class InstructionRecipe:
+    "How the instruction UNet starts and what it sees, beyond its `TrainConfig`."
+    init: str = 'caption' # 'caption': InstructPix2Pix's start, every weight from the caption UNet (`ip2p_unet_from`); 'scratch': a fresh UNet
+    image_init: str = 'copy' # the new image channels of `conv_in` ('copy' or 'zero', see `ip2p_unet_from`)
+    conv_in_lr_mult: float = 10.0 # learning rate of `conv_in` relative to the rest
+    p_identity: float = 0.1 # fraction of (source, '' → source) pairs
+    edit_weight: float = 0.0 # extra loss weight inside each pair's change (`edit_weight_map`)
+    n_hard: int = 12_000 # extra edits of `hard_kinds` added to the pool (seeds from 1,000,000)
+    hard_kinds: tuple[str, ...] = ('recolor', 'reshape')
+    def __post_init__(self):
+        if self.init not in ('caption', 'scratch'): raise ValueError(f"init must be 'caption' or 'scratch', got {self.init!r}")
+
+# The recipe the shipped instruction UNet was trained with (from scratch, then continued; see `zoo.json`).
+SCRATCH_RECIPE = InstructionRecipe(init='scratch', conv_in_lr_mult=1.0, p_identity=0.0, n_hard=0)
+
+@dataclass
 class ZooConfig:
-    "Recipe of the whole toy zoo (defaults: the shipped zoo)."
+    "Recipe of the whole toy zoo (defaults: the shipped zoo's, except `ip2p_recipe`: the shipped instruction UNet followed `SCRATCH_RECIPE`)."
     n_pool: int = 40_000
     pool_seed: int = 0
     workers: int = 1
@@ -346,18 +394,29 @@ class ZooConfig:
     vae: TrainConfig = _tc(steps=10_000, batch_size=128, lr=4e-4, warmup=200)
     sd: TrainConfig = _tc(steps=12_000, batch_size=256, lr=4e-4, warmup=300, ema_decay=0.999)
     ip2p: TrainConfig = _tc(steps=12_000, batch_size=256, lr=4e-4, warmup=300, ema_decay=0.999)
+    ip2p_recipe: InstructionRecipe = field(default_factory=InstructionRecipe)
     decoder: TrainConfig = _tc(steps=6000, batch_size=32, lr=2e-4, warmup=100, ckpt_every=200)
 
-def _pool(work: Path, cfg: ZooConfig, progress=True) -> EditPool:
-    "Render the pool once and cache it in `work`."
-    f = work / f'pool_{cfg.n_pool}_{cfg.pool_seed}.npz'
+def _pool(work: Path, n: int, seed: int, workers: int=1, kinds: tuple[str, ...]|None=None, progress=True) -> EditPool:
+    "Render a pool once and cache it in `work`."
+    f = work / (f'pool_{n}_{seed}' + ('_' + '_'.join(kinds) if kinds else '') + '.npz')
     if f.exists():
         d = np.load(f, allow_pickle=False)
         return EditPool(d['src'], d['tgt'], *[d[k].tolist() for k in ('src_caption', 'tgt_caption', 'instruction', 'kind')])
-    p = make_pool(cfg.n_pool, cfg.pool_seed, workers=cfg.workers, progress=progress)
+    p = make_pool(n, seed, workers=workers, progress=progress, kinds=kinds)
     work.mkdir(parents=True, exist_ok=True); tmp = work / (f.stem + '.tmp.npz')
     np.savez(tmp, src=p.src, tgt=p.tgt, **{k: np.array(getattr(p, k)) for k in ('src_caption', 'tgt_caption', 'instruction', 'kind')})
     os.replace(tmp, f); return p
+
+def _train_ip2p_stage(work: Path, pool: EditPool, vae, te, cfg: ZooConfig, device, progress) -> TrainResult:
+    "The instruction UNet's stage of `train_zoo`, after `cfg.ip2p_recipe`."
+    r = cfg.ip2p_recipe; init = None
+    if r.init == 'caption':
+        if not (work / 'unet_sd').exists(): raise FileNotFoundError(f"the caption-initialised instruction recipe starts from the caption UNet, and {work/'unet_sd'} does not exist: run stage 'sd' first (or ip2p_recipe.init='scratch')")
+        init = ip2p_unet_from(UNet2DConditionModel.from_pretrained(work / 'unet_sd'), image_init=r.image_init)
+    if r.n_hard: pool = pool + _pool(work, r.n_hard, 1_000_000, cfg.workers, tuple(r.hard_kinds), progress)
+    return train_instruction_unet(pool, vae, te, cfg.ip2p, work / 'ckpt_ip2p', device, progress=progress, init=init,
+                                  p_identity=r.p_identity, conv_in_lr_mult=r.conv_in_lr_mult, edit_weight=r.edit_weight)
 
 def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: the package's zoo)
               work: str|Path='runs/zoo', # checkpoints and stage results
@@ -369,12 +428,12 @@ def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: 
     device = torch.device(device or default_device()); work.mkdir(parents=True, exist_ok=True)
     if device.type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     man = {f.stem.split('_', 1)[1]: json.loads(f.read_text()) for f in sorted(work.glob('manifest_*.json'))}
-    def record(name, res):  # one file per stage: stages may run in parallel processes
-        man[name] = dict(config=asdict(res.config), final_loss=float(np.mean(res.losses[-100:])), seconds=res.seconds,
+    def record(name, res, **extra):  # one file per stage: stages may run in parallel processes
+        man[name] = dict(config=asdict(res.config), **extra, final_loss=float(np.mean(res.losses[-100:])), seconds=res.seconds,
                          loss_curve=[float(np.mean(res.losses[i:i + 100])) for i in range(0, len(res.losses), 100)])
         (work / f'manifest_{name}.json').write_text(json.dumps(man[name], indent=1))
     needs_pool = any(s in stages for s in ('pool', 'clip', 'vae', 'decoder', 'sd', 'ip2p'))
-    pool = _pool(work, cfg, progress) if needs_pool else None
+    pool = _pool(work, cfg.n_pool, cfg.pool_seed, cfg.workers, progress=progress) if needs_pool else None
     if 'clip' in stages:
         res = train_clip(pool, cfg.clip, work / 'ckpt_clip', device, progress=progress)
         save_clip(work / 'clip', res.model, dtype=torch.float32); record('clip', res)
@@ -389,12 +448,13 @@ def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: 
         res = train_vae(pool, photos, cfg.decoder, work / 'ckpt_decoder', device, progress=progress,
                         init=AutoencoderKL.from_pretrained(work / 'vae_base'), decoder_only=True, decode_mode=True)
         res.model.save_pretrained(work / 'vae'); record('decoder', res)
-    for name, recipe in (('sd', train_caption_unet), ('ip2p', train_instruction_unet)):
+    for name in ('sd', 'ip2p'):
         if name not in stages: continue
         vae = AutoencoderKL.from_pretrained(work / 'vae').to(device)
         te = text_tower(CLIPModel.from_pretrained(work / 'clip')).to(device)
-        res = recipe(pool, vae, te, getattr(cfg, name), work / f'ckpt_{name}', device, progress=progress)
-        res.model.save_pretrained(work / f'unet_{name}'); record(name, res)
+        if name == 'sd': res = train_caption_unet(pool, vae, te, cfg.sd, work / 'ckpt_sd', device, progress=progress)
+        else: res = _train_ip2p_stage(work, pool, vae, te, cfg, device, progress)
+        res.model.save_pretrained(work / f'unet_{name}'); record(name, res, **({'recipe': asdict(cfg.ip2p_recipe)} if name == 'ip2p' else {}))
     if 'assemble' in stages:
         clip = CLIPModel.from_pretrained(work / 'clip'); te = text_tower(clip)
         vae = AutoencoderKL.from_pretrained(work / 'vae')
