@@ -3,8 +3,9 @@ samples seen, for every fp16 snapshot (`keep_<step>.safetensors`) of the given r
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/instruction_curve.py runs/ip2p_caption runs/ip2p_scratch [--n 100] [--every 1000]
 
-Adds to benchmarks/results/instruction_curve.json (snapshots already evaluated there with the same n are skipped;
-points without their own `n` used the file's).
+Adds to benchmarks/results/instruction_curve.json (snapshots already evaluated there with the same n and steps are
+skipped; points without their own `n` or `steps` used the file's). `--steps 50 --text-cfg 7.5 --n 200` is the gate's
+setting (`toyzoo_gates.py --parts instruction`).
 """
 import argparse, json, time
 from pathlib import Path
@@ -19,7 +20,7 @@ p.add_argument('--steps', type=int, default=20); p.add_argument('--text-cfg', de
 a = p.parse_args(); torch.set_grad_enabled(False)
 f = Path('benchmarks/results/instruction_curve.json')
 res = json.loads(f.read_text()) if f.exists() else dict(n=a.n, steps=a.steps, image_cfg=1.5, points=[])
-done = {(q['run'], q['step'], q['text_cfg'], q.get('n', res['n'])) for q in res['points']}
+done = {(q['run'], q['step'], q['text_cfg'], q.get('n', res['n']), q.get('steps', res['steps'])) for q in res['points']}
 for run in map(Path, a.runs):
     args = json.loads((run / 'args.json').read_text())
     for snap in sorted((run / 'ckpt').glob('keep_*.safetensors')):
@@ -27,8 +28,8 @@ for run in map(Path, a.runs):
         if step % a.every: continue
         u = ip2p_unet_from(load_toy('sd').unet.float()); u.load_state_dict({k: v.float() for k, v in load_file(snap).items()}); u.eval()
         for s_t in map(float, a.text_cfg.split(',')):
-            if (run.name, step, s_t, a.n) in done: continue
+            if (run.name, step, s_t, a.n, a.steps) in done: continue
             t0 = time.time(); r = gate_instruction(a.n, steps=a.steps, text_cfg=s_t, image_cfg=1.5, unet=u)
-            pt = dict(run=run.name, init=args['init'], n=a.n, edit_weight=args.get('edit_weight', 0.0), step=step, samples=step * args['batch_size'], text_cfg=s_t,
+            pt = dict(run=run.name, init=args['init'], n=a.n, steps=a.steps, edit_weight=args.get('edit_weight', 0.0), step=step, samples=step * args['batch_size'], text_cfg=s_t,
                       edit_success=r['edit_success'], psnr_outside=r['psnr_outside_mask'], per_kind=r['per_kind'], eval_seconds=round(time.time() - t0))
             res['points'].append(pt); write_json(f, res); print(json.dumps(pt), flush=True)
