@@ -15,18 +15,20 @@ The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<st
 import argparse, hashlib, json, torch
 from pathlib import Path
 from safetensors.torch import load_file
-from imiebench.toy.zoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents)
+from imiebench.toy.zoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents,
+                              InstructionRecipe)
 from imiebench.training import TrainConfig, from_int8_delta
 
+R = InstructionRecipe()  # the zoo's recipe: the defaults here
 p = argparse.ArgumentParser()
-p.add_argument('out'); p.add_argument('--init', default='caption')
-p.add_argument('--image-init', default='copy'); p.add_argument('--steps', type=int, default=20_000)
+p.add_argument('out'); p.add_argument('--init', default=R.init)
+p.add_argument('--image-init', default=R.image_init); p.add_argument('--steps', type=int, default=20_000)
 p.add_argument('--batch-size', type=int, default=32); p.add_argument('--lr', type=float, default=2e-4)
-p.add_argument('--conv-in-lr-mult', type=float, default=1.0); p.add_argument('--p-identity', type=float, default=0.1)
-p.add_argument('--n-pool', type=int, default=40_000); p.add_argument('--n-hard', type=int, default=12_000)
-p.add_argument('--hard-kinds', default='recolor,reshape'); p.add_argument('--keep-every', type=int, default=500)
+p.add_argument('--conv-in-lr-mult', type=float, default=R.conv_in_lr_mult); p.add_argument('--p-identity', type=float, default=R.p_identity)
+p.add_argument('--n-pool', type=int, default=40_000); p.add_argument('--n-hard', type=int, default=R.n_hard)
+p.add_argument('--hard-kinds', default=','.join(R.hard_kinds)); p.add_argument('--keep-every', type=int, default=500)
 p.add_argument('--seed', type=int, default=0); p.add_argument('--workers', type=int, default=1)
-p.add_argument('--edit-weight', type=float, default=0.0); p.add_argument('--latent-cache', default=None)
+p.add_argument('--edit-weight', type=float, default=R.edit_weight); p.add_argument('--latent-cache', default=None)
 p.add_argument('--cache-only', action='store_true', help='fill --latent-cache and stop')
 a = p.parse_args()
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
