@@ -10,9 +10,10 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'TEXTURES', 'TEXTURE_ADJ', 'SIZE_FRAC', 'TEXTURE_AMP', 'COLOR_NAMES',
-           'POS_PHRASE', 'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'check_name', 'check_size', 'Obj', 'Scene',
-           'random_scene', 'object_coverage', 'object_mask', 'scene_masks', 'background', 'render', 'caption', 'words',
-           'refer', 'dilate', 'Edit', 'make_edit', 'valid_kinds', 'random_edit', 'edit_sequence']
+           'MPL_PALETTE', 'POS_PHRASE', 'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'check_name', 'check_size',
+           'Obj', 'Scene', 'random_scene', 'object_coverage', 'object_mask', 'scene_masks', 'background', 'render',
+           'render_mpl', 'caption', 'words', 'refer', 'dilate', 'Edit', 'make_edit', 'valid_kinds', 'random_edit',
+           'edit_sequence']
 
 # %% ../../nbs/02_toy_world.ipynb #e1b4fbdc
 COLORS: dict[str, tuple[int, int, int]] = {
@@ -164,23 +165,54 @@ def background(bg:str, # named colour
                texture:str='solid', # one of `TEXTURES`
                seed:int=0, # noise seed
                size:int=64, # image size
+               palette:dict|None=None, # RGB of each colour name (default `COLORS`)
               ) -> np.ndarray:
     "The background alone: float32 `size`×`size`×3 in 0..255."
     check_name(bg, COLORS, 'background color'); check_name(texture, TEXTURES, 'texture')
     t = _texture_field(texture, int(seed) if texture == 'noise' else 0, check_size(size))
-    return np.asarray(COLORS[bg], np.float32) + TEXTURE_AMP * t[..., None]
+    return np.asarray((palette or COLORS)[bg], np.float32) + TEXTURE_AMP * t[..., None]
 
 # %% ../../nbs/02_toy_world.ipynb #4ae8b641
 def render(scene:Scene, # what to draw
            size:int=64, # output width and height in px (multiple of 8, >= 32)
+           palette:dict|None=None, # RGB of each colour name (default `COLORS`); another palette draws the same scene in other colour values
           ) -> np.ndarray:
     "Render `scene`: an anti-aliased `size`×`size`×3 uint8 image, deterministic per scene."
     if not isinstance(scene, Scene): raise TypeError(f"expected a Scene, got {type(scene).__name__}")
-    img = background(scene.bg, scene.texture, scene.seed, size)
+    pal = palette or COLORS
+    if set(pal) != set(COLORS): raise ValueError(f"palette must give an RGB for each of {', '.join(COLORS)}, got {', '.join(pal)}")
+    img = background(scene.bg, scene.texture, scene.seed, size, pal)
     for o in scene.objects:
         a = object_coverage(o.shape, o.size, o.pos, size)[..., None]
-        img += a * (np.asarray(COLORS[o.color], np.float32) - img)
+        img += a * (np.asarray(pal[o.color], np.float32) - img)
     return np.rint(img).clip(0, 255).astype(np.uint8)
+
+# %% ../../nbs/02_toy_world.ipynb #9a5e17c4
+MPL_PALETTE = {'red': 'tab:red', 'green': 'tab:green', 'blue': 'tab:blue', 'yellow': 'gold', 'purple': 'tab:purple',
+               'orange': 'tab:orange', 'cyan': 'tab:cyan', 'white': 'whitesmoke', 'black': 'black', 'gray': 'tab:gray'}
+_MPL_HATCH = {'solid': None, 'stripes': '||', 'checks': '++', 'noise': '..'}
+
+def render_mpl(scene:Scene, # what to draw
+               size:int=64, # output width and height in px (multiple of 8, >= 32)
+              ) -> np.ndarray:
+    "`scene` drawn by matplotlib's Agg renderer in `MPL_PALETTE`, with its own geometry and hatched textures: uint8 `size`×`size`×3."
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib import patches, colors
+    if not isinstance(scene, Scene): raise TypeError(f"expected a Scene, got {type(scene).__name__}")
+    size = check_size(size); fig = Figure(figsize=(1, 1), dpi=size); canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1)); ax.set_xlim(0, size); ax.set_ylim(size, 0); ax.set_axis_off()
+    bg = np.array(colors.to_rgb(MPL_PALETTE[scene.bg]))
+    ax.add_patch(patches.Rectangle((0, 0), size, size, facecolor=bg, linewidth=0, hatch=_MPL_HATCH[scene.texture],
+                                   hatchcolor=np.clip(bg + (0.25 if bg.mean() < 0.5 else -0.25), 0, 1)))
+    for o in scene.objects:
+        (cx, cy), h = _cell_center(o.pos, size), 1.1 * SIZE_FRAC[o.size] * size / 6
+        p = {'circle': lambda: patches.Circle((cx, cy), h), 'square': lambda: patches.Rectangle((cx - h, cy - h), 2 * h, 2 * h),
+             'diamond': lambda: patches.RegularPolygon((cx, cy), 4, radius=h),
+             'triangle': lambda: patches.Polygon([(cx, cy - h), (cx - h, cy + h), (cx + h, cy + h)])}[o.shape]()
+        p.set(facecolor=MPL_PALETTE[o.color], linewidth=0); ax.add_patch(p)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 # %% ../../nbs/02_toy_world.ipynb #626cc55a
 POS_PHRASE = {'top left': 'at the top left', 'top': 'at the top', 'top right': 'at the top right',

@@ -19,16 +19,16 @@ from transformers import CLIPConfig, CLIPModel, CLIPTextModel
 import imiebench
 from ..core import default_device
 from ..models import Bundle, word_tokenizer, load_sd, load_ip2p, WeightsNotFoundError, DTYPE_KW, make_scheduler
-from .world import VOCAB, EDIT_KINDS, random_scene, random_edit, valid_kinds
+from .world import VOCAB, EDIT_KINDS, COLORS, random_scene, random_edit, valid_kinds, render
 from ..training import TrainConfig, TrainResult, train_loop, text_table, diffusion_loss
 
 # %% auto #0
 __all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'SCRATCH_RECIPE', 'zoo_dir', 'toy_tokenizer',
            'EditPool', 'make_pool', 'load_photo', 'photo_crops', 'toy_clip_config', 'images_to_tensor', 'train_clip',
-           'projected_features', 'clip_scores', 'toy_vae_model', 'highpass', 'train_vae', 'set_scaling_factor',
-           'toy_unet_model', 'ip2p_unet_from', 'encode_pool', 'train_caption_unet', 'edit_weight_map',
-           'instruction_latents', 'train_instruction_unet', 'text_tower', 'save_pipeline_folder', 'save_clip',
-           'load_toy', 'load_toy_clip', 'load_toy_vae', 'InstructionRecipe', 'ZooConfig', 'train_zoo']
+           'projected_features', 'clip_scores', 'toy_vae_model', 'highpass', 'varied_renders', 'train_vae',
+           'set_scaling_factor', 'toy_unet_model', 'ip2p_unet_from', 'encode_pool', 'train_caption_unet',
+           'edit_weight_map', 'instruction_latents', 'train_instruction_unet', 'text_tower', 'save_pipeline_folder',
+           'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'InstructionRecipe', 'ZooConfig', 'train_zoo']
 
 # %% ../../nbs/03_toy_zoo.ipynb #45b1cb03
 HELDOUT_SEED = 10**9  # scene seeds ≥ this are never used for training
@@ -174,6 +174,28 @@ def highpass(x: torch.Tensor) -> torch.Tensor:
     "`x` minus its 3×3 box blur: the detail a texture lives in."
     return x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
 
+def varied_renders(n: int, generator: torch.Generator, size: int=64,
+                   palette_jitter: float=48., # each colour name's RGB moves by up to this many grey levels per channel, per image
+                   max_zoom: float=0.2, # geometry: zoom by a factor in 1 ± this, rotate by up to 6°, shift by up to 2 px
+                   max_blur: float=0.8, # edges: a Gaussian blur of σ up to this (px)
+                  ) -> torch.Tensor:
+    "`n` fresh training scenes (seeds below `HELDOUT_SEED`) drawn with render variation: N×3×`size`×`size` in [-1, 1]."
+    seeds = torch.randint(0, HELDOUT_SEED, (n,), generator=generator).tolist()
+    jitter = ((torch.rand(n, len(COLORS), 3, generator=generator) * 2 - 1) * palette_jitter).numpy()
+    base = np.array(list(COLORS.values()), np.float64)
+    x = images_to_tensor(np.stack([render(random_scene(np.random.default_rng(s)), size, dict(zip(COLORS, np.clip(base + j, 0, 255))))
+                                   for s, j in zip(seeds, jitter)]), 'cpu')
+    u = torch.rand(n, 5, generator=generator) * 2 - 1
+    zoom, ang, shift = 1 + max_zoom * u[:, 0], u[:, 1] * math.radians(6), u[:, 2:4] * 4 / size  # 2 px in grid units
+    cos, sin = torch.cos(ang) / zoom, torch.sin(ang) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), padding_mode='reflection', align_corners=False)
+    sigma = (u[:, 4] + 1) / 2 * max_blur + 1e-3; k = torch.arange(-2, 3.)
+    g1 = torch.exp(-k[None] ** 2 / (2 * sigma[:, None] ** 2)); g1 = g1 / g1.sum(1, keepdim=True)  # n × 5
+    kern = (g1[:, :, None] * g1[:, None, :]).repeat_interleave(3, 0)[:, None]  # 3n × 1 × 5 × 5
+    x = F.conv2d(F.pad(x.reshape(1, 3 * n, size, size), (2, 2, 2, 2), mode='reflect'), kern, groups=3 * n)
+    return x.reshape(n, 3, size, size).clamp(-1, 1)
+
 def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_dir=None, device=None,
               photo_frac: float=0.25, kl_weight: float=1e-6, progress=True,
               init: AutoencoderKL|None=None, # start from these weights (default: a fresh `toy_vae_model()`)
@@ -181,6 +203,7 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
               decode_mode: bool=False, # decode the posterior mode (what the UNets are trained on and every caller decodes) instead of a sample
               recon: str='mse', # 'mse' over the batch, or 'log_mse': the mean over images of log MSE (= mean PSNR up to a constant)
               detail_weight: float=0.0, # weight of matching each image's `highpass` energy: draw texture the latent cannot place exactly instead of averaging it away
+              vary: float=0.0, # fraction of the renders in each batch drawn by `varied_renders` instead of taken from the pool
              ) -> TrainResult:
     "Train the toy VAE (or only its decoder) on pool renders (sources and targets) and photo crops."
     if recon not in ('mse', 'log_mse'): raise ValueError(f"recon must be 'mse' or 'log_mse', got {recon!r}")
@@ -188,11 +211,14 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
     torch.manual_seed(cfg.seed); vae = (init or toy_vae_model()).to(device)
     params = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters()) if decoder_only else None
     if decoder_only: vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
+    if not 0 <= vary <= 1: raise ValueError(f"vary is a fraction in [0, 1], got {vary!r}")
     n_ph = int(round(cfg.batch_size * photo_frac)) if photos else 0
+    n_var = int(round((cfg.batch_size - n_ph) * vary))
     def loss_fn(step, g):
-        i = _batch_idx(len(pool), cfg.batch_size - n_ph, g)
+        i = _batch_idx(len(pool), cfg.batch_size - n_ph - n_var, g)
         which = torch.rand(len(i), generator=g).numpy() < 0.5
         x = images_to_tensor(np.where(which[:, None, None, None], pool.src[i], pool.tgt[i]), device)
+        if n_var: x = torch.cat([x, varied_renders(n_var, g, x.shape[-1]).to(device)])
         if n_ph: x = torch.cat([x, photo_crops(photos, n_ph, generator=g).to(device)])
         with torch.set_grad_enabled(not decoder_only): post = vae.encode(x).latent_dist
         rec = vae.decode(post.mode() if decode_mode else post.sample(generator=g)).sample
