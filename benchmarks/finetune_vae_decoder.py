@@ -11,6 +11,8 @@ targets, training seeds) plus 25 % crops of the training photos. Re-running the 
 (matching each image's high-pass energy), so that texture the latent cannot place pixel for pixel is drawn rather
 than averaged flat; `benchmarks/instruction_ceiling.py --vae WORK/vae` reads textures back. `--vary F` draws a
 fraction F of the renders with render variation (`varied_renders`: jittered palette, warped geometry, softer edges).
+`--latent-anchor W` trains the encoder too, holding the pool renders' latent means at the shipped encoder's with weight
+W (`train_vae(latent_anchor=)`): unfamiliar renders may move in latent space while the UNets' training data stays put.
 """
 import argparse, json
 from pathlib import Path
@@ -25,6 +27,7 @@ p.add_argument('--work', default='runs/vae_decoder'); p.add_argument('--seed', t
 p.add_argument('--recon', default='mse', choices=('mse', 'log_mse'), help="'log_mse': mean per-image log MSE (mean PSNR)")
 p.add_argument('--detail-weight', type=float, default=0.0); p.add_argument('--pool-seed', type=int, default=0)
 p.add_argument('--vary', type=float, default=0.0, help="fraction of the renders drawn by `varied_renders` (render variation)")
+p.add_argument('--latent-anchor', type=float, default=0.0, help='train the encoder too, holding the pool renders\' latents (weight)')
 p.add_argument('--init', default=None, help='a VAE folder to start from (default: the shipped one)')
 p.add_argument('--sample', action='store_true', help='decode posterior samples (the zoo VAE stage) instead of the mode')
 a = p.parse_args(); work = Path(a.work)
@@ -32,7 +35,8 @@ pool = make_pool(a.pool, a.pool_seed, progress=False)
 photos = [load_photo(n) for n in TRAIN_PHOTOS]
 cfg = TrainConfig(steps=a.steps, batch_size=a.batch, lr=a.lr, warmup=50, ckpt_every=50, log_every=50, seed=a.seed)
 res = train_vae(pool, photos, cfg, work / 'ckpt', init=AutoencoderKL.from_pretrained(a.init) if a.init else load_toy_vae(),
-                decoder_only=True, decode_mode=not a.sample, recon=a.recon, detail_weight=a.detail_weight, vary=a.vary)
+                decoder_only=not a.latent_anchor, decode_mode=not a.sample, recon=a.recon, detail_weight=a.detail_weight, vary=a.vary,
+                latent_anchor=a.latent_anchor)
 res.model.save_pretrained(work / 'vae')
 (work / 'vae' / 'recipe.json').write_text(json.dumps(dict(vars(a), steps_run=res.steps, seconds=res.seconds,
     loss_first100=sum(res.losses[:100]) / 100, loss_last100=sum(res.losses[-100:]) / 100), indent=1))

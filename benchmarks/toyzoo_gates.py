@@ -1,6 +1,7 @@
 """Quality gates of the shapes world and the toy zoo, on held-out seeds.
 
     .venv/bin/python benchmarks/toyzoo_gates.py [--parts oracle,vae,clip,caption,instruction] [--n 200] [--zoo DIR]
+    .venv/bin/python benchmarks/toyzoo_gates.py --parts vae --ks 1 --vae runs/vae_decoder/vae [--record NAME]
 
 Prints one JSON object and a summary line; gating the shipped zoo (no --zoo, no --vae), each part's result and
 its command go to benchmarks/results/toyzoo_gates.json. Seeds start at toy.zoo.HELDOUT_SEED (never used in training).
@@ -11,7 +12,7 @@ from diffusers import AutoencoderKL
 from imiebench.toy.world import random_scene, random_edit, render, render_mpl, caption
 from imiebench.toy.oracle import oracle, damage
 from imiebench.toy.zoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
-                              load_toy_vae, clip_scores, images_to_tensor)
+                              load_toy_vae, clip_scores, images_to_tensor, latent_drift)
 from imiebench.core import psnr
 from harness import gate_instruction, update_parts
 
@@ -50,8 +51,11 @@ def heldout_sets(n):
                 foreign=draw(render_mpl, solid), foreign_textured=draw(render_mpl, tex))  # the same scenes by a renderer never trained on
 
 def gate_vae(n, zoo=None, vae=None, ks=(1, 5, 15, 25)):
-    vae = vae or load_toy_vae(root=zoo)
-    return {k: roundtrips(vae, x, ks) for k, x in heldout_sets(n).items()}
+    ref = load_toy_vae(root=zoo); sets = heldout_sets(n)
+    res = {k: roundtrips(vae or ref, x, ks) for k, x in sets.items()}
+    if vae is not None:  # another VAE: how far its latents of the world's renders moved (the UNets were trained on ref's)
+        res['latent_drift'] = {k: latent_drift(vae, ref, sets[k]) for k in ('solid', 'textured')}
+    return res
 
 def gate_clip(n, zoo=None):
     model, tok = load_toy_clip(root=zoo)
@@ -92,6 +96,7 @@ if __name__ == '__main__':
     p.add_argument('--zoo', default=None); p.add_argument('--steps', type=int, default=50)
     p.add_argument('--vae', default=None, help='a VAE folder (save_pretrained) to gate instead of the zoo\'s, e.g. runs/vae_decoder/vae')
     p.add_argument('--ks', default='1,5,15,25', help='round trips reported by the vae part')
+    p.add_argument('--record', default=None, help='with --vae or --zoo: keep the result in the file under this name')
     a = p.parse_args(); torch.set_grad_enabled(False); res = {}; t0 = time.time()
     for part in a.parts.split(','):
         t = time.time()
@@ -104,6 +109,7 @@ if __name__ == '__main__':
         res[part]['seconds'] = round(time.time() - t, 1)
     print(json.dumps(res, indent=1))
     if a.zoo is None and a.vae is None: update_parts('toyzoo_gates.json', res)
+    elif a.record: update_parts('toyzoo_gates.json', {a.record: res})
     s = []
     if 'oracle' in res: s.append(f"oracle {res['oracle']['objects']:.3f} (gate ≥0.99)")
     if 'vae' in res: s.append(f"VAE PSNR solid / textured / photos after {max(res['vae']['solid'])} trips: " + ' / '.join(f"{res['vae'][k][1]:.2f}→{res['vae'][k][max(res['vae'][k])]:.2f}" for k in ('solid', 'textured', 'photos')) + " dB (gate solid 1× ≥30)"

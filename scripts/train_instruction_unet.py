@@ -46,7 +46,8 @@ if a.n_hard: pool = pool + make_pool(a.n_hard, 1_000_000, workers=a.workers, pro
 latents = None
 if a.latent_cache:
     key = hashlib.sha1(json.dumps([a.n_pool, a.n_hard, a.hard_kinds, pool.src.shape[1:]]).encode()
-                       + b''.join(v.float().numpy().tobytes()[:4096] for v in sd.vae.state_dict().values())).hexdigest()[:12]
+                       + b''.join(v.float().numpy().tobytes()[:4096] for k, v in sd.vae.state_dict().items()
+                               if k.startswith(('encoder.', 'quant_conv.')))).hexdigest()[:12]  # the latents depend on the encoder alone
     f = Path(a.latent_cache) / f'instruction_latents_{key}.pt'
     if f.exists(): latents = torch.load(f)
     else:

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/03_toy_zoo.ipynb #d34fe7b0
 from __future__ import annotations
-import json, math, os, warnings
+import copy, json, math, os, warnings
 from dataclasses import dataclass, field, asdict
 from multiprocessing import get_context
 from pathlib import Path
@@ -26,9 +26,10 @@ from ..training import TrainConfig, TrainResult, train_loop, text_table, diffusi
 __all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'SCRATCH_RECIPE', 'zoo_dir', 'toy_tokenizer',
            'EditPool', 'make_pool', 'load_photo', 'photo_crops', 'toy_clip_config', 'images_to_tensor', 'train_clip',
            'projected_features', 'clip_scores', 'toy_vae_model', 'highpass', 'varied_renders', 'train_vae',
-           'set_scaling_factor', 'toy_unet_model', 'ip2p_unet_from', 'encode_pool', 'train_caption_unet',
-           'edit_weight_map', 'instruction_latents', 'train_instruction_unet', 'text_tower', 'save_pipeline_folder',
-           'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'InstructionRecipe', 'ZooConfig', 'train_zoo']
+           'set_scaling_factor', 'latent_drift', 'toy_unet_model', 'ip2p_unet_from', 'encode_pool',
+           'train_caption_unet', 'edit_weight_map', 'instruction_latents', 'train_instruction_unet', 'text_tower',
+           'save_pipeline_folder', 'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'InstructionRecipe',
+           'ZooConfig', 'train_zoo']
 
 # %% ../../nbs/03_toy_zoo.ipynb #45b1cb03
 HELDOUT_SEED = 10**9  # scene seeds ≥ this are never used for training
@@ -204,6 +205,7 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
               recon: str='mse', # 'mse' over the batch, or 'log_mse': the mean over images of log MSE (= mean PSNR up to a constant)
               detail_weight: float=0.0, # weight of matching each image's `highpass` energy: draw texture the latent cannot place exactly instead of averaging it away
               vary: float=0.0, # fraction of the renders in each batch drawn by `varied_renders` instead of taken from the pool
+              latent_anchor: float=0.0, # encoder trained too: weight of holding the latent means of pool renders and photos where `init`'s encoder put them (the UNets' latent space)
              ) -> TrainResult:
     "Train the toy VAE (or only its decoder) on pool renders (sources and targets) and photo crops."
     if recon not in ('mse', 'log_mse'): raise ValueError(f"recon must be 'mse' or 'log_mse', got {recon!r}")
@@ -212,21 +214,27 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
     params = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters()) if decoder_only else None
     if decoder_only: vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
     if not 0 <= vary <= 1: raise ValueError(f"vary is a fraction in [0, 1], got {vary!r}")
+    if latent_anchor and (decoder_only or init is None): raise ValueError("latent_anchor holds `init`'s latents while the encoder trains: it needs init= and decoder_only=False")
+    ref = copy.deepcopy(vae).requires_grad_(False) if latent_anchor else None
     n_ph = int(round(cfg.batch_size * photo_frac)) if photos else 0
     n_var = int(round((cfg.batch_size - n_ph) * vary))
     def loss_fn(step, g):
         i = _batch_idx(len(pool), cfg.batch_size - n_ph - n_var, g)
         which = torch.rand(len(i), generator=g).numpy() < 0.5
         x = images_to_tensor(np.where(which[:, None, None, None], pool.src[i], pool.tgt[i]), device)
-        if n_var: x = torch.cat([x, varied_renders(n_var, g, x.shape[-1]).to(device)])
         if n_ph: x = torch.cat([x, photo_crops(photos, n_ph, generator=g).to(device)])
+        n_kept = len(x)  # pool renders and photos: the images whose latents `latent_anchor` holds
+        if n_var: x = torch.cat([x, varied_renders(n_var, g, x.shape[-1]).to(device)])
         with torch.set_grad_enabled(not decoder_only): post = vae.encode(x).latent_dist
         rec = vae.decode(post.mode() if decode_mode else post.sample(generator=g)).sample
         err = F.mse_loss(rec, x) if recon == 'mse' else torch.log(((rec - x) ** 2).mean((1, 2, 3)) + 1e-5).mean()
         if detail_weight: err = err + detail_weight * (highpass(rec).pow(2).mean((1, 2, 3)) - highpass(x).pow(2).mean((1, 2, 3))).abs().mean()
+        if ref is not None:
+            with torch.no_grad(): z0 = ref.encode(x[:n_kept]).latent_dist.mean
+            err = err + latent_anchor * F.mse_loss(post.mean[:n_kept], z0)
         return err + (0 if decoder_only else kl_weight * post.kl().mean())
     res = train_loop(vae, loss_fn, cfg, ckpt_dir, params=params, desc='vae decoder' if decoder_only else 'vae', progress=progress)
-    if not decoder_only: set_scaling_factor(vae, images_to_tensor(pool.src[:512], device))
+    if not (decoder_only or latent_anchor): set_scaling_factor(vae, images_to_tensor(pool.src[:512], device))
     return res
 
 @torch.no_grad()
@@ -235,6 +243,13 @@ def set_scaling_factor(vae: AutoencoderKL, x: torch.Tensor) -> float:
     z = torch.cat([vae.encode(c).latent_dist.mode() for c in x.split(256)])
     sf = float(1 / z.std()); vae.register_to_config(scaling_factor=sf)
     return sf
+
+@torch.no_grad()
+def latent_drift(vae: AutoencoderKL, ref: AutoencoderKL, x: torch.Tensor) -> float:
+    "RMS distance of `vae`'s latent means of images `x` from `ref`'s, in the UNets' units (× `ref`'s scaling factor)."
+    z, z0 = (torch.cat([v.encode(c).latent_dist.mean for c in x.split(100)]) for v in (vae, ref))
+    return float(((z - z0) * ref.config.scaling_factor).pow(2).mean().sqrt())
+
 
 # %% ../../nbs/03_toy_zoo.ipynb #664e419c
 def toy_unet_model(in_channels: int=4, cross_attention_dim: int=64, block_out_channels=(64, 96, 128)) -> UNet2DConditionModel:
@@ -352,7 +367,6 @@ def text_tower(clip: CLIPModel) -> CLIPTextModel:
 
 def save_pipeline_folder(path, vae, unet, text_encoder, kind: str, dtype=torch.float16) -> Path:
     "Write a diffusers pipeline folder (`kind` 'sd' → DDIM, 'ip2p' → Euler ancestral) with weights in `dtype`."
-    import copy
     sched = make_scheduler(DDIMScheduler if kind == 'sd' else EulerAncestralDiscreteScheduler)
     b = Bundle(vae=copy.deepcopy(vae).to('cpu', dtype), unet=copy.deepcopy(unet).to('cpu', dtype),
                text_encoder=copy.deepcopy(text_encoder).to('cpu', dtype), tokenizer=toy_tokenizer(), scheduler=sched)
@@ -360,7 +374,6 @@ def save_pipeline_folder(path, vae, unet, text_encoder, kind: str, dtype=torch.f
 
 def save_clip(path, clip: CLIPModel, dtype=torch.float16) -> Path:
     "Save the toy CLIP and its tokenizer with `save_pretrained`."
-    import copy
     copy.deepcopy(clip).to('cpu', dtype).save_pretrained(path); toy_tokenizer().save_pretrained(path)
     return Path(path)
 
@@ -412,7 +425,7 @@ SCRATCH_RECIPE = InstructionRecipe(init='scratch', conv_in_lr_mult=1.0, p_identi
 
 @dataclass
 class ZooConfig:
-    "Recipe of the whole toy zoo (defaults: the shipped zoo's, except `ip2p_recipe`: the shipped instruction UNet followed `SCRATCH_RECIPE`)."
+    "Recipe of the whole toy zoo (defaults: the shipped zoo's, except `ip2p_recipe`: the shipped instruction UNet followed `SCRATCH_RECIPE`, and `render_vary`: the shipped VAE saw the world's own renders only)."
     n_pool: int = 40_000
     pool_seed: int = 0
     workers: int = 1
@@ -422,6 +435,7 @@ class ZooConfig:
     ip2p: TrainConfig = _tc(steps=12_000, batch_size=256, lr=4e-4, warmup=300, ema_decay=0.999)
     ip2p_recipe: InstructionRecipe = field(default_factory=InstructionRecipe)
     decoder: TrainConfig = _tc(steps=6000, batch_size=32, lr=2e-4, warmup=100, ckpt_every=200)
+    render_vary: float = 0.5 # fraction of the renders the VAE and decoder stages draw with render variation (`varied_renders`)
 
 def _pool(work: Path, n: int, seed: int, workers: int=1, kinds: tuple[str, ...]|None=None, progress=True) -> EditPool:
     "Render a pool once and cache it in `work`."
@@ -465,14 +479,14 @@ def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: 
         save_clip(work / 'clip', res.model, dtype=torch.float32); record('clip', res)
     if 'vae' in stages:
         photos = [load_photo(n) for n in TRAIN_PHOTOS]
-        res = train_vae(pool, photos, cfg.vae, work / 'ckpt_vae', device, progress=progress)
+        res = train_vae(pool, photos, cfg.vae, work / 'ckpt_vae', device, progress=progress, vary=cfg.render_vary)
         res.model.save_pretrained(work / 'vae'); record('vae', res)
     if 'decoder' in stages:  # decoder-only finetuning: better reconstructions in the same latent space
         import shutil
         if not (work / 'vae_base').exists(): shutil.copytree(work / 'vae', work / 'vae_base')
         photos = [load_photo(n) for n in TRAIN_PHOTOS]
         res = train_vae(pool, photos, cfg.decoder, work / 'ckpt_decoder', device, progress=progress,
-                        init=AutoencoderKL.from_pretrained(work / 'vae_base'), decoder_only=True, decode_mode=True)
+                        init=AutoencoderKL.from_pretrained(work / 'vae_base'), decoder_only=True, decode_mode=True, vary=cfg.render_vary)
         res.model.save_pretrained(work / 'vae'); record('decoder', res)
     for name in ('sd', 'ip2p'):
         if name not in stages: continue
