@@ -11,8 +11,9 @@ targets, training seeds) plus 25 % crops of the training photos. Re-running the 
 (matching each image's high-pass energy), so that texture the latent cannot place pixel for pixel is drawn rather
 than averaged flat; `benchmarks/instruction_ceiling.py --vae WORK/vae` reads textures back. `--vary F` draws a
 fraction F of the renders with render variation (`varied_renders`: jittered palette, warped geometry, softer edges).
-`--latent-anchor W` trains the encoder too, holding the pool renders' latent means at the shipped encoder's with weight
-W (`train_vae(latent_anchor=)`): unfamiliar renders may move in latent space while the UNets' training data stays put.
+`--latent-anchor W` trains the encoder too, holding the latent means of pool renders and photos at the shipped
+encoder's with weight W (`train_vae(latent_anchor=, anchor_to=)`, also when starting from `--init`): unfamiliar renders
+may move in latent space while the UNets' training data stays put.
 """
 import argparse, json
 from pathlib import Path
@@ -36,7 +37,7 @@ photos = [load_photo(n) for n in TRAIN_PHOTOS]
 cfg = TrainConfig(steps=a.steps, batch_size=a.batch, lr=a.lr, warmup=50, ckpt_every=50, log_every=50, seed=a.seed)
 res = train_vae(pool, photos, cfg, work / 'ckpt', init=AutoencoderKL.from_pretrained(a.init) if a.init else load_toy_vae(),
                 decoder_only=not a.latent_anchor, decode_mode=not a.sample, recon=a.recon, detail_weight=a.detail_weight, vary=a.vary,
-                latent_anchor=a.latent_anchor)
+                latent_anchor=a.latent_anchor, anchor_to=load_toy_vae() if a.latent_anchor else None)
 res.model.save_pretrained(work / 'vae')
 (work / 'vae' / 'recipe.json').write_text(json.dumps(dict(vars(a), steps_run=res.steps, seconds=res.seconds,
     loss_first100=sum(res.losses[:100]) / 100, loss_last100=sum(res.losses[-100:]) / 100), indent=1))

@@ -97,6 +97,7 @@ if __name__ == '__main__':
     p.add_argument('--vae', default=None, help='a VAE folder (save_pretrained) to gate instead of the zoo\'s, e.g. runs/vae_decoder/vae')
     p.add_argument('--ks', default='1,5,15,25', help='round trips reported by the vae part')
     p.add_argument('--record', default=None, help='with --vae or --zoo: keep the result in the file under this name')
+    p.add_argument('--made-by', default=None, help='with --record: how the gated weights were made (their training command)')
     a = p.parse_args(); torch.set_grad_enabled(False); res = {}; t0 = time.time()
     for part in a.parts.split(','):
         t = time.time()
@@ -109,7 +110,7 @@ if __name__ == '__main__':
         res[part]['seconds'] = round(time.time() - t, 1)
     print(json.dumps(res, indent=1))
     if a.zoo is None and a.vae is None: update_parts('toyzoo_gates.json', res)
-    elif a.record: update_parts('toyzoo_gates.json', {a.record: res})
+    elif a.record: update_parts('toyzoo_gates.json', {a.record: res | ({'made_by': a.made_by} if a.made_by else {})})
     s = []
     if 'oracle' in res: s.append(f"oracle {res['oracle']['objects']:.3f} (gate ≥0.99)")
     if 'vae' in res: s.append(f"VAE PSNR solid / textured / photos after {max(res['vae']['solid'])} trips: " + ' / '.join(f"{res['vae'][k][1]:.2f}→{res['vae'][k][max(res['vae'][k])]:.2f}" for k in ('solid', 'textured', 'photos')) + " dB (gate solid 1× ≥30)"

@@ -68,6 +68,7 @@ def parser(bench: bool=True, # add the `bench` options (their defaults import im
     t.add_argument('--steps-scale', type=float, default=1.0, help='multiply every stage\'s steps (e.g. 0.01 for a smoke run)')
     t.add_argument('--batch-size', type=int, default=None, help='override every stage\'s batch size')
     t.add_argument('--ip2p-init', default=None, choices=('caption', 'scratch'), help="the instruction UNet's start: InstructPix2Pix's, from the caption UNet (the default), or from scratch (the shipped one's)")
+    t.add_argument('--render-vary', type=float, default=None, help="fraction of the VAE stages' renders drawn with render variation (default 0.5; the shipped VAE: 0)")
     t.add_argument('--device', default=None)
     b = sub.add_parser('bench', help='IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
     if bench: _bench_options(b)
@@ -114,7 +115,7 @@ def main(argv: list[str]|None=None):
     elif a.cmd == 'train-zoo':
         from dataclasses import replace
         from imiebench.toy.zoo import ZooConfig, train_zoo
-        cfg = ZooConfig(workers=a.workers)
+        cfg = ZooConfig(workers=a.workers, **({} if a.render_vary is None else dict(render_vary=a.render_vary)))
         if a.n_pool: cfg.n_pool = a.n_pool
         if a.ip2p_init: cfg.ip2p_recipe = replace(cfg.ip2p_recipe, init=a.ip2p_init)
         for k in ('clip', 'vae', 'sd', 'ip2p', 'decoder'):

@@ -176,7 +176,7 @@ def highpass(x: torch.Tensor) -> torch.Tensor:
     return x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
 
 def varied_renders(n: int, generator: torch.Generator, size: int=64,
-                   palette_jitter: float=48., # each colour name's RGB moves by up to this many grey levels per channel, per image
+                   palette_jitter: float=64., # each colour name's RGB moves by up to this many grey levels per channel, per image (the world's palette spans 30–225: this reaches both ends of the gamut)
                    max_zoom: float=0.2, # geometry: zoom by a factor in 1 ± this, rotate by up to 6°, shift by up to 2 px
                    max_blur: float=0.8, # edges: a Gaussian blur of σ up to this (px)
                   ) -> torch.Tensor:
@@ -205,7 +205,8 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
               recon: str='mse', # 'mse' over the batch, or 'log_mse': the mean over images of log MSE (= mean PSNR up to a constant)
               detail_weight: float=0.0, # weight of matching each image's `highpass` energy: draw texture the latent cannot place exactly instead of averaging it away
               vary: float=0.0, # fraction of the renders in each batch drawn by `varied_renders` instead of taken from the pool
-              latent_anchor: float=0.0, # encoder trained too: weight of holding the latent means of pool renders and photos where `init`'s encoder put them (the UNets' latent space)
+              latent_anchor: float=0.0, # encoder trained too: weight of holding the latent means of pool renders and photos where `anchor_to`'s encoder puts them (the UNets' latent space)
+              anchor_to: AutoencoderKL|None=None, # the VAE whose latents `latent_anchor` holds (default: `init`)
              ) -> TrainResult:
     "Train the toy VAE (or only its decoder) on pool renders (sources and targets) and photo crops."
     if recon not in ('mse', 'log_mse'): raise ValueError(f"recon must be 'mse' or 'log_mse', got {recon!r}")
@@ -214,8 +215,8 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
     params = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters()) if decoder_only else None
     if decoder_only: vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
     if not 0 <= vary <= 1: raise ValueError(f"vary is a fraction in [0, 1], got {vary!r}")
-    if latent_anchor and (decoder_only or init is None): raise ValueError("latent_anchor holds `init`'s latents while the encoder trains: it needs init= and decoder_only=False")
-    ref = copy.deepcopy(vae).requires_grad_(False) if latent_anchor else None
+    if latent_anchor and (decoder_only or init is None): raise ValueError("latent_anchor holds a trained VAE's latents while the encoder trains: it needs init= and decoder_only=False")
+    ref = copy.deepcopy(anchor_to or vae).to(device).requires_grad_(False) if latent_anchor else None
     n_ph = int(round(cfg.batch_size * photo_frac)) if photos else 0
     n_var = int(round((cfg.batch_size - n_ph) * vary))
     def loss_fn(step, g):
@@ -436,6 +437,8 @@ class ZooConfig:
     ip2p_recipe: InstructionRecipe = field(default_factory=InstructionRecipe)
     decoder: TrainConfig = _tc(steps=6000, batch_size=32, lr=2e-4, warmup=100, ckpt_every=200)
     render_vary: float = 0.5 # fraction of the renders the VAE and decoder stages draw with render variation (`varied_renders`)
+    def __post_init__(self):
+        if not 0 <= self.render_vary <= 1: raise ValueError(f"render_vary is a fraction in [0, 1], got {self.render_vary!r}")
 
 def _pool(work: Path, n: int, seed: int, workers: int=1, kinds: tuple[str, ...]|None=None, progress=True) -> EditPool:
     "Render a pool once and cache it in `work`."
