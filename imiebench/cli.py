@@ -63,7 +63,7 @@ def parser(bench: bool=True, # add the `bench` options (their defaults import im
     t = sub.add_parser('train-zoo', help='(re)train the toy zoo; resumes from checkpoints in --work')
     t.add_argument('--stages', default='clip,vae,sd,ip2p,decoder,assemble', help='comma-separated subset of pool,clip,vae,sd,ip2p,decoder,assemble')
     t.add_argument('--work', default='runs/zoo'); t.add_argument('--out', default=None, help='default: the package zoo folder')
-    t.add_argument('--workers', type=int, default=1); t.add_argument('--n-pool', type=int, default=None)
+    t.add_argument('--workers', type=int, default=1); t.add_argument('--n-pool', type=int, default=None, help='edit pairs in the pool (the instruction stage\'s extra hard edits scale with it)')
     t.add_argument('--time-budget', type=float, default=None, help='seconds per stage (shortens stages that would overrun)')
     t.add_argument('--steps-scale', type=float, default=1.0, help='multiply every stage\'s steps (e.g. 0.01 for a smoke run)')
     t.add_argument('--batch-size', type=int, default=None, help='override every stage\'s batch size')
@@ -116,7 +116,8 @@ def main(argv: list[str]|None=None):
         from dataclasses import replace
         from imiebench.toy.zoo import ZooConfig, train_zoo
         cfg = ZooConfig(workers=a.workers, **({} if a.render_vary is None else dict(render_vary=a.render_vary)))
-        if a.n_pool: cfg.n_pool = a.n_pool
+        if a.n_pool:
+            r = cfg.ip2p_recipe; cfg.ip2p_recipe = replace(r, n_hard=round(r.n_hard * a.n_pool / cfg.n_pool)); cfg.n_pool = a.n_pool
         if a.ip2p_init: cfg.ip2p_recipe = replace(cfg.ip2p_recipe, init=a.ip2p_init)
         for k in ('clip', 'vae', 'sd', 'ip2p', 'decoder'):
             tc = getattr(cfg, k); steps = max(2, int(tc.steps * a.steps_scale))
