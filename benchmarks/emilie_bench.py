@@ -21,6 +21,11 @@ OBJECT_KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')
 
 def scene(i, off): return random_scene(np.random.default_rng(HELDOUT_SEED + off + i))
 
+def _ci(values):
+    "Mean with a 95 % bootstrap interval (bench.report.bootstrap_ci): one value per case (edit, scene), or a list per case (NaN ignored)."
+    from imiebench.bench.report import bootstrap_ci
+    iv = bootstrap_ci({i: v if isinstance(v, list) else [v] for i, v in enumerate(values)}); return [round(iv.mean, 3), round(iv.lo, 3), round(iv.hi, 3)]
+
 def part_drift(ip, n, steps, iters=20, marks=(4, 8, 12, 16, 20)):
     "PSNR to the input after k null-instruction edits (image / latent iteration) or k VAE round trips."
     variants = {'image iteration': dict(mode='image'), 'latent iteration (global f)': dict(mode='latent', rescale='global'),
@@ -42,22 +47,24 @@ def part_drift(ip, n, steps, iters=20, marks=(4, 8, 12, 16, 20)):
     return dict(n=n, steps=steps, psnr_to_input=res)
 
 def part_sequences(ip, n, steps):
-    "Oracle success of each of 4 chained edits at the end of the sequence (retention), and of the last edit."
-    out = {}
+    """Oracle success of each of 4 chained edits at the end of the sequence (retention), of the last edit, and of each edit when
+    made, per mode, as [mean, 95 % interval] over scenes; and the paired difference latent − image iteration per scene."""
+    out, per_scene = {}, {}
     seqs = [edit_sequence(scene(i, 120_000), np.random.default_rng(HELDOUT_SEED + 130_000 + i), n=4) for i in range(n)]
     for mode in MODES:
         ret, last, each = [], [], []
         for i, seq in enumerate(tqdm(seqs, desc=f'sequences ({mode})')):
             s = EditSession(ip, seq[0].source_image, mode=mode, steps=steps, progress=False, seed=i)
-            for k, e in enumerate(seq):
-                st = s.edit(e.instruction); each.append(edit_success(st.image, e))
-            ret.append([retained(s.image, seq, k) for k in range(4)]); last.append(edit_success(s.image, seq[-1]))
-        r = np.array([[np.nan if v is None else float(v) for v in row] for row in ret])
-        out[mode] = dict(retained_at_end_per_edit=np.nanmean(r, 0).round(3).tolist(),
-                         retained_at_end_mean=round(float(np.nanmean(r)), 3),
-                         last_edit_success=round(float(np.mean(last)), 3),
-                         success_when_made=round(float(np.mean(each)), 3))
-    return dict(n=n, steps=steps, modes=out)
+            each.append([float(edit_success(s.edit(e.instruction).image, e)) for e in seq])
+            ret.append([np.nan if (v := retained(s.image, seq, k)) is None else float(v) for k in range(4)])
+            last.append(float(edit_success(s.image, seq[-1])))
+        r = np.array(ret)
+        per_scene[mode] = dict(retained_at_end=np.nanmean(r, 1).tolist(), last_edit_success=last)  # a scene with nothing to retain: NaN
+        out[mode] = dict(retained_at_end_per_edit=np.nanmean(r, 0).round(3).tolist(), retained_at_end=_ci(ret),
+                         last_edit_success=_ci(last), success_when_made=_ci(each))
+    diff = {k: _ci([a - b for a, b in zip(per_scene['latent'][k], per_scene['image'][k])]) for k in ('retained_at_end', 'last_edit_success')}
+    return dict(n=n, steps=steps, modes=out, latent_minus_image=diff,
+                note='values are [mean, 95 % interval low, high] over scenes (bootstrap over scenes); latent_minus_image is paired per scene')
 
 def part_control(ip, n, steps):
     "Single object edits with the ground-truth change mask as the user mask: leakage outside, success inside."
@@ -69,13 +76,8 @@ def part_control(ip, n, steps):
             r = ip2p_edit(ip, e.source_image, e.instruction, steps=steps, mask=None if control is None else e.mask,
                           control=control or 'null', generator=torch.Generator().manual_seed(i), progress=False)
             o = to_uint8(r.image)[0]; po.append(psnr(o, e.source_image, e.mask < .5)); ok.append(edit_success(o, e))
-        out[control or 'no mask'] = dict(psnr_outside_db=round(float(np.mean(po)), 2), success=round(float(np.mean(ok)), 3))
-    return dict(n=n, steps=steps, kinds=OBJECT_KINDS, controls=out)
-
-def _ci(values):
-    "Mean with a 95 % bootstrap interval (bench.report.bootstrap_ci; one value per edit)."
-    from imiebench.bench.report import bootstrap_ci
-    iv = bootstrap_ci({i: [v] for i, v in enumerate(values)}); return [round(iv.mean, 3), round(iv.lo, 3), round(iv.hi, 3)]
+        out[control or 'no mask'] = dict(psnr_outside_db=_ci(po), success=_ci([float(v) for v in ok]))
+    return dict(n=n, steps=steps, kinds=OBJECT_KINDS, controls=out, note='values are [mean, 95 % interval low, high] over edits')
 
 def part_automask(ip, n, steps, thresholds=(0.3, 0.5, 0.7)):
     """Auto-localised EMILIE: IoU of `instruction_mask` with the ground-truth change mask, and single-edit success / PSNR outside
@@ -137,8 +139,8 @@ def main():
     if 'drift' in res:
         d = res['drift']['psnr_to_input']; print('SUMMARY drift PSNR@20:', {k: v['20'] for k, v in d.items()})
     if 'sequences' in res:
-        print('SUMMARY sequences:', {m: (v['retained_at_end_mean'], v['last_edit_success']) for m, v in res['sequences']['modes'].items()},
-              '(retained at end, last-edit success)')
+        sq = res['sequences']; print('SUMMARY sequences:', {m: (v['retained_at_end'], v['last_edit_success']) for m, v in sq['modes'].items()},
+                                    '(retained at end, last-edit success); latent − image:', sq['latent_minus_image'])
     if 'control' in res: print('SUMMARY control:', {k: (v['psnr_outside_db'], v['success']) for k, v in res['control']['controls'].items()})
     if 'automask' in res:
         am = res['automask']; print('SUMMARY automask: IoU@0.5', am['iou_by_threshold']['0.5'], {k: (v['success'], v['psnr_outside_db']) for k, v in am['edits'].items()})

@@ -1,6 +1,7 @@
 """Quality gates of the shapes world and the toy zoo, on held-out seeds.
 
     .venv/bin/python benchmarks/toyzoo_gates.py [--parts oracle,vae,clip,caption,instruction] [--n 200] [--zoo DIR]
+        [--steps 50] [--text-cfg 7.5]
     .venv/bin/python benchmarks/toyzoo_gates.py --parts vae --ks 1 --vae runs/vae_decoder/vae [--record NAME]
 
 Prints one JSON object and a summary line; gating the shipped zoo (no --zoo, no --vae), each part's result and
@@ -94,6 +95,7 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--parts', default='oracle,vae,clip,caption,instruction'); p.add_argument('--n', type=int, default=200)
     p.add_argument('--zoo', default=None); p.add_argument('--steps', type=int, default=50)
+    p.add_argument('--text-cfg', type=float, default=7.5, help='the instruction part\'s text guidance s_T (image guidance 1.5)')
     p.add_argument('--vae', default=None, help='a VAE folder (save_pretrained) to gate instead of the zoo\'s, e.g. runs/vae_decoder/vae')
     p.add_argument('--ks', default='1,5,15,25', help='round trips reported by the vae part')
     p.add_argument('--record', default=None, help='with --vae or --zoo: keep the result in the file under this name')
@@ -106,7 +108,7 @@ if __name__ == '__main__':
                                                  ks=tuple(int(k) for k in a.ks.split(',')))
         elif part == 'clip': res[part] = gate_clip(a.n, a.zoo)
         elif part == 'caption': res[part] = gate_caption(a.n, a.zoo, steps=a.steps)
-        elif part == 'instruction': res[part] = gate_instruction(a.n, a.zoo, steps=a.steps)
+        elif part == 'instruction': res[part] = gate_instruction(a.n, a.zoo, steps=a.steps, text_cfg=a.text_cfg)
         res[part]['seconds'] = round(time.time() - t, 1)
     print(json.dumps(res, indent=1))
     if a.zoo is None and a.vae is None: update_parts('toyzoo_gates.json', res)
