@@ -6,7 +6,9 @@ Writes the VAE (float16, like the rest of the zoo) into the `sd` and `ip2p` fold
 shipped encoder's latent space, so the encoder must be bit-identical (decoder-only finetuning) or, trained with
 `--latent-anchor`, keep the latents of the REED validation images (world renders and photo crops) within
 `MAX_DRIFT` of the shipped encoder's (`toy.zoo.latent_drift`, RMS in the UNets' units, where the latents' std is 1);
-the scaling factor must be the same. Re-expresses the shipped REED decoder as an int8 delta to the new base (same
+the scaling factor must be the same. The drift is measured against the VAE being replaced, and zoo.json keeps every
+replaced entry (`vae_decoder_earlier`), so the sum of their `latent_drift`s bounds how far the latents are from those the
+UNets were trained on. Re-expresses the shipped REED decoder as an int8 delta to the new base (same
 decoder up to int8 rounding, the new encoder; its PSNR before/after is printed) and records the recipe in zoo.json.
 """
 import json, sys, torch
