@@ -118,25 +118,28 @@ def heldout_edits(n):
 
 
 def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None, vae=None):
-    "Edit success and PSNR outside the change on n held-out edits; `unet`, `vae`: evaluate these weights instead of the zoo's."
+    "Edit success (with a 95 % bootstrap interval over edits, and each edit's 0/1 for paired comparisons) and PSNR outside the change on n held-out edits; `unet`, `vae`: evaluate these weights instead of the zoo's."
     import numpy as np, torch, PIL.Image
     from imiebench.toy.oracle import edit_success
     from imiebench.toy.zoo import load_toy
+    from imiebench.bench.report import bootstrap_ci
     b = load_toy('ip2p', root=zoo)
     if unet is not None: b.unet = unet
     if vae is not None: b.vae = vae
     pipe = b.pipeline()
     edits = heldout_edits(n)
-    ok, outside, per_kind = 0, [], {}
+    ok, outside, per_kind, per_edit = 0, [], {}, []  # per_edit: 0/1 in held-out order (for paired comparisons)
     for i in range(0, n, batch):
         chunk = edits[i:i + batch]
         ims = pipe([e.instruction for e in chunk], image=[PIL.Image.fromarray(e.source_image) for e in chunk], num_inference_steps=steps,
                    guidance_scale=text_cfg, image_guidance_scale=image_cfg, output_type='np', generator=torch.Generator().manual_seed(i)).images
         for a, e in zip((ims * 255).round().astype(np.uint8), chunk):
-            s = edit_success(a, e); ok += s; per_kind.setdefault(e.kind, []).append(s)
+            s = edit_success(a, e); ok += s; per_kind.setdefault(e.kind, []).append(s); per_edit.append(int(s))
             keep = e.mask < 0.5
             if keep.any():
                 mse = np.mean((a[keep].astype(float) - e.source_image[keep].astype(float)) ** 2)
                 outside.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
-    return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, edit_success=ok / n,
-                psnr_outside_mask=float(np.mean(outside)), per_kind={k: float(np.mean(v)) for k, v in sorted(per_kind.items())})
+    ci = bootstrap_ci({i: [v] for i, v in enumerate(per_edit)})  # over edits
+    return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, edit_success=ok / n, edit_success_ci=[round(ci.lo, 3), round(ci.hi, 3)],
+                psnr_outside_mask=float(np.mean(outside)), per_kind={k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
+                success_per_edit=''.join(map(str, per_edit)))  # one character (0/1) per held-out edit

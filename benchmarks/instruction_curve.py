@@ -4,7 +4,8 @@ samples seen, for every fp16 snapshot (`keep_<step>.safetensors`) of the given r
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/instruction_curve.py runs/ip2p_caption runs/ip2p_scratch [--n 100] [--every 1000]
 
 Adds to benchmarks/results/instruction_curve.json (snapshots already evaluated there with the same n and steps are
-skipped; points without their own `n` or `steps` used the file's). `--steps 50 --text-cfg 7.5 --n 200` is the gate's
+skipped; points without their own `n` or `steps` used the file's). A run started from a committed milestone
+(`--init scripts/checkpoints/<name>.safetensors`) counts the milestone's samples (`init_runs` in its args.json) first. `--steps 50 --text-cfg 7.5 --n 200` is the gate's
 setting (`toyzoo_gates.py --parts instruction`).
 """
 import argparse, json, time
@@ -23,6 +24,7 @@ res = json.loads(f.read_text()) if f.exists() else dict(n=a.n, steps=a.steps, im
 done = {(q['run'], q['step'], q['text_cfg'], q.get('n', res['n']), q.get('steps', res['steps'])) for q in res['points']}
 for run in map(Path, a.runs):
     args = json.loads((run / 'args.json').read_text())
+    start = sum(r['samples'] for r in args.get('init_runs', []))  # a run continued from a milestone starts at its samples
     for snap in sorted((run / 'ckpt').glob('keep_*.safetensors')):
         step = int(snap.stem.split('_')[1])
         if step % a.every: continue
@@ -30,6 +32,7 @@ for run in map(Path, a.runs):
         for s_t in map(float, a.text_cfg.split(',')):
             if (run.name, step, s_t, a.n, a.steps) in done: continue
             t0 = time.time(); r = gate_instruction(a.n, steps=a.steps, text_cfg=s_t, image_cfg=1.5, unet=u)
-            pt = dict(run=run.name, init=args['init'], n=a.n, steps=a.steps, edit_weight=args.get('edit_weight', 0.0), step=step, samples=step * args['batch_size'], text_cfg=s_t,
+            pt = dict(run=run.name, init=args['init'], n=a.n, steps=a.steps, edit_weight=args.get('edit_weight', 0.0), step=step,
+                      samples=start + step * args['batch_size'], text_cfg=s_t,
                       edit_success=r['edit_success'], psnr_outside=r['psnr_outside_mask'], per_kind=r['per_kind'], eval_seconds=round(time.time() - t0))
             res['points'].append(pt); write_json(f, res); print(json.dumps(pt), flush=True)

@@ -5,10 +5,13 @@
 
 --init caption: every weight from the shipped caption UNet, `conv_in` widened with the image channels
 (`ip2p_unet_from`, --image-init copy|zero); scratch: a fresh UNet; shipped: continue the shipped
-instruction UNet; a .safetensors path: continue from those weights (e.g. a committed snapshot).
+instruction UNet; a .safetensors path: continue from those weights (a committed milestone, scripts/save_milestone.py;
+its .json's runs are recorded in args.json as `init_runs`, so that curves and the zoo count the samples before).
 --edit-weight W weights the loss 1 + W inside each pair's change (`edit_weight_map`, mean 1 per image).
 --latent-cache DIR keeps the pool's VAE latents there (keyed by the pool options and the VAE's weights), so a
 restart does not re-encode the pool.
+--time-budget S fits the run (and its cosine decay) into S seconds of training, measured after 40 steps; a resumed run keeps
+the length it was given.
 The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<step>.safetensors`
 (EMA weights, fp16) are what `benchmarks/instruction_curve.py` evaluates.
 """
@@ -30,9 +33,17 @@ p.add_argument('--hard-kinds', default=','.join(R.hard_kinds)); p.add_argument('
 p.add_argument('--seed', type=int, default=0); p.add_argument('--workers', type=int, default=1)
 p.add_argument('--edit-weight', type=float, default=R.edit_weight); p.add_argument('--latent-cache', default=None)
 p.add_argument('--cache-only', action='store_true', help='fill --latent-cache and stop')
+p.add_argument('--warmup', type=int, default=100)
+p.add_argument('--time-budget', type=float, default=None,
+               help='seconds: after 40 steps, shorten --steps so that the run (and its cosine schedule) ends within this time')
 a = p.parse_args()
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-(out / 'args.json').write_text(json.dumps(vars(a), indent=1))
+init_runs = []  # the runs that made a snapshot --init, oldest first (from its .json, written by scripts/save_milestone.py)
+if a.init.endswith('.safetensors'):
+    meta = Path(a.init).with_suffix('.json')
+    if not meta.exists(): raise SystemExit(f"--init {a.init} has no {meta.name} saying which runs made it (scripts/save_milestone.py writes one)")
+    m = json.loads(meta.read_text()); init_runs = m.get('runs', [dict(run=m['run'], steps=m['step'], samples=m['samples'])])
+(out / 'args.json').write_text(json.dumps(vars(a) | dict(init_runs=init_runs), indent=1))
 sd, ip = load_toy('sd'), load_toy('ip2p')
 if a.init == 'caption': init = ip2p_unet_from(sd.unet.float(), image_init=a.image_init)
 elif a.init == 'scratch': torch.manual_seed(a.seed); init = toy_unet_model(8, sd.text_encoder.config.hidden_size)
@@ -54,7 +65,7 @@ if a.latent_cache:
         latents = instruction_latents(sd.vae.float(), pool); f.parent.mkdir(parents=True, exist_ok=True)
         torch.save(latents, f.with_suffix('.tmp')); f.with_suffix('.tmp').replace(f)
 if a.cache_only: raise SystemExit(0)
-cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=100, ema_decay=0.999, seed=a.seed,
+cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=a.warmup, time_budget=a.time_budget, ema_decay=0.999, seed=a.seed,
                   ckpt_every=250, keep_every=a.keep_every)
 res = train_instruction_unet(pool, sd.vae.float(), sd.text_encoder.float(), cfg, ckpt_dir=out / 'ckpt', device='cpu',
                              init=init, p_identity=a.p_identity, conv_in_lr_mult=a.conv_in_lr_mult,

@@ -1,0 +1,33 @@
+"""Commit-sized milestone of a scripts/train_instruction_unet.py run: its EMA snapshot as an int8 delta to the caption
+initialisation, and a .json saying which runs made it (so that training resumes from it and curves place it).
+
+    .venv/bin/python scripts/save_milestone.py runs/ip2p_caption_cont/ckpt/keep_006000.safetensors scripts/checkpoints/ip2p_caption_ema
+
+Writes NAME.safetensors (`training.int8_delta` to `ip2p_unet_from(<the zoo's caption UNet>)`, about 5 MB) and NAME.json:
+`runs` (each run's name, args, steps and samples, oldest first), `step` and `samples` (all runs together), and the
+largest absolute error of the delta. Resume with `train_instruction_unet.py OUT --init NAME.safetensors`.
+"""
+import json, sys
+from pathlib import Path
+from safetensors.torch import load_file, save_file
+from imiebench.toy.zoo import load_toy, ip2p_unet_from
+from imiebench.training import int8_delta, from_int8_delta
+
+def run_chain(snap: Path) -> list[dict]:
+    "The runs that made snapshot `snap` (`<run>/ckpt/keep_<step>.safetensors`), oldest first."
+    run, step = snap.parent.parent, int(snap.stem.split('_')[1])
+    args = json.loads((run / 'args.json').read_text())
+    return args.get('init_runs', []) + [dict(run=run.name, args=args, steps=step, samples=step * args['batch_size'])]
+
+if __name__ == '__main__':
+    snap, out = Path(sys.argv[1]), Path(sys.argv[2])
+    base = {k: v.float() for k, v in ip2p_unet_from(load_toy('sd').unet.float()).state_dict().items()}
+    w = {k: v.float() for k, v in load_file(snap).items()}
+    q = int8_delta(w, base); back = from_int8_delta(q, base)
+    err = max((back[k] - v).abs().max().item() for k, v in w.items())
+    runs = run_chain(snap)
+    out.parent.mkdir(parents=True, exist_ok=True); save_file(q, str(out.with_suffix('.safetensors')))
+    meta = dict(run=runs[-1]['run'], step=sum(r['steps'] for r in runs), samples=sum(r['samples'] for r in runs), runs=runs,
+                max_abs_error=round(err, 4))
+    out.with_suffix('.json').write_text(json.dumps(meta, indent=1))
+    print(f"{out.with_suffix('.safetensors')}: {meta['samples']:,} samples, max error {err:.4f}")

@@ -1,0 +1,42 @@
+"""Ship a snapshot of scripts/train_instruction_unet.py into the zoo as the toy instruction UNet.
+
+    .venv/bin/python scripts/ship_instruction_unet.py runs/ip2p_caption_cont/ckpt/keep_009000.safetensors
+    .venv/bin/python scripts/ship_instruction_unet.py scripts/checkpoints/ip2p_caption_cont_ema.safetensors
+
+The snapshot (fp16 EMA weights, or an int8 delta such as the committed milestones) is loaded into the caption UNet's
+architecture widened by `ip2p_unet_from`, which must be the shipped instruction UNet's (same config, the same text
+encoder and VAE: the zoo's `sd` ones); it is written in float16 to `zoo/ip2p/unet`. zoo.json keeps what it replaces
+(`ip2p_earlier`) and records the chain of runs that made it: each run's `args.json`, steps and samples, back to
+the caption UNet (`save_milestone.run_chain`: a run started from a committed milestone lists the runs before it).
+"""
+import json, sys
+from dataclasses import asdict
+from pathlib import Path
+from safetensors.torch import load_file
+from imiebench.toy.zoo import zoo_dir, load_toy, ip2p_unet_from, InstructionRecipe
+from imiebench.training import from_int8_delta
+from save_milestone import run_chain
+
+snap = Path(sys.argv[1])
+if not snap.exists(): raise SystemExit(f"no snapshot at {snap}")
+sd = load_toy('sd'); u = ip2p_unet_from(sd.unet.float())
+w = load_file(snap)
+if any(k.endswith('.q') for k in w): w = from_int8_delta(w, {k: v.float() for k, v in u.state_dict().items()})
+u.load_state_dict({k: v.float() for k, v in w.items()}); u.eval()
+shipped = load_toy('ip2p')
+mismatch = {k for k, v in u.config.items() if k != '_name_or_path' and shipped.unet.config.get(k) != v}
+if mismatch: raise SystemExit(f"the snapshot's UNet differs from the shipped one in {sorted(mismatch)}")
+
+if snap.name.startswith('keep_'): runs = run_chain(snap)
+else: runs = json.loads(snap.with_suffix('.json').read_text())['runs']  # a committed milestone (scripts/save_milestone.py)
+u.half().save_pretrained(zoo_dir() / 'ip2p' / 'unet')
+man = json.loads((zoo_dir() / 'zoo.json').read_text())
+earlier = {k: man.pop(k) for k in ('ip2p', 'ip2p_continued', 'ip2p_identity') if k in man}
+man.setdefault('ip2p_earlier', []).append(earlier)
+man['ip2p'] = dict(recipe=asdict(InstructionRecipe()), # the first run's (the zoo's default); each later run's arguments are in `runs`
+                   runs=runs, samples=sum(r['samples'] for r in runs), snapshot=str(snap),
+                   note='InstructPix2Pix initialisation (every weight from the caption UNet, conv_in widened with the image '
+                        'channels), trained on CPU with scripts/train_instruction_unet.py (the runs above, in order), '
+                        'then scripts/ship_instruction_unet.py')
+(zoo_dir() / 'zoo.json').write_text(json.dumps(man, indent=1))
+print(f"shipped {snap} ({man['ip2p']['samples']:,} samples in {len(runs)} runs)")
