@@ -18,7 +18,7 @@ The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<st
 import argparse, hashlib, json, torch
 from pathlib import Path
 from safetensors.torch import load_file
-from imiebench.toy.zoo import (load_toy, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents,
+from imiebench.toy.zoo import (load_toy, zoo_dir, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents,
                               InstructionRecipe)
 from imiebench.training import TrainConfig, from_int8_delta
 
@@ -43,6 +43,7 @@ if a.init.endswith('.safetensors'):
     meta = Path(a.init).with_suffix('.json')
     if not meta.exists(): raise SystemExit(f"--init {a.init} has no {meta.name} saying which runs made it (scripts/save_milestone.py writes one)")
     m = json.loads(meta.read_text()); init_runs = m.get('runs', [dict(run=m['run'], steps=m['step'], samples=m['samples'])])
+elif a.init == 'shipped': init_runs = json.loads((zoo_dir() / 'zoo.json').read_text())['ip2p'].get('runs', [])  # (scripts/ship_instruction_unet.py)
 (out / 'args.json').write_text(json.dumps(vars(a) | dict(init_runs=init_runs), indent=1))
 sd, ip = load_toy('sd'), load_toy('ip2p')
 if a.init == 'caption': init = ip2p_unet_from(sd.unet.float(), image_init=a.image_init)
