@@ -1,5 +1,6 @@
 """Learning curve of the toy instruction UNet: held-out edit success and PSNR outside the change against training
-samples seen, for every fp16 snapshot (`keep_<step>.safetensors`) of the given runs of scripts/train_instruction_unet.py.
+samples seen, for every fp16 snapshot (`keep_<step>.safetensors`, and the final `unet`) of the given runs of
+scripts/train_instruction_unet.py.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/instruction_curve.py runs/ip2p_caption runs/ip2p_scratch [--n 100] [--every 1000]
 
@@ -25,9 +26,11 @@ done = {(q['run'], q['step'], q['text_cfg'], q.get('n', res['n']), q.get('steps'
 for run in map(Path, a.runs):
     args = json.loads((run / 'args.json').read_text())
     start = sum(r['samples'] for r in args.get('init_runs', []))  # a run continued from a milestone starts at its samples
-    for snap in sorted((run / 'ckpt').glob('keep_*.safetensors')):
-        step = int(snap.stem.split('_')[1])
-        if step % a.every: continue
+    snaps = {int(f.stem.split('_')[1]): f for f in (run / 'ckpt').glob('keep_*.safetensors')}
+    if (run / 'unet').exists():  # the run's end (its last step need not be a multiple of --every)
+        snaps[torch.load(run / 'ckpt' / 'last.pt', map_location='cpu', weights_only=False)['step']] = run / 'unet' / 'diffusion_pytorch_model.safetensors'
+    for step, snap in sorted(snaps.items()):
+        if step % a.every and snap.parent.name != 'unet': continue
         u = ip2p_unet_from(load_toy('sd').unet.float()); u.load_state_dict({k: v.float() for k, v in load_file(snap).items()}); u.eval()
         for s_t in map(float, a.text_cfg.split(',')):
             if (run.name, step, s_t, a.n, a.steps) in done: continue

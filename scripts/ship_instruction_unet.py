@@ -1,9 +1,10 @@
 """Ship a snapshot of scripts/train_instruction_unet.py into the zoo as the toy instruction UNet.
 
     .venv/bin/python scripts/ship_instruction_unet.py runs/ip2p_caption_cont/ckpt/keep_009000.safetensors
+    .venv/bin/python scripts/ship_instruction_unet.py runs/ip2p_caption_cont/unet   # the run's end
     .venv/bin/python scripts/ship_instruction_unet.py scripts/checkpoints/ip2p_caption_cont_ema.safetensors
 
-The snapshot (fp16 EMA weights, or an int8 delta such as the committed milestones) is loaded into the caption UNet's
+The snapshot (fp16 EMA weights — a `keep_<step>` file or the run's final `unet` folder — or an int8 delta such as the committed milestones) is loaded into the caption UNet's
 architecture widened by `ip2p_unet_from`, which must be the shipped instruction UNet's (same config, the same text
 encoder and VAE: the zoo's `sd` ones); it is written in float16 to `zoo/ip2p/unet`. zoo.json keeps what it replaces
 (`ip2p_earlier`) and records the chain of runs that made it: each run's `args.json`, steps and samples, back to
@@ -15,20 +16,21 @@ from pathlib import Path
 from safetensors.torch import load_file
 from imiebench.toy.zoo import zoo_dir, load_toy, ip2p_unet_from, InstructionRecipe
 from imiebench.training import from_int8_delta
-from save_milestone import run_chain
+from save_milestone import run_chain, snapshot_file
 
 snap = Path(sys.argv[1])
 if not snap.exists(): raise SystemExit(f"no snapshot at {snap}")
 sd = load_toy('sd'); u = ip2p_unet_from(sd.unet.float())
-w = load_file(snap)
+w = load_file(snapshot_file(snap))
 if any(k.endswith('.q') for k in w): w = from_int8_delta(w, {k: v.float() for k, v in u.state_dict().items()})
 u.load_state_dict({k: v.float() for k, v in w.items()}); u.eval()
 shipped = load_toy('ip2p')
 mismatch = {k for k, v in u.config.items() if k != '_name_or_path' and shipped.unet.config.get(k) != v}
 if mismatch: raise SystemExit(f"the snapshot's UNet differs from the shipped one in {sorted(mismatch)}")
 
-if snap.name.startswith('keep_'): runs = run_chain(snap)
+if snap.is_dir() or snap.name.startswith('keep_'): runs = run_chain(snap)
 else: runs = json.loads(snap.with_suffix('.json').read_text())['runs']  # a committed milestone (scripts/save_milestone.py)
+u.register_to_config(_name_or_path=runs[-1]['run'])  # not this machine's path to the caption UNet
 u.half().save_pretrained(zoo_dir() / 'ip2p' / 'unet')
 man = json.loads((zoo_dir() / 'zoo.json').read_text())
 earlier = {k: man.pop(k) for k in ('ip2p', 'ip2p_continued', 'ip2p_identity') if k in man}
