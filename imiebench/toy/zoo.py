@@ -421,12 +421,12 @@ class InstructionRecipe:
     def __post_init__(self):
         if self.init not in ('caption', 'scratch'): raise ValueError(f"init must be 'caption' or 'scratch', got {self.init!r}")
 
-# The recipe the shipped instruction UNet was trained with (from scratch, then continued; see `zoo.json`).
+# The recipe of the instruction UNet the zoo shipped first (from scratch, then continued; `zoo.json`, `ip2p_earlier`).
 SCRATCH_RECIPE = InstructionRecipe(init='scratch', conv_in_lr_mult=1.0, p_identity=0.0, n_hard=0)
 
 @dataclass
 class ZooConfig:
-    "Recipe of the whole toy zoo (defaults: the shipped zoo's, except `ip2p_recipe`: the shipped instruction UNet followed `SCRATCH_RECIPE`, and `render_vary`: the shipped VAE saw the world's own renders only)."
+    "Recipe of the whole toy zoo (defaults: the shipped zoo's, except that the shipped instruction UNet is this `ip2p_recipe` continued further on the CPU, and the shipped VAE was trained on the world's own renders, then finetuned with render variation; `zoo.json` records both)."
     n_pool: int = 40_000
     pool_seed: int = 0
     workers: int = 1
