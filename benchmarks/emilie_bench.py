@@ -123,6 +123,8 @@ def main():
     ap.add_argument('--out', default='benchmarks/results/emilie.json')
     a = ap.parse_args()
     ip = load_toy('ip2p'); res = {}
+    try: old = read_json(a.out, {})
+    except ValueError: old = {}
     for part in a.parts.split(','):
         t = time.time()
         if part == 'drift': r = part_drift(ip, a.n_drift, a.steps)
@@ -133,9 +135,7 @@ def main():
         else: raise SystemExit(f"unknown part {part!r}")
         r['seconds'] = round(time.time() - t, 1); res[part] = r
         print(json.dumps({part: r}), flush=True)
-    try: old = read_json(a.out, {})
-    except ValueError: old = {}
-    write_json(a.out, old | res)
+        write_json(a.out, old | res)  # after every part: an interrupted run keeps the parts it finished
     if 'drift' in res:
         d = res['drift']['psnr_to_input']; print('SUMMARY drift PSNR@20:', {k: v['20'] for k, v in d.items()})
     if 'sequences' in res:
