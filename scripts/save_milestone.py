@@ -18,6 +18,12 @@ def snapshot_file(snap: Path) -> Path:
     "The weights file of `snap`: a `keep_<step>.safetensors`, or a run's final `unet` folder."
     return snap / 'diffusion_pytorch_model.safetensors' if snap.is_dir() else snap
 
+def load_snapshot(snap: Path, caption_unet) -> torch.nn.Module:
+    "A snapshot's instruction UNet (float32): fp16 weights (`keep_<step>` file or final `unet` folder), or an int8 delta to `ip2p_unet_from(caption_unet)` (a milestone)."
+    u = ip2p_unet_from(caption_unet.float()); w = load_file(snapshot_file(snap))
+    if any(k.endswith('.q') for k in w): w = from_int8_delta(w, {k: v.float() for k, v in u.state_dict().items()})
+    u.load_state_dict({k: v.float() for k, v in w.items()}); return u.eval()
+
 def run_chain(snap: Path) -> list[dict]:
     "The runs that made snapshot `snap` (`<run>/ckpt/keep_<step>.safetensors`, or `<run>/unet` at the run's end), oldest first."
     if snap.is_dir(): run, step = snap.parent, torch.load(snap.parent / 'ckpt' / 'last.pt', map_location='cpu', weights_only=False)['step']

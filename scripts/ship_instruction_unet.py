@@ -13,17 +13,12 @@ the caption UNet (`save_milestone.run_chain`: a run started from a committed mil
 import json, sys
 from dataclasses import asdict
 from pathlib import Path
-from safetensors.torch import load_file
-from imiebench.toy.zoo import zoo_dir, load_toy, ip2p_unet_from, InstructionRecipe
-from imiebench.training import from_int8_delta
-from save_milestone import run_chain, snapshot_file
+from imiebench.toy.zoo import zoo_dir, load_toy, InstructionRecipe
+from save_milestone import run_chain, load_snapshot
 
 snap = Path(sys.argv[1])
 if not snap.exists(): raise SystemExit(f"no snapshot at {snap}")
-sd = load_toy('sd'); u = ip2p_unet_from(sd.unet.float())
-w = load_file(snapshot_file(snap))
-if any(k.endswith('.q') for k in w): w = from_int8_delta(w, {k: v.float() for k, v in u.state_dict().items()})
-u.load_state_dict({k: v.float() for k, v in w.items()}); u.eval()
+u = load_snapshot(snap, load_toy('sd').unet)
 shipped = load_toy('ip2p')
 mismatch = {k for k, v in u.config.items() if k != '_name_or_path' and shipped.unet.config.get(k) != v}
 if mismatch: raise SystemExit(f"the snapshot's UNet differs from the shipped one in {sorted(mismatch)}")

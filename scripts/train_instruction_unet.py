@@ -17,10 +17,10 @@ The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<st
 """
 import argparse, hashlib, json, torch
 from pathlib import Path
-from safetensors.torch import load_file
 from imiebench.toy.zoo import (load_toy, zoo_dir, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents,
                               InstructionRecipe)
-from imiebench.training import TrainConfig, from_int8_delta
+from imiebench.training import TrainConfig
+from save_milestone import load_snapshot
 
 R = InstructionRecipe()  # the zoo's recipe: the defaults here
 p = argparse.ArgumentParser()
@@ -49,10 +49,7 @@ sd, ip = load_toy('sd'), load_toy('ip2p')
 if a.init == 'caption': init = ip2p_unet_from(sd.unet.float(), image_init=a.image_init)
 elif a.init == 'scratch': torch.manual_seed(a.seed); init = toy_unet_model(8, sd.text_encoder.config.hidden_size)
 elif a.init == 'shipped': init = ip.unet.float()
-else:  # a snapshot: fp16 weights, or an int8 delta to the caption initialisation (`training.int8_delta`, the committed milestones)
-    init = ip2p_unet_from(sd.unet.float()); w = load_file(a.init)
-    if any(k.endswith('.q') for k in w): w = from_int8_delta(w, {k: v.float() for k, v in init.state_dict().items()})
-    init.load_state_dict({k: v.float() for k, v in w.items()})
+else: init = load_snapshot(Path(a.init), sd.unet)  # fp16 weights, or an int8 delta (the committed milestones)
 pool = make_pool(a.n_pool, 0, workers=a.workers, progress=False)
 if a.n_hard: pool = pool + make_pool(a.n_hard, 1_000_000, workers=a.workers, progress=False, kinds=a.hard_kinds.split(','))
 latents = None
