@@ -117,9 +117,13 @@ def heldout_edits(n):
     return [random_edit(random_scene(rng(60_000 + i)), rng(70_000 + i)) for i in range(n)]
 
 
-def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None, vae=None):
-    "Edit success (with a 95 % bootstrap interval over edits, and each edit's 0/1 for paired comparisons) and PSNR outside the change on n held-out edits; `unet`, `vae`: evaluate these weights instead of the zoo's."
+SCHEDULERS = dict(euler_a='EulerAncestralDiscreteScheduler', euler='EulerDiscreteScheduler', ddim='DDIMScheduler', dpm='DPMSolverMultistepScheduler')
+
+def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=50, unet=None, vae=None, scheduler=None):
+    "Edit success (with a 95 % bootstrap interval over edits, and each edit's 0/1 for paired comparisons) and PSNR outside the change on n held-out edits; `unet`, `vae`: evaluate these weights instead of the zoo's; `scheduler`: a key of `SCHEDULERS` instead of the zoo's sampler (Euler ancestral)."
+    import diffusers
     import numpy as np, torch, PIL.Image
+    from imiebench.models import make_scheduler
     from imiebench.toy.oracle import edit_success
     from imiebench.toy.zoo import load_toy
     from imiebench.bench.report import bootstrap_ci
@@ -127,6 +131,7 @@ def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=5
     if unet is not None: b.unet = unet
     if vae is not None: b.vae = vae
     pipe = b.pipeline()
+    if scheduler is not None: pipe.scheduler = make_scheduler(getattr(diffusers, SCHEDULERS[scheduler]))  # on SD's schedule, as the zoo's
     edits = heldout_edits(n)
     ok, outside, per_kind, per_edit = 0, [], {}, []  # per_edit: 0/1 in held-out order (for paired comparisons)
     for i in range(0, n, batch):
@@ -140,6 +145,6 @@ def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=5
                 mse = np.mean((a[keep].astype(float) - e.source_image[keep].astype(float)) ** 2)
                 outside.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
     ci = bootstrap_ci({i: [v] for i, v in enumerate(per_edit)})  # over edits
-    return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, edit_success=ok / n, edit_success_ci=[round(ci.lo, 3), round(ci.hi, 3)],
+    return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, scheduler=type(pipe.scheduler).__name__, edit_success=ok / n, edit_success_ci=[round(ci.lo, 3), round(ci.hi, 3)],
                 psnr_outside_mask=float(np.mean(outside)), per_kind={k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
                 success_per_edit=''.join(map(str, per_edit)))  # one character (0/1) per held-out edit
