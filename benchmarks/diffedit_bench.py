@@ -9,7 +9,6 @@ benchmarks/results/diffedit.json, the trade-off to benchmarks/results/diffedit_t
 import argparse, json, time, warnings
 import numpy as np, torch, PIL.Image
 from diffusers import StableDiffusionDiffEditPipeline, DDIMInverseScheduler
-from diffusers.utils.torch_utils import randn_tensor
 from imiebench.toy.zoo import load_toy, HELDOUT_SEED
 from imiebench.toy.world import random_scene, random_edit
 from imiebench.toy.oracle import edit_success

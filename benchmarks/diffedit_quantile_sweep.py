@@ -5,7 +5,7 @@ mean IoU of the image-size mask against the ground-truth change mask for each qu
 
 Writes benchmarks/results/diffedit_quantile_sweep.json.
 """
-import argparse, json
+import argparse
 import numpy as np, torch, torch.nn.functional as F
 from imiebench.toy.zoo import load_toy
 from imiebench.toy.world import random_scene, random_edit

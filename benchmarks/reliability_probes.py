@@ -13,7 +13,7 @@ Usage:
   python benchmarks/reliability_probes.py --label after [--sessions 100 --session-steps 2] [--out benchmarks/results/reliability.json]
 """
 from __future__ import annotations
-import argparse, gc, io, json, os, resource, shutil, sys, tempfile, threading, time, traceback, warnings
+import argparse, gc, io, json, os, shutil, tempfile, threading, time, warnings
 from collections import Counter
 from pathlib import Path
 
@@ -52,7 +52,7 @@ def run_probes(tmp: Path):
     from imiebench.core import to_tensor, to_uint8
     from imiebench.ddim import ddim_encode, ddim_decode
     from imiebench.diffedit import diffedit, diffedit_mask
-    from imiebench.emilie import ip2p_edit, EditSession, weights_fingerprint
+    from imiebench.emilie import ip2p_edit, EditSession
     from imiebench import reed
     from imiebench.elements.partition import partition
     from imiebench.elements.model import encode_elements
@@ -61,7 +61,7 @@ def run_probes(tmp: Path):
     from imiebench.toy.elements import load_toy_elements
     from imiebench.bench import format as bench
     from diffusers import PNDMScheduler, LMSDiscreteScheduler, DPMSolverMultistepScheduler, UniPCMultistepScheduler, \
-        EulerDiscreteScheduler, DDIMScheduler
+        EulerDiscreteScheduler
     SD, IP = tiny('sd'), tiny('ip2p')
     rng = np.random.default_rng(0)
     IMG = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)

@@ -3,7 +3,7 @@ a traceback, or writes to stderr anything that no pattern of tests/nb_output_all
 
     .venv/bin/python tests/nbdev_test_outputs.py [nbdev_test options, e.g. --n_workers 2 --do_print --path nbs/11_diffedit.ipynb]
 """
-import re, sys, time
+import re, sys
 from pathlib import Path
 
 ALLOWLIST = Path(__file__).with_name('nb_output_allowlist.txt')

@@ -27,8 +27,8 @@ $V/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir
 if ! diff -q "$tmpd/README.md" README.md; then echo "FAIL: README.md is stale: run 'make readme' and commit it"; exit 1; fi
 rm -rf "$tmpd"
 
-echo "== ruff (ruff.toml): no undefined names, unused imports or unused locals in imiebench/ and nbs/*.ipynb"
-$V/ruff check --no-cache --quiet imiebench nbs || { echo "FAIL: ruff findings above: fix them in the notebooks, then nbdev_export"; exit 1; }
+echo "== ruff (ruff.toml): no undefined names, unused imports or unused locals in imiebench/, nbs/*.ipynb, tests/, benchmarks/ and scripts/"
+$V/ruff check --no-cache --quiet imiebench nbs tests benchmarks scripts || { echo "FAIL: ruff findings above: fix them (for imiebench/: in the notebooks, then nbdev_export)"; exit 1; }
 
 echo "== import-linter (.importlinter): the house's layers — methods never import the toy zoo, the bench, widgets or the CLI"
 $V/lint-imports --no-cache || { echo "FAIL: an import breaks a layering contract above (.importlinter)"; exit 1; }

@@ -1,6 +1,5 @@
 "The field's formats (MagicBrush parquet and folder, PIE-Bench) load into BenchSets; the field's metrics behave as their benchmarks define them."
 import io, json
-from pathlib import Path
 import numpy as np, PIL.Image, pytest
 
 from imiebench.bench.format import load_bench, save_bench

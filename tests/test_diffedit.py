@@ -1,5 +1,4 @@
 "DiffEdit and DDIM: parity with diffusers' StableDiffusionDiffEditPipeline on identical (tiny random) weights, and bad input."
-import warnings
 import numpy as np, torch, pytest, PIL.Image
 from diffusers import StableDiffusionDiffEditPipeline, DDIMInverseScheduler
 from imiebench.models import tiny

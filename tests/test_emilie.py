@@ -54,7 +54,7 @@ def test_caption_bundle_rejected():
 
 # --- the editing session ---------------------------------------------------------------------------
 import gc, warnings
-from imiebench.emilie import EditSession, MODES, RESCALES, rescale_factor
+from imiebench.emilie import EditSession, MODES, rescale_factor
 
 @pytest.fixture
 def session(setup):

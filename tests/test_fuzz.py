@@ -5,14 +5,14 @@ known-bad value. The contract: with a bad argument the call raises ValueError/Ty
 names that argument; with valid arguments it returns a finite result of the documented shape and range.
 Budget: examples per test are few and the deadline is off, so the file stays well under a minute on 2 cores.
 """
-import json, math, warnings
+import warnings
 import numpy as np, pytest, torch
 from hypothesis import given, settings, HealthCheck, strategies as st
 
-from imiebench.core import to_tensor, to_mask
+from imiebench.core import to_tensor
 from imiebench.models import tiny, as_pipeline
 from imiebench.ddim import ddim_encode, ddim_decode
-from imiebench.diffedit import diffedit, diffedit_mask
+from imiebench.diffedit import diffedit
 from imiebench.emilie import ip2p_edit, EditSession
 from imiebench.reed import vae_roundtrip, pixel_edit
 from imiebench.elements.partition import partition
@@ -119,7 +119,7 @@ def test_diffedit(bad, kind, r, g, th, strength, gen, badimg, bs, br, bg, bgen):
     kw = dict(r=r, steps=4, guidance_scale=g, threshold=th, strength=strength, n=2, generator=gen, progress=False)
     img, b, q = make_image(kind), SD, 'a red circle'
     if bad == 'image': img = badimg[1]
-    if bad == 'query': q = st_bad_query = ''
+    if bad == 'query': q = ''
     if bad == 'r': kw['r'] = br
     if bad == 'steps': kw['steps'] = bs
     if bad == 'guidance_scale': kw['guidance_scale'] = bg

@@ -1,6 +1,5 @@
 "Every exported module imports in a fresh interpreter: no notebook globals leak into the package."
 import pkgutil, subprocess, sys
-import pytest
 import imiebench
 
 # every module, subpackages' modules included (`bench.format`, `widgets.brush`, ...); a subpackage's own `__init__` is empty

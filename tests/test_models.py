@@ -1,7 +1,7 @@
 "Tiny random-weight bundles round-trip through diffusers pipelines and our loaders."
 import numpy as np, torch, pytest
 from diffusers import StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline
-from imiebench.models import tiny, load_sd, load_ip2p, WeightsNotFoundError
+from imiebench.models import tiny, load_sd, load_ip2p
 
 @pytest.mark.parametrize('kind', ['sd', 'ip2p'])
 def test_tiny_round_trip(kind, tmp_path):

@@ -1,5 +1,5 @@
 "Every python code block of README.md runs as written (each on its own, in a fresh namespace, offline, on the toy zoo)."
-import os, re
+import re
 from pathlib import Path
 import pytest
 

@@ -1,5 +1,5 @@
 "Real scale on tiny configs: v/x₀ prediction against diffusers' own conversions and pipelines; SDXL-class bundles through every method."
-import copy, warnings
+import copy
 import numpy as np, torch, pytest, PIL.Image
 from diffusers import (StableDiffusionDiffEditPipeline, DDIMInverseScheduler, DDIMScheduler, StableDiffusionXLPipeline,
                        StableDiffusionXLInstructPix2PixPipeline)

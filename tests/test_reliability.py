@@ -1,8 +1,7 @@
 "Reliability: read-only session history, a verifiable session file, full-weights fingerprints, re-entrant calls, bad numbers."
-import json, threading, warnings
+import json, threading
 import numpy as np, pytest, torch
-from diffusers import EulerDiscreteScheduler, DDIMScheduler, PNDMScheduler
-from imiebench.core import check_generator
+from diffusers import EulerDiscreteScheduler, DDIMScheduler
 from imiebench.models import tiny, as_pipeline, make_scheduler
 from imiebench.emilie import EditSession, ip2p_edit, weights_fingerprint
 
@@ -34,7 +33,7 @@ def test_save_is_safetensors_with_checksum(session, tmp_path):
 
 def _variants(p, tmp_path, b):
     "The corrupted-file table: (name, path, exception or None for a warning, message)."
-    raw = p.read_bytes(); out = []
+    raw = p.read_bytes()
     def put(name, data):
         q = tmp_path / name; q.write_bytes(data); return q
     n = int.from_bytes(raw[:8], 'little')

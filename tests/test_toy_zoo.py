@@ -1,5 +1,5 @@
 "The shipped toy zoo: present, small, loads fast, loads in diffusers' own pipelines, and is sane."
-import json, subprocess, sys, time
+import subprocess, sys
 import numpy as np, torch, pytest
 from diffusers import StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline
 from imiebench.toy.zoo import zoo_dir, load_toy, load_toy_clip, load_toy_vae, toy_tokenizer, clip_scores, images_to_tensor

@@ -7,7 +7,7 @@ SEED (1), P_IDENTITY (ip2p only: fraction of identity pairs with the empty instr
 KINDS and NK (add a second pool of NK edits of only these comma-separated kinds, e.g. KINDS=recolor,reshape, to oversample them),
 CKPT (a checkpoint folder: the run resumes from it). Runs on CPU too (DEVICE=cpu).
 """
-import os, sys, torch
+import os, sys
 from imiebench.toy.zoo import load_toy, make_pool, train_caption_unet, train_instruction_unet
 from imiebench.training import TrainConfig
 kind, budget, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]

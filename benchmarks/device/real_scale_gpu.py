@@ -63,7 +63,7 @@ def run(arch, size, a, res):
         theirs = lambda T: pipe('make the red circle blue', image=pil, num_inference_steps=T, guidance_scale=7.5, generator=g(), output_type='np', **kw).images
         for name, fn in (('emilie_ours', ours), ('ip2p_diffusers', theirs)):
             fn(2); out, st = timed(lambda: fn(T), meter); R[name] = st | dict(steps=T, finite=finite(out))
-    del b, pipe
+    b = pipe = None  # free the weights before the next architecture
     if CUDA: torch.cuda.empty_cache()
     print(json.dumps({arch: R}), flush=True)
 
