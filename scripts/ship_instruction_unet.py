@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/ship_instruction_unet.py runs/ip2p_caption_cont/ckpt/keep_009000.safetensors
     .venv/bin/python scripts/ship_instruction_unet.py runs/ip2p_caption_cont/unet   # the run's end
-    .venv/bin/python scripts/ship_instruction_unet.py scripts/checkpoints/ip2p_caption_cont_ema.safetensors
+    .venv/bin/python scripts/ship_instruction_unet.py scripts/checkpoints/ip2p_caption_cont2_ema.safetensors
 
 The snapshot (fp16 EMA weights — a `keep_<step>` file or the run's final `unet` folder — or an int8 delta such as the committed milestones) is loaded into the caption UNet's
 architecture widened by `ip2p_unet_from`, which must be the shipped instruction UNet's (same config, the same text
