@@ -33,8 +33,9 @@ class TrainConfig:
     seed: int = 0
     ckpt_every: int = 500
     log_every: int = 25
-    time_budget: float|None = None  # seconds: after `probe` steps, shorten `steps` so the run fits (recorded in the result)
+    time_budget: float|None = None  # seconds of training in all (a resumed run gets what is left): after `probe` steps, shorten `steps` so the run fits (recorded in the result)
     probe: int = 40
+    refit_every: int|None = 250  # with `time_budget`: fit the length again every this many steps, from the speed since the last fit
     keep_every: int|None = None  # also keep the (EMA) weights every this many steps, fp16, as `keep_<step>.safetensors` in the checkpoint folder
 
 @dataclass
@@ -83,22 +84,27 @@ def train_loop(model: torch.nn.Module, # trained in place
         return 0.5 * (1 + math.cos(math.pi * min(1., (s - cfg.warmup) / max(1, total['steps'] - cfg.warmup))))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
     ema = EMAModel(params, decay=cfg.ema_decay) if cfg.ema_decay else None
-    start, losses = 0, []
+    start, losses, spent = 0, [], 0.0  # spent: seconds trained before this call
     ckpt = Path(ckpt_dir) / 'last.pt' if ckpt_dir else None
     if ckpt is not None and ckpt.exists():
         st = torch.load(ckpt, map_location='cpu', weights_only=False)
         model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
         if ema is not None: ema.load_state_dict(st['ema'])
         start, losses, total['steps'] = st['step'], st['losses'], st.get('total_steps', cfg.steps)
-    t0 = t_probe = time.time(); model.train()
+        spent = st.get('seconds')  # None (a checkpoint that did not record it): the run keeps the length it was given
+    t0 = time.time(); model.train()
     bar = tqdm(range(start, total['steps']), desc=desc, disable=not progress, initial=start, total=total['steps'])
-    step = start
+    step, fit_from = start, None  # fit_from: (time, step) the speed is measured from
     while step < total['steps']:
-        if cfg.time_budget and step == start + cfg.probe and start == 0:
-            rate = (time.time() - t_probe) / (cfg.probe - 10)  # seconds a step, the first 10 steps excluded
-            total['steps'] = max(step + 1, min(cfg.steps, int((cfg.time_budget - (time.time() - t0)) / rate) + step))
-            bar.total = total['steps']; bar.refresh()
-        if step == start + 10: t_probe = time.time()
+        if cfg.time_budget and spent is not None and step - start >= 10:
+            k = step - start
+            if k == 10: fit_from = (time.time(), step)  # the first 10 steps (allocations, caches) are not timed
+            elif k == cfg.probe or (cfg.refit_every and k > cfg.probe and (k - cfg.probe) % cfg.refit_every == 0):
+                now = time.time(); rate = (now - fit_from[0]) / (step - fit_from[1])  # seconds a step, lately
+                fit = max(step + 1, min(cfg.steps, step + int((cfg.time_budget - spent - (now - t0)) / rate)))
+                if k == cfg.probe or abs(fit - total['steps']) > 0.02 * total['steps']:  # refits move the end by more than 2 %
+                    total['steps'] = fit; bar.total = fit; bar.refresh()
+                fit_from = (now, step)
         loss = loss_fn(step, step_generator(cfg.seed, step))
         if not torch.isfinite(loss): raise FloatingPointError(f"{desc}: loss is {loss.item()} at step {step}")
         opt.zero_grad(set_to_none=True); loss.backward()
@@ -112,7 +118,7 @@ def train_loop(model: torch.nn.Module, # trained in place
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             save_atomic(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
                              ema=ema.state_dict() if ema is not None else None, step=step, losses=losses,
-                             total_steps=total['steps']), ckpt)
+                             total_steps=total['steps'], seconds=None if spent is None else spent + time.time() - t0), ckpt)
     bar.close()
     if ema is not None: ema.copy_to(params)
     model.eval()

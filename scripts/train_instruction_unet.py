@@ -10,8 +10,8 @@ its .json's runs are recorded in args.json as `init_runs`, so that curves and th
 --edit-weight W weights the loss 1 + W inside each pair's change (`edit_weight_map`, mean 1 per image).
 --latent-cache DIR keeps the pool's VAE latents there (keyed by the pool options and the VAE's weights), so a
 restart does not re-encode the pool.
---time-budget S fits the run (and its cosine decay) into S seconds of training, measured after 40 steps; a resumed run keeps
-the length it was given.
+--time-budget S fits the run (and its cosine decay) into S seconds of training: fitted after 40 steps and again every 250
+from the speed since the last fit (so a start under load does not size the run for good); a resumed run gets what is left.
 The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<step>.safetensors`
 (EMA weights, fp16) are what `benchmarks/instruction_curve.py` evaluates.
 """
@@ -35,7 +35,7 @@ p.add_argument('--edit-weight', type=float, default=R.edit_weight); p.add_argume
 p.add_argument('--cache-only', action='store_true', help='fill --latent-cache and stop')
 p.add_argument('--warmup', type=int, default=100)
 p.add_argument('--time-budget', type=float, default=None,
-               help='seconds: after 40 steps, shorten --steps so that the run (and its cosine schedule) ends within this time')
+               help='seconds: fit --steps (and the cosine schedule) so that the run ends within this time; refitted every 250 steps')
 a = p.parse_args()
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
 init_runs = []  # the runs that made a snapshot --init, oldest first (from its .json, written by scripts/save_milestone.py)
