@@ -33,7 +33,7 @@ class TrainConfig:
     seed: int = 0
     ckpt_every: int = 500
     log_every: int = 25
-    time_budget: float|None = None  # seconds of training in all (a resumed run gets what is left): after `probe` steps, shorten `steps` so the run fits (recorded in the result)
+    time_budget: float|None = None  # seconds of training in all (a resumed run gets what is left): fit `steps` to it after `probe` steps, then every `refit_every` (recorded in the result)
     probe: int = 40
     refit_every: int|None = 250  # with `time_budget`: fit the length again every this many steps, from the speed since the last fit
     keep_every: int|None = None  # also keep the (EMA) weights every this many steps, fp16, as `keep_<step>.safetensors` in the checkpoint folder
