@@ -8,8 +8,8 @@
 instruction UNet; a .safetensors path: continue from those weights (a committed milestone, scripts/save_milestone.py;
 its .json's runs are recorded in args.json as `init_runs`, so that curves and the zoo count the samples before).
 --edit-weight W weights the loss 1 + W inside each pair's change (`edit_weight_map`, mean 1 per image).
---latent-cache DIR keeps the pool's VAE latents there (keyed by the pool options and the VAE's weights), so a
-restart does not re-encode the pool.
+--latent-cache DIR keeps the rendered pool (`cached_pool`) and its VAE latents there (keyed by the pool options and the
+VAE's weights), so a restart neither re-renders nor re-encodes the pool.
 --time-budget S fits the run (and its cosine decay) into S seconds of training: fitted after 40 steps and again every 250
 from the speed since the last fit (so a start under load does not size the run for good); a resumed run gets what is left.
 The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<step>.safetensors`
@@ -17,7 +17,7 @@ The run resumes from OUT/ckpt/last.pt when present; snapshots `OUT/ckpt/keep_<st
 """
 import argparse, hashlib, json, torch
 from pathlib import Path
-from imiebench.toy.zoo import (load_toy, zoo_dir, make_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents,
+from imiebench.toy.zoo import (load_toy, zoo_dir, make_pool, cached_pool, train_instruction_unet, ip2p_unet_from, toy_unet_model, instruction_latents,
                               InstructionRecipe)
 from imiebench.training import TrainConfig
 from save_milestone import load_snapshot
@@ -50,8 +50,10 @@ if a.init == 'caption': init = ip2p_unet_from(sd.unet.float(), image_init=a.imag
 elif a.init == 'scratch': torch.manual_seed(a.seed); init = toy_unet_model(8, sd.text_encoder.config.hidden_size)
 elif a.init == 'shipped': init = ip.unet.float()
 else: init = load_snapshot(Path(a.init), sd.unet)  # fp16 weights, or an int8 delta (the committed milestones)
-pool = make_pool(a.n_pool, 0, workers=a.workers, progress=False)
-if a.n_hard: pool = pool + make_pool(a.n_hard, 1_000_000, workers=a.workers, progress=False, kinds=a.hard_kinds.split(','))
+render = ((lambda n, seed, kinds=None: cached_pool(Path(a.latent_cache), n, seed, a.workers, kinds, progress=False)) if a.latent_cache
+          else (lambda n, seed, kinds=None: make_pool(n, seed, workers=a.workers, progress=False, kinds=kinds)))
+pool = render(a.n_pool, 0)
+if a.n_hard: pool = pool + render(a.n_hard, 1_000_000, tuple(a.hard_kinds.split(',')))
 latents = None
 if a.latent_cache:
     key = hashlib.sha1(json.dumps([a.n_pool, a.n_hard, a.hard_kinds, pool.src.shape[1:]]).encode()

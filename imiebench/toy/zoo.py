@@ -29,7 +29,7 @@ __all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'SCRA
            'set_scaling_factor', 'latent_drift', 'toy_unet_model', 'ip2p_unet_from', 'encode_pool',
            'train_caption_unet', 'edit_weight_map', 'instruction_latents', 'train_instruction_unet', 'text_tower',
            'save_pipeline_folder', 'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'InstructionRecipe',
-           'ZooConfig', 'train_zoo']
+           'ZooConfig', 'cached_pool', 'train_zoo']
 
 # %% ../../nbs/03_toy_zoo.ipynb #45b1cb03
 HELDOUT_SEED = 10**9  # scene seeds ≥ this are never used for training
@@ -440,8 +440,10 @@ class ZooConfig:
     def __post_init__(self):
         if not 0 <= self.render_vary <= 1: raise ValueError(f"render_vary is a fraction in [0, 1], got {self.render_vary!r}")
 
-def _pool(work: Path, n: int, seed: int, workers: int=1, kinds: tuple[str, ...]|None=None, progress=True) -> EditPool:
-    "Render a pool once and cache it in `work`."
+def cached_pool(work: Path, # the folder the pool is kept in, as `pool_<n>_<seed>[_<kinds>].npz`
+                n: int, seed: int, # as in `make_pool`
+                workers: int=1, kinds: tuple[str, ...]|None=None, progress=True) -> EditPool:
+    "`make_pool`, rendered once and kept in `work`: a later call with the same `n`, `seed` and `kinds` loads it."
     f = work / (f'pool_{n}_{seed}' + ('_' + '_'.join(kinds) if kinds else '') + '.npz')
     if f.exists():
         d = np.load(f, allow_pickle=False)
@@ -457,7 +459,7 @@ def _train_ip2p_stage(work: Path, pool: EditPool, vae, te, cfg: ZooConfig, devic
     if r.init == 'caption':
         if not (work / 'unet_sd').exists(): raise FileNotFoundError(f"the caption-initialised instruction recipe starts from the caption UNet, and {work/'unet_sd'} does not exist: run stage 'sd' first (or ip2p_recipe.init='scratch')")
         init = ip2p_unet_from(UNet2DConditionModel.from_pretrained(work / 'unet_sd'), image_init=r.image_init)
-    if r.n_hard: pool = pool + _pool(work, r.n_hard, 1_000_000, cfg.workers, tuple(r.hard_kinds), progress)
+    if r.n_hard: pool = pool + cached_pool(work, r.n_hard, 1_000_000, cfg.workers, tuple(r.hard_kinds), progress)
     return train_instruction_unet(pool, vae, te, cfg.ip2p, work / 'ckpt_ip2p', device, progress=progress, init=init,
                                   p_identity=r.p_identity, conv_in_lr_mult=r.conv_in_lr_mult, edit_weight=r.edit_weight)
 
@@ -476,7 +478,7 @@ def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: 
                          loss_curve=[float(np.mean(res.losses[i:i + 100])) for i in range(0, len(res.losses), 100)])
         (work / f'manifest_{name}.json').write_text(json.dumps(man[name], indent=1))
     needs_pool = any(s in stages for s in ('pool', 'clip', 'vae', 'decoder', 'sd', 'ip2p'))
-    pool = _pool(work, cfg.n_pool, cfg.pool_seed, cfg.workers, progress=progress) if needs_pool else None
+    pool = cached_pool(work, cfg.n_pool, cfg.pool_seed, cfg.workers, progress=progress) if needs_pool else None
     if 'clip' in stages:
         res = train_clip(pool, cfg.clip, work / 'ckpt_clip', device, progress=progress)
         save_clip(work / 'clip', res.model, dtype=torch.float32); record('clip', res)
