@@ -29,7 +29,8 @@ def run_chain(snap: Path) -> list[dict]:
     if snap.is_dir(): run, step = snap.parent, torch.load(snap.parent / 'ckpt' / 'last.pt', map_location='cpu', weights_only=False)['step']
     else: run, step = snap.parent.parent, int(snap.stem.split('_')[1])
     args = json.loads((run / 'args.json').read_text())
-    return args.get('init_runs', []) + [dict(run=run.name, args=args, steps=step, samples=step * args['batch_size'])]
+    before = args.pop('init_runs', [])  # listed once, before this run (not again inside its arguments)
+    return before + [dict(run=run.name, args=args, steps=step, samples=step * args['batch_size'])]
 
 if __name__ == '__main__':
     snap, out = Path(sys.argv[1]), Path(sys.argv[2])
