@@ -50,8 +50,10 @@ if a.init == 'caption': init = ip2p_unet_from(sd.unet.float(), image_init=a.imag
 elif a.init == 'scratch': torch.manual_seed(a.seed); init = toy_unet_model(8, sd.text_encoder.config.hidden_size)
 elif a.init == 'shipped': init = ip.unet.float()
 else: init = load_snapshot(Path(a.init), sd.unet)  # fp16 weights, or an int8 delta (the committed milestones)
-render = ((lambda n, seed, kinds=None: cached_pool(Path(a.latent_cache), n, seed, a.workers, kinds, progress=False)) if a.latent_cache
-          else (lambda n, seed, kinds=None: make_pool(n, seed, workers=a.workers, progress=False, kinds=kinds)))
+def render(n, seed, kinds=None):
+    "The pool's edits: rendered once and kept in --latent-cache when given."
+    if a.latent_cache: return cached_pool(Path(a.latent_cache), n, seed, a.workers, kinds, progress=False)
+    return make_pool(n, seed, workers=a.workers, progress=False, kinds=kinds)
 pool = render(a.n_pool, 0)
 if a.n_hard: pool = pool + render(a.n_hard, 1_000_000, tuple(a.hard_kinds.split(',')))
 latents = None
