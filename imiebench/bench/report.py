@@ -14,10 +14,11 @@ import PIL.Image
 from .format import BenchSet
 from .metrics import FIELD_METRICS
 from .methods import METHOD_INFO, BenchConfig, method_inputs
+from .records import load_records, unit_key
 
 # %% auto #0
-__all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'unit_summary', 'load_records', 'unit_key', 'Interval',
-           'bootstrap_ci', 'md_table', 'write_report']
+__all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'unit_summary', 'Interval', 'bootstrap_ci', 'md_table',
+           'write_report']
 
 # %% ../../nbs/56_bench_report.ipynb #a0bec56e
 SEQ_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'ssim_input_final', 'psnr_prev',
@@ -41,19 +42,6 @@ def unit_summary(rec: dict) -> dict:
                 clip_caption=g('clip_caption'), caption_score=g('caption_score'), lpips_prev=g('lpips_prev'),
                 masked_success=g('success', ms) if ms else np.nan, masked_psnr_outside=g('psnr_outside_user_mask', ms) if ms else np.nan,
                 masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st)) | {k: g(k) for k in FIELD_COLS}
-
-def load_records(out: Path) -> list[dict]:
-    "Every record in `out/records.*.jsonl`, in file order; a line cut short by a crash is skipped."
-    recs = []
-    for f in sorted(out.glob('records.*.jsonl')):
-        for line in f.read_text().splitlines():
-            try: recs.append(json.loads(line))
-            except ValueError: pass  # a line cut short by a crash: that unit is redone
-    return recs
-
-def unit_key(r: dict) -> tuple:
-    "The unit a record belongs to: (method, seed, case)."
-    return (r['method'], r['seed'], r['case'])
 
 # %% ../../nbs/56_bench_report.ipynb #ed68face
 @dataclass

@@ -14,7 +14,8 @@ from ..models import Bundle
 from .format import BenchSet, load_bench, save_png
 from .methods import INSTRUCTION_METHODS, BenchConfig, NotApplicable, run_units
 from .scores import Scorer, toy_scorer, score_case
-from .report import write_report, load_records, unit_key
+from .report import write_report
+from .records import load_records, unit_key
 
 # %% auto #0
 __all__ = ['chunk_units', 'run_identity', 'run_bench']
