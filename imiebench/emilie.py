@@ -16,11 +16,11 @@ from .models import Bundle, check_bundle
 from .sampling import denoise, IP2PGuidance, EpsControl, NoiseBlend, check_callback
 
 # %% auto #0
-__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'SESSION_FORMAT', 'IP2PResult', 'ip2p_edit', 'instruction_mask', 'rescale_factor',
-           'SessionStep', 'weights_fingerprint', 'join_instructions', 'EditSession']
+__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'NOISES', 'MAX_SEED', 'SESSION_FORMAT', 'IP2PResult', 'ip2p_edit', 'instruction_mask',
+           'rescale_factor', 'next_condition', 'SessionStep', 'weights_fingerprint', 'join_instructions', 'EditSession']
 
 # %% ../nbs/20_emilie.ipynb #de7348c9
-CONTROLS = ('literal', 'null', 'blend')
+CONTROLS = ('null', 'literal', 'blend')  # 'null' is EMILIE's gradient control (the default); 'blend' is blended latent diffusion's mechanism, not gradient control
 
 @dataclass
 class IP2PResult:
@@ -43,7 +43,7 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
               steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
               scheduler=None, # any diffusers scheduler (default: the bundle's, Euler ancestral for IP2P)
               mask=None, # 1 = edit here (image or latent size); None: edit everywhere
-              control: str='blend', # gradient control variant, one of CONTROLS (measured best: the default)
+              control: str='null', # how a mask confines the edit, one of CONTROLS: 'null' = EMILIE's gradient control (ε̂ in the mask, null-instruction ε outside); 'literal' = Eq. 8 as written; 'blend' = blended latent diffusion's latent blend
               image_latents: torch.Tensor|None=None, # unscaled conditioning latents E(c_I) (default: VAE mode of `image`)
               source_latents: torch.Tensor|None=None, # scaled latents that 'blend' keeps outside the mask (default: `image_latents` × scaling factor)
               generator: torch.Generator|None=None,
@@ -81,7 +81,7 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
     guide = IP2PGuidance(b, b.embed(prompts), c_img, guidance_scale, image_guidance_scale, scheduler=sch)
     z = randn_tensor(c_img.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
     region = None
-    if m is not None:  # gradient control on ε ('literal', 'null'), or the latent noise-blend of blended latent diffusion ('blend')
+    if m is not None:  # gradient control on ε ('null', 'literal'), or the latent noise-blend of blended latent diffusion ('blend')
         src = c_img * sf if source_latents is None else source_latents.to(b.device, b.dtype)  # the input, scaled
         region = NoiseBlend(m, src) if control == 'blend' else EpsControl(m, control)
     z = denoise(z, sch, guide, region=region, generator=generator, callback_on_step_end=callback_on_step_end, progress=progress, desc='IP2P')
@@ -130,6 +130,8 @@ from .core import to_uint8, check_choice
 
 MODES = ('latent', 'image', 'concat')
 RESCALES = ('global', 'channel', 'scaling', 'none')
+NOISES = ('fresh', 'shared')  # a session's noise per edit: fresh (seed + i), or Algorithm 1's z_init drawn once (seed)
+MAX_SEED = 2**63 - 1  # `torch.Generator.manual_seed` takes < 2**64, and a session adds its edit index
 
 def rescale_factor(b: Bundle, z0: torch.Tensor, # denoised (scaled) latents of the last edit, N×C×h×w
                    image=None, # the decoded image of `z0` (needed for 'global'/'channel')
@@ -147,6 +149,19 @@ def rescale_factor(b: Bundle, z0: torch.Tensor, # denoised (scaled) latents of t
     if (den < 1e-6).any(): raise ValueError("the latents are (almost) all zeros: the rescale factor f is undefined")
     return e.abs().mean(dims, keepdim=True) / den
 
+def next_condition(b: Bundle, mode: str, # one of MODES
+                   original: torch.Tensor, # unscaled latents E(c_I) of the original image(s), N×C×h×w
+                   last: tuple|None=None, # (z0, images) of the last edit: its scaled latents and decoded uint8 images; None before the first edit
+                   rescale: str='global', # EMILIE's f in 'latent' mode, one of RESCALES
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    "(unscaled conditioning latents, scaled source latents that 'blend' keeps outside the mask) for the next edit: EMILIE's one rule."
+    check_choice(mode, 'mode', MODES)
+    sf = b.vae.config.scaling_factor
+    if last is None or mode == 'concat': return original, original * sf
+    z0, images = last
+    if mode == 'image': c = b.encode(images, scale=False); return c, c * sf  # decode, quantise to uint8, re-encode
+    return z0 * rescale_factor(b, z0, images, rescale), z0  # latent iteration
+
 # %% ../nbs/20_emilie.ipynb #30324f30
 @dataclass
 class SessionStep:
@@ -161,6 +176,23 @@ class SessionStep:
     def __post_init__(self):  # history is read-only: writing into a result never rewrites what the session holds
         for a in (self.image, self.mask):
             if isinstance(a, np.ndarray): a.flags.writeable = False
+    def __repr__(self):
+        m = 'none' if self.mask is None else f"{float(self.mask.mean()):.0%} of the image"
+        return f"SessionStep({self.instruction!r}, mask: {m}, image {self.image.shape[1]}×{self.image.shape[0]}, seed {self.settings.get('seed', '(generator)')})"
+    def _repr_png_(self):
+        import io, PIL.Image
+        buf = io.BytesIO(); PIL.Image.fromarray(np.ascontiguousarray(self.image)).save(buf, format='png'); return buf.getvalue()
+
+def _history_tensor(name: str) -> property:
+    "A step's tensor kept as its own copy; reading it gives a copy, so an in-place write (`step.latents.mul_(2)`) never rewrites the history."
+    key = '_' + name
+    def get(self): return getattr(self, key).clone()
+    def set(self, v):
+        if not isinstance(v, torch.Tensor): raise TypeError(f"SessionStep.{name} must be a torch.Tensor, got {type(v).__name__}")
+        setattr(self, key, v.detach().clone())
+    return property(get, set, doc=f"the step's {name} (a copy on every read)")
+
+SessionStep.latents, SessionStep.cond = _history_tensor('latents'), _history_tensor('cond')
 
 _FP_CACHE = weakref.WeakKeyDictionary()  # module → (key of its tensors' identities and versions, digest)
 
@@ -187,12 +219,12 @@ def weights_fingerprint(b: Bundle) -> str:
 
 def join_instructions(b: Bundle, instructions: list[str]) -> str:
     "All instructions joined by 'and', dropping the oldest (with a warning) until they fit the tokenizer."
-    for i in range(len(instructions)):
-        text = ' and '.join(instructions[i:])
-        if b.n_tokens(text) <= b.tokenizer.model_max_length:
-            if i: warnings.warn(f"concat: dropped the {i} oldest instruction(s) to fit the tokenizer limit of {b.tokenizer.model_max_length} tokens")
-            return text
-    return instructions[-1]
+    lim, i = b.tokenizer.model_max_length, len(instructions) - 1
+    # from the newest back while the join still fits: every text tokenised fits the limit, so an edit's cost stays flat however long the session
+    while i > 0 and b.n_tokens(' and '.join(instructions[i - 1:])) <= lim: i -= 1
+    if i and b.n_tokens(instructions[-1]) <= lim:
+        warnings.warn(f"concat: dropped the {i} oldest instruction(s) to fit the tokenizer limit of {lim} tokens")
+    return ' and '.join(instructions[i:])
 
 # %% ../nbs/20_emilie.ipynb #bf2a5f6f
 SESSION_FORMAT = 'imiebench.EditSession'
@@ -264,6 +296,15 @@ def _read_session_v1(path: Path) -> tuple[dict, dict]:
     return dict(format=SESSION_FORMAT, version=1, mode=d['mode'], rescale=d['rescale'], seed=d['seed'], defaults=d['defaults'],
                 steps=steps, weights={}), t  # (its fingerprint used an older, partial hash)
 
+def _check_latent_shape(path, tensors: dict, b: Bundle):
+    "Refuse a session whose latents do not fit `b`'s latent space (another VAE factor or channel count): its next edit would come out wrong."
+    H, W = tensors['original'].shape[:2]
+    want = (b.unet.config.in_channels // 2, H // b.vae_factor, W // b.vae_factor)
+    for k in sorted(k for k in tensors if k.endswith('.latents') or k.endswith('.cond')):
+        if tuple(tensors[k].shape[1:]) != want:
+            raise ValueError(f"{path} was saved with a model whose latents are {tuple(tensors[k].shape[1:])} for a {H}×{W} image ({k}); "
+                             f"this bundle's are {want} (VAE factor {b.vae_factor}): load it with the model it was made with")
+
 def _restore_scheduler(saved: dict, path):
     "The saved scheduler (a diffusers class by name, from its config); None (the bundle's) with a warning if the class is unknown."
     import diffusers
@@ -279,22 +320,24 @@ class EditSession:
                  mode: str='latent', # one of MODES
                  rescale: str='global', # EMILIE's factor f (latent mode), one of RESCALES
                  steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
-                 control: str='blend', # gradient control for masked edits, one of CONTROLS
-                 seed: int=0, # edit i draws its noise from `seed + i` unless given a generator
+                 control: str='null', # how a mask confines an edit, one of CONTROLS ('null': EMILIE's gradient control)
+                 seed: int=0, # edit i draws its noise from `seed + i` ('fresh') or `seed` ('shared') unless given a generator
                  scheduler=None, # default: the bundle's (Euler ancestral for IP2P)
+                 noise: str='fresh', # one of NOISES: 'fresh' noise per edit, or 'shared': Algorithm 1's z_init drawn once (the same seed every edit)
                  progress: bool=True):
         b = check_bundle(b)
         if b.kind != 'ip2p': raise ValueError(f"EditSession needs an instruction model (8 input channels), got a {b.kind!r} bundle")
         if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
         if control not in CONTROLS: raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+        self.noise = check_choice(noise, 'noise', NOISES)
         if scheduler is not None: fresh_scheduler(scheduler)  # a diffusers scheduler, or a TypeError now rather than at the first edit
         x = to_tensor(image, multiple=b.vae_factor)
         if len(x) != 1: raise ValueError(f"a session edits one image, got a batch of {len(x)}")
         self.b, self.original = b, to_uint8(x)[0]
         self.original.flags.writeable = False  # read-only, like every step's image
         self.mode, self.rescale, self.scheduler, self.progress = mode, rescale, scheduler, progress
-        self.seed = check_int(seed, 'seed', 0)
+        self.seed = check_int(seed, 'seed', 0, MAX_SEED)
         self.defaults = _check_settings(dict(steps=steps, guidance_scale=guidance_scale, image_guidance_scale=image_guidance_scale, control=control))
         self.history: list[SessionStep] = []
         self._orig_cond = None
@@ -313,12 +356,10 @@ class EditSession:
         return self._orig_cond
 
     def _condition(self):
-        "(unscaled conditioning latents, scaled source latents for 'blend') for the next edit."
-        b, sf = self.b, self.b.vae.config.scaling_factor
-        if not self.history or self.mode == 'concat': c = self._original_cond(); return c, c * sf
-        last = self.history[-1]
-        if self.mode == 'image': c = b.encode(last.image, scale=False); return c, c * sf
-        return last.latents * rescale_factor(b, last.latents, last.image, self.rescale), last.latents
+        "(unscaled conditioning latents, scaled source latents for 'blend') for the next edit (`next_condition`)."
+        last = self.history[-1] if self.history else None
+        z0 = None if last is None else (last.latents.to(self.b.device, self.b.dtype), last.image)
+        return next_condition(self.b, self.mode, self._original_cond(), z0, self.rescale)
 
     def _check_mask(self, mask):
         if mask is None: return None
@@ -341,8 +382,8 @@ class EditSession:
         st = _check_settings(self.defaults | overrides) | dict(mode=self.mode, rescale=self.rescale)
         check_callback(callback_on_step_end)
         if isinstance(generator, torch.Generator): st['generator_state'] = generator.get_state()
-        else:  # None: seed + i; an int: that seed
-            st['seed'] = self.seed + len(self.history) if generator is None else check_int(generator, 'generator seed', 0)
+        else:  # None: seed + i ('fresh') or seed ('shared'); an int: that seed
+            st['seed'] = self._next_seed() if generator is None else check_int(generator, 'generator seed', 0, MAX_SEED)
             generator = torch.Generator(self.b.device).manual_seed(st['seed'])
         prompt = instruction if self.mode != 'concat' else join_instructions(self.b, [s.instruction for s in self.history] + [instruction])
         cond, src = self._condition()
@@ -351,6 +392,10 @@ class EditSession:
                       image_latents=cond, source_latents=src, generator=generator, callback_on_step_end=callback_on_step_end, progress=self.progress)
         step = SessionStep(instruction, prompt, m, r.latents.detach().cpu(), cond.detach().cpu(), to_uint8(r.image)[0], st)
         self.history.append(step); return step
+
+    def _next_seed(self) -> int:
+        "The seed of the next edit when no generator is given."
+        return self.seed if self.noise == 'shared' else self.seed + len(self.history)
 
     def undo(self) -> SessionStep:
         "Drop the last edit and return it."
@@ -369,7 +414,7 @@ class EditSession:
             st = dict(s.settings)
             if 'generator_state' in st: tensors[f'{i}.generator_state'] = st.pop('generator_state')
             steps.append(dict(instruction=s.instruction, prompt=s.prompt, settings=st))
-        meta = dict(format=SESSION_FORMAT, version=2, session=type(self).__name__, mode=self.mode, rescale=self.rescale, seed=self.seed,
+        meta = dict(format=SESSION_FORMAT, version=2, session=type(self).__name__, mode=self.mode, rescale=self.rescale, seed=self.seed, noise=self.noise,
                     defaults=self.defaults, steps=steps, weights=dict(fingerprint=weights_fingerprint(self.b), dtype=str(self.b.dtype),
                     device=self.b.device.type), scheduler=dict(cls=type(sch).__name__, config=dict(sch.config)))
         meta = json.dumps(meta, default=_json_default, sort_keys=True)
@@ -400,8 +445,9 @@ class EditSession:
         if scheduler is None and saved: scheduler = _restore_scheduler(saved, path)
         elif scheduler is not None and saved and (type(scheduler).__name__, _jsonable(dict(scheduler.config))) != (saved['cls'], saved['config']):
             warnings.warn(f"{path} was saved with a {saved['cls']} scheduler of another configuration: new edits will differ")
+        _check_latent_shape(path, t, b)
         s = cls(b, t['original'].numpy(), mode=meta['mode'], rescale=meta['rescale'], seed=meta['seed'], scheduler=scheduler,
-                progress=progress, **meta['defaults'])
+                noise=meta.get('noise', 'fresh'), progress=progress, **meta['defaults'])
         hist = []
         for i, x in enumerate(meta['steps']):
             st = dict(x['settings'])

@@ -99,7 +99,7 @@ def test_sdxl_diffedit_emilie_reed_bench_run():
     bx, bi = tiny('sdxl', seed=7), tiny('ip2p_xl', seed=7)
     r = diffedit(bx, IMG, 'a red circle', 'a blue square', steps=4, n=2, generator=g(0), progress=False)
     assert r.image.shape == (1, 3, 16, 16) and torch.isfinite(r.image).all() and r.mask.raw.abs().sum() > 0
-    s = EditSession(bi, IMG, steps=3, progress=False)
+    s = EditSession(bi, IMG, steps=3, control='blend', progress=False)
     s.edit('make it blue'); s.edit('make it red', mask=MASK)
     assert len(s) == 2 and s.image.shape == (16, 16, 3)
     keep = torch.from_numpy(MASK[::2, ::2] == 0).expand(1, 4, 8, 8)  # 'blend' keeps the previous latents outside the mask exactly
