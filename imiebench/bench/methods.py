@@ -11,37 +11,45 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..core import to_tensor, to_uint8, to_mask, resize_mask, check_prompts, noise_draws
+from ..core import to_tensor, to_uint8, to_mask, resize_mask, check_prompts, noise_draws, check_int, check_number
 from ..models import Bundle
 from .format import BenchCase, BenchStep
 
 # %% auto #0
-__all__ = ['METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'CAPTIONS', 'METHOD_INFO', 'PRECISIONS', 'MethodInfo',
+__all__ = ['CAPTIONS', 'METHOD_INFO', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'PRECISIONS', 'MethodInfo',
            'method_inputs', 'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method']
 
 # %% ../../nbs/54_bench_methods.ipynb #5433ae5f
-METHODS = ('emilie', 'emilie_auto', 'ip2p', 'concat', 'diffedit', 'blended', 'emilie_blend')
-DEFAULT_METHODS = METHODS[:6]  # `emilie_blend` is a variant, run on request
-INSTRUCTION_METHODS = ('emilie', 'emilie_auto', 'ip2p', 'concat', 'emilie_blend')
 CAPTIONS = ('instruction', 'ground_truth')
 
 @dataclass(frozen=True)
 class MethodInfo:
-    "What a method reads and how it confines an edit (printed in every report)."
+    "What a method reads and how it confines an edit (printed in every report); instruction methods also say how the engine runs them."
     model: str  # 'instruction' or 'caption' UNet
     text: str  # 'instruction', or 'captions' (a query and a reference text: how they are made is `BenchConfig.captions`)
     user_mask: bool  # reads the user's mask on masked steps
     localisation: str  # how an edit is confined
+    mode: str|None = None  # instruction methods: how the next edit is conditioned (`emilie.MODES`: 'latent', 'image', 'concat')
+    mask: str|None = None  # instruction methods: None, 'user' (the step's mask) or 'auto' (`emilie.instruction_mask`)
+    control: str = 'null'  # instruction methods with a mask: `emilie.CONTROLS` ('null' = gradient control)
+    noise: str = 'fresh'  # instruction methods: `emilie.NOISES` ('shared' = Algorithm 1's z_init drawn once)
 
-METHOD_INFO = {
-    'emilie': MethodInfo('instruction', 'instruction', True, "latent iteration; gradient control on ε in the user mask (null-instruction ε outside)"),
-    'emilie_auto': MethodInfo('instruction', 'instruction', False, "latent iteration; gradient control on ε in a mask it infers itself (`instruction_mask`)"),
-    'ip2p': MethodInfo('instruction', 'instruction', False, "none: iterative InstructPix2Pix (decode, re-encode, edit)"),
-    'concat': MethodInfo('instruction', 'instruction', False, "none: every instruction so far, on the original image"),
+_GC = "gradient control on ε in the user mask (null-instruction ε outside)"
+METHOD_INFO = {  # the registry: a new instruction method is one line here; a new kind of method, one runner in `run_units`
+    'emilie': MethodInfo('instruction', 'instruction', True, f"latent iteration; {_GC}", 'latent', 'user'),
+    'emilie_nomask': MethodInfo('instruction', 'instruction', False, "latent iteration; masks ignored", 'latent'),
+    'ip2p_mask': MethodInfo('instruction', 'instruction', True, f"image iteration (decode, re-encode, edit); {_GC}", 'image', 'user'),
+    'ip2p': MethodInfo('instruction', 'instruction', False, "none: iterative InstructPix2Pix (decode, re-encode, edit)", 'image'),
+    'emilie_blend': MethodInfo('instruction', 'instruction', True, "latent iteration; latent blending outside the user mask (blended latent diffusion's mechanism)", 'latent', 'user', 'blend'),
+    'emilie_auto': MethodInfo('instruction', 'instruction', False, "latent iteration; gradient control on ε in a mask it infers itself (`instruction_mask`)", 'latent', 'auto'),
+    'concat': MethodInfo('instruction', 'instruction', False, "none: every instruction so far, on the original image", 'concat'),
     'diffedit': MethodInfo('caption', 'captions', True, "DiffEdit: the user mask, else the inferred mask; DDIM encode to r, mask-guided decode"),
     'blended': MethodInfo('caption', 'captions', True, "blended latent diffusion in the user mask, else in DiffEdit's inferred mask"),
-    'emilie_blend': MethodInfo('instruction', 'instruction', True, "latent iteration; latent blending outside the user mask (blended latent diffusion's mechanism)"),
+    'emilie_shared': MethodInfo('instruction', 'instruction', True, f"latent iteration; {_GC}; one z_init for every edit (Algorithm 1)", 'latent', 'user', noise='shared'),
 }
+METHODS = tuple(METHOD_INFO)
+DEFAULT_METHODS = METHODS[:9]  # the main job: the 2×2 factorial (latent/image × mask/none), the control arm, and the baselines; `emilie_shared` on request
+INSTRUCTION_METHODS = tuple(m for m, i in METHOD_INFO.items() if i.model == 'instruction')
 
 def method_inputs(method: str, captions: str='instruction') -> str:
     "The information `method` gets (e.g. 'instruction + user mask'); methods are ranked only against methods with the same."
@@ -95,7 +103,14 @@ class BenchConfig:
         if self.captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {self.captions!r}")
         bad = [m for m in self.methods if m not in METHODS]
         if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {METHODS}")
+        if len(set(self.methods)) != len(self.methods): raise ValueError(f"methods must not repeat, got {list(self.methods)}")
         if not self.seeds: raise ValueError("seeds must not be empty")
+        self.seeds = tuple(check_int(s, 'seed', 0, 2**62) for s in self.seeds)
+        if len(set(self.seeds)) != len(self.seeds): raise ValueError(f"seeds must not repeat (each would be edited twice), got {list(self.seeds)}")
+        for k in ('steps', 'mask_n'): check_int(getattr(self, k), k, 1)
+        for k in ('guidance_scale', 'image_guidance_scale', 'caption_guidance'): check_number(getattr(self, k), k)
+        check_number(self.r, 'r', 0, 1, lo_open=True)  # DiffEdit's encoding ratio
+        check_int(self.max_cases, 'max_cases', 1, allow_none=True)
         if not isinstance(self.batch, int) or self.batch < 1: raise ValueError(f"batch must be an integer ≥ 1, got {self.batch!r}")
         if self.precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
@@ -113,34 +128,31 @@ def _captions(st: BenchStep, cfg: BenchConfig, case: BenchCase, k: int) -> tuple
 # %% ../../nbs/54_bench_methods.ipynb #84085c52
 @torch.no_grad()
 def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
-    "Edit every unit's sequence in lock-step, all units in one batch per step."
-    from imiebench.emilie import ip2p_edit, rescale_factor, instruction_mask, join_instructions
-    N, n, sf = len(units), len(units[0][0].steps), b.vae.config.scaling_factor
-    c_orig = b.encode(np.stack([c.image for c, _ in units]), scale=False)
-    lat, ims, out = None, None, []
+    "Edit every unit's sequence in lock-step, all units in one batch per step, by EMILIE's engine (`emilie.next_condition`, `emilie.ip2p_edit`)."
+    from imiebench.emilie import ip2p_edit, instruction_mask, join_instructions, next_condition
+    info, N, n = METHOD_INFO[method], len(units), len(units[0][0].steps)
+    c_orig, last, out = b.encode(np.stack([c.image for c, _ in units]), scale=False), None, []
     for k in range(n):
         steps_k = [c.steps[k] for c, _ in units]
-        prompts = ([join_instructions(b, [s.instruction for s in c.steps[:k + 1]]) for c, _ in units] if method == 'concat'
+        prompts = ([join_instructions(b, [s.instruction for s in c.steps[:k + 1]]) for c, _ in units] if info.mode == 'concat'
                    else [s.instruction for s in steps_k])
-        if k == 0 or method == 'concat': cond, src = c_orig, c_orig * sf
-        elif method == 'ip2p': cond = b.encode(ims, scale=False); src = cond * sf
-        else: cond, src = lat * rescale_factor(b, lat, ims, 'global'), lat
-        gens = _gens(units, k, b.device)
-        if method == 'emilie_auto':
+        cond, src = next_condition(b, info.mode, c_orig, last)  # what `EditSession` conditions its next edit on, for every unit at once
+        gens = _gens(units, 0 if info.noise == 'shared' else k, b.device)  # 'shared': every edit draws unit's z_init again (Algorithm 1)
+        if info.mask == 'auto':
             am = instruction_mask(b, None, prompts, image_latents=cond, n=cfg.mask_n, generator=_gens(units, k, b.device, 500)).mask
             masks = {i: am[i:i + 1] for i in range(N) if am[i].sum() > 0}  # an empty inferred mask: edit everywhere
-        elif METHOD_INFO[method].user_mask: masks = {i: torch.tensor(s.mask)[None, None] for i, s in enumerate(steps_k) if s.mask is not None}
+        elif info.mask == 'user': masks = {i: torch.tensor(s.mask)[None, None] for i, s in enumerate(steps_k) if s.mask is not None}
         else: masks = {}
         z, new = torch.empty_like(cond), [None] * N
         for rows in ([i for i in range(N) if i in masks], [i for i in range(N) if i not in masks]):
             if not rows: continue
             r = ip2p_edit(b, None, [prompts[i] for i in rows], steps=cfg.steps, guidance_scale=cfg.guidance_scale,
                           image_guidance_scale=cfg.image_guidance_scale, mask=torch.cat([masks[i] for i in rows]) if rows[0] in masks else None,
-                          control='blend' if method == 'emilie_blend' else 'null', image_latents=cond[rows], source_latents=src[rows],
+                          control=info.control, image_latents=cond[rows], source_latents=src[rows],
                           generator=[gens[i] for i in rows], progress=False)
             z[rows] = r.latents
             for i, im in zip(rows, to_uint8(r.image)): new[i] = im
-        lat, ims = z, np.stack(new); out.append(ims)
+        last = (z, np.stack(new)); out.append(last[1])
     return [[out[k][i] for k in range(n)] for i in range(N)]
 
 @torch.no_grad()
