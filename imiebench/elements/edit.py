@@ -74,13 +74,46 @@ def _copy(el: Elements, **kw) -> Elements:
     d = dict(centroids=el.centroids.copy(), sizes=el.sizes.copy(), alive=el.alive.copy()); d.update(kw)
     return dc_replace(el, **d)
 
-def _check_on_canvas(el: Elements, ids, op):
-    H, W = el.image_size; c = el.centroids[ids]
-    bad = (c[:, 0] < 0) | (c[:, 0] >= H) | (c[:, 1] < 0) | (c[:, 1] >= W)
-    if bad.any():
-        k = ids[np.flatnonzero(bad)[0]]
-        raise ValueError(f"{op} puts element {k}'s centroid at (y={el.centroids[k, 0]:.1f}, x={el.centroids[k, 1]:.1f}), off the "
-                         f"{H}×{W} canvas: expected 0 ≤ y < {H} and 0 ≤ x < {W}")
+def _extent(el: Elements, k: int) -> np.ndarray:
+    "(y0, x0, y1, x1) of the part of element k's box its shape mask covers, in canvas pixels."
+    y0, x0, y1, x1 = el.boxes()[k]; P = el.shapes.shape[-1]
+    rows, cols = np.flatnonzero(el.shapes[k].any(1)), np.flatnonzero(el.shapes[k].any(0))
+    if not len(rows): return np.array([y0, x0, y0, x0])
+    h, w = (y1 - y0) / P, (x1 - x0) / P
+    return np.array([y0 + rows[0] * h, x0 + cols[0] * w, y0 + (rows[-1] + 1) * h, x0 + (cols[-1] + 1) * w])
+
+def _clip_to_canvas(el: Elements, k: int, fp: np.ndarray) -> None:
+    "Cut element k (in place) to its on-canvas pixels `fp` (H×W bool): new box, shape mask, centroid, size."
+    ys, xs = np.nonzero(fp); y0, x0, y1, x1 = ys.min(), xs.min(), ys.max() + 1, xs.max() + 1
+    P = el.shapes.shape[-1]; iy = ((np.arange(P) + .5) * (y1 - y0) / P).astype(int); ix = ((np.arange(P) + .5) * (x1 - x0) / P).astype(int)
+    el.shapes[k] = fp[y0:y1, x0:x1][iy[:, None], ix[None, :]]
+    el.centroids[k] = ys.mean() + .5, xs.mean() + .5
+    el.sizes[k] = y1 - y0, x1 - x0
+    el.rel[k] = (el.centroids[k] - (y0, x0)) / el.sizes[k]
+
+def _check_on_canvas(el: Elements, ids, op: str, clip: bool=False) -> Elements:
+    """Every element of `ids` keeps a pixel on the canvas (else ValueError); one reaching more than half a pixel past
+    an edge is a ValueError unless `clip`, which cuts it at the edge (`_clip_to_canvas`). Returns `el`, clipped."""
+    H, W = el.image_size; ids = np.asarray(ids, int); out = None
+    for k, fp in zip(ids, el.footprints(ids)):
+        y, x = el.centroids[k]; y0, x0, y1, x1 = _extent(el, k)
+        if not (np.isfinite(el.centroids[k]).all() and np.isfinite(el.sizes[k]).all()):
+            raise ValueError(f"{op} gives element {k} a non-finite position or size; expected a smaller edit")
+        if not fp.any():
+            if y1 <= 0 or x1 <= 0 or y0 >= H or x0 >= W or max(y1 - y0, x1 - x0) >= 1:
+                raise ValueError(f"{op} puts element {k} (centroid y={y:.1f}, x={x:.1f}; box y {y0:.1f}..{y1:.1f}, x {x0:.1f}..{x1:.1f}) "
+                                 f"entirely off the {H}×{W} canvas: none of its pixels would stay on it (0 ≤ y < {H}, 0 ≤ x < {W}); "
+                                 "expected an edit that keeps part of it on the canvas")
+            raise ValueError(f"{op} makes element {k} smaller than a pixel ({y1 - y0:.2g}×{x1 - x0:.2g} px on the {H}×{W} canvas): it would "
+                             "cover no pixel; expected a larger scale (or delete the element)")
+        if y0 < -.5 or x0 < -.5 or y1 > H + .5 or x1 > W + .5:
+            if not clip:
+                raise ValueError(f"{op} puts element {k} (centroid y={y:.1f}, x={x:.1f}; box y {y0:.1f}..{y1:.1f}, x {x0:.1f}..{x1:.1f}) "
+                                 f"partly off the {H}×{W} canvas; pass clip=True to cut it at the canvas edge (the part off the canvas "
+                                 "is dropped), or make a smaller edit")
+            if out is None: out = _copy(el, shapes=el.shapes.copy(), rel=el.rel.copy())
+            _clip_to_canvas(out, k, fp)
+    return el if out is None else out
 
 # %% ../../nbs/42_elements_edit.ipynb #d0a9af49
 def collide(el: Elements, ids, min_overlap: float=0.0) -> Elements:
@@ -95,30 +128,41 @@ def collide(el: Elements, ids, min_overlap: float=0.0) -> Elements:
 
 # %% ../../nbs/42_elements_edit.ipynb #58bc8083
 def delete(el: Elements, ids) -> Elements:
-    "Delete elements `ids` (their tokens become zeros)."
+    """Delete elements `ids` (their tokens become zeros). Deleting every element is allowed: the result has no alive
+    element (`n` is unchanged, `label_map()` is all −1), and decoding it is a ValueError (`model.batch_elements`)."""
     ids = check_ids(el, ids, alive=False); alive = el.alive.copy(); alive[ids] = False
     return _copy(el, alive=alive)
 
-def move(el: Elements, ids, dy: float, dx: float, collision: bool=True) -> Elements:
-    "Shift elements `ids` by (dy, dx) px; other elements they land on are deleted (collision deletion)."
+def move(el: Elements, ids, dy: float, dx: float, collision: bool=True,
+         clip: bool=False, # an element moved partly off the canvas: False → ValueError, True → cut it at the edge
+        ) -> Elements:
+    "Shift elements `ids` by (dy, dx) px; other elements they land on are deleted (collision deletion). See 'Checks' for the canvas rules."
     ids = check_ids(el, ids); dy, dx = _num(dy, 'dy'), _num(dx, 'dx')
-    c = el.centroids.copy(); c[ids] += [dy, dx]; out = _copy(el, centroids=c)
-    _check_on_canvas(out, ids, f"moving by (dy={dy:g}, dx={dx:g})")
+    c = el.centroids.copy(); c[ids] += [dy, dx]
+    out = _check_on_canvas(_copy(el, centroids=c), ids, f"moving by (dy={dy:g}, dx={dx:g})", clip)
     return collide(out, ids) if collision else out
 
-def resize(el: Elements, ids, scale: float, center=None, collision: bool=True) -> Elements:
-    "Scale elements `ids` by `scale` about `center` (y, x) (default: the mean centroid of `ids`)."
-    ids = check_ids(el, ids); scale = _num(scale, 'scale')
+def resize(el: Elements, ids, scale: float, center=None, collision: bool=True,
+           clip: bool=False, # an element grown partly off the canvas: False → ValueError, True → cut it at the edge
+          ) -> Elements:
+    """Scale elements `ids` by `scale` (finite, > 0) about `center` (y, x) (default: the mean centroid of `ids`). A scale
+    that leaves an element no pixel is a ValueError; one that grows an element over the whole canvas needs `clip=True`
+    (it is cut to the canvas and every element it covers is deleted)."""
+    ids = check_ids(el, ids)
+    if isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, bool) and not np.isfinite(scale):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    scale = _num(scale, 'scale')
     if scale <= 0: raise ValueError(f"scale must be > 0, got {scale!r}")
     c0 = el.centroids[ids].mean(0) if center is None else np.asarray(center, float)
     c = el.centroids.copy(); c[ids] = c0 + scale * (c[ids] - c0)
     s = el.sizes.copy(); s[ids] *= scale
-    out = _copy(el, centroids=c, sizes=s)
-    _check_on_canvas(out, ids, f"resizing by {scale:g}")
+    out = _check_on_canvas(_copy(el, centroids=c, sizes=s), ids, f"resizing by {scale:g}", clip)
     return collide(out, ids) if collision else out
 
 # %% ../../nbs/42_elements_edit.ipynb #d9bcb314
-def compose(a: Elements, b: Elements, ids, dy: float=0., dx: float=0.) -> Elements:
+def compose(a: Elements, b: Elements, ids, dy: float=0., dx: float=0.,
+            clip: bool=False, # an inserted element partly off the canvas: False → ValueError, True → cut it at the edge
+           ) -> Elements:
     "Insert elements `ids` of `b` into `a` (shifted by dy, dx); elements of `a` they cover are deleted."
     if a.image_size != b.image_size: raise ValueError(f"canvas sizes differ: {a.image_size} vs {b.image_size}; expected equal sizes")
     if (a.features is None) != (b.features is None): raise ValueError("encode both element sets (or neither) before composing")
@@ -127,7 +171,7 @@ def compose(a: Elements, b: Elements, ids, dy: float=0., dx: float=0.) -> Elemen
     feats = None if a.features is None else torch.cat([a.features, b.features[ids]])
     out = Elements(feats, cat(a.centroids, b.centroids + [dy, dx]), cat(a.sizes, b.sizes), cat(a.shapes, b.shapes),
                    cat(a.rel, b.rel), cat(a.alive, b.alive), a.image_size, None)
-    new = np.arange(a.n, out.n); _check_on_canvas(out, new, 'composing')
+    new = np.arange(a.n, out.n); out = _check_on_canvas(out, new, 'composing', clip)
     return collide(out, new)
 
 # %% ../../nbs/42_elements_edit.ipynb #eba8988e
@@ -135,7 +179,9 @@ def _field(rec, k, default=None):
     if isinstance(rec, dict): return rec.get(k, default)
     return getattr(rec, k, default)
 
-def apply_edits(el: Elements, edits: Sequence) -> Elements:
+def apply_edits(el: Elements, edits: Sequence,
+                clip: bool=False, # moves and resizes partly off the canvas cut the element at the edge (else ValueError)
+               ) -> Elements:
     "Apply edit records (dicts or `ElementEdit`s: op, id, dy, dx, scale) in order."
     if isinstance(edits, (dict, ElementEdit)): edits = [edits]
     for j, e in enumerate(edits):
@@ -143,8 +189,8 @@ def apply_edits(el: Elements, edits: Sequence) -> Elements:
         if op not in EDIT_OPS: raise ValueError(f"edit {j}: unknown op {op!r}; expected one of {EDIT_OPS}")
         i = _field(e, 'id')
         if op == 'delete': el = delete(el, i)
-        elif op == 'move': el = move(el, i, _field(e, 'dy', 0.), _field(e, 'dx', 0.))
-        else: el = resize(el, i, _field(e, 'scale', 1.))
+        elif op == 'move': el = move(el, i, _field(e, 'dy', 0.), _field(e, 'dx', 0.), clip=clip)
+        else: el = resize(el, i, _field(e, 'scale', 1.), clip=clip)
     return el
 
 # %% ../../nbs/42_elements_edit.ipynb #cd0a9a74
