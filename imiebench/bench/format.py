@@ -4,7 +4,7 @@
 
 # %% ../../nbs/50_bench_format.ipynb #45945116
 from __future__ import annotations
-import csv, json, os, re, warnings
+import csv, hashlib, json, os, re, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +12,9 @@ import numpy as np
 import PIL.Image
 
 # %% auto #0
-__all__ = ['FORMAT', 'SHIPPED', 'SHIPPED_PREFIX', 'BenchStep', 'BenchCase', 'BenchSet', 'bench_dir', 'save_png', 'bench_source',
-           'load_bench', 'load_editbench', 'save_bench']
+__all__ = ['FORMAT', 'SHIPPED', 'SHIPPED_PREFIX', 'BenchStep', 'BenchCase', 'BenchSet', 'as_path', 'check_max_cases',
+           'check_image_size', 'image_rgb8', 'image_grey8', 'bench_dir', 'save_png', 'bench_source', 'load_bench',
+           'load_editbench', 'case_stem', 'save_bench']
 
 # %% ../../nbs/50_bench_format.ipynb #2cc4dedc
 FORMAT = 'imie-bench/1'
@@ -52,6 +53,60 @@ class BenchSet:
         n = sum(len(c.steps) for c in self.cases); m = sum(len(c.masked) for c in self.cases)
         return f"BenchSet({self.name!r}: {len(self)} cases, {n} steps, {m} masked)"
 
+# %% ../../nbs/50_bench_format.ipynb #02f5ba93
+_MODES_16 = ('I;16', 'I;16L', 'I;16B', 'I;16N')  # 16-bit grey (PNG, TIFF): 0..65535
+_MODES_8 = ('1', 'L', 'LA', 'P', 'PA', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr')  # 8-bit channels (or 1-bit)
+
+def as_path(p, name: str, # the argument's name, for the message
+           ) -> Path:
+    "`p` as a `Path`: a str or `os.PathLike`; a number, bytes or anything else is a TypeError naming `name`."
+    if not isinstance(p, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {p!r} ({type(p).__name__})")
+    if isinstance(p, str) and not p.strip(): raise ValueError(f"{name} must be a path, got the empty string {p!r}")
+    return Path(p)
+
+def check_max_cases(max_cases) -> int|None:
+    "`max_cases` of a loader: None (all cases) or an int ≥ 1 (not a bool, not a float)."
+    from imiebench.core import check_int
+    return check_int(max_cases, 'max_cases (None for all cases, or how many to load)', 1, allow_none=True)
+
+def check_image_size(size) -> int|None:
+    "`size` of a loader: None (keep each image's size) or the side to resize to, an int ≥ 8 and a multiple of 8."
+    from imiebench.core import check_int
+    size = check_int(size, 'size (None to keep, or the side to resize to)', 8, allow_none=True)
+    if size is not None and size % 8: raise ValueError(f"size must be a multiple of 8 (the VAE's factor), got {size}")
+    return size
+
+def _grey16(im: PIL.Image.Image) -> np.ndarray:
+    "16-bit grey → 8 bits by `v >> 8` (65535 → 255, 256 → 1): scaled, never clipped."
+    return (np.asarray(im).astype(np.uint16) >> 8).astype(np.uint8)
+
+def _bad_mode(im: PIL.Image.Image, what: str) -> ValueError:
+    f = getattr(im, 'filename', '') or ''
+    return ValueError(f"{what}{f' ({Path(f).name})' if f else ''}: cannot read an image of mode {im.mode!r} as 8-bit: expected "
+                      f"8-bit channels (modes {', '.join(_MODES_8)}) or 16-bit grey ({', '.join(_MODES_16)}); "
+                      "32-bit modes ('I', 'F') have no defined 0..255 range: save it as an 8-bit or 16-bit PNG")
+
+def image_rgb8(im: PIL.Image.Image, # any image PIL opened
+               what: str='image', # what it is, for the message (case, field, file)
+              ) -> np.ndarray: # H×W×3 uint8
+    "Any 8-bit or 16-bit-grey PIL image → RGB uint8, each conversion explicit: 16-bit values scaled by `>> 8` (not clipped), mode '1' to 0/255, palettes expanded (a transparent one through RGBA), alpha dropped; other modes refused."
+    if not isinstance(im, PIL.Image.Image): raise TypeError(f"{what} must be a PIL image, got {type(im).__name__}")
+    if im.mode in _MODES_16: return np.repeat(_grey16(im)[..., None], 3, axis=2)
+    if im.mode not in _MODES_8: raise _bad_mode(im, what)
+    if im.mode in ('P', 'PA'): im = im.convert('RGBA')  # the palette (and its transparency) made explicit first
+    return np.asarray(im.convert('RGB'))
+
+def image_grey8(im: PIL.Image.Image, # any image PIL opened
+                what: str='mask', # what it is, for the message
+               ) -> np.ndarray: # H×W uint8
+    "Any 8-bit or 16-bit-grey PIL image → grey uint8 (16-bit scaled by `>> 8`, not clipped); other modes refused."
+    if not isinstance(im, PIL.Image.Image): raise TypeError(f"{what} must be a PIL image, got {type(im).__name__}")
+    if im.mode in _MODES_16: return _grey16(im)
+    if im.mode not in _MODES_8: raise _bad_mode(im, what)
+    if im.mode in ('P', 'PA'): im = im.convert('RGBA')
+    return np.asarray(im.convert('L'))
+
 # %% ../../nbs/50_bench_format.ipynb #906718a5
 SHIPPED = ('shapes', 'photos')
 
@@ -59,17 +114,31 @@ def bench_dir() -> Path:
     "Where the shipped sets live (package data)."
     import imiebench; return Path(imiebench.__file__).parent / 'assets' / 'bench'
 
-def save_png(a: np.ndarray, path: Path):
-    "Write an H×W×3 uint8 image, or a mask (any other dtype: > 0.5 → 255), as an optimised PNG, creating folders."
+def save_png(a: np.ndarray, # H×W×3 (or H×W) uint8 image, or an H×W bool/float mask
+             path: str|Path, # file to write (folders are created)
+            ):
+    "Write an H×W×3 uint8 image, or an H×W bool/float mask (> 0.5 → 255), as an optimised PNG, creating folders."
+    path = as_path(path, 'path')
+    if not isinstance(a, np.ndarray): raise TypeError(f"save_png: expected a numpy array, got {type(a).__name__}")
+    if a.dtype == np.uint8:
+        if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)): raise ValueError(f"save_png: a uint8 image must be H×W×3 (or H×W), got shape {a.shape}")
+    elif a.dtype == np.bool_ or np.issubdtype(a.dtype, np.floating):
+        if a.ndim != 2: raise ValueError(f"save_png: a {a.dtype} array is written as a mask and must be H×W, got shape {a.shape}")
+        a = (a > .5).astype(np.uint8) * 255
+    else:
+        raise TypeError(f"save_png: expected a uint8 image or a bool/float mask, got dtype {a.dtype}; scale a 16-bit image to 8 bits first (a >> 8)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    PIL.Image.fromarray(a if a.dtype == np.uint8 else (a > .5).astype(np.uint8) * 255).save(path, optimize=True)
+    PIL.Image.fromarray(a).save(path, optimize=True)
 
 # %% ../../nbs/50_bench_format.ipynb #e18e5711
+def _hint(mode: str) -> str:
+    return '; a 16-bit image must be saved as 8 bits first (`image_rgb8`/`image_grey8` scale it by >> 8)' if mode in _MODES_16 else ''
+
 def _read_image(path: Path, errs: list, where: str) -> np.ndarray|None:
     if not path.exists(): errs.append(f"{where}: file {path} does not exist"); return None
     try: im = PIL.Image.open(path); im.load()
     except Exception as e: errs.append(f"{where}: cannot read {path}: {e}"); return None
-    if im.mode != 'RGB': errs.append(f"{where}: expected an RGB image, got mode {im.mode!r} ({path.name})"); return None
+    if im.mode != 'RGB': errs.append(f"{where}: expected an RGB image, got mode {im.mode!r} ({path.name}){_hint(im.mode)}"); return None
     a = np.asarray(im)
     if a.shape[0] % 8 or a.shape[1] % 8: errs.append(f"{where}: image size {a.shape[:2]} is not a multiple of 8 ({path.name})"); return None
     return a
@@ -78,7 +147,7 @@ def _read_mask(path: Path, size, errs: list, where: str) -> np.ndarray|None:
     if not path.exists(): errs.append(f"{where}: file {path} does not exist"); return None
     try: im = PIL.Image.open(path); im.load()
     except Exception as e: errs.append(f"{where}: cannot read {path}: {e}"); return None
-    if im.mode not in ('L', '1'): errs.append(f"{where}: expected a mask of mode 'L' or '1', got {im.mode!r} ({path.name})"); return None
+    if im.mode not in ('L', '1'): errs.append(f"{where}: expected a mask of mode 'L' or '1', got {im.mode!r} ({path.name}){_hint(im.mode)}"); return None
     a = np.asarray(im.convert('L'))
     if a.shape != tuple(size): errs.append(f"{where}: mask size {a.shape} does not match the image size {tuple(size)}"); return None
     if not np.isin(a, (0, 255)).all(): errs.append(f"{where}: mask is not binary (values other than 0 and 255)"); return None
@@ -89,6 +158,13 @@ def _text(d: dict, key: str, errs: list, where: str, required: bool=False):
     v = d.get(key)
     if v is None and not required: return None
     if not isinstance(v, str) or not v.strip(): errs.append(f"{where}: {key} must be a non-empty string, got {v!r}"); return None
+    return v
+
+def _relpath(d: dict, key: str, errs: list, where: str) -> str|None:
+    "A path field: absent (or '') is None; anything but a string is a problem naming the field."
+    v = d.get(key)
+    if v is None or v == '': return None
+    if not isinstance(v, str): errs.append(f"{where}: {key} must be a path relative to the manifest (a string), got {v!r} ({type(v).__name__})"); return None
     return v
 
 # %% ../../nbs/50_bench_format.ipynb #8ad484ed
@@ -112,90 +188,132 @@ def bench_source(src: str|Path) -> Path:
 # %% ../../nbs/50_bench_format.ipynb #dbd55b8a
 def load_bench(src: str|Path='shipped:shapes', # 'shipped:NAME' (or a bare shipped name when no such path exists here), or a folder/manifest path
                min_steps: int=4, # fewer instructions per case is an error (EditBench-style sets use 1)
-               max_cases: int|None=None, # load only the first cases
+               max_cases: int|None=None, # load only the first cases (None: all; else an int ≥ 1)
               ) -> BenchSet:
     "Load and validate an IMIE-Bench-format set; raises one ValueError listing every problem."
     from imiebench.core import check_int
-    min_steps = check_int(min_steps, 'min_steps', 0); max_cases = check_int(max_cases, 'max_cases', 1, allow_none=True)
+    min_steps = check_int(min_steps, 'min_steps', 0); max_cases = check_max_cases(max_cases)
     p = bench_source(src)
     if p.is_dir(): p = p / 'manifest.json'
     if not p.exists(): raise FileNotFoundError(f"no benchmark manifest at {p} (shipped sets: {', '.join(SHIPPED)})")
-    try: man = json.loads(p.read_text())
+    try: man = json.loads(p.read_text(encoding='utf-8'))
     except ValueError as e: raise ValueError(f"{p} is not valid JSON: {e}") from None
     if not isinstance(man, dict) or man.get('format') != FORMAT:
         raise ValueError(f"{p}: expected 'format': {FORMAT!r}, got {man.get('format') if isinstance(man, dict) else type(man).__name__!r}")
-    root, errs, cases, seen = p.parent, [], [], set()
+    root, errs, cases, seen = p.parent, [], [], {}
     raw = man.get('cases')
     if not isinstance(raw, list) or not raw: raise ValueError(f"{p}: 'cases' must be a non-empty list")
     for ci, c in enumerate(raw[:max_cases]):
         if not isinstance(c, dict): errs.append(f"case #{ci}: expected an object, got {type(c).__name__}"); continue
-        cid = c.get('id', f'#{ci}'); where = f"case {cid!r}"
-        if cid in seen: errs.append(f"{where}: duplicate id")
-        seen.add(cid)
-        img = _read_image(root / str(c.get('image', '')), errs, f"{where} image") if c.get('image') else errs.append(f"{where}: no 'image'")
+        cid = c.get('id', f'#{ci}')
+        if isinstance(cid, str):
+            where = f"case {cid!r}"
+            if cid in seen: errs.append(f"{where}: duplicate id (cases #{seen[cid]} and #{ci})")
+            seen.setdefault(cid, ci)
+        else: where = f"case #{ci}"; errs.append(f"{where}: id must be a string (or absent, for '#{ci}'), got {cid!r} ({type(cid).__name__})")
+        rel = _relpath(c, 'image', errs, where)
+        if c.get('image') in (None, ''): errs.append(f"{where}: no 'image'")
+        img = _read_image(root / rel, errs, f"{where} image") if rel else None
+        cap = c.get('caption')
+        if cap is not None and not isinstance(cap, str): errs.append(f"{where}: caption must be a string, got {cap!r}")
+        raw_steps = c.get('steps', [])
+        if not isinstance(raw_steps, list): errs.append(f"{where}: steps must be a list of objects, got {type(raw_steps).__name__}"); raw_steps = []
         steps = []
-        for k, s in enumerate(c.get('steps') or []):
+        for k, s in enumerate(raw_steps):
             w = f"{where} step {k + 1}"
             if not isinstance(s, dict): errs.append(f"{w}: expected an object, got {type(s).__name__}"); continue
             st = BenchStep(_text(s, 'instruction', errs, w, True), ref_caption=_text(s, 'ref_caption', errs, w),
                            query_caption=_text(s, 'query_caption', errs, w))
+            rels = {key: _relpath(s, key, errs, w) for key in ('mask', 'change_mask', 'target')}
             if img is not None:
-                if s.get('mask'): st.mask = _read_mask(root / s['mask'], img.shape[:2], errs, f"{w} mask")
-                if s.get('change_mask'): st.change_mask = _read_mask(root / s['change_mask'], img.shape[:2], errs, f"{w} change_mask")
-                if s.get('target'):
-                    st.target = _read_image(root / s['target'], errs, f"{w} target")
+                if rels['mask']: st.mask = _read_mask(root / rels['mask'], img.shape[:2], errs, f"{w} mask")
+                if rels['change_mask']: st.change_mask = _read_mask(root / rels['change_mask'], img.shape[:2], errs, f"{w} change_mask")
+                if rels['target']:
+                    st.target = _read_image(root / rels['target'], errs, f"{w} target")
                     if st.target is not None and st.target.shape != img.shape: errs.append(f"{w}: target size {st.target.shape} differs from the image {img.shape}")
             if s.get('edit'):
                 from imiebench.toy.world import Edit
-                st.edit = Edit.from_dict(s['edit'])
+                try: st.edit = Edit.from_dict(s['edit'])
+                except Exception as e: errs.append(f"{w}: edit is not a shapes-world Edit record ({type(e).__name__}: {e})")
             steps.append(st)
         if len(steps) < min_steps: errs.append(f"{where}: {len(steps)} instruction(s), expected at least {min_steps}")
-        cases.append(BenchCase(str(cid), img, c.get('caption') or '', steps))
+        cases.append(BenchCase(str(cid), img, cap or '', steps))
     if errs:
         more = f"\n... and {len(errs) - 20} more" if len(errs) > 20 else ''
         raise ValueError(f"{p}: {len(errs)} problem(s):\n" + '\n'.join(errs[:20]) + more)
     return BenchSet(man.get('name', p.parent.name), cases, root, man.get('description', ''))
 
 # %% ../../nbs/50_bench_format.ipynb #3ac1cab6
-def load_editbench(csv_path: str|Path) -> BenchSet:
+def load_editbench(csv_path: str|Path, # the CSV (columns image, mask, prompt[, caption]; paths relative to it)
+                  ) -> BenchSet:
     "Load an EditBench-style CSV (image, mask, prompt[, caption]) as one-step cases."
-    p = Path(csv_path)
+    p = as_path(csv_path, 'csv_path')
     if not p.exists(): raise FileNotFoundError(f"no EditBench CSV at {p}")
-    rows = list(csv.DictReader(p.open()))
+    try:
+        with p.open(encoding='utf-8', newline='') as fh: rows = list(csv.DictReader(fh))
+    except UnicodeDecodeError as e: raise ValueError(f"{p}: not UTF-8 text ({e})") from None
     need = {'image', 'mask', 'prompt'}
-    if not rows or not need <= set(rows[0]): raise ValueError(f"{p}: expected columns {sorted(need)}, got {sorted(rows[0]) if rows else 'no rows'}")
+    if not rows or not need <= set(rows[0]): raise ValueError(f"{p}: expected columns {sorted(need)}, got {sorted(map(str, rows[0])) if rows else 'no rows'}")
     errs, cases = [], []
     for i, r in enumerate(rows):
         w = f"row {i + 2}"
-        img = _read_image(p.parent / r['image'], errs, f"{w} image")
+        rel = {k: r.get(k) or None for k in ('image', 'mask')}  # a short row leaves None
+        for k, v in rel.items():
+            if v is None: errs.append(f"{w}: no {k} path")
+        img = _read_image(p.parent / rel['image'], errs, f"{w} image") if rel['image'] else None
         prompt = _text(r, 'prompt', errs, w, True)
-        m = _read_mask(p.parent / r['mask'], img.shape[:2], errs, f"{w} mask") if img is not None else None
+        m = _read_mask(p.parent / rel['mask'], img.shape[:2], errs, f"{w} mask") if img is not None and rel['mask'] else None
         cases.append(BenchCase(f"editbench-{i:04d}", img, r.get('caption') or '', [BenchStep(prompt, m, query_caption=prompt)]))
     if errs: raise ValueError(f"{p}: {len(errs)} problem(s):\n" + '\n'.join(errs[:20]))
     return BenchSet(p.stem, cases, p.parent)
 
 # %% ../../nbs/50_bench_format.ipynb #1b8d4ba5
+_STEM_OK = re.compile(r'[a-z0-9_][a-z0-9_.-]{0,63}')  # ids used as file names as they are
+
+def case_stem(cid: str, # a case id (any string)
+             ) -> str: # the file-name stem of its files
+    "The stem `save_bench` names case `cid`'s files with: the id itself when it is a short lower-case file-safe name, else a slug of it, '~' and 12 hex digits of its SHA-256."
+    if not isinstance(cid, str): raise TypeError(f"a case id must be a str, got {cid!r} ({type(cid).__name__})")
+    if _STEM_OK.fullmatch(cid): return cid
+    slug = re.sub(r'[^a-z0-9_.-]+', '_', cid.lower()).strip('._-')[:40]
+    return f"{slug}~{hashlib.sha256(cid.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+
+def _stems(bench: BenchSet) -> list[str]:
+    "Each case's stem; ids must be distinct strings, and distinct ids get distinct stems."
+    by_id, by_stem, out = {}, {}, []
+    for i, c in enumerate(bench.cases):
+        if not isinstance(c.id, str): raise TypeError(f"case #{i}: id must be a str, got {c.id!r} ({type(c.id).__name__})")
+        if c.id in by_id: raise ValueError(f"cases #{by_id[c.id]} and #{i} share the id {c.id!r}: ids must be unique (they name the files)")
+        by_id[c.id] = i; s = case_stem(c.id)
+        if s in by_stem: raise ValueError(f"case ids {by_stem[s]!r} and {c.id!r} both map to the file stem {s!r}; rename one")  # a 48-bit hash collision
+        by_stem[s] = c.id; out.append(s)
+    return out
+
 def save_bench(bench: BenchSet, # any loaded set (shapes, MagicBrush, PIE-Bench, ...)
                out: str|Path, # folder to write (manifest.json + images/, masks/, targets/, gt/)
               ) -> Path:
-    "Write `bench` in the `imie-bench/1` format; `load_bench(out, min_steps=1)` reads it back unchanged."
-    out = Path(out); cases = []
-    safe = lambda s: re.sub(r'[^A-Za-z0-9_.-]+', '_', s)
-    def png(a: np.ndarray, rel: str, mask: bool=False) -> str:
-        p = out / rel; p.parent.mkdir(parents=True, exist_ok=True)
-        PIL.Image.fromarray((a > .5).astype(np.uint8) * 255 if mask else a).save(p); return rel
-    for c in bench.cases:
-        cid = safe(c.id); steps = []
+    "Write `bench` in the `imie-bench/1` format; `load_bench(out, min_steps=1)` reads it back unchanged, ids included."
+    if not isinstance(bench, BenchSet): raise TypeError(f"bench must be a BenchSet, got {type(bench).__name__}")
+    out = as_path(out, 'out'); cases = []
+    def png(a, rel: str, what: str, mask: bool=False) -> str:
+        if not isinstance(a, np.ndarray): raise TypeError(f"{what} must be a numpy array, got {type(a).__name__}")
+        if mask:
+            if a.ndim != 2: raise ValueError(f"{what} must be an H×W mask, got shape {a.shape}")
+            a = (a > .5).astype(np.uint8) * 255
+        elif a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 3: raise ValueError(f"{what} must be an H×W×3 uint8 image, got {a.dtype} of shape {a.shape}")
+        p = out / rel; p.parent.mkdir(parents=True, exist_ok=True); PIL.Image.fromarray(a).save(p); return rel
+    for c, cid in zip(bench.cases, _stems(bench)):
+        steps = []; w = f"case {c.id!r}"
         for k, s in enumerate(c.steps):
             d = {'instruction': s.instruction}
             for key, v in (('ref_caption', s.ref_caption), ('query_caption', s.query_caption)):
                 if v is not None: d[key] = v
-            if s.mask is not None: d['mask'] = png(s.mask, f"masks/{cid}-{k + 1}.png", True)
-            if s.target is not None: d['target'] = png(s.target, f"targets/{cid}-{k + 1}.png")
-            if s.change_mask is not None: d['change_mask'] = png(s.change_mask, f"gt/{cid}-{k + 1}.png", True)
+            if s.mask is not None: d['mask'] = png(s.mask, f"masks/{cid}-{k + 1}.png", f"{w} step {k + 1} mask", True)
+            if s.target is not None: d['target'] = png(s.target, f"targets/{cid}-{k + 1}.png", f"{w} step {k + 1} target")
+            if s.change_mask is not None: d['change_mask'] = png(s.change_mask, f"gt/{cid}-{k + 1}.png", f"{w} step {k + 1} change_mask", True)
             if s.edit is not None: d['edit'] = s.edit.to_dict()
             steps.append(d)
-        cases.append(dict(id=c.id, image=png(c.image, f"images/{cid}.png"), caption=c.caption, steps=steps))
+        cases.append(dict(id=c.id, image=png(c.image, f"images/{cid}.png", f"{w} image"), caption=c.caption, steps=steps))
     out.mkdir(parents=True, exist_ok=True)
-    (out / 'manifest.json').write_text(json.dumps(dict(format=FORMAT, name=bench.name, description=bench.description, cases=cases), indent=1))
+    (out / 'manifest.json').write_text(json.dumps(dict(format=FORMAT, name=bench.name, description=bench.description, cases=cases), indent=1), encoding='utf-8')
     return out
