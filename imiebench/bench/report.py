@@ -15,18 +15,19 @@ from .format import BenchSet
 from .metrics import FIELD_METRICS
 from .methods import METHOD_INFO, BenchConfig, method_inputs
 from .records import load_records, unit_key
+from .factorial import factorial_section, unit_endpoints
 
 # %% auto #0
 __all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'unit_summary', 'Interval', 'bootstrap_ci', 'md_table',
            'write_report']
 
 # %% ../../nbs/56_bench_report.ipynb #a0bec56e
-SEQ_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'ssim_input_final', 'psnr_prev',
+SEQ_COLS = ('final_success', 'success_when_made', 'retained_made', 'retained_earlier', 'psnr_input_final', 'ssim_input_final', 'psnr_prev',
             'clip_instruction', 'clip_caption', 'caption_score', 'lpips_prev')
 MASK_COLS = ('masked_success', 'masked_psnr_outside', 'masked_preserved')
 FIELD_COLS = ('l1', 'l2', 'clip_i', 'dino', 'clip_t', 'clip_whole', 'clip_edited', 'structure_distance', 'psnr_unedited',
-              'ssim_unedited', 'mse_unedited', 'lpips_unedited')  # `bench.metrics.FIELD_METRICS`, per step, averaged over a case's steps
-PAIRED_COLS = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'masked_success', 'masked_psnr_outside')
+              'ssim_unedited', 'mse_unedited', 'lpips_unedited')  # `bench.metrics.FIELD_METRICS` of a case's *last* step: MagicBrush's final-turn setting (all-turn: `bench.sets.independent_turns`)
+PAIRED_COLS = ('final_success', 'success_when_made', 'retained_made', 'psnr_input_final', 'masked_success', 'masked_psnr_outside')
 
 def _nanmean(v):
     v = [x for x in v if x is not None and not (isinstance(x, float) and np.isnan(x))]
@@ -37,11 +38,11 @@ def unit_summary(rec: dict) -> dict:
     st = rec['steps']; g = lambda k, sel=st: _nanmean([s.get(k, np.nan) for s in sel]); ms = [s for s in st if s['masked']]
     ret = rec.get('retained')
     return dict(final_success=st[-1].get('success', np.nan), success_when_made=g('success'),
-                retained_earlier=_nanmean(ret[:-1]) if ret else np.nan, psnr_input_final=st[-1]['psnr_input'],
+                retained_earlier=_nanmean(ret[:-1]) if ret else np.nan, retained_made=unit_endpoints(rec)['retained_made'], psnr_input_final=st[-1]['psnr_input'],
                 ssim_input_final=st[-1]['ssim_input'], psnr_prev=g('psnr_prev'), clip_instruction=g('clip_instruction'),
                 clip_caption=g('clip_caption'), caption_score=g('caption_score'), lpips_prev=g('lpips_prev'),
                 masked_success=g('success', ms) if ms else np.nan, masked_psnr_outside=g('psnr_outside_user_mask', ms) if ms else np.nan,
-                masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st)) | {k: g(k) for k in FIELD_COLS}
+                masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st)) | {k: st[-1].get(k, np.nan) for k in FIELD_COLS}
 
 # %% ../../nbs/56_bench_report.ipynb #ed68face
 @dataclass
@@ -190,12 +191,18 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
     md += "\n## Sequences\n" + _rank_tables(methods, info, stats, seq, rank=seq[0] == 'final_success')
     if msk: md += "\n## Masked steps\n" + _rank_tables(methods, info, stats, msk, rank=msk[0] == 'masked_success')
     fld = [c for c in FIELD_COLS if c in shown]
-    if fld: md += ("\n## The field's metrics (MagicBrush, PIE-Bench; `bench.metrics`), per step against the step's input and target\n\n"
+    if fld: md += ("\n## The field's metrics (MagicBrush, PIE-Bench; `bench.metrics`) of the last step, against its input and target\n\n"
+                   "MagicBrush's *final-turn* setting on a chained run; on a set made by `bench.sets.independent_turns` every case is one turn "
+                   "from its ground-truth input, which is the *all-turn* setting.\n\n"
                    + ''.join(f"- `{c}`: {FIELD_METRICS[c]}\n" for c in fld) + _rank_tables(methods, info, stats, fld, rank=False))
+    fmd, factorial = factorial_section([r for k, r in recs.items() if k[0] in methods])
+    md += fmd
     if paired:
-        md += ("\n## EMILIE − each other method, paired on the same cases and seeds\n\n(* the interval excludes 0)\n\n"
+        md += ("\n## EMILIE − each other method, paired on the same cases and seeds (descriptive)\n\n95 % bootstrap intervals, "
+               "*not* corrected for multiplicity and unstarred: the declared tests are the factorial section's. Methods that read "
+               "other information than EMILIE (`reads`) differ from it in more than the method.\n\n"
                + _head('other method', ['reads'] + list(PAIRED_COLS))
-               + ''.join(_fmt_row(m, [info[m]] + [f"{p}{' *' if p.excludes_zero else ''}" for p in paired[m].values()]) for m in paired))
+               + ''.join(_fmt_row(m, [info[m]] + list(paired[m].values())) for m in paired))
     if kinds: md += "\n## Success per edit kind (steps of that kind)\n\n" + _head('method', kinds) + ''.join(_fmt_row(m, [per_kind[m][k] for k in kinds]) for m in methods)
     def why(c):
         a = (availability or {}).get(c, '')
@@ -218,7 +225,7 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
     iv = lambda x: dict(mean=x.mean, lo=x.lo, hi=x.hi, n=x.n)
     rep = dict(bench=bench.name, n_cases=len(bench.cases[:cfg.max_cases]), seeds=list(cfg.seeds), steps=cfg.steps, precision=cfg.precision, captions=cfg.captions, notes=notes,
                inputs=info, methods={m: {c: iv(stats[m][c]) for c in cols} | dict(skipped=skipped.get(m, 0)) for m in methods},
-               paired={m: {c: iv(v) for c, v in p.items()} for m, p in paired.items()},
+               paired={m: {c: iv(v) for c, v in p.items()} for m, p in paired.items()}, factorial=factorial,
                per_kind={m: {k: iv(v) for k, v in p.items()} for m, p in per_kind.items()},
                not_computed={c: why(c) for c in missing}, per_step=per_step, markdown=md)
     (out / 'report.json').write_text(json.dumps(rep, indent=1, default=float)); return rep

@@ -10,18 +10,23 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 
-from .format import FORMAT, save_png
+from .format import FORMAT, BenchCase, BenchSet, save_png
 
 # %% auto #0
-__all__ = ['PHOTO_CASES', 'make_shapes_set', 'make_photos_set']
+__all__ = ['DEV_SEED', 'CONFIRM_SEED', 'PHOTO_CASES', 'make_shapes_set', 'independent_turns', 'make_photos_set']
 
 # %% ../../nbs/53_bench_sets.ipynb #c7a0bd23
-def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, n_steps: int=4) -> Path:
-    "Write the `shapes` set: `n` held-out scenes × `n_steps` chained edits with ground truth."
+DEV_SEED = 10**9 + 200_000  # `shapes`: the development set (toy.zoo.HELDOUT_SEED + 200 000), read by every result before the confirmatory run
+CONFIRM_SEED = 10**9 + 5_000_000  # `shapes_confirm`: the confirmatory set, scenes nobody had read when the main job's analysis was declared
+
+def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, # scene i is drawn from seed + i, its edits from seed + 10 000 + i (default DEV_SEED)
+                    n_steps: int=4, name: str='shapes') -> Path:
+    "Write a shapes-world set: `n` held-out scenes × `n_steps` chained edits with ground truth."
     from skimage.morphology import dilation, disk
     from imiebench.toy.world import random_scene, edit_sequence, caption, GLOBAL_KINDS
     from imiebench.toy.zoo import HELDOUT_SEED
-    seed = HELDOUT_SEED + 200_000 if seed is None else seed
+    seed = DEV_SEED if seed is None else seed
+    if seed < HELDOUT_SEED: raise ValueError(f"seed must be ≥ toy.zoo.HELDOUT_SEED ({HELDOUT_SEED}): lower scene seeds are used in training, got {seed}")
     out = Path(out); cases = []
     for i in range(n):
         seq = edit_sequence(random_scene(np.random.default_rng(seed + i)), np.random.default_rng(seed + 10_000 + i), n=n_steps)
@@ -34,9 +39,22 @@ def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, n_steps: int=
                 s['mask'] = f"masks/{cid}-{k + 1}.png"; save_png(dilation(e.mask > .5, disk(2)), out / s['mask'])
             steps.append(s)
         cases.append(dict(id=cid, image=f"images/{cid}.png", caption=caption(seq[0].source), steps=steps))
-    man = dict(format=FORMAT, name='shapes', description=f"{n} held-out shapes-world scenes (seeds {seed}..) x {n_steps} chained edits, "
+    man = dict(format=FORMAT, name=name, description=f"{n} held-out shapes-world scenes (seeds {seed}..) x {n_steps} chained edits, "
                "ground truth (target renders, change masks, Edit records), user masks on some object edits", cases=cases)
     (out / 'manifest.json').write_text(json.dumps(man, indent=1)); return out
+
+# %% ../../nbs/53_bench_sets.ipynb #17f2e23b
+def independent_turns(bench: BenchSet) -> BenchSet:
+    "MagicBrush's all-turn setting: each turn becomes a one-step case that starts from its ground-truth input (the previous turn's target)."
+    cases = []
+    for c in bench.cases:
+        for k, st in enumerate(c.steps):
+            src = c.image if k == 0 else c.steps[k - 1].target
+            if src is None: raise ValueError(f"case {c.id!r} turn {k + 1}: the all-turn setting starts it from turn {k}'s ground-truth output, "
+                                             "and this set has no target for it (only a chained run scores this set)")
+            cap = c.caption if k == 0 else c.steps[k - 1].query_caption or ''
+            cases.append(BenchCase(f"{c.id}#turn{k + 1}", src, cap, [st]))
+    return BenchSet(f"{bench.name}:all-turn", cases, bench.root, f"{bench.description} — all-turn: every turn from its ground-truth input")
 
 # %% ../../nbs/53_bench_sets.ipynb #5fc86636
 PHOTO_CASES = {  # photo: (caption, [(instruction, mask box (y0, y1, x0, x1) as fractions, or None)])
