@@ -108,7 +108,7 @@ def image_grey8(im: PIL.Image.Image, # any image PIL opened
     return np.asarray(im.convert('L'))
 
 # %% ../../nbs/50_bench_format.ipynb #906718a5
-SHIPPED = ('shapes', 'photos')
+SHIPPED = ('shapes', 'shapes_confirm', 'photos')  # `shapes`: the development set; `shapes_confirm`: the main job's confirmatory set (bench.sets)
 
 def bench_dir() -> Path:
     "Where the shipped sets live (package data)."
