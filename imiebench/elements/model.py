@@ -89,8 +89,13 @@ class Elements:
         frac = (fp & m).sum((1, 2)) / np.maximum(fp.sum((1, 2)), 1)
         return ids[frac >= .5]
 
+def _check_not_empty(part: Partition):
+    if part.n == 0: raise ValueError(f"the partition of the {part.shape[0]}×{part.shape[1]} image has no element (every pixel dropped): "
+                                     "there is nothing to encode; expected a partition with at least one element")
+
 def make_elements(part: Partition, features: torch.Tensor|None=None, P: int=PATCH, image=None) -> Elements:
-    "Elements from a partition (and optionally their K×D appearance embeddings)."
+    "Elements from a partition (and optionally their K×D appearance embeddings); a partition with no element is a ValueError."
+    _check_not_empty(part)
     if features is not None and len(features) != part.n: raise ValueError(f"features has {len(features)} rows; expected one per element ({part.n})")
     H, W = part.shape; K = part.n
     grid = _patch_grid(part.boxes, H, W, P)
@@ -194,6 +199,7 @@ def encode_elements(encoder: ContentEncoder, image, part: Partition|None=None, *
     "Partition `image` (unless `part` is given; `kw` go to `partition`) and encode every element: `Elements` with features."
     img = as_image(image)
     part = part if part is not None else partition(img, **({'n': 64, 'beta': 16.} | kw))  # default: the toy models' partition
+    _check_not_empty(part)
     pt, m = element_patches(img, part)
     dev = next(encoder.parameters()).device
     return make_elements(part, encoder(pt.to(dev), m.to(dev)).float().cpu())
@@ -211,9 +217,12 @@ def pad_rows(rows: list[torch.Tensor], K: int) -> torch.Tensor:
     return torch.stack([F.pad(r, (0, 0) * (r.ndim - 1) + (0, K - len(r))) for r in rows])
 
 def batch_elements(els: Sequence[Elements]) -> ElementBatch:
-    "Pad encoded `Elements` of several images into one batch."
-    for e in els:
+    "Pad encoded `Elements` of several images into one batch; each needs at least one alive element."
+    for i, e in enumerate(els):
         if e.features is None: raise ValueError("elements are not encoded: call `encode_elements` first")
+        if not e.alive.any():
+            raise ValueError(f"element set {i} has no alive element ({e.n} element(s), all deleted): there is nothing to decode; "
+                             "expected at least one alive element (undo a delete)")
     K = max(e.n for e in els)
     return ElementBatch(pad_rows([e.features.float() for e in els], K), pad_rows([e.positions() for e in els], K),
                         pad_rows([torch.from_numpy(e.alive) for e in els], K).bool())

@@ -236,13 +236,17 @@ def partition(image, # PIL image, H×W×3 uint8 array or 3×H×W float tensor in
               cleanup: bool=True, # 3×3 modal filter + largest connected component per element
               features=None, # precomputed `provider.features(image)` (to time the assignment alone)
              ) -> Partition:
-    "Algorithm 2: partition `image` into at most `n` contiguous elements."
+    """Algorithm 2: partition `image` into at most `n` contiguous elements. A uniform image (every pixel the same colour)
+    is partitioned into the √N×√N grid, exactly `n` elements (`settings['uniform']` is True): it has no content, every
+    affinity ties, and Eq. 1 would be decided by β alone (with β = 0, by the order of the ties)."""
     img = as_image(image)
     g = grid_side(n); H, W = img.shape[:2]
     if min(H, W) < 2 * g: raise ValueError(f"image of size {H}×{W} is too small for n = {n} ({g}×{g} grid): expected both sides ≥ {2 * g} px")
     if not isinstance(iters, (int, np.integer)) or iters < 1: raise ValueError(f"iters must be an int ≥ 1, got {iters!r}")
     check_number(beta_c, 'beta_c', 0, 1); check_number(beta, 'beta', 0); check_int(window, 'window', 0, allow_none=True)
     prov = get_provider(provider)
+    if (img == img[:1, :1]).all():  # a blank (uniform) image: the grid, N elements
+        gp = grid_partition(img, n); gp.settings.update(uniform=True); return gp
     r = window if window is not None else (1 if beta >= 2 * g else 2)
     r = min(int(r), g)
     feats = prov.features(img) if features is None else features
