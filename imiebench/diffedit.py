@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_diffedit.ipynb #7ebd2190
 from __future__ import annotations
-import warnings
+import math, warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,8 +19,8 @@ from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, ch
 from .sampling import cfg_combine, check_callback
 
 # %% auto #0
-__all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'check_mask_args', 'diffedit_mask', 'diffusers_mask_draws',
-           'DiffEditResult', 'diffedit']
+__all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'check_mask_args', 'check_steps_cover', 'diffedit_mask',
+           'diffusers_mask_draws', 'DiffEditResult', 'diffedit']
 
 # %% ../nbs/11_diffedit.ipynb #670191ef
 @dataclass
@@ -58,6 +58,23 @@ def check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile=0.99):
     check_number(clamp_ratio, 'clamp_ratio', 0, lo_open=True)
     check_number(extreme_quantile, 'extreme_quantile', 0.5, 1)
 
+def check_steps_cover(steps: int, # DDIM steps of the timestep grid
+                      **ratios, # name → fraction of the schedule, e.g. strength=0.5 (the mask's noise level), r=0.8
+                     ):
+    """Each fraction must fall on at least one of the `steps` DDIM timesteps (int(fraction·steps) ≥ 1, as
+    `ddim.decode_timesteps` counts them); a ValueError names every one that does not, and the fix."""
+    bad = {k: float(v) for k, v in ratios.items() if int(steps * float(v)) < 1}
+    if not bad: return
+    def need(v):  # the fewest steps that give `v` a step
+        s = max(1, math.ceil(1 / v))
+        while int(s * v) < 1: s += 1
+        return s
+    what = {'strength': "the mask noise `strength`", 'r': "the encoding ratio `r`"}
+    said = ' and '.join(f"{what.get(k, k)}={v:g} gives int({v:g}·{steps}) = 0 timesteps" for k, v in bad.items())
+    raise ValueError(f"steps={steps} is too few for {' and '.join(bad)}: {said} on the {steps}-step DDIM grid, and each needs at "
+                     f"least one; use steps ≥ {max(need(v) for v in bad.values())}, or "
+                     + ' and '.join(f"{k} ≥ {1 / steps:.3g}" for k in bad))
+
 # %% ../nbs/11_diffedit.ipynb #28808c3f
 @torch.no_grad()
 def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N images)
@@ -81,6 +98,7 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
     b = check_bundle(b, kind='sd')
     check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile)
     n, steps, max_batch = int(n), check_int(steps, 'steps', 1), check_int(max_batch, 'max_batch', 1)
+    check_steps_cover(steps, strength=strength)  # the noise level is a timestep of the `steps`-step grid
     guidance_scale = check_number(guidance_scale, 'guidance_scale'); generator = check_generator(generator, b.device)
     if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
     x = to_tensor(image, multiple=b.vae_factor, value_range=value_range)
@@ -157,6 +175,7 @@ def diffedit(b: Bundle, image, query: str|list[str], reference: str|list[str]=''
     check_prompt(encode_prompt, 'encode_prompt', allow_empty=True); check_choice(rescale, 'rescale', RESCALES)
     steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     encode_guidance = check_number(encode_guidance, 'encode_guidance'); check_mask_args(n, strength, threshold, 3.0)
+    check_steps_cover(steps, r=r, **({'strength': strength} if mode in ('diffedit', 'no_encoding') and mask is None else {}))
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
     generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
     x = to_tensor(image, multiple=b.vae_factor)
