@@ -4,13 +4,14 @@
 
 # %% ../../nbs/51_bench_formats.ipynb #3ab2894d
 from __future__ import annotations
-import io, json
+import io, json, os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
 
-from .format import BenchCase, BenchSet, BenchStep
+from .format import BenchCase, BenchSet, BenchStep, as_path, check_image_size, check_max_cases, image_grey8, image_rgb8
 
 # %% auto #0
 __all__ = ['MB_COLUMNS', 'PIE_EDITING_TYPES', 'decode_magicbrush_mask', 'load_magicbrush', 'magicbrush_local_captions',
@@ -19,7 +20,8 @@ __all__ = ['MB_COLUMNS', 'PIE_EDITING_TYPES', 'decode_magicbrush_mask', 'load_ma
 
 # %% ../../nbs/51_bench_formats.ipynb #6f94c35a
 def _open(src, errs: list, where: str) -> PIL.Image.Image|None:
-    "Open an image from a path or encoded bytes; a failure is recorded in `errs`."
+    "Open an image from a path or encoded bytes (None: nothing to open); a failure is recorded in `errs`."
+    if src is None: return None
     try:
         if isinstance(src, (bytes, bytearray)): im = PIL.Image.open(io.BytesIO(src))
         else:
@@ -34,9 +36,10 @@ def _resize(a: np.ndarray, size: int|None, mask: bool=False) -> np.ndarray:
     return np.asarray(PIL.Image.fromarray(a).resize((size, size), PIL.Image.LANCZOS))
 
 def _rgb(im: PIL.Image.Image|None, size: int|None, errs: list, where: str) -> np.ndarray|None:
-    "RGB uint8 array (resized to `size`² only when asked); sizes must be multiples of 8."
+    "RGB uint8 array (16-bit scaled, see `image_rgb8`; resized to `size`² only when asked); sizes must be multiples of 8."
     if im is None: return None
-    a = _resize(np.asarray(im.convert('RGB')), size)
+    try: a = _resize(image_rgb8(im, where), size)
+    except ValueError as e: errs.append(str(e)); return None
     if a.shape[0] % 8 or a.shape[1] % 8:
         errs.append(f"{where}: image size {a.shape[:2]} is not a multiple of 8 (pass size= to resize)"); return None
     return a
@@ -51,15 +54,41 @@ def _raise(errs: list, src):
         more = f"\n... and {len(errs) - 20} more" if len(errs) > 20 else ''
         raise ValueError(f"{src}: {len(errs)} problem(s):\n" + '\n'.join(errs[:20]) + more)
 
+def _shown(p: Path) -> str:
+    "A path for a message: as it is when it is valid UTF-8, else its bytes."
+    try: str(p).encode('utf-8'); return str(p)
+    except UnicodeEncodeError: return repr(os.fsencode(p))
+
+def _utf8(f: Path, folder: Path) -> Path:
+    "`f` itself, when its name is valid UTF-8 (the parquet reader needs that); else a ValueError naming the folder."
+    try: str(f).encode('utf-8'); return f
+    except UnicodeEncodeError:
+        raise ValueError(f"{_shown(folder)}: the file name {os.fsencode(f.relative_to(folder) if f.is_relative_to(folder) else f)!r} "
+                         "is not valid UTF-8, and the parquet reader needs UTF-8 paths; rename it (e.g. `convmv -f latin1 -t utf8`)") from None
+
+class _DupKeys(list): "Keys that occur twice in one JSON object."
+
+def _read_json(p: Path):
+    "Parse a JSON file (UTF-8); a key twice in the top-level object (an id: JSON readers keep only the last) is an error."
+    dups = {}
+    def pairs(kv):
+        d = dict(kv)
+        if len(d) < len(kv): dups[id(d)] = _DupKeys(k for k, n in Counter(k for k, _ in kv).items() if n > 1)
+        return d
+    try: obj = json.loads(p.read_text(encoding='utf-8'), object_pairs_hook=pairs)
+    except ValueError as e: raise ValueError(f"{p} is not valid UTF-8 JSON: {e}") from None
+    if id(obj) in dups: raise ValueError(f"{p}: duplicate key(s) {dups[id(obj)][:5]}: each id may occur once (a JSON reader would silently keep only the last)")
+    return obj
+
 # %% ../../nbs/51_bench_formats.ipynb #1a190961
 def decode_magicbrush_mask(im: PIL.Image.Image, # a MagicBrush mask image
                            ) -> np.ndarray: # H×W float32, 1 = edit here
-    "MagicBrush mask → float mask: transparent pixels if the image has a non-opaque alpha channel, else white ones."
+    "MagicBrush mask → float mask: transparent pixels if the image has a non-opaque alpha channel, else white ones (a 16-bit grey mask scaled to 8 bits first)."
     if not isinstance(im, PIL.Image.Image): raise TypeError(f"expected a PIL image, got {type(im).__name__}")
     if im.mode in ('RGBA', 'LA', 'PA') or (im.mode == 'P' and 'transparency' in im.info):
         alpha = np.asarray(im.convert('RGBA'))[..., 3]
         if alpha.min() < 255: return (alpha < 128).astype(np.float32)
-    return (np.asarray(im.convert('L')) > 127).astype(np.float32)
+    return (image_grey8(im, 'MagicBrush mask') > 127).astype(np.float32)
 
 # %% ../../nbs/51_bench_formats.ipynb #a446be59
 _MB_MASKS = ('provided', 'free')
@@ -70,12 +99,14 @@ def _mb_step(instruction, mask: np.ndarray|None, target: np.ndarray|None, masks:
 
 def _mb_mask(im, img, size, errs, where):
     if im is None: return None
-    m = _check_size(_resize(decode_magicbrush_mask(im), size, mask=True), img, errs, where)
+    try: m = decode_magicbrush_mask(im)
+    except ValueError as e: errs.append(f"{where}: {e}"); return None
+    m = _check_size(_resize(m, size, mask=True), img, errs, where)
     if m is not None and not m.any(): errs.append(f"{where}: mask is empty"); return None
     return m
 
 def _check_masks_arg(masks):
-    if masks not in _MB_MASKS: raise ValueError(f"masks must be one of {_MB_MASKS}, got {masks!r}")
+    if not isinstance(masks, str) or masks not in _MB_MASKS: raise ValueError(f"masks must be one of {_MB_MASKS}, got {masks!r}")
 
 # %% ../../nbs/51_bench_formats.ipynb #a9575b6c
 def _mb_root(root: Path) -> Path:
@@ -84,45 +115,61 @@ def _mb_root(root: Path) -> Path:
         if (p / 'edit_sessions.json').exists(): return p
     raise FileNotFoundError(f"no MagicBrush edit_sessions.json in {root} or {root / 'test'}")
 
-def _read_json(p: Path):
-    try: return json.loads(p.read_text())
-    except ValueError as e: raise ValueError(f"{p} is not valid JSON: {e}") from None
+def _captions(root: Path, name: str) -> dict:
+    "`global_descriptions.json` / `local_descriptions.json`: {img_id: {file name: caption}}; {} without the file."
+    f = root / name
+    if not f.exists(): return {}
+    d = _read_json(f)
+    if not isinstance(d, dict) or not all(isinstance(v, dict) for v in d.values()):
+        raise ValueError(f"{f}: expected an object img_id -> {{file name: caption}}")
+    return d
+
+def _caption(caps: dict, key, errs: list, where: str) -> str|None:
+    v = caps.get(key)
+    if v is not None and not isinstance(v, str): errs.append(f"{where}: the description of {key!r} must be a string, got {v!r}"); return None
+    return v
 
 def load_magicbrush(root: str|Path, # the test folder (with `edit_sessions.json` and `images/`), or the folder above it
                     masks: str='provided', # 'provided': the editor gets each turn's mask; 'free': it does not
-                    size: int|None=None, # resize images and masks to size×size (None: keep; sides must be multiples of 8)
-                    max_cases: int|None=None, # load only the first sessions
+                    size: int|None=None, # resize images and masks to size×size (None: keep; else a multiple of 8)
+                    max_cases: int|None=None, # load only the first sessions (None: all; else an int ≥ 1)
                    ) -> BenchSet:
     "Load MagicBrush's test folder as a `BenchSet`: one case per edit session, one chained step per turn."
-    _check_masks_arg(masks)
-    root = _mb_root(Path(root)); sessions = _read_json(root / 'edit_sessions.json')
+    _check_masks_arg(masks); size = check_image_size(size); max_cases = check_max_cases(max_cases)
+    root = _mb_root(as_path(root, 'root')); sessions = _read_json(root / 'edit_sessions.json')
     if not isinstance(sessions, dict) or not sessions: raise ValueError(f"{root / 'edit_sessions.json'}: expected a non-empty object img_id -> turns")
-    gd = _read_json(root / 'global_descriptions.json') if (root / 'global_descriptions.json').exists() else {}
+    gd = _captions(root, 'global_descriptions.json')
     errs, cases = [], []
     for sid, turns in list(sessions.items())[:max_cases]:
-        where = f"session {sid!r}"; d = root / 'images' / str(sid); caps = gd.get(sid, {})
+        where = f"session {sid!r}"; d = root / 'images' / sid; caps = gd.get(sid, {})
+        if not sid.strip(): errs.append(f"{where}: the img_id must be a non-empty string"); continue
         if not isinstance(turns, list) or not turns: errs.append(f"{where}: expected a non-empty list of turns"); continue
         img, steps, prev_out = None, [], None
         for k, t in enumerate(turns):
             w = f"{where} turn {k + 1}"
+            if not isinstance(t, dict): errs.append(f"{w}: expected an object {{input, mask, output, instruction}}, got {type(t).__name__}"); continue
             miss = [f for f in ('input', 'output', 'instruction') if not isinstance(t.get(f), str) or not t.get(f).strip()]
             if miss: errs.append(f"{w}: missing {', '.join(miss)}"); continue
+            mk = t.get('mask')
+            if mk is not None and (not isinstance(mk, str) or not mk.strip()): errs.append(f"{w}: mask must be a file name (a string), got {mk!r}"); mk = None
             if k == 0: img = _rgb(_open(d / t['input'], errs, f"{w} input"), size, errs, f"{w} input")
             elif t['input'] != prev_out: errs.append(f"{w}: input {t['input']!r} is not the previous turn's output {prev_out!r}")
             prev_out = t['output']
             tgt = _check_size(_rgb(_open(d / t['output'], errs, f"{w} output"), size, errs, f"{w} output"), img, errs, f"{w} output")
-            m = _mb_mask(_open(d / t['mask'], errs, f"{w} mask"), img, size, errs, f"{w} mask") if t.get('mask') else None
-            steps.append(_mb_step(t['instruction'], m, tgt, masks, caps.get(t['input']), caps.get(t['output'])))
-        cases.append(BenchCase(str(sid), img, caps.get(f"{sid}-input.png") or '', steps))
+            m = _mb_mask(_open(d / mk, errs, f"{w} mask"), img, size, errs, f"{w} mask") if mk else None
+            steps.append(_mb_step(t['instruction'], m, tgt, masks, _caption(caps, t['input'], errs, w), _caption(caps, t['output'], errs, w)))
+        cases.append(BenchCase(sid, img, _caption(caps, f"{sid}-input.png", errs, where) or '', steps))
     _raise(errs, root)
     return BenchSet('magicbrush', cases, root, f"MagicBrush test folder, {len(cases)} sessions, masks {masks}")
 
-def magicbrush_local_captions(root: str|Path) -> dict[str, list[str|None]]:
+def magicbrush_local_captions(root: str|Path, # as for `load_magicbrush`
+                             ) -> dict[str, list[str|None]]:
     "Per session, each turn's local description of its output (MagicBrush's CLIP-T text); {} without the file."
-    root = _mb_root(Path(root)); f = root / 'local_descriptions.json'
-    if not f.exists(): return {}
-    ld, sessions = _read_json(f), _read_json(root / 'edit_sessions.json')
-    return {sid: [ld.get(sid, {}).get(t.get('output')) for t in turns] for sid, turns in sessions.items()}
+    root = _mb_root(as_path(root, 'root')); ld = _captions(root, 'local_descriptions.json')
+    if not ld: return {}
+    sessions = _read_json(root / 'edit_sessions.json')
+    return {sid: [ld.get(sid, {}).get(t.get('output')) if isinstance(t, dict) else None for t in turns]
+            for sid, turns in sessions.items() if isinstance(turns, list)}
 
 # %% ../../nbs/51_bench_formats.ipynb #0a3e0bdb
 MB_COLUMNS = ('img_id', 'turn_index', 'source_img', 'mask_img', 'instruction', 'target_img')
@@ -133,40 +180,65 @@ def _in_split(p: Path, root: Path, split: str|None) -> bool:
     return p.name.startswith(f"{split}-") or any(d == split or d.endswith(f"-{split}") for d in p.relative_to(root).parts[:-1])
 
 def _parquet_files(src, split: str|None) -> list[Path]:
-    if isinstance(src, (list, tuple)): fs = [Path(p) for p in src]
-    elif Path(src).is_dir(): fs = sorted(p for p in Path(src).rglob('*.parquet') if _in_split(p, Path(src), split))
-    else: fs = [Path(src)]
+    if split is not None and (not isinstance(split, str) or not split.strip()):
+        raise TypeError(f"split must be None or a split name such as 'train' or 'dev', got {split!r} ({type(split).__name__})")
+    if isinstance(src, (list, tuple)):
+        if not src: raise ValueError("src is an empty list: expected parquet files")
+        fs = [as_path(p, f"src[{i}]") for i, p in enumerate(src)]; fs = [_utf8(f, f.parent) for f in fs]
+    else:
+        src = as_path(src, 'src (a parquet file, a list of them, or a folder)')
+        if src.is_dir(): fs = [_utf8(p, src) for p in sorted(src.rglob('*.parquet')) if _in_split(p, src, split)]
+        else: fs = [_utf8(src, src.parent)]
     if not fs: raise FileNotFoundError(f"no parquet files{'' if split is None else f' of split {split!r}'} in {src}")
     for f in fs:
         if not f.exists(): raise FileNotFoundError(f"no parquet file {f}")
     return fs
 
-def _cell_bytes(v, base: Path):
-    "A Hugging Face image cell: {'bytes': ..., 'path': ...} (bytes, else a path relative to the parquet file), or raw bytes."
+def _cell(v, base: Path, errs: list, where: str, required: bool=True):
+    "A Hugging Face image cell ({'bytes': ..., 'path': ...}: bytes, else a path relative to the parquet file) or raw bytes → bytes or a Path; None when empty."
+    out = None
     if isinstance(v, dict):
-        if v.get('bytes'): return v['bytes']
-        if v.get('path'): return base / v['path']
-        return None
-    return v
+        b, p = v.get('bytes'), v.get('path')
+        if b is not None and not isinstance(b, (bytes, bytearray)): errs.append(f"{where}: bytes must be binary, got {type(b).__name__}"); return None
+        if not b and p is not None and not isinstance(p, str): errs.append(f"{where}: path must be a string, got {p!r}"); return None
+        out = b if b else (base / p if p else None)
+    elif isinstance(v, (bytes, bytearray)): out = v or None
+    elif v is not None: errs.append(f"{where}: expected an image cell {{bytes, path}} or bytes, got {type(v).__name__}"); return None
+    if out is None and required: errs.append(f"{where}: no image (the cell is empty)")
+    return out
+
+def _parquet_index(files: list[Path]) -> tuple[list[str], dict]:
+    "Read only `img_id` and `turn_index` of every row: sessions in order of first appearance, and each one's (turn, file, row)."
+    import pyarrow as pa, pyarrow.parquet as pq
+    order, rows, errs, n = [], {}, [], 0
+    for fi, f in enumerate(files):
+        try: cols = pq.read_schema(f).names
+        except (OSError, pa.ArrowException) as e: raise ValueError(f"{f}: not a readable parquet file: {e}") from None
+        if miss := [c for c in MB_COLUMNS if c not in cols]:
+            raise ValueError(f"{f}: not a MagicBrush parquet file: missing column(s) {miss}; it has {cols}")
+        t = pq.read_table(f, columns=['img_id', 'turn_index']).to_pydict(); n += len(t['img_id'])
+        for r, (i, k) in enumerate(zip(t['img_id'], t['turn_index'])):
+            w = f"{f.name} row {r}"
+            if not isinstance(i, str) or not i.strip(): errs.append(f"{w}: img_id must be a non-empty string, got {i!r} ({type(i).__name__})"); continue
+            if isinstance(k, bool) or not isinstance(k, int): errs.append(f"{w}: turn_index must be an integer, got {k!r} ({type(k).__name__})"); continue
+            if i not in rows: order.append(i); rows[i] = {}
+            if k in rows[i]:
+                f0, r0 = rows[i][k][1:]; errs.append(f"{w}: session {i!r} turn_index {k} again (first in {files[f0].name} row {r0})"); continue
+            rows[i][k] = (k, fi, r)
+    if not n: raise ValueError(f"{files[0] if len(files) == 1 else files[0].parent}: no rows")
+    _raise(errs, files[0] if len(files) == 1 else files[0].parent)
+    return order, {i: sorted(v.values()) for i, v in rows.items()}
 
 def load_magicbrush_parquet(src, # a parquet file, a list of them, or a folder holding them
                             split: str|None=None, # with a folder: only files named '<split>-*.parquet' ('train', 'dev')
                             masks: str='provided', # 'provided': the editor gets each turn's mask; 'free': it does not
-                            size: int|None=None, # resize images and masks to size×size (None: keep; sides must be multiples of 8)
-                            max_cases: int|None=None, # load only the first sessions (in order of first appearance)
+                            size: int|None=None, # resize images and masks to size×size (None: keep; else a multiple of 8)
+                            max_cases: int|None=None, # load only the first sessions (in order of first appearance; None: all, else ≥ 1)
                            ) -> BenchSet:
     "Load MagicBrush's Hugging Face parquet files as a `BenchSet`: one case per `img_id`, one chained step per turn."
     import pyarrow.parquet as pq
-    _check_masks_arg(masks)
-    files = _parquet_files(src, split); order, rows = [], {}
-    for fi, f in enumerate(files):
-        cols = pq.read_schema(f).names
-        if miss := [c for c in MB_COLUMNS if c not in cols]:
-            raise ValueError(f"{f}: not a MagicBrush parquet file: missing column(s) {miss}; it has {cols}")
-        t = pq.read_table(f, columns=['img_id', 'turn_index']).to_pydict()
-        for r, (i, k) in enumerate(zip(t['img_id'], t['turn_index'])):
-            if i not in rows: order.append(i); rows[i] = []
-            rows[i].append((k, fi, r))
+    _check_masks_arg(masks); size = check_image_size(size); max_cases = check_max_cases(max_cases)
+    files = _parquet_files(src, split); order, rows = _parquet_index(files)
     keep = order[:max_cases]; need = {}
     for i in keep:
         for _, fi, r in rows[i]: need.setdefault(fi, []).append(r)
@@ -176,20 +248,20 @@ def load_magicbrush_parquet(src, # a parquet file, a list of them, or a folder h
         for r, row in zip(sorted(rs), t): got[fi, r] = row
     errs, cases = [], []
     for i in keep:
-        where = f"session {i!r}"; turns = sorted(rows[i])
+        where = f"session {i!r}"; turns = rows[i]
         if [k for k, _, _ in turns] != list(range(1, len(turns) + 1)):
             errs.append(f"{where}: turn_index values {[k for k, _, _ in turns]} are not 1..{len(turns)}"); continue
         img, steps = None, []
         for k, fi, r in turns:
-            row, w, base = got[fi, r], f"{where} turn {k}", files[fi].parent
-            if k == 1: img = _rgb(_open(_cell_bytes(row['source_img'], base), errs, f"{w} source_img"), size, errs, f"{w} source_img")
+            row, w, base = got[fi, r], f"{where} turn {k} ({files[fi].name} row {r})", files[fi].parent
+            if k == 1: img = _rgb(_open(_cell(row['source_img'], base, errs, f"{w} source_img"), errs, f"{w} source_img"), size, errs, f"{w} source_img")
             ins = row['instruction']
             if not isinstance(ins, str) or not ins.strip(): errs.append(f"{w}: instruction must be a non-empty string, got {ins!r}"); ins = None
-            tgt = _check_size(_rgb(_open(_cell_bytes(row['target_img'], base), errs, f"{w} target_img"), size, errs, f"{w} target_img"), img, errs, f"{w} target_img")
-            mb = _cell_bytes(row['mask_img'], base)
+            tgt = _check_size(_rgb(_open(_cell(row['target_img'], base, errs, f"{w} target_img"), errs, f"{w} target_img"), size, errs, f"{w} target_img"), img, errs, f"{w} target_img")
+            mb = _cell(row['mask_img'], base, errs, f"{w} mask_img", required=False)
             m = _mb_mask(_open(mb, errs, f"{w} mask_img"), img, size, errs, f"{w} mask_img") if mb is not None else None
             steps.append(_mb_step(ins, m, tgt, masks))
-        cases.append(BenchCase(str(i), img, '', steps))
+        cases.append(BenchCase(i, img, '', steps))
     _raise(errs, files[0] if len(files) == 1 else files[0].parent)
     return BenchSet('magicbrush' + (f"-{split}" if split else ''), cases, files[0].parent,
                     f"MagicBrush parquet ({len(files)} file(s)), {len(cases)} sessions, masks {masks}; no captions")
@@ -203,14 +275,23 @@ def decode_pie_mask(encoded, # PIE-Bench's run-length list [start, length, start
                     shape: tuple[int,int]=(512, 512), # the image's (H, W): PIE-Bench's are 512×512
                     border: bool=True, # set the one-pixel border to 1, as PIE-Bench's decoder does
                    ) -> np.ndarray: # H×W float32, 1 = the part to edit
-    "Decode a PIE-Bench mask (PnPInversion's `mask_decode`, vectorised)."
-    a = np.asarray(encoded)
-    if a.ndim != 1 or len(a) % 2 or (len(a) and not np.issubdtype(a.dtype, np.integer)):
-        raise ValueError(f"encoded mask must be a flat list of integer (start, length) pairs, got {type(encoded).__name__} of shape {a.shape}")
-    n = shape[0] * shape[1]; flat = np.zeros(n + 1, np.int32)
-    st, ln = a[0::2], a[1::2]
-    if (st < 0).any() or (ln < 0).any() or (st >= n).any(): raise ValueError(f"encoded mask has runs outside a {shape} image")
-    np.add.at(flat, st, 1); np.add.at(flat, np.minimum(st + ln, n), -1)
+    "Decode a PIE-Bench mask (PnPInversion's `mask_decode`, vectorised); an encoding that marks no pixel is refused."
+    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in shape)):
+        raise ValueError(f"shape must be (H, W), two positive ints, got {shape!r}")
+    a = np.asarray(encoded) if isinstance(encoded, (list, tuple, np.ndarray)) else None
+    if a is None or a.ndim != 1 or len(a) % 2 or (len(a) and not np.issubdtype(a.dtype, np.integer)):
+        raise ValueError(f"encoded mask must be a flat list of integer (start, length) pairs, got {type(encoded).__name__}"
+                         + (f" of shape {a.shape} and dtype {a.dtype}" if a is not None else ''))
+    if not len(a): raise ValueError("encoded mask is empty ([]): PIE-Bench defines no empty mask (each case marks the part to edit)")
+    n = shape[0] * shape[1]; st, ln = a[0::2].astype(np.int64), a[1::2].astype(np.int64)
+    bad = np.flatnonzero((st < 0) | (st >= n) | (ln < 0))
+    if len(bad):
+        j = int(bad[0]); raise ValueError(f"encoded mask run {j + 1} (start {st[j]}, length {ln[j]}) is outside a {tuple(shape)} image: "
+                                          f"starts must be in 0..{n - 1} and lengths ≥ 0 ({len(bad)} such run(s))")
+    if not ln.any(): raise ValueError(f"encoded mask marks no pixel: all {len(ln)} run(s) have length 0")
+    flat = np.zeros(n + 1, np.int32)
+    np.add.at(flat, st, 1); np.add.at(flat, st + np.minimum(ln, n - st), -1)  # a run past the end stops there (PnPInversion's clipping)
     m = (np.cumsum(flat[:n]) > 0).astype(np.float32).reshape(shape)
     if border: m[0, :] = m[-1, :] = m[:, 0] = m[:, -1] = 1
     return m
@@ -221,9 +302,9 @@ def encode_pie_mask(mask: np.ndarray) -> list[int]:
     d = np.flatnonzero(np.diff(f)); return [int(v) for s, e in zip(d[0::2], d[1::2]) for v in (s, e - s)]
 
 # %% ../../nbs/51_bench_formats.ipynb #58e11b3c
-def _load_512(im: PIL.Image.Image) -> np.ndarray:
-    "PnPInversion's `load_512`: RGB, centre-cropped to a square, resized to 512×512."
-    a = np.asarray(im.convert('RGB')); h, w = a.shape[:2]
+def _load_512(im: PIL.Image.Image, what: str='image') -> np.ndarray:
+    "PnPInversion's `load_512`: RGB (16-bit scaled, see `image_rgb8`), centre-cropped to a square, resized to 512×512."
+    a = image_rgb8(im, what); h, w = a.shape[:2]
     if h < w: a = a[:, (w - h) // 2:(w - h) // 2 + h]
     elif w < h: a = a[(h - w) // 2:(h - w) // 2 + w]
     return a if a.shape[:2] == (512, 512) else np.asarray(PIL.Image.fromarray(a).resize((512, 512)))
@@ -234,45 +315,73 @@ def _pie_root(src: Path) -> tuple[Path, Path]:
     if not f.exists(): raise FileNotFoundError(f"no PIE-Bench mapping_file.json at {f}")
     return f, f.parent / 'annotation_images'
 
+def _pie_mapping(f: Path) -> dict:
+    "mapping_file.json: a non-empty object key -> annotation object."
+    mp = _read_json(f)
+    if not isinstance(mp, dict) or not mp: raise ValueError(f"{f}: expected a non-empty object key -> annotation")
+    if bad := [k for k, v in mp.items() if not isinstance(v, dict)]:
+        raise ValueError(f"{f}: case(s) {bad[:5]} are not objects {{image_path, original_prompt, editing_prompt, editing_instruction, editing_type_id, mask}}")
+    if bad := [k for k in mp if not k.strip()]: raise ValueError(f"{f}: a case key must be a non-empty string, got {bad[0]!r}")
+    return mp
+
+def _editing_types_arg(editing_types) -> set[str]|None:
+    "None, or a list/tuple of PIE-Bench editing_type_id values ('0'..'9', or the ints 0..9) → the set of ids as strings."
+    if editing_types is None: return None
+    if isinstance(editing_types, str):
+        raise TypeError(f"editing_types must be a list or tuple of editing_type_id values such as ['1', '2'], got the string {editing_types!r}: "
+                        "a string is not split into ids; for one type pass a one-item list such as ['1']")
+    if not isinstance(editing_types, (list, tuple)):
+        raise TypeError(f"editing_types must be a list or tuple of editing_type_id values such as ['1', '2'], got {type(editing_types).__name__}")
+    if not editing_types: raise ValueError("editing_types is empty: it would keep no case (None keeps all)")
+    if bad := [t for t in editing_types if isinstance(t, bool) or not isinstance(t, (str, int))]:
+        raise TypeError(f"editing_types holds {bad[:5]}: each must be an editing_type_id, a str among {sorted(PIE_EDITING_TYPES)} (or the int)")
+    if bad := [t for t in editing_types if str(t) not in PIE_EDITING_TYPES]:
+        raise ValueError(f"editing_types must be among {sorted(PIE_EDITING_TYPES)}, got {bad}")
+    return {str(t) for t in editing_types}
+
 def _prompt(v) -> str|None:
     return v.replace('[', '').replace(']', '') if isinstance(v, str) and v.strip() else None
 
 def load_pie_bench(src: str|Path, # the data folder (mapping_file.json + annotation_images/) or the mapping file
                    use_masks: bool=False, # also give the annotated mask to the editor (PIE-Bench's methods get none)
-                   editing_types: list[str]|None=None, # keep only these editing_type_id values ('0'..'9')
-                   size: int|None=None, # resize images and masks to size×size after PIE-Bench's own 512×512 reading
-                   max_cases: int|None=None, # load only the first cases
+                   editing_types: list[str]|None=None, # keep only these editing_type_id values: a list/tuple of '0'..'9' (None: all)
+                   size: int|None=None, # resize images and masks to size×size after PIE-Bench's own 512×512 reading (a multiple of 8)
+                   max_cases: int|None=None, # load only the first cases (None: all; else an int ≥ 1)
                   ) -> BenchSet:
     "Load PIE-Bench as a `BenchSet` of one-step cases (instruction, source/target prompts, mask as `change_mask`)."
-    f, imdir = _pie_root(Path(src)); mp = _read_json(f)
-    if not isinstance(mp, dict) or not mp: raise ValueError(f"{f}: expected a non-empty object key -> annotation")
-    if editing_types is not None:
-        bad = [t for t in editing_types if str(t) not in PIE_EDITING_TYPES]
-        if bad: raise ValueError(f"editing_types must be among {sorted(PIE_EDITING_TYPES)}, got {bad}")
-        mp = {k: v for k, v in mp.items() if str(v.get('editing_type_id')) in {str(t) for t in editing_types}}
+    if not isinstance(use_masks, (bool, np.bool_)): raise TypeError(f"use_masks must be True or False, got {use_masks!r}")
+    keep = _editing_types_arg(editing_types); size = check_image_size(size); max_cases = check_max_cases(max_cases)
+    f, imdir = _pie_root(as_path(src, 'src')); mp = _pie_mapping(f)
+    if keep is not None:
+        mp = {k: v for k, v in mp.items() if str(v.get('editing_type_id')) in keep}
+        if not mp: raise ValueError(f"{f}: no case of editing_types {sorted(keep)}")
     errs, cases = [], []
     for key, it in list(mp.items())[:max_cases]:
         where = f"case {key!r}"
         miss = [k for k in ('image_path', 'original_prompt', 'editing_prompt', 'editing_instruction', 'mask') if k not in it]
         if miss: errs.append(f"{where}: missing {', '.join(miss)}"); continue
-        im = _open(imdir / it['image_path'], errs, f"{where} image")
-        img = _rgb(PIL.Image.fromarray(_load_512(im)), size, errs, f"{where} image") if im is not None else None
+        img, rel = None, it['image_path']
+        if not isinstance(rel, str) or not rel.strip(): errs.append(f"{where}: image_path must be a path relative to annotation_images/ (a string), got {rel!r}")
+        elif (im := _open(imdir / rel, errs, f"{where} image")) is not None:
+            try: img = _rgb(PIL.Image.fromarray(_load_512(im, f"{where} image")), size, errs, f"{where} image")
+            except ValueError as e: errs.append(str(e))
         try: m = _resize(decode_pie_mask(it['mask'], (512, 512)), size, mask=True)
         except ValueError as e: errs.append(f"{where} mask: {e}"); m = None
         ins, ref, query = (it['editing_instruction'] if isinstance(it['editing_instruction'], str) and it['editing_instruction'].strip() else None,
                            _prompt(it['original_prompt']), _prompt(it['editing_prompt']))
         if ins is None: errs.append(f"{where}: editing_instruction must be a non-empty string, got {it['editing_instruction']!r}")
         if query is None: errs.append(f"{where}: editing_prompt must be a non-empty string, got {it['editing_prompt']!r}")
-        cases.append(BenchCase(str(key), img, ref or '', [BenchStep(ins, mask=m if use_masks else None, ref_caption=ref,
-                                                                    query_caption=query, change_mask=m)]))
+        cases.append(BenchCase(key, img, ref or '', [BenchStep(ins, mask=m if use_masks else None, ref_caption=ref,
+                                                               query_caption=query, change_mask=m)]))
     _raise(errs, f)
-    return BenchSet('pie-bench', cases, f.parent, f"PIE-Bench, {len(cases)} cases" + (f" of types {list(editing_types)}" if editing_types else '')
+    return BenchSet('pie-bench', cases, f.parent, f"PIE-Bench, {len(cases)} cases" + (f" of types {sorted(keep)}" if keep else '')
                     + (', masks given to the editor' if use_masks else ''))
 
-def pie_editing_types(src: str|Path) -> dict[str, str]:
+def pie_editing_types(src: str|Path, # as for `load_pie_bench`
+                     ) -> dict[str, str]:
     "Case id → editing type name (for per-type tables)."
-    f, _ = _pie_root(Path(src))
-    return {k: PIE_EDITING_TYPES.get(str(v.get('editing_type_id')), str(v.get('editing_type_id'))) for k, v in _read_json(f).items()}
+    f, _ = _pie_root(as_path(src, 'src'))
+    return {k: PIE_EDITING_TYPES.get(str(v.get('editing_type_id')), str(v.get('editing_type_id'))) for k, v in _pie_mapping(f).items()}
 
 # %% ../../nbs/51_bench_formats.ipynb #d00d6983
 def _demo_scenes(n: int, size: int, seed: int):
