@@ -139,7 +139,7 @@ def power(delta: float, sb: float, sw: float, n: int, s: int, alpha: float=0.05 
 def cases_needed(delta: float, sb: float, sw: float, s: int, target: float=0.8, alpha: float=0.05 / 6) -> int:
     "The fewest cases with s seeds each that give `target` power for `delta`."
     from scipy import stats
-    if delta == 0 or not np.isfinite(delta): return math.inf
+    if delta == 0 or not np.isfinite(delta) or not np.isfinite(sb + sw): return math.inf  # nothing to detect, or no estimate of the spread
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target)
     return max(2, math.ceil(z ** 2 * (sb + sw / s) / delta ** 2))
 
