@@ -68,12 +68,14 @@ def as_path(p, name: str, # the argument's name, for the message
 def check_max_cases(max_cases) -> int|None:
     "`max_cases` of a loader: None (all cases) or an int ≥ 1 (not a bool, not a float)."
     from imiebench.core import check_int
-    return check_int(max_cases, 'max_cases (None for all cases, or how many to load)', 1, allow_none=True)
+    try: return check_int(max_cases, 'max_cases', 1, allow_none=True)
+    except (TypeError, ValueError) as e: raise type(e)(f"{e} (None loads every case)") from None
 
 def check_image_size(size) -> int|None:
     "`size` of a loader: None (keep each image's size) or the side to resize to, an int ≥ 8 and a multiple of 8."
     from imiebench.core import check_int
-    size = check_int(size, 'size (None to keep, or the side to resize to)', 8, allow_none=True)
+    try: size = check_int(size, 'size', 8, allow_none=True)
+    except (TypeError, ValueError) as e: raise type(e)(f"{e} (None keeps each image's size)") from None
     if size is not None and size % 8: raise ValueError(f"size must be a multiple of 8 (the VAE's factor), got {size}")
     return size
 
