@@ -12,7 +12,7 @@ import anywidget
 import traitlets as T
 
 from ..core import to_mask
-from .wire import ASSETS, image_array, png_data_url, default_display_width, binary_mask, pack_mask, unpack_mask
+from .wire import ASSETS, image_array, png_data_url, default_display_width, check_display_width, binary_mask, pack_mask, unpack_mask
 
 # %% auto #0
 __all__ = ['MaskBrush']
@@ -31,12 +31,13 @@ class MaskBrush(anywidget.AnyWidget):
     mask_bits = T.Unicode('').tag(sync=True)     # the mask on the wire (`pack_mask`)
 
     def __init__(self,
-                 image, # RGB image: PIL, H×W×3 uint8 array or float tensor in [-1, 1]
+                 image, # RGB image: PIL, H×W×3 uint8 array or float tensor in [0, 1] (`wire.image_array`)
                  mask=None, # initial binary mask (H×W), default empty
                  brush_size: int=8, # brush diameter in image pixels
                  display_width: int|None=None, # CSS width; default `default_display_width`
                  **kwargs):
         a = image_array(image)
+        display_width = check_display_width(display_width)  # brush_size: the trait checks it (an int ≥ 1)
         h, w = a.shape[:2]
         m = np.zeros((h, w), bool) if mask is None else binary_mask(mask, (h, w))
         self._callbacks, self._mask, self.updates = [], m, 0

@@ -11,9 +11,9 @@ import torch
 import anywidget
 import traitlets as T
 
-from ..core import describe
+from ..core import describe, check_int
 from ..elements.edit import ElementEdit
-from .wire import ASSETS, image_array, png_data_url, default_display_width
+from .wire import ASSETS, image_array, png_data_url, default_display_width, check_display_width
 
 # %% auto #0
 __all__ = ['check_centroids', 'check_sizes', 'replay_edits', 'ElementEditor']
@@ -47,6 +47,16 @@ def check_sizes(sizes, n: int, shape: tuple[int,int]) -> np.ndarray:
     s = s.astype(np.float64)
     if not (np.isfinite(s).all() and (s > 0).all()): raise ValueError(f"expected finite sizes > 0, got range [{s.min():.3g}, {s.max():.3g}]")
     return s
+
+def _check_canvas(canvas) -> tuple[int, int]:
+    "(H, W): two ints ≥ 1."
+    if not (isinstance(canvas, (tuple, list)) and len(canvas) == 2):
+        raise TypeError(f"canvas must be an (H, W) pair of ints, got {canvas!r}")
+    return tuple(check_int(v, f"canvas {k}", 1) for k, v in zip('HW', canvas))
+
+def _scaled(v, s: float):
+    "A drag component from the browser in canvas pixels (left as is when not a number: `ElementEdit` names it)."
+    return v / s if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
 def replay_edits(centroids: np.ndarray, # (N, 2) (y, x)
                 sizes: np.ndarray, # (N,) radius in pixels
@@ -84,18 +94,21 @@ class ElementEditor(anywidget.AnyWidget):
     error = T.Unicode('')                                 # the last rejected edit from the browser
 
     def __init__(self,
-                 image, # RGB image: PIL, H×W×3 uint8 array or float tensor in [-1, 1]
+                 image, # RGB image: PIL, H×W×3 uint8 array or float tensor in [0, 1] (`wire.image_array`)
                  centroids, # (N, 2) array of (y, x) in image pixels
                  sizes=None, # (N,) radius of each element in pixels; default 5% of the short side
                  display_width: int|None=None, # CSS width; default `default_display_width`
                  replay: Callable|None=None, # edits → (centroids, sizes, alive), what the edits do to the elements; default
                                              # `replay_edits` (no side effects); a replay that raises ValueError rejects the edit
+                 canvas: tuple[int,int]|None=None, # (H, W) that centroids, sizes and edits are in; default the image's size
                  **kwargs):
         a = image_array(image)
-        h, w = a.shape[:2]
-        self._replay = replay
-        self.initial_centroids = check_centroids(centroids, (h, w))
-        self.initial_sizes = check_sizes(sizes, len(self.initial_centroids), (h, w))
+        h, w = a.shape[:2]; display_width = check_display_width(display_width)
+        if replay is not None and not callable(replay): raise TypeError(f"replay must be a callable (edits → centroids, sizes, alive), got {describe(replay)}")
+        self._replay, self.canvas = replay, (h, w) if canvas is None else _check_canvas(canvas)
+        self.scale = (h / self.canvas[0], w / self.canvas[1])  # image pixels per canvas pixel, (y, x)
+        self.initial_centroids = check_centroids(centroids, self.canvas)
+        self.initial_sizes = check_sizes(sizes, len(self.initial_centroids), self.canvas)
         self._edits, self._callbacks = [], []
         super().__init__(image_url=png_data_url(a), width=w, height=h,
                          display_width=display_width or default_display_width(h, w), **kwargs)
@@ -119,15 +132,20 @@ class ElementEditor(anywidget.AnyWidget):
         return self._state(self._edits)
 
     def _state(self, edits):
-        if self._replay is None: return replay_edits(self.initial_centroids, self.initial_sizes, edits, self.shape)
+        if self._replay is None: return replay_edits(self.initial_centroids, self.initial_sizes, edits, self.canvas)
         c, s, alive = self._replay(list(edits))
         return np.asarray(c, np.float64), np.asarray(s, np.float64), np.asarray(alive, bool)
 
     @property
     def shape(self) -> tuple[int,int]: return (self.height, self.width)
 
+    def to_image(self, centroids, sizes) -> tuple[np.ndarray, np.ndarray]:
+        "Canvas centroids (N, 2) (index units) and radii (N,) → where the image shows them."
+        sy, sx = self.scale
+        return (np.asarray(centroids, np.float64) + .5) * (sy, sx) - .5, np.asarray(sizes, np.float64) * np.sqrt(sy * sx)
+
     def _sync(self):
-        c, s, alive = self.state()
+        c, s, alive = self.state(); c, s = self.to_image(c, s)
         with self.hold_trait_notifications():
             self.centroids, self.sizes, self.alive = c.tolist(), s.tolist(), alive.tolist()
             if self.selected >= 0 and not alive[self.selected]: self.selected = -1
@@ -161,6 +179,11 @@ class ElementEditor(anywidget.AnyWidget):
 
     def _on_frontend_msg(self, _, content, buffers):
         try:
+            if isinstance(content, dict) and content.get('id') == -1:  # a button pressed with nothing selected
+                raise ValueError("no element is selected: click an element first" + ('' if any(self.alive) else
+                                 " (every element is deleted: undo or reset)"))
+            if isinstance(content, dict) and content.get('op') == 'move':  # a drag, in image pixels → canvas pixels
+                content = {**content, 'dx': _scaled(content.get('dx', 0.), self.scale[1]), 'dy': _scaled(content.get('dy', 0.), self.scale[0])}
             self.apply(content)
             self.error = ''
         except (ValueError, TypeError) as e:

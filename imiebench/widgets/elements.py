@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core import to_uint8
+from ..core import to_uint8, check_int, check_prompt
 from ..elements.partition import as_image
 from ..elements.model import Elements, encode_elements, overlay
 from ..elements.edit import ElementEdit, apply_edits
@@ -17,11 +17,22 @@ from ..elements.decoders import ToyElements, decode_light, decode_diffusion
 __all__ = ['element_editor', 'element_widget']
 
 # %% ../../nbs/65_widgets_elements.ipynb #c2539952
+def _check_elements(el, what: str='el') -> Elements:
+    "An `Elements` with at least one alive element (an editor of none has nothing to edit)."
+    if not isinstance(el, Elements): raise TypeError(f"{what} must be an Elements (from `encode_elements` or `make_elements`), got {type(el).__name__}")
+    if el.n == 0 or not el.alive.any():
+        raise ValueError(f"{what} has no alive element ({el.n} element(s)): there is nothing to edit; expected at least one")
+    return el
+
 def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: int=0):
-    "ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons."
+    """ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons. Edits are
+    replayed with `apply_edits(..., clip=True)` (an element moved partly off the canvas is cut at its edge); a button
+    that cannot act (nothing selected, every element deleted, an edit off the canvas) shows why in the status line."""
     import ipywidgets as W
     from imiebench.widgets.wire import png_bytes as png
-    img = as_image(image); el0 = encode_elements(m.encoder, img)
+    if not isinstance(m, ToyElements): raise TypeError(f"m must be a ToyElements (e.g. `load_toy_elements()`), got {type(m).__name__}")
+    check_prompt(prompt, 'prompt', allow_empty=True); steps, seed = check_int(steps, 'steps', 1), check_int(seed, 'seed', 0, 2 ** 63 - 1)
+    img = as_image(image); el0 = _check_elements(encode_elements(m.encoder, img), 'the image\'s elements')
     st = dict(el=el0, edits=[], touched=set())
     ctl = dict(id=W.Dropdown(options=list(range(el0.n)), value=0, description='element'),
                dy=W.IntSlider(0, min=-img.shape[0] // 2, max=img.shape[0] // 2, description='dy'),
@@ -30,39 +41,49 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
                decoder=W.ToggleButtons(options=['light', 'diffusion'] if m.bundle is not None else ['light'], value='light'))
     view, out, status = W.Image(format='png'), W.Image(format='png'), W.Label()
     def redraw(*_):
-        view.value = png(overlay(img, st['el'], selected=[ctl['id'].value], edited=sorted(st['touched'])))
+        sel = [] if ctl['id'].value is None else [ctl['id'].value]
+        view.value = png(overlay(img, st['el'], selected=sel, edited=sorted(st['touched'])))
     def offer():  # the dropdown offers the alive elements only (a delete, or a collision, removes one)
         alive = [int(i) for i in np.flatnonzero(st['el'].alive)]
         keep = ctl['id'].value if ctl['id'].value in alive else (alive[0] if alive else None)
         ctl['id'].options = alive; ctl['id'].value = keep
     def apply(op):
+        if ctl['id'].value is None:  # nothing to select: every element was deleted
+            status.value = f"no element to {op}: every element is deleted; press reset"; return None
         kw = dict(move=dict(dx=ctl['dx'].value, dy=ctl['dy'].value), resize=dict(scale=ctl['scale'].value)).get(op, {})
         rec = ElementEdit(op, int(ctl['id'].value), **kw)
-        try: st['el'] = apply_edits(st['el'], [rec])
+        try: st['el'] = apply_edits(st['el'], [rec], clip=True)
         except ValueError as err: status.value = str(err); return None
         st['edits'].append(rec); st['touched'].add(rec.id); offer()
         status.value = f"{op} element {rec.id}: {int(st['el'].alive.sum())} of {st['el'].n} elements alive"; redraw(); return rec
     def decode(*_):
-        if ctl['decoder'].value == 'diffusion':
-            x = decode_diffusion(m, st['el'], prompt, steps=steps, generator=torch.Generator().manual_seed(seed))
-        else: x = decode_light(m, st['el'])
+        try:
+            if ctl['decoder'].value == 'diffusion':
+                x = decode_diffusion(m, st['el'], prompt, steps=steps, generator=torch.Generator().manual_seed(seed))
+            else: x = decode_light(m, st['el'])
+        except ValueError as err: status.value = f"nothing decoded: {err}"; return None  # e.g. every element deleted
         a = to_uint8(x)[0]; out.value = png(np.repeat(np.repeat(a, 4, 0), 4, 1)); return a
     def reset(*_): st.update(el=el0, edits=[], touched=set()); offer(); redraw(); decode()
     buttons = [W.Button(description=d) for d in ('move', 'resize', 'delete', 'decode', 'reset')]
     for b, fn in zip(buttons, (lambda _: apply('move'), lambda _: apply('resize'), lambda _: apply('delete'), decode, reset)): b.on_click(fn)
     ctl['id'].observe(redraw, names='value')
     box = W.VBox([W.HBox([view, out]), *ctl.values(), W.HBox(buttons), status])
-    box.apply, box.decode, box.reset, box.state, box.controls = apply, decode, reset, st, ctl
+    box.apply, box.decode, box.reset, box.state, box.controls, box.buttons = apply, decode, reset, st, ctl, dict(zip(('move', 'resize', 'delete', 'decode', 'reset'), buttons))
     offer(); redraw(); decode(); return box
 
 # %% ../../nbs/65_widgets_elements.ipynb #07059e46
-def element_widget(el: Elements, image, # the elements and the image they were made from
+def element_widget(el: Elements, image, # the elements and the image they were made from (any size: see below)
                    display_width: int=256, # CSS width of the view
                   ):
-    """The drag-and-drop `widgets.editor.ElementEditor` over `el` (sizes shown as half the box's longer side). Its edits are
-    replayed with `apply_edits`, so what it draws is what `apply_edits(el, editor.edits)` gives: an element that a move
-    or a resize lands on is deleted (and can no longer be dragged), as it is when the edits are applied."""
+    """The drag-and-drop `widgets.editor.ElementEditor` over `el` (sizes shown as half the box's longer side). `image` may
+    be of another size than the elements' canvas (e.g. 128×128 for elements of a 64×64 image): centroids are drawn at the
+    image's scale and drags are turned into canvas pixels, so `edits` are always in the elements' canvas pixels. Its
+    edits are replayed with `apply_edits(el, edits, clip=True)`, so what it draws is what that gives: an element that a
+    move or a resize lands on is deleted (and can no longer be dragged), and one dragged partly off the canvas is cut at
+    its edge, as they are when the edits are applied."""
     from imiebench.widgets.editor import ElementEditor
-    def replay(edits):
-        e2 = apply_edits(el, edits); return e2.centroids, e2.sizes.max(1) / 2, e2.alive
-    return ElementEditor(as_image(image), el.centroids, sizes=el.sizes.max(1) / 2, display_width=display_width, replay=replay)
+    _check_elements(el); img = as_image(image)
+    def replay(edits):  # elements' centroids are continuous (pixel centres at +½); the editor's are index units
+        e2 = apply_edits(el, edits, clip=True); return e2.centroids - .5, e2.sizes.max(1) / 2, e2.alive
+    return ElementEditor(img, el.centroids - .5, sizes=el.sizes.max(1) / 2, display_width=display_width, replay=replay,
+                         canvas=tuple(el.image_size))

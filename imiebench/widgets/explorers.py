@@ -10,14 +10,14 @@ import torch
 import ipywidgets as W
 from diffusers import DDIMScheduler
 
-from ..core import to_tensor, to_uint8, check_prompt
-from ..models import Bundle
+from ..core import to_tensor, to_uint8, check_prompt, check_int
+from ..models import Bundle, check_bundle
 from ..ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio
 from ..diffedit import DiffEditMask, DiffEditResult, diffedit_mask, check_mask_args
 from ..emilie import EditSession
-from .wire import png_bytes
+from .wire import png_bytes, check_display_width
 from .brush import MaskBrush
-from .sliders import slider_view
+from .sliders import slider_view, display_array
 
 # %% auto #0
 __all__ = ['ExplorerCache', 'edit_explorer', 'rect_mask', 'session_widget']
@@ -35,9 +35,10 @@ class ExplorerCache:
                  r_max: float=1.0, # when a larger ratio than the cached one is asked for, encode up to this one
                  memo: int=64, # decoded results kept
                 ):
-        check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
+        b = check_bundle(b, kind='sd'); check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
+        steps, seed, n = check_int(steps, 'steps', 1), check_int(seed, 'seed', 0, 2 ** 63 - 1), check_int(n, 'n (noise draws)', 1)
         self.b, self.query, self.reference, self.steps, self.seed, self.n = b, query, reference, steps, seed, n
-        self.r_max, self.memo = check_ratio(r_max, 'r_max'), memo
+        self.r_max, self.memo = check_ratio(r_max, 'r_max'), check_int(memo, 'memo (decoded results kept)', 1)
         self.x = to_tensor(image, multiple=b.vae_factor)
         if len(self.x) != 1: raise ValueError(f"the explorer edits one image, got a batch of {len(self.x)}")
         self.z0 = b.encode(self.x, value_range=(-1, 1))
@@ -84,7 +85,7 @@ def edit_explorer(b: Bundle, image, query: str, reference: str='', steps: int=30
     def run(r, threshold, strength, guidance_scale):
         res = cache.edit(r, threshold, strength, guidance_scale)
         view.last = res  # the full DiffEditResult of the latest run
-        m = np.repeat((res.mask.mask_image[0, 0].cpu().numpy() * 255).astype(np.uint8)[..., None], 3, -1)
+        m = np.repeat(display_array(res.mask.mask_image[0, 0])[..., None], 3, -1)
         return np.concatenate([src, m, to_uint8(res.image)[0]], 1)  # source | mask | edited
     view = slider_view(run, width=576, run=False, r=(0.1, 1.0, 0.05, 0.7), threshold=(0.0, 1.0, 0.05, 0.5),
                        strength=(0.1, 1.0, 0.05, 0.5), guidance_scale=(1.0, 12.0, 0.5, 5.0))
@@ -100,13 +101,21 @@ def rect_mask(size: tuple[int, int], # (H, W)
               ys: tuple[int, int], xs: tuple[int, int], # row and column ranges [start, stop)
              ) -> np.ndarray:
     "An H×W float32 mask that is 1 inside the rectangle."
-    m = np.zeros(size, np.float32); m[ys[0]:ys[1], xs[0]:xs[1]] = 1; return m
+    if not (isinstance(size, (tuple, list)) and len(size) == 2): raise TypeError(f"size must be an (H, W) pair of ints, got {size!r}")
+    H, W = (check_int(v, f"size {k}", 1) for k, v in zip('HW', size))
+    for name, rng, n in (('ys', ys, H), ('xs', xs, W)):
+        if not (isinstance(rng, (tuple, list)) and len(rng) == 2): raise TypeError(f"{name} must be a (start, stop) pair of ints, got {rng!r}")
+        a, b = (check_int(v, f"{name} {k}", 0, n) for k, v in zip(('start', 'stop'), rng))
+        if a > b: raise ValueError(f"{name} = {tuple(rng)}: expected start ≤ stop")
+    m = np.zeros((H, W), np.float32); m[ys[0]:ys[1], xs[0]:xs[1]] = 1; return m
 
 def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask brush
                   ):
     """An ipywidgets front end for `s`; `.controls` holds the widgets (for scripting and tests). It re-uses what it can:
     an undo followed by the same edit (same instruction, mask, guidance and seed) puts back the step computed before,
     and the history strip is drawn once per history; `.counts` says what was computed and what was re-used."""
+    if not isinstance(s, EditSession): raise TypeError(f"s must be an EditSession, got {type(s).__name__}")
+    brush_width = check_display_width(brush_width, 'brush_width', allow_none=False)
     H, Wd = s.size
     c = dict(text=W.Text(placeholder='e.g. make the red circle blue', description='instruction', layout=W.Layout(width='420px')),
              run=W.Button(description='edit', button_style='primary'), undo=W.Button(description='undo'),

@@ -12,8 +12,8 @@ import PIL.Image
 import torch
 import ipywidgets as widgets
 
-from ..core import to_uint8, to_mask, describe
-from .wire import image_array, png_bytes
+from ..core import to_uint8, to_mask, describe, check_bool
+from .wire import image_array, png_bytes, check_display_width
 
 # %% auto #0
 __all__ = ['display_array', 'SliderView', 'slider_view']
@@ -26,7 +26,7 @@ def display_array(x) -> np.ndarray:
         if x.dtype == np.uint8 and isinstance(x, np.ndarray) and x.ndim == 2: return x
         return to_uint8(to_mask(x)[0].repeat(3, 1, 1) * 2 - 1)[..., 0]
     if not isinstance(x, (PIL.Image.Image, np.ndarray, torch.Tensor)):
-        raise TypeError(f"expected fn to return an image (PIL, H×W×3 uint8 array, tensor in [-1, 1]) or an H×W mask, got {describe(x)}")
+        raise TypeError(f"expected fn to return an image (PIL, H×W×3 uint8 array, float tensor in [0, 1]) or an H×W mask, got {describe(x)}")
     return image_array(x)
 
 def _as_slider(name: str, spec) -> widgets.ValueWidget:
@@ -54,6 +54,7 @@ class SliderView(widgets.VBox):
     "Sliders, a status line and one image updated in place by `fn(**values)` (see `slider_view`)."
     def __init__(self, fn: Callable, sliders: dict, width: int|None=None, run: bool=True):
         if not callable(fn): raise TypeError(f"expected a callable fn, got {type(fn).__name__}")
+        width, run = check_display_width(width, 'width'), check_bool(run, 'run')
         self.fn, self.sliders = fn, {k: _as_slider(k, v) for k, v in sliders.items()}
         self.image = widgets.Image(format='png')
         if width: self.image.width = width

@@ -14,23 +14,25 @@ import PIL.Image
 import torch
 
 import imiebench
-from ..core import to_tensor, to_uint8, describe
+from ..core import to_tensor, to_uint8, describe, check_int
 
 if TYPE_CHECKING: import ipywidgets
 
 # %% auto #0
-__all__ = ['ASSETS', 'image_array', 'png_bytes', 'png_data_url', 'default_display_width', 'binary_mask', 'pack_mask',
-           'unpack_mask', 'frontend_update', 'frontend_message', 'sent_to_frontend']
+__all__ = ['ASSETS', 'image_array', 'png_bytes', 'png_data_url', 'check_display_width', 'default_display_width', 'binary_mask',
+           'pack_mask', 'unpack_mask', 'frontend_update', 'frontend_message', 'sent_to_frontend']
 
 # %% ../../nbs/60_widgets_wire.ipynb #1ab5db86
 ASSETS = Path(imiebench.__file__).parent/'assets'/'widgets'
 
-def image_array(img, # PIL RGB image, H×W×3 uint8 array, or 3×H×W / 1×3×H×W float tensor in [-1, 1] (what `decode` returns)
+def image_array(img, # PIL RGB image, H×W×3 uint8 array, or 3×H×W / 1×3×H×W float tensor in [0, 1] (diffusers' convention)
                ) -> np.ndarray: # H×W×3 uint8
-    "Validate one RGB image of any size and return it as an H×W×3 uint8 array."
+    """Validate one RGB image of any size and return it as an H×W×3 uint8 array. The forms and the float convention
+    are the methods' (`core.to_tensor`): a float tensor is in [0, 1]; one with values below 0 is read as [-1, 1] with a
+    FutureWarning (a decoder's output: pass `x / 2 + 0.5`)."""
     if isinstance(img, np.ndarray) and (img.ndim != 3 or img.shape[-1] != 3):
         raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {describe(img)}")
-    t = to_tensor(img, multiple=1, value_range=(-1, 1))  # raises TypeError/ValueError naming what was given
+    t = to_tensor(img, multiple=1)  # raises TypeError/ValueError naming what was given
     if t.shape[0] != 1: raise ValueError(f"expected one image, got a batch of {t.shape[0]} ({describe(img)})")
     return to_uint8(t)[0]
 
@@ -41,6 +43,10 @@ def png_bytes(a: np.ndarray) -> bytes:
 def png_data_url(a: np.ndarray) -> str:
     "`data:image/png;base64,...` URL of an H×W×3 uint8 array."
     return 'data:image/png;base64,' + base64.b64encode(png_bytes(a)).decode('ascii')
+
+def check_display_width(v, name: str='display_width', allow_none: bool=True) -> int|None:
+    "A CSS width in pixels: an int ≥ 1 (or None: the widget's default)."
+    return check_int(v, name, 1, allow_none=allow_none)
 
 def default_display_width(h: int, w: int) -> int:
     "CSS width to show an h×w image: small images are magnified by an integer factor to about 320 px, big ones capped at 640 px."
