@@ -4,7 +4,7 @@
 
 # %% ../../nbs/55_bench_scores.ipynb #66b068b3
 from __future__ import annotations
-import os, warnings
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import torch
 from ..core import to_tensor, psnr
 from ..models import WeightsNotFoundError
 from .format import BenchCase
+from .metrics import ClipEmbedder, MAGICBRUSH_CLIP_ID, PIE_CLIP_ID, toy_clip_embedder, real_clip_embedder, field_metrics
 
 # %% auto #0
 __all__ = ['oracle_caption', 'Scorer', 'toy_scorer', 'real_scorer', 'lpips_fn', 'score_case']
@@ -36,58 +37,60 @@ def oracle_caption(image: np.ndarray, scene) -> str:
 
 @dataclass
 class Scorer:
-    "CLIP image–text and text–text similarity, and a captioner for the caption (BLIP) score."
+    "CLIP image–text and text–text similarity, a captioner for the caption (BLIP) score, and the CLIP each benchmark's metrics use."
     name: str
     image_text: object  # (list of uint8 images, list of texts) -> np.ndarray of cosine similarities
     text_text: object  # (texts a, texts b) -> np.ndarray
     captioner: object = None  # (image, BenchStep) -> str | None
     notes: str = ''
+    magicbrush_clip: ClipEmbedder|None = None  # MagicBrush's metrics (clip_i, clip_t): ViT-B/32, or the toy CLIP offline
+    pie_clip: ClipEmbedder|None = None  # PIE-Bench's metrics (clip_whole, clip_edited): ViT-L/14, or the toy CLIP offline
+    magicbrush_clip: ClipEmbedder|None = None  # MagicBrush's metrics (clip_i, clip_t): ViT-B/32, or the toy CLIP offline
+    pie_clip: ClipEmbedder|None = None  # PIE-Bench's metrics (clip_whole, clip_edited): ViT-L/14, or the toy CLIP offline
 
 # %% ../../nbs/55_bench_scores.ipynb #0c667c2f
-def toy_scorer(device='cpu') -> Scorer:
-    "Offline scores: the toy CLIP, and the oracle as the captioner (shapes set only)."
-    import torch.nn.functional as F
-    from imiebench.toy.zoo import load_toy_clip, clip_scores, projected_features
-    model, tok = load_toy_clip(device)
-    def image_text(images, texts):
-        x = torch.stack([to_tensor(PIL.Image.fromarray(a).resize((64, 64), PIL.Image.BICUBIC))[0] for a in images])
-        return clip_scores(model, tok, x, texts).diagonal().cpu().numpy()
-    @torch.no_grad()
-    def text_text(a, b):
-        f = lambda t: F.normalize(projected_features(model.get_text_features(input_ids=tok(t, padding='max_length', max_length=tok.model_max_length,
-                                                                                  truncation=True, return_tensors='pt').input_ids.to(model.device))), dim=-1)
-        return (f(a) * f(b)).sum(-1).cpu().numpy()
-    cap = lambda image, step: oracle_caption(image, step.edit.target) if step.edit is not None else None
-    return Scorer('toy', image_text, text_text, cap, "toy CLIP (trained on shapes captions); caption score: the shapes oracle's "
-                  "reading of the image as a caption (offline substitute for BLIP), compared through the toy CLIP text tower")
+def _from_embedder(emb: ClipEmbedder) -> tuple:
+    "`image_text` and `text_text` of a scorer over one CLIP embedder."
+    image_text = lambda images, texts: (emb.image(images) * emb.text(texts)).sum(-1)
+    text_text = lambda a, b: (emb.text(a) * emb.text(b)).sum(-1)
+    return image_text, text_text
 
-def real_scorer(clip_id: str='openai/clip-vit-large-patch14', blip_id: str='Salesforce/blip-image-captioning-base',
-                device='cpu', local_files_only: bool|None=None) -> Scorer:
-    "The paper's scores with real CLIP and BLIP weights (by hub id or local folder); fails clearly offline."
-    from transformers import CLIPModel, CLIPProcessor, BlipForConditionalGeneration, BlipProcessor
-    if local_files_only is None: local_files_only = os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false', 'False')
-    def load(cls, src):
-        try: return cls.from_pretrained(src, local_files_only=local_files_only)
+def toy_scorer(device='cpu') -> Scorer:
+    "Offline scores: the toy CLIP (also standing in for MagicBrush's and PIE-Bench's CLIPs), and the oracle as the captioner (shapes set only)."
+    emb = toy_clip_embedder(device)
+    cap = lambda image, step: oracle_caption(image, step.edit.target) if step.edit is not None else None
+    return Scorer('toy', *_from_embedder(emb), cap,
+                  "toy CLIP (trained on shapes captions), also standing in for MagicBrush's CLIP (" + MAGICBRUSH_CLIP_ID + ") and PIE-Bench's ("
+                  + PIE_CLIP_ID + "), so its CLIP-I, CLIP-T and CLIP similarity are not comparable with the published tables; caption score: "
+                  "the shapes oracle's reading of the image as a caption (offline substitute for BLIP), compared through the toy CLIP text tower",
+                  magicbrush_clip=emb, pie_clip=emb)
+
+_OFFLINE = "Offline, use toy_scorer() (the toy CLIP and the shapes oracle)."
+
+def real_scorer(clip_id: str=PIE_CLIP_ID, # the CLIP of the paper's scores (clip_instruction, caption score)
+                blip_id: str='Salesforce/blip-image-captioning-base',
+                device='cpu', local_files_only: bool|None=None,
+                magicbrush_clip_id: str=MAGICBRUSH_CLIP_ID, # MagicBrush's metrics (ViT-B/32); a hub id or a local folder
+                pie_clip_id: str=PIE_CLIP_ID, # PIE-Bench's metrics (ViT-L/14); a hub id or a local folder
+               ) -> Scorer:
+    "The paper's scores with real CLIP and BLIP weights and each benchmark's own CLIP (by hub id or local folder); fails clearly offline."
+    from transformers import BlipForConditionalGeneration, BlipProcessor
+    from imiebench.bench.metrics import _offline
+    lfo = _offline(local_files_only)
+    def load(f, *a):
+        try: return f(*a)
+        except WeightsNotFoundError as e: raise WeightsNotFoundError(f"{e}\n{_OFFLINE}") from None  # it names the id and how to pass a folder
         except (OSError, ValueError) as e:
-            raise WeightsNotFoundError(f"could not load {cls.__name__} {src!r} (local_files_only={local_files_only}): {e}\n"
-                                       "Offline, use toy_scorer() (the toy CLIP and the shapes oracle).") from None
-    clip, cproc = load(CLIPModel, clip_id).to(device).eval(), load(CLIPProcessor, clip_id)
-    blip, bproc = load(BlipForConditionalGeneration, blip_id).to(device).eval(), load(BlipProcessor, blip_id)
-    @torch.no_grad()
-    def image_text(images, texts):
-        inp = cproc(text=texts, images=[PIL.Image.fromarray(a) for a in images], return_tensors='pt', padding=True, truncation=True).to(device)
-        i = torch.nn.functional.normalize(clip.get_image_features(pixel_values=inp.pixel_values), dim=-1)
-        t = torch.nn.functional.normalize(clip.get_text_features(input_ids=inp.input_ids, attention_mask=inp.attention_mask), dim=-1)
-        return (i * t).sum(-1).cpu().numpy()
-    @torch.no_grad()
-    def text_text(a, b):
-        f = lambda t: torch.nn.functional.normalize(clip.get_text_features(**cproc(text=t, return_tensors='pt', padding=True, truncation=True).to(device)), dim=-1)
-        return (f(a) * f(b)).sum(-1).cpu().numpy()
+            raise WeightsNotFoundError(f"could not load {a[0]!r} (local_files_only={lfo}): {str(e).splitlines()[0]}\n{_OFFLINE}") from None
+    emb, mb, pie = (load(real_clip_embedder, i, device, lfo) for i in (clip_id, magicbrush_clip_id, pie_clip_id))  # one model per distinct id (cached)
+    blip = load(lambda s: BlipForConditionalGeneration.from_pretrained(s, local_files_only=lfo), blip_id).to(device).eval()
+    bproc = load(lambda s: BlipProcessor.from_pretrained(s, local_files_only=lfo), blip_id)
     @torch.no_grad()
     def cap(image, step):
         ids = blip.generate(**bproc(images=PIL.Image.fromarray(image), return_tensors='pt').to(device), max_new_tokens=30)
         return bproc.decode(ids[0], skip_special_tokens=True)
-    return Scorer('real', image_text, text_text, cap, f"CLIP {clip_id}; BLIP {blip_id}")
+    return Scorer('real', *_from_embedder(emb), cap, f"CLIP {clip_id}; BLIP {blip_id}; MagicBrush's CLIP {magicbrush_clip_id}; PIE-Bench's CLIP {pie_clip_id}",
+                  magicbrush_clip=mb, pie_clip=pie)
 
 _LPIPS = {}
 def lpips_fn():
@@ -103,16 +106,23 @@ def lpips_fn():
     return _LPIPS['fn']
 
 # %% ../../nbs/55_bench_scores.ipynb #96106939
-def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=None) -> dict:
+def _local_captions(local_captions, n: int) -> list:
+    if local_captions is None: return [None] * n
+    if not isinstance(local_captions, (list, tuple)) or len(local_captions) != n or not all(t is None or isinstance(t, str) for t in local_captions):
+        raise ValueError(f"local_captions must be a list of {n} strings or None (one per step, e.g. magicbrush_local_captions(root)[case.id]), "
+                         f"got {local_captions!r}")
+    return list(local_captions)
+
+def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=None,
+               local_captions: list[str|None]|None=None, # each step's local description (MagicBrush's CLIP-T text), None where there is none
+              ) -> dict:
     "Per-step metrics of one edited case, and (with ground truth) what is retained at the end."
     from imiebench.toy.oracle import edit_success, preserved, retained, oracle
-    from imiebench.bench.metrics import field_metrics
+    local = _local_captions(local_captions, len(case.steps))
     lp, steps, prev = lpips_fn(), [], case.image
     clip_i = scorer.image_text(images, [s.instruction for s in case.steps]) if scorer else [np.nan] * len(images)
-    qc = [(k, s.query_caption) for k, s in enumerate(case.steps) if s.query_caption]
-    clip_q = dict(zip([k for k, _ in qc], scorer.image_text([images[k] for k, _ in qc], [q for _, q in qc]))) if scorer and qc else {}
     for k, (st, im) in enumerate(zip(case.steps, images)):
-        r = dict(step=k + 1, masked=st.mask is not None, clip_instruction=float(clip_i[k]), clip_caption=float(clip_q.get(k, np.nan)),
+        r = dict(step=k + 1, masked=st.mask is not None, clip_instruction=float(clip_i[k]),
                  psnr_prev=psnr(im, prev), ssim_prev=_ssim(im, prev), psnr_input=psnr(im, case.image), ssim_input=_ssim(im, case.image),
                  lpips_prev=lp(im, prev) if lp else np.nan)
         cap = scorer.captioner(im, st) if scorer and scorer.captioner else None
@@ -121,7 +131,8 @@ def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=No
         if st.edit is not None:
             rep = oracle(im, st.edit.target)
             r.update(kind=st.edit.kind, success=float(edit_success(im, st.edit, rep)), preserved=float(preserved(im, st.edit, rep)))
-        r |= field_metrics(prev, im, st.target, st.change_mask if st.change_mask is not None else st.mask, None, st.query_caption, scorer)
+        r |= field_metrics(prev, im, st.target, st.change_mask if st.change_mask is not None else st.mask, None, st.query_caption, scorer,
+                           local_caption=local[k])
         if st.target is not None and st.change_mask is not None and (st.change_mask < .5).any():
             r['psnr_outside_change'] = psnr(im, st.target, st.change_mask < .5)
         steps.append(r); prev = im
