@@ -23,7 +23,7 @@ __all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'unit_summary',
 
 # %% ../../nbs/56_bench_report.ipynb #a0bec56e
 SEQ_COLS = ('final_success', 'success_when_made', 'retained_made', 'retained_earlier', 'psnr_input_final', 'ssim_input_final', 'psnr_prev',
-            'clip_instruction', 'clip_caption', 'caption_score', 'lpips_prev')
+            'clip_instruction', 'caption_score', 'lpips_prev')
 MASK_COLS = ('masked_success', 'masked_psnr_outside', 'masked_preserved')
 FIELD_COLS = ('l1', 'l2', 'clip_i', 'dino', 'clip_t', 'clip_whole', 'clip_edited', 'structure_distance', 'psnr_unedited',
               'ssim_unedited', 'mse_unedited', 'lpips_unedited')  # `bench.metrics.FIELD_METRICS` of a case's *last* step: MagicBrush's final-turn setting (all-turn: `bench.sets.independent_turns`)
@@ -40,7 +40,7 @@ def unit_summary(rec: dict) -> dict:
     return dict(final_success=st[-1].get('success', np.nan), success_when_made=g('success'),
                 retained_earlier=_nanmean(ret[:-1]) if ret else np.nan, retained_made=unit_endpoints(rec)['retained_made'], psnr_input_final=st[-1]['psnr_input'],
                 ssim_input_final=st[-1]['ssim_input'], psnr_prev=g('psnr_prev'), clip_instruction=g('clip_instruction'),
-                clip_caption=g('clip_caption'), caption_score=g('caption_score'), lpips_prev=g('lpips_prev'),
+                caption_score=g('caption_score'), lpips_prev=g('lpips_prev'),
                 masked_success=g('success', ms) if ms else np.nan, masked_psnr_outside=g('psnr_outside_user_mask', ms) if ms else np.nan,
                 masked_preserved=g('preserved', ms) if ms else np.nan, seconds_per_edit=rec['seconds'] / len(st)) | {k: st[-1].get(k, np.nan) for k in FIELD_COLS}
 
@@ -84,8 +84,9 @@ def md_table(rows: dict, # row name → its cells (anything `str` formats: numbe
 
 # %% ../../nbs/56_bench_report.ipynb #9defb252
 _WHY_MISSING = dict(lpips_prev="LPIPS needs torchvision's AlexNet weights in the torch hub cache (`bench.scores.lpips_fn`), which are not present",
-                    clip_caption="the set has no query captions", caption_score="there is no captioner for this set (offline: the shapes oracle only)",
-                    retained_earlier="the set has no ground truth (retention needs the shapes world's edits)")
+                    caption_score="there is no captioner for this set (offline: the shapes oracle only)",
+                    retained_earlier="the set has no ground truth (retention needs the shapes world's edits)",
+                    retained_made="the set has no ground truth (retention needs the shapes world's edits)")
 
 def _rank_tables(methods, info, stats, cols, rank: bool=True) -> str:
     "One table per information group; with `rank`, methods ranked by the first column's mean (higher is better)."
