@@ -6,10 +6,11 @@
 from __future__ import annotations
 import argparse, json, sys, time
 from pathlib import Path
+from .argtypes import positive_int, nonneg_int, positive_float, float_in, fraction, csv_of, out_dir, device
 # numpy, torch and the package's modules are imported where they are used, so that `imiebench --help` starts at once
 
 # %% auto #0
-__all__ = ['demo', 'parser', 'main']
+__all__ = ['ZOO_STAGES', 'demo', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #b5316a00
 def demo(out: str|Path='out', # output folder
@@ -20,8 +21,9 @@ def demo(out: str|Path='out', # output folder
     from imiebench.toy.world import random_scene, random_edit, caption
     from imiebench.toy.oracle import oracle, edit_success
     from imiebench.toy.zoo import load_toy, HELDOUT_SEED
-    from imiebench.core import psnr
-    from imiebench.core import to_uint8
+    from imiebench.core import psnr, to_uint8, check_int
+    seed, n, steps = check_int(seed, 'seed', 0), check_int(n, 'n', 1), check_int(steps, 'steps', 1)
+    if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"out={str(out)!r} is an existing file; expected a folder")
     out = Path(out); out.mkdir(parents=True, exist_ok=True); dev = torch.device(device or 'cpu')
     sd, ip = load_toy('sd', device=dev), load_toy('ip2p', device=dev)
     scenes = [random_scene(np.random.default_rng(HELDOUT_SEED + seed + i)) for i in range(n)]
@@ -52,50 +54,71 @@ def _wrap(s: str, w: int) -> list[str]:
     import textwrap; return textwrap.wrap(s, w)
 
 # %% ../nbs/90_cli.ipynb #214d26a5
+ZOO_STAGES = ('pool', 'clip', 'vae', 'sd', 'ip2p', 'decoder', 'assemble')  # `train_zoo`'s stages, in the order it runs them
+
+def _sub(sub, name: str, help: str, **kw) -> argparse.ArgumentParser:
+    "A subcommand whose --help shows every option's default."
+    return sub.add_parser(name, help=help, description=help, formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kw)
+
 def parser(bench: bool=True, # add the `bench` options (their defaults import imiebench.bench.methods, which imports torch)
            ) -> argparse.ArgumentParser:
-    "The `imiebench` command line: its subcommands (`cmd`) and their options."
-    p = argparse.ArgumentParser(prog='imiebench', description='Iterative multi-granular image editing workbench')
+    "The `imiebench` command line: its subcommands (`cmd`) and their options, each checked by an `imiebench.argtypes` type."
+    p = argparse.ArgumentParser(prog='imiebench', description='Iterative multi-granular image editing workbench',
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     sub = p.add_subparsers(dest='cmd', required=True)
-    d = sub.add_parser('demo', help='short end-to-end demo on the shipped toy zoo')
-    d.add_argument('--out', default='out'); d.add_argument('--seed', type=int, default=0)
-    d.add_argument('--n', type=int, default=4); d.add_argument('--steps', type=int, default=30); d.add_argument('--device', default=None)
-    t = sub.add_parser('train-zoo', help='(re)train the toy zoo; resumes from checkpoints in --work')
-    t.add_argument('--stages', default='clip,vae,sd,ip2p,decoder,assemble', help='comma-separated subset of pool,clip,vae,sd,ip2p,decoder,assemble')
-    t.add_argument('--work', default='runs/zoo'); t.add_argument('--out', default=None, help='default: the package zoo folder')
-    t.add_argument('--workers', type=int, default=1); t.add_argument('--n-pool', type=int, default=None, help='edit pairs in the pool (the instruction stage\'s extra hard edits scale with it)')
-    t.add_argument('--time-budget', type=float, default=None, help='seconds per stage (shortens stages that would overrun)')
-    t.add_argument('--steps-scale', type=float, default=1.0, help='multiply every stage\'s steps (e.g. 0.01 for a smoke run)')
-    t.add_argument('--batch-size', type=int, default=None, help='override every stage\'s batch size')
-    t.add_argument('--ip2p-init', default=None, choices=('caption', 'scratch'), help="the instruction UNet's start: InstructPix2Pix's, from the caption UNet (the default), or from scratch (the shipped one's)")
-    t.add_argument('--render-vary', type=float, default=None, help="fraction of the VAE stages' renders drawn with render variation (default 0.5; the shipped VAE: 0)")
-    t.add_argument('--device', default=None)
-    b = sub.add_parser('bench', help='IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
+    d = _sub(sub, 'demo', 'short end-to-end demo on the shipped toy zoo')
+    d.add_argument('--out', type=out_dir, default='out', help='output folder (demo.png, demo.json)')
+    d.add_argument('--seed', type=nonneg_int, default=0, help='seed of the scenes and of the sampling noise')
+    d.add_argument('--n', type=positive_int, default=4, help='held-out scenes to sample and edit')
+    d.add_argument('--steps', type=positive_int, default=30, help='denoising steps per image')
+    d.add_argument('--device', type=device, default=None, help="torch device (None: 'cpu')")
+    t = _sub(sub, 'train-zoo', '(re)train the toy zoo; resumes from checkpoints in --work')
+    t.add_argument('--stages', type=csv_of(ZOO_STAGES), default='clip,vae,sd,ip2p,decoder,assemble', help=f"comma-separated subset of {','.join(ZOO_STAGES)}")
+    t.add_argument('--work', type=out_dir, default='runs/zoo', help='checkpoints and stage results')
+    t.add_argument('--out', type=out_dir, default=None, help='where the zoo is assembled (None: the package zoo folder)')
+    t.add_argument('--workers', type=positive_int, default=1, help='processes rendering the edit pool')
+    t.add_argument('--n-pool', type=positive_int, default=None, help="edit pairs in the pool (None: the recipe's 40,000; the instruction stage's extra hard edits scale with it)")
+    t.add_argument('--time-budget', type=positive_float, default=None, help='seconds per stage (shortens stages that would overrun; None: no limit)')
+    t.add_argument('--steps-scale', type=float_in(0, 1000, lo_open=True), default=1.0, help="multiply every stage's steps, in (0, 1000] (e.g. 0.01 for a smoke run)")
+    t.add_argument('--batch-size', type=positive_int, default=None, help="every stage's batch size (None: each stage's own)")
+    t.add_argument('--ip2p-init', default=None, choices=('caption', 'scratch'), help="the instruction UNet's start: from the caption UNet (None: the recipe's, 'caption') or from scratch (the shipped one's)")
+    t.add_argument('--render-vary', type=fraction, default=None, help="fraction in [0, 1] of the VAE stages' renders drawn with render variation (None: 0.5; the shipped VAE: 0)")
+    t.add_argument('--device', type=device, default=None, help='torch device (None: the fastest available)')
+    b = _sub(sub, 'bench', 'IMIE-Bench: run (or resume) every method on a set, print the table, write the report')
     if bench: _bench_options(b)
     sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.toy.reed; `imiebench train-reed --help`)')
     return p
 
+def _bench_set(s: str) -> str:
+    "An argparse type: a shipped set's name ('shapes', 'shipped:photos') or a folder holding manifest.json."
+    from imiebench.bench.format import bench_source, SHIPPED
+    try: p = bench_source(s)
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
+    if not (p / 'manifest.json' if p.is_dir() else p).is_file():
+        raise argparse.ArgumentTypeError(f"no benchmark manifest at {str(p)!r}; expected a shipped set ({', '.join(SHIPPED)}) or a folder with manifest.json")
+    return s
+
 def _bench_options(b: argparse.ArgumentParser):
     from imiebench.bench.methods import METHODS, CAPTIONS, PRECISIONS, BenchConfig
     bc = BenchConfig()
-    b.add_argument('--set', default='shapes', help="a shipped set ('shapes', 'photos') or a folder with manifest.json")
-    b.add_argument('--methods', default=','.join(bc.methods), help=f"comma-separated subset of {','.join(METHODS)}")
-    b.add_argument('--captions', default=bc.captions, choices=CAPTIONS, help="what the caption methods read: the instruction (default) or the set's ground-truth captions")
-    b.add_argument('--batch', type=int, default=bc.batch, help='(case, seed) units edited together (speed only)')
+    b.add_argument('--set', type=_bench_set, default='shapes', help="a shipped set ('shapes', 'photos') or a folder with manifest.json")
+    b.add_argument('--methods', type=csv_of(METHODS), default=','.join(bc.methods), help=f"comma-separated subset of {','.join(METHODS)}")
+    b.add_argument('--captions', default=bc.captions, choices=CAPTIONS, help="what the caption methods read: the instruction or the set's ground-truth captions")
+    b.add_argument('--batch', type=positive_int, default=bc.batch, help='(case, seed) units edited together (speed only)')
     b.add_argument('--precision', default=bc.precision, choices=PRECISIONS, help="the UNets' compute: bfloat16 under torch.autocast (on a CPU about 1.4x faster end to end), or float32")
-    b.add_argument('--seeds', default=','.join(map(str, bc.seeds)), help='comma-separated seeds')
-    b.add_argument('--steps', type=int, default=bc.steps, help='denoising steps per edit')
-    b.add_argument('--n-cases', type=int, default=None, help='only the first N cases')
-    b.add_argument('--out', default='out/bench', help='output folder (an unfinished run there is resumed)')
+    b.add_argument('--seeds', type=csv_of(item=nonneg_int), default=','.join(map(str, bc.seeds)), help='comma-separated seeds (integers ≥ 0, each once)')
+    b.add_argument('--steps', type=positive_int, default=bc.steps, help='denoising steps per edit')
+    b.add_argument('--n-cases', type=positive_int, default=None, help='only the first N cases (None: all)')
+    b.add_argument('--out', type=out_dir, default='out/bench', help='output folder (an unfinished run there is resumed)')
     b.add_argument('--no-images', action='store_true', help='do not save every edited image')
-    b.add_argument('--device', default=None)
+    b.add_argument('--device', type=device, default=None, help='torch device (None: the fastest available)')
 
-def main(argv: list[str]|None=None):
-    "Run the `imiebench` command line."
+def main(argv: list[str]|None=None) -> None:
+    "Run the `imiebench` command line; returns None (so the console script exits 0), a bad option exits 2 with the usage line."
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ['train-reed']:  # all its options belong to imiebench.toy.reed's own parser
         from imiebench.toy.reed import train_reed_cli
-        return train_reed_cli(argv[1:])
+        train_reed_cli(argv[1:]); return  # not its REEDResult: the console script would print it and exit 1
     a = parser(bench=argv[:1] == ['bench']).parse_args(argv)
     if a.cmd == 'demo':
         t0 = time.time(); r = demo(a.out, a.seed, a.n, a.steps, a.device)
@@ -106,9 +129,8 @@ def main(argv: list[str]|None=None):
         from imiebench.bench.methods import BenchConfig
         from imiebench.bench.runner import run_bench
         t0 = time.time()
-        cfg = BenchConfig(methods=tuple(m for m in a.methods.split(',') if m), seeds=tuple(int(x) for x in a.seeds.split(',')),
-                          steps=a.steps, max_cases=a.n_cases, save_images=not a.no_images, captions=a.captions, batch=a.batch,
-                          precision=a.precision)
+        cfg = BenchConfig(methods=a.methods, seeds=a.seeds, steps=a.steps, max_cases=a.n_cases, save_images=not a.no_images,
+                          captions=a.captions, batch=a.batch, precision=a.precision)
         rep = run_bench(a.set, a.out, cfg, device=a.device)
         if rep is not None:  # the main process (under `accelerate launch`)
             print(rep['markdown']); print(f"bench: wrote {Path(a.out)}/report.md, report.json, summary.csv, steps.csv, strip.png, drift.png, intervals.png in {time.time() - t0:.0f} s")
@@ -116,13 +138,13 @@ def main(argv: list[str]|None=None):
         from dataclasses import replace
         from imiebench.toy.zoo import ZooConfig, train_zoo
         cfg = ZooConfig(workers=a.workers, **({} if a.render_vary is None else dict(render_vary=a.render_vary)))
-        if a.n_pool:
+        if a.n_pool is not None:
             r = cfg.ip2p_recipe; cfg.ip2p_recipe = replace(r, n_hard=round(r.n_hard * a.n_pool / cfg.n_pool)); cfg.n_pool = a.n_pool
         if a.ip2p_init: cfg.ip2p_recipe = replace(cfg.ip2p_recipe, init=a.ip2p_init)
         for k in ('clip', 'vae', 'sd', 'ip2p', 'decoder'):
             tc = getattr(cfg, k); steps = max(2, int(tc.steps * a.steps_scale))
             setattr(cfg, k, replace(tc, steps=steps, warmup=min(tc.warmup, max(1, steps // 2)), batch_size=a.batch_size or tc.batch_size, time_budget=a.time_budget))
-        man = train_zoo(a.out, a.work, cfg, stages=tuple(a.stages.split(',')), device=a.device)
+        man = train_zoo(a.out, a.work, cfg, stages=a.stages, device=a.device)
         print(json.dumps({k: dict(steps=v['config']['steps'], final_loss=round(v['final_loss'], 5), seconds=round(v['seconds'])) for k, v in man.items()}))
 
 # %% ../nbs/90_cli.ipynb #9abcea86

@@ -16,9 +16,9 @@ from .core import to_tensor, to_uint8, check_int, check_number, check_bool, chec
 from .training import step_generator, save_atomic
 
 # %% auto #0
-__all__ = ['PIXEL_OPS', 'lpips_available', 'gradient_proxy', 'perceptual_loss', 'image_metrics', 'draw_noise', 'reed_loss',
-           'REEDConfig', 'REEDResult', 'validation_loss', 'train_reed', 'vae_roundtrip', 'roundtrips', 'hflip',
-           'brighten', 'darken', 'edit_roundtrips', 'save_vae', 'pixel_edit']
+__all__ = ['OPTIMIZERS', 'FSL_TARGETS', 'MIXED_PRECISIONS', 'PIXEL_OPS', 'lpips_available', 'gradient_proxy', 'perceptual_loss',
+           'image_metrics', 'draw_noise', 'reed_loss', 'REEDConfig', 'REEDResult', 'validation_loss', 'train_reed',
+           'vae_roundtrip', 'roundtrips', 'hflip', 'brighten', 'darken', 'edit_roundtrips', 'save_vae', 'pixel_edit']
 
 # %% ../nbs/30_reed.ipynb #4e02f5b5
 _LPIPS = {}
@@ -126,6 +126,10 @@ def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
     return loss, dict(mse=mse.mean().item(), perceptual=per.mean().item(), kl=kl.mean().item(), anchor=anchor.mean().item())
 
 # %% ../nbs/30_reed.ipynb #5412abdc
+OPTIMIZERS = ('sgd', 'adamw')  # REEDConfig.optimizer
+FSL_TARGETS = ('current', 'initial')  # REEDConfig.fsl_target
+MIXED_PRECISIONS = ('no', 'bf16', 'fp16')  # REEDConfig.mixed_precision (accelerate's)
+
 @dataclass
 class REEDConfig:
     "Hyper-parameters of REED training (paper §4; see the notebook for the choice of each constant)."
@@ -146,7 +150,7 @@ class REEDConfig:
     optimizer: str = 'sgd'  # 'sgd' (momentum 0.9) or 'adamw'; see the notebook for why SGD
     lr: float = 1e-2
     warmup: int = 20
-    grad_clip: float = 1.0
+    grad_clip: float|None = 1.0  # clip the gradient norm to this (0 or None: no clipping)
     val_every: int = 20  # steps per validation round
     ckpt_every: int = 20
     seed: int = 0
@@ -155,17 +159,21 @@ class REEDConfig:
     cpu: bool = False  # force CPU
     time_budget: float|None = None  # seconds of training in all (a resumed run gets what is left); not exactly reproducible
     def __post_init__(self):
-        for n in ('k', 'k_max', 'patience', 'steps', 'batch_size', 'val_every', 'ckpt_every'):
-            v = getattr(self, n)
-            if not isinstance(v, int) or isinstance(v, bool): raise TypeError(f"REEDConfig.{n} must be an int, got {v!r}")
-            if v < 1: raise ValueError(f"REEDConfig.{n} must be ≥ 1, got {v}")
-        if self.k > self.k_max: raise ValueError(f"k={self.k} is larger than k_max={self.k_max}")
-        if self.crop is not None and (self.crop < 8 or self.crop % 4): raise ValueError(f"crop must be None or a multiple of 4 ≥ 8, got {self.crop}")
-        if self.lambda_lpips < 0 or self.lambda_kl < 0: raise ValueError("loss weights must be ≥ 0")
-        if self.ema_decay is not None and not 0 < self.ema_decay < 1: raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}")
-        if self.fsl_target not in ('current', 'initial'): raise ValueError(f"fsl_target must be 'current' or 'initial', got {self.fsl_target!r}")
-        if self.optimizer not in ('sgd', 'adamw'): raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
-        if self.mixed_precision not in ('no', 'bf16', 'fp16'): raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {self.mixed_precision!r}")
+        "Every field checked: a NaN, an infinity or a count < 1 would train a broken decoder or fail steps later."
+        name = lambda n: f"REEDConfig.{n}"  # the messages name the field (the command line turns them into --options)
+        for n in ('k', 'k_max', 'patience', 'steps', 'batch_size', 'warmup', 'val_every', 'ckpt_every'): check_int(getattr(self, n), name(n), 1)
+        check_int(self.seed, name('seed'), 0)
+        if self.k > self.k_max: raise ValueError(f"REEDConfig.k={self.k} is larger than REEDConfig.k_max={self.k_max}; expected k ≤ k_max")
+        if check_int(self.crop, name('crop'), allow_none=True) is not None and (self.crop < 8 or self.crop % 4):
+            raise ValueError(f"REEDConfig.crop must be None or a multiple of 4 ≥ 8, got {self.crop}")
+        for n in ('lambda_lpips', 'lambda_kl', 'lambda_anchor'): check_number(getattr(self, n), name(n), 0)  # loss weights: finite, ≥ 0
+        check_number(self.lr, name('lr'), 0, lo_open=True)
+        check_number(self.grad_clip, name('grad_clip'), 0, allow_none=True)  # 0 or None: no clipping
+        check_number(self.ema_decay, name('ema_decay'), 0, 1, lo_open=True, hi_open=True, allow_none=True)
+        check_number(self.time_budget, name('time_budget'), 0, lo_open=True, allow_none=True)
+        for n in ('dynamic', 'first_step', 'full_backprop', 'sample', 'cpu'): check_bool(getattr(self, n), name(n))
+        for n, opts in (('fsl_target', FSL_TARGETS), ('optimizer', OPTIMIZERS), ('mixed_precision', MIXED_PRECISIONS)):
+            if getattr(self, n) not in opts: raise ValueError(f"REEDConfig.{n} must be one of {opts}, got {getattr(self, n)!r}")
 
 @dataclass
 class REEDResult:

@@ -72,42 +72,74 @@ class MixedSession(EditSession):
         self.history.append(step); return step
 
 # %% ../../nbs/33_toy_reed.ipynb #ec4e63f4
+import re
+from ..argtypes import positive_int, nonneg_int, positive_float, nonneg_float, float_in, boolean, optional, out_dir, out_file
+from ..reed import OPTIMIZERS, FSL_TARGETS, MIXED_PRECISIONS
+
+_HELP = dict(  # the help line of each REEDConfig field's option (the notebook `30_reed` explains the choices)
+    k='k_0: round trips at the start (the fixed k without --dynamic)', k_max='DI stops once k passes k_max',
+    dynamic='DI: increment k when validation has not improved for --patience rounds', patience='validation rounds without improvement before k ← k+1',
+    first_step='FSL: train x_k towards x_1 rather than x_0', lambda_lpips='weight of the perceptual term (≥ 0)',
+    lambda_kl='weight of the KL term on the encoding of x_k (≥ 0)', full_backprop='backpropagate through all k round trips (memory grows with k)',
+    lambda_anchor='ours: weight of + λ·MSE(x_1, x_0) (≥ 0)', fsl_target="FSL's x_1 from the 'current' decoder or the 'initial' one (frozen copy)",
+    ema_decay='return an exponential moving average of the decoder, decay in (0, 1) (none: the last weights)',
+    steps='hard cap on optimizer steps', batch_size='global batch (split over processes)',
+    crop='train on random crops of this size, a multiple of 4 ≥ 8 (none: whole images)', optimizer="'sgd' (momentum 0.9) or 'adamw'",
+    lr='learning rate (> 0)', warmup='steps of linear learning-rate warm-up (1: none)', grad_clip='clip the gradient norm to this (0 or none: no clipping)',
+    val_every='steps per validation round', ckpt_every='steps between checkpoints in --ckpt-dir', seed='seed of the data order, crops and noise',
+    sample='sample the posterior (the paper) rather than take its mode', mixed_precision="accelerate's mixed precision",
+    cpu='force the CPU', time_budget='seconds of training in all; a resumed run gets what is left (none: no limit)')
+
+def _reed_type(name: str, default) -> dict:
+    "`add_argument` keywords (type, choices, metavar) for REEDConfig's field `name`."
+    choices = dict(optimizer=OPTIMIZERS, fsl_target=FSL_TARGETS, mixed_precision=MIXED_PRECISIONS)
+    if name in choices: return dict(choices=choices[name])
+    if isinstance(default, bool): return dict(type=boolean, metavar='BOOL')
+    special = dict(seed=nonneg_int, crop=optional(positive_int), ema_decay=optional(float_in(0, 1, lo_open=True, hi_open=True)),
+                   time_budget=optional(positive_float), grad_clip=optional(nonneg_float), lr=positive_float)
+    if name in special: return dict(type=special[name])
+    if isinstance(default, int): return dict(type=positive_int)
+    if isinstance(default, float): return dict(type=nonneg_float)
+    raise TypeError(f"REEDConfig.{name}: no command-line type for a default of type {type(default).__name__}; add one to _reed_type")
+
 def parser() -> argparse.ArgumentParser:
-    "The `imiebench train-reed` command line: its options and their defaults."
-    p = argparse.ArgumentParser(prog='imiebench train-reed', description="REED training of the toy VAE's decoder on the toy world's data (accelerate-aware).")
-    p.add_argument('--out', help='save the trained VAE folder here')
-    p.add_argument('--ckpt-dir', help='checkpoint folder (resume from last.pt there)')
-    p.add_argument('--losses', help='write the loss/k/validation curves as JSON here')
-    p.add_argument('--n-train', type=int, default=1024, help='training images (3/4 scenes, 1/4 photo crops)')
-    p.add_argument('--n-val', type=int, default=32)
-    p.add_argument('--no-progress', action='store_true')
+    "The `imiebench train-reed` command line: its options (every REEDConfig field) and their defaults."
+    p = argparse.ArgumentParser(prog='imiebench train-reed', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="REED training of the toy VAE's decoder on the toy world's data (accelerate-aware).")
+    p.add_argument('--out', type=out_dir, default=None, help='save the trained VAE folder here (None: not saved)')
+    p.add_argument('--ckpt-dir', type=out_dir, default=None, help='checkpoint folder (resume from last.pt there; None: no checkpoints)')
+    p.add_argument('--losses', type=out_file, default=None, help='write the loss/k/validation curves as JSON to this file (None: not written)')
+    p.add_argument('--n-train', type=positive_int, default=1024, help='training images (3/4 scenes, 1/4 photo crops)')
+    p.add_argument('--n-val', type=positive_int, default=32, help='validation images (3/4 scenes, 1/4 photo crops)')
+    p.add_argument('--no-progress', action='store_true', help='no progress bar')
     d = REEDConfig()
     for f in dataclasses.fields(REEDConfig):
-        name = '--' + f.name.replace('_', '-'); v = getattr(d, f.name)
-        if isinstance(v, bool): p.add_argument(name, type=lambda s: s.lower() in ('1', 'true', 'yes'), default=v, metavar='BOOL')
-        elif f.name == 'crop': p.add_argument(name, type=lambda s: None if s.lower() == 'none' else int(s), default=v)
-        elif f.name in ('time_budget', 'ema_decay'): p.add_argument(name, type=lambda s: None if s.lower() == 'none' else float(s), default=v)
-        else: p.add_argument(name, type=type(v), default=v)
+        v = getattr(d, f.name)
+        p.add_argument('--' + f.name.replace('_', '-'), default=v, help=_HELP.get(f.name, f.name), **_reed_type(f.name, v))
     return p
 
+def _config(p: argparse.ArgumentParser, a: argparse.Namespace) -> REEDConfig:
+    "The REEDConfig of parsed options; a check across options (e.g. k ≤ k_max) fails as a usage error naming the options."
+    try: return REEDConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(REEDConfig)})
+    except (ValueError, TypeError) as e: p.error(re.sub(r"REEDConfig\.(\w+)", lambda m: '--' + m[1].replace('_', '-'), str(e)))
+
 def train_reed_cli(argv: list[str]|None=None) -> REEDResult:
-    "Entry point of `imiebench train-reed` / `python -m imiebench.toy.reed`."
-    a = parser().parse_args(argv)
-    cfg = REEDConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(REEDConfig)})
-    if a.n_train < 1 or a.n_val < 1: raise ValueError("--n-train and --n-val must be ≥ 1")
+    "Entry point of `imiebench train-reed` / `python -m imiebench.toy.reed`; a bad option exits 2 with the usage line."
+    p = parser(); a = p.parse_args(argv); cfg = _config(p, a)
     n_ph = a.n_train // 4
     train = toy_data(a.n_train - n_ph, n_ph, 'train'); val = toy_data(a.n_val - a.n_val // 4, a.n_val // 4, 'val')
     res = train_reed(train, val, cfg, load_toy_vae(), ckpt_dir=a.ckpt_dir, progress=not a.no_progress)
     from accelerate.state import PartialState
     if PartialState().is_main_process:
         if a.out: save_vae(res.vae, a.out, torch.float32)
-        if a.losses: Path(a.losses).write_text(json.dumps(dict(losses=res.losses, ks=res.ks, val=res.val, steps=res.steps,
-                                                               resumed_from=res.resumed_from, stopped=res.stopped,
-                                                               num_processes=PartialState().num_processes)))
+        if a.losses:
+            a.losses.parent.mkdir(parents=True, exist_ok=True)
+            a.losses.write_text(json.dumps(dict(losses=res.losses, ks=res.ks, val=res.val, steps=res.steps, resumed_from=res.resumed_from,
+                                                stopped=res.stopped, num_processes=PartialState().num_processes)))
         print(f"REED: {res.steps} steps (resumed from {res.resumed_from}), final k={res.ks[-1] if res.ks else cfg.k}, "
               f"stopped: {res.stopped}, {res.seconds:.1f}s")
     return res
 
-def main(): train_reed_cli(sys.argv[1:])
+def main(): train_reed_cli(sys.argv[1:])  # returns None: `python -m` exits 0
 
 if __name__ == '__main__' and '__file__' in globals() and 'get_ipython' not in globals(): main()  # not when a notebook runs this cell
