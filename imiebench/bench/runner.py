@@ -4,21 +4,22 @@
 
 # %% ../../nbs/57_bench_runner.ipynb #c3efe1e1
 from __future__ import annotations
-import json, os, time
+import hashlib, json, os, time
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from ..models import Bundle
-from .format import BenchSet, load_bench, save_png
+from .format import BenchCase, BenchSet, load_bench, save_png
 from .methods import INSTRUCTION_METHODS, BenchConfig, NotApplicable, run_units
 from .scores import Scorer, toy_scorer, score_case
 from .report import write_report
-from .records import load_records, unit_key
+from .records import RECORD_FILES, load_records, unit_key, repair_records, write_selection
 
 # %% auto #0
-__all__ = ['chunk_units', 'run_identity', 'run_bench']
+__all__ = ['chunk_units', 'check_config', 'check_cases', 'case_fingerprint', 'run_identity', 'resume_identity', 'run_bench']
 
 # %% ../../nbs/57_bench_runner.ipynb #d000a599
 def chunk_units(units: list[tuple], cases: dict, batch: int) -> list[list[tuple]]:
@@ -29,33 +30,119 @@ def chunk_units(units: list[tuple], cases: dict, batch: int) -> list[list[tuple]
         groups.setdefault((m, len(c.steps), c.image.shape), []).append(u)
     return [g[i:i + batch] for g in groups.values() for i in range(0, len(g), batch)]
 
+# %% ../../nbs/57_bench_runner.ipynb #9b7e0001
+def _repeated(xs) -> list:
+    "The values that occur more than once in `xs`, in order of first occurrence."
+    xs = list(xs); return list(dict.fromkeys(x for x in xs if xs.count(x) > 1))
+
+def check_config(cfg: BenchConfig) -> BenchConfig:
+    "Refuse a configuration whose units are not distinct: a method or seed given twice would edit every unit twice and count it twice."
+    bad = [s for s in cfg.seeds if not isinstance(s, int) or isinstance(s, bool)]
+    if bad: raise TypeError(f"seeds must be integers, got {bad!r} in seeds={tuple(cfg.seeds)!r}")
+    for what, xs in (('seeds', cfg.seeds), ('methods', cfg.methods)):
+        if rep := _repeated(xs):
+            raise ValueError(f"{what} must be distinct, got {what}={tuple(xs)!r} ({', '.join(map(repr, rep))} more than once): a unit is "
+                             f"(method, seed, case), so a repeat would edit each unit twice and count it twice; give each once")
+    return cfg
+
+def check_cases(bench: BenchSet) -> list[BenchCase]:
+    "The set's cases, once their ids are checked: strings, each used once (records are keyed by case id, so a repeated id would drop a case)."
+    bad = [c.id for c in bench.cases if not isinstance(c.id, str)]
+    if bad: raise TypeError(f"case ids must be strings, got {bad[:5]!r} in set {bench.name!r}")
+    if rep := _repeated(c.id for c in bench.cases):
+        raise ValueError(f"case ids must be unique within a set, got {rep[:5]!r} more than once in set {bench.name!r}: records are "
+                         f"keyed by (method, seed, case), so one of each would be dropped; give every case its own id")
+    return bench.cases
+
 # %% ../../nbs/57_bench_runner.ipynb #bb34ae62
 def _zoo_stamp(name: str) -> str:
     "sha256 (16 hex) of a shipped zoo folder's weight files."
-    import hashlib
     from imiebench.toy.zoo import zoo_dir
     h = hashlib.sha256()
     for f in sorted((zoo_dir() / name).rglob('*.safetensors')): h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
+def case_fingerprint(case: BenchCase) -> str:
+    "sha256 (16 hex) of everything of a case an edit or a score reads: its id, image and caption, and each step's instruction, mask, captions, target, change mask and edit (arrays by dtype, shape and bytes)."
+    h = hashlib.sha256()
+    def put(x):
+        if x is None: h.update(b'N;')
+        elif isinstance(x, str): b = x.encode(); h.update(b'S%d:' % len(b) + b)
+        elif isinstance(x, np.ndarray) or hasattr(x, '__array_interface__'):  # arrays (and PIL images)
+            a = np.ascontiguousarray(np.asarray(x)); h.update(f"A{a.dtype.str}{a.shape}:".encode() + a.tobytes())
+        elif hasattr(x, 'to_dict'): put(json.dumps(x.to_dict(), sort_keys=True, default=str))  # a shapes-world `Edit`
+        else: put(repr(x))
+    put(case.id); put(case.image); put(case.caption); h.update(b'K%d;' % len(case.steps))
+    for s in case.steps:
+        for x in (s.instruction, s.mask, s.ref_caption, s.query_caption, s.target, s.change_mask, s.edit): put(x)
+    return h.hexdigest()[:16]
+
 def run_identity(bench: BenchSet, cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> dict:
-    "What the records of a run depend on: the set, the per-edit settings and the weights (methods, seeds and case count may grow)."
+    "What the records of a run depend on: the set (its name and each case's content, `case_fingerprint`), the per-edit settings and the weights (methods, seeds and cases may change between resumes)."
     from dataclasses import asdict
     from imiebench.emilie import weights_fingerprint
     settings = {k: v for k, v in asdict(cfg).items() if k not in ('methods', 'seeds', 'max_cases', 'save_images', 'batch')}
     weights = {n: weights_fingerprint(b) if b is not None else 'toy zoo ' + _zoo_stamp(n) for n, b in (('ip2p', ip2p), ('sd', sd))}
-    return json.loads(json.dumps(dict(bench=bench.name, settings=settings, weights=weights)))
+    cases = {c.id: case_fingerprint(c) for c in check_cases(bench)[:cfg.max_cases]}
+    return json.loads(json.dumps(dict(bench=bench.name, cases=cases, settings=settings, weights=weights)))
 
-def _check_identity(out: Path, ident: dict, state):
-    "Resume only a run with the same identity (`run.json` in `out`): records of other settings or weights are never mixed in."
+def _dict_diff(a: dict, b: dict) -> str:
+    "The keys on which two dicts differ, as 'key: old → new'."
+    return ', '.join(f"{k}: {a.get(k, '(none)')!r} → {b.get(k, '(none)')!r}" for k in sorted(set(a) | set(b), key=str) if a.get(k) != b.get(k))
+
+def resume_identity(old: dict|None, # `run.json` of the output folder (None: there is none)
+                    new: dict, # `run_identity` of this run
+                    out: str|Path='the output folder', # named in the error
+                    has_records: bool=False, # whether `out` holds records already
+                   ) -> dict:
+    "The identity to record for this run in `out`: `new` in a fresh folder, else the recorded one grown by this run's new cases. Raises ValueError naming every difference when `out` holds the records of another run."
+    fresh = f"start fresh: give this run another output folder, or delete {out}"
+    if old is None:
+        if has_records: raise ValueError(f"{out} holds records but no run.json (what they were made with is unknown); {fresh}")
+        return new
+    if not isinstance(old.get('cases'), dict):
+        raise ValueError(f"{out}/run.json records no fingerprint of its set's cases (written by an older runner), so its records cannot be "
+                         f"checked against this set; {fresh}")
+    why = []
+    if old.get('bench') != new['bench']: why.append(f"its set is {old.get('bench')!r}, this one {new['bench']!r}")
+    for k in ('settings', 'weights'):
+        if old.get(k) != new[k]: why.append(f"its {k} differ ({_dict_diff(old.get(k) or {}, new[k])})")
+    changed = [c for c, h in new['cases'].items() if c in old['cases'] and old['cases'][c] != h]
+    if changed: why.append(f"case(s) {changed[:5]!r}{' …' if len(changed) > 5 else ''} of set {new['bench']!r} differ in content "
+                           f"(image, instructions, masks or captions) from the recorded ones: another set of the same name")
+    elif old['cases'] and not set(old['cases']) & set(new['cases']):
+        why.append(f"none of this set's {len(new['cases'])} case ids is among its {len(old['cases'])} recorded ones: another set of the same name")
+    if why: raise ValueError(f"{out} holds the records of another run: {'; '.join(why)}. Records of another run are never mixed in; {fresh}")
+    return old | dict(cases=old['cases'] | new['cases'])
+
+# %% ../../nbs/57_bench_runner.ipynb #9b7e0005
+def _lock(out: Path, state):
+    "Take `out/.lock` (main process only: the processes of one run share it) or raise RuntimeError in every process when another run holds it; returns the lock to release (None outside the main process)."
+    from filelock import FileLock, Timeout
+    lock, busy = None, None
+    if state.is_main_process:
+        lock = FileLock(out / '.lock', timeout=0)
+        try: lock.acquire()
+        except Timeout:
+            lock, busy = None, (f"{out} is in use by another run (it holds {out / '.lock'}): two runs on one folder would each edit every unit. "
+                                "Wait for that run to end, or give this one another output folder")
+    if state.num_processes > 1:  # the other processes of this run learn the main process's verdict
+        from accelerate.utils import broadcast_object_list
+        busy = broadcast_object_list([busy])[0]
+    if busy: raise RuntimeError(busy)
+    return lock
+
+def _start(out: Path, ident: dict, cfg: BenchConfig, case_ids: list, state):
+    "Check this run against `out/run.json` (every process, reading only); then the main process records the identity and the configuration (`selection.json`) and repairs the record files, before any process reads them."
     f = out / 'run.json'
-    if state.is_main_process and not f.exists():
+    old = json.loads(f.read_text()) if f.exists() else None
+    ident = resume_identity(old, ident, out, has_records=any(p.stat().st_size for p in out.glob(RECORD_FILES)))
+    state.wait_for_everyone()  # all have read run.json before it changes
+    if state.is_main_process:
         tmp = out / 'run.json.tmp'; tmp.write_text(json.dumps(ident, indent=1)); os.replace(tmp, f)
+        write_selection(out, cfg.methods, cfg.seeds, case_ids)
+        for p in sorted(out.glob(RECORD_FILES)): repair_records(p)
     state.wait_for_everyone()
-    old = json.loads(f.read_text())
-    diff = [k for k in ident if old.get(k) != ident[k]]
-    if diff: raise ValueError(f"{out} holds records of another run (its {', '.join(diff)} differ: {[old.get(k) for k in diff]} vs "
-                              f"{[ident[k] for k in diff]}); use another output folder or delete that one")
 
 # %% ../../nbs/57_bench_runner.ipynb #662ec791
 def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: BenchConfig|None=None,
@@ -63,38 +150,43 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
               device=None, progress: bool=True) -> dict|None:
     "Run (or resume) a benchmark; returns the report dict on the main process."
     from accelerate import PartialState
-    cfg = cfg or BenchConfig(); bench = load_bench(bench, max_cases=cfg.max_cases) if isinstance(bench, (str, Path)) else bench
+    cfg = check_config(cfg or BenchConfig()); bench = load_bench(bench, max_cases=cfg.max_cases) if isinstance(bench, (str, Path)) else bench
+    cases = {c.id: c for c in check_cases(bench)[:cfg.max_cases]}
     state = PartialState(cpu=device == 'cpu' or not torch.cuda.is_available())
     dev = state.device if device is None else torch.device(device)
+    ident = run_identity(bench, cfg, ip2p, sd)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    cases = {c.id: c for c in bench.cases[:cfg.max_cases]}
-    _check_identity(out, run_identity(bench, cfg, ip2p, sd), state)
-    done = {unit_key(r) for r in load_records(out)}
-    todo = [(m, s, cid) for cid in cases for m in cfg.methods for s in cfg.seeds if (m, s, cid) not in done]
-    with state.split_between_processes(todo) as mine:
-        if mine:
-            from imiebench.toy.zoo import load_toy
-            if ip2p is None and any(m in INSTRUCTION_METHODS for m, _, _ in mine): ip2p = load_toy('ip2p', device=dev)
-            if sd is None and any(m not in INSTRUCTION_METHODS for m, _, _ in mine): sd = load_toy('sd', device=dev)
-            scorer = scorer or toy_scorer(dev)
-        with open(out / f"records.{state.process_index}.jsonl", 'a') as f:
-            chunks = chunk_units(mine, cases, cfg.batch)
-            bar = tqdm(total=len(mine), desc=f"IMIE-Bench ({bench.name})", disable=not progress, position=state.process_index)
-            for chunk in chunks:
-                m, t0 = chunk[0][0], time.perf_counter()
-                try: res = run_units(m, [(cases[cid], s) for _, s, cid in chunk], cfg, ip2p, sd)
-                except NotApplicable as e: recs = [dict(method=m, seed=s, case=cid, skipped=str(e)) for _, s, cid in chunk]
-                else:
-                    dt = (time.perf_counter() - t0) / len(chunk)  # the chunk's time, shared equally by its units
-                    recs = [dict(method=m, seed=s, case=cid, seconds=dt) | score_case(cases[cid], ims, scorer) for (_, s, cid), ims in zip(chunk, res)]
-                    if cfg.save_images:
-                        for (_, s, cid), ims in zip(chunk, res):
-                            for k, im in enumerate(ims): save_png(im, out / 'images' / m / f"s{s}" / f"{cid}-{k + 1}.png")
-                for rec in recs: f.write(json.dumps(rec) + '\n')
-                f.flush(); bar.update(len(chunk))
-            bar.close()
-    state.wait_for_everyone()
-    if not state.is_main_process: return None
-    from imiebench.bench.metrics import metric_availability
-    scorer = scorer or toy_scorer(dev)  # a resumed run with nothing left to edit still reports what scored it
-    return write_report(bench, out, cfg, scorer.notes, metric_availability(scorer))
+    lock = _lock(out, state)
+    try:
+        _start(out, ident, cfg, list(cases), state)
+        done = {unit_key(r) for r in load_records(out, select=False)}
+        todo = [(m, s, cid) for cid in cases for m in cfg.methods for s in cfg.seeds if (m, s, cid) not in done]
+        with state.split_between_processes(todo) as mine:
+            if mine:
+                from imiebench.toy.zoo import load_toy
+                if ip2p is None and any(m in INSTRUCTION_METHODS for m, _, _ in mine): ip2p = load_toy('ip2p', device=dev)
+                if sd is None and any(m not in INSTRUCTION_METHODS for m, _, _ in mine): sd = load_toy('sd', device=dev)
+                scorer = scorer or toy_scorer(dev)
+            with open(out / f"records.{state.process_index}.jsonl", 'a') as f:
+                chunks = chunk_units(mine, cases, cfg.batch)
+                bar = tqdm(total=len(mine), desc=f"IMIE-Bench ({bench.name})", disable=not progress, position=state.process_index)
+                for chunk in chunks:
+                    m, t0 = chunk[0][0], time.perf_counter()
+                    try: res = run_units(m, [(cases[cid], s) for _, s, cid in chunk], cfg, ip2p, sd)
+                    except NotApplicable as e: recs = [dict(method=m, seed=s, case=cid, skipped=str(e)) for _, s, cid in chunk]
+                    else:
+                        dt = (time.perf_counter() - t0) / len(chunk)  # the chunk's time, shared equally by its units
+                        recs = [dict(method=m, seed=s, case=cid, seconds=dt) | score_case(cases[cid], ims, scorer) for (_, s, cid), ims in zip(chunk, res)]
+                        if cfg.save_images:
+                            for (_, s, cid), ims in zip(chunk, res):
+                                for k, im in enumerate(ims): save_png(im, out / 'images' / m / f"s{s}" / f"{cid}-{k + 1}.png")
+                    f.write(''.join(json.dumps(rec) + '\n' for rec in recs))
+                    f.flush(); bar.update(len(chunk))
+                bar.close()
+        state.wait_for_everyone()
+        if not state.is_main_process: return None
+        from imiebench.bench.metrics import metric_availability
+        scorer = scorer or toy_scorer(dev)  # a resumed run with nothing left to edit still reports what scored it
+        return write_report(bench, out, cfg, scorer.notes, metric_availability(scorer))  # over this configuration's units only (`selection.json`)
+    finally:
+        if lock is not None: lock.release()
