@@ -101,7 +101,10 @@ def _bench_set(s: str) -> str:
 def _bench_options(b: argparse.ArgumentParser):
     from imiebench.bench.methods import METHODS, CAPTIONS, PRECISIONS, BenchConfig
     bc = BenchConfig()
-    b.add_argument('--set', type=_bench_set, default='shapes', help="a shipped set ('shapes', 'photos') or a folder with manifest.json")
+    b.add_argument('--set', type=_bench_set, default='shapes_confirm',
+                   help="a shipped set ('shapes_confirm': the main job's confirmatory set; 'shapes': the development set; 'photos') or a folder with manifest.json")
+    b.add_argument('--turns', default='chained', choices=('chained', 'independent'),
+                   help="'chained': each edit on the last one's output (MagicBrush's final-turn metrics); 'independent': every turn from its ground-truth input (MagicBrush's all-turn)")
     b.add_argument('--methods', type=csv_of(METHODS), default=','.join(bc.methods), help=f"comma-separated subset of {','.join(METHODS)}")
     b.add_argument('--captions', default=bc.captions, choices=CAPTIONS, help="what the caption methods read: the instruction or the set's ground-truth captions")
     b.add_argument('--batch', type=positive_int, default=bc.batch, help='(case, seed) units edited together (speed only)')
@@ -131,7 +134,12 @@ def main(argv: list[str]|None=None) -> None:
         t0 = time.time()
         cfg = BenchConfig(methods=a.methods, seeds=a.seeds, steps=a.steps, max_cases=a.n_cases, save_images=not a.no_images,
                           captions=a.captions, batch=a.batch, precision=a.precision)
-        rep = run_bench(a.set, a.out, cfg, device=a.device)
+        bench = a.set
+        if a.turns == 'independent':
+            from imiebench.bench.format import load_bench
+            from imiebench.bench.sets import independent_turns
+            bench = independent_turns(load_bench(a.set, max_cases=a.n_cases)); cfg.max_cases = None  # --n-cases counts scenes, not turns
+        rep = run_bench(bench, a.out, cfg, device=a.device)
         if rep is not None:  # the main process (under `accelerate launch`)
             print(rep['markdown']); print(f"bench: wrote {Path(a.out)}/report.md, report.json, summary.csv, steps.csv, strip.png, drift.png, intervals.png in {time.time() - t0:.0f} s")
     elif a.cmd == 'train-zoo':

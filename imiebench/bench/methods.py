@@ -103,15 +103,17 @@ class BenchConfig:
         if self.captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {self.captions!r}")
         bad = [m for m in self.methods if m not in METHODS]
         if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {METHODS}")
+        if not self.methods: raise ValueError(f"methods must not be empty; expected some of {METHODS}")
         if len(set(self.methods)) != len(self.methods): raise ValueError(f"methods must not repeat, got {list(self.methods)}")
         if not self.seeds: raise ValueError("seeds must not be empty")
         self.seeds = tuple(check_int(s, 'seed', 0, 2**62) for s in self.seeds)
         if len(set(self.seeds)) != len(self.seeds): raise ValueError(f"seeds must not repeat (each would be edited twice), got {list(self.seeds)}")
         for k in ('steps', 'mask_n'): check_int(getattr(self, k), k, 1)
-        for k in ('guidance_scale', 'image_guidance_scale', 'caption_guidance'): check_number(getattr(self, k), k)
+        for k in ('guidance_scale', 'image_guidance_scale', 'caption_guidance'): check_number(getattr(self, k), k, 0)
+        if not isinstance(self.save_images, bool): raise TypeError(f"save_images must be a bool, got {self.save_images!r}")
         check_number(self.r, 'r', 0, 1, lo_open=True)  # DiffEdit's encoding ratio
         check_int(self.max_cases, 'max_cases', 1, allow_none=True)
-        if not isinstance(self.batch, int) or self.batch < 1: raise ValueError(f"batch must be an integer ≥ 1, got {self.batch!r}")
+        check_int(self.batch, 'batch', 1)
         if self.precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
 # %% ../../nbs/54_bench_methods.ipynb #e7562543
