@@ -3,9 +3,11 @@
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240]
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--init runs/<run>/vae]
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts generalisation
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/reed_bench.py --parts heldout [--n-scenes 100 --n-photos 40] [--parts selection]
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json (`--parts long`: one entry of
-benchmarks/results/reed_runs.json, keyed by its options; `--parts generalisation`: benchmarks/results/reed_generalisation.json). Each training run is time-boxed (`--budget` seconds).
+benchmarks/results/reed_runs.json, keyed by its options; `--parts generalisation`: benchmarks/results/reed_generalisation.json;
+`--parts heldout` / `selection`: their entries of benchmarks/results/reed_heldout.json). Each training run is time-boxed (`--budget` seconds).
 A long run's VAE is saved to runs/<run>/vae; `scripts/ship_reed_vae.py` ships one into the zoo.
 """
 import argparse, hashlib, json, os, subprocess, sys, time, dataclasses
@@ -17,7 +19,7 @@ from imiebench.reed import REEDConfig, train_reed, pixel_edit, image_metrics, lp
 from imiebench.toy.reed import toy_data, load_toy_reed_vae, MixedSession, parser
 from imiebench.toy.zoo import load_toy_vae, load_toy, HELDOUT_SEED, photo_crops
 from imiebench.core import to_tensor
-from harness import RESULTS, write_json, upsert_run, command_line, reed_evaluate as evaluate
+from harness import RESULTS, write_json, upsert_run, update_parts, command_line, reed_evaluate as evaluate
 
 OUT = RESULTS / 'reed.json'
 RUNS = RESULTS / 'reed_runs.json'  # one entry per long run
@@ -141,6 +143,109 @@ def generalisation():
                                                 command=command_line(), seconds=round(time.time() - t0, 1)))
     print(f"SUMMARY generalisation: (change at 1, gain at 25) on new crops of the training photos {d} dB")
 
+# The shipped decoder (zoo.json `reed_vae`) was chosen among the long runs in reed_runs.json by their metrics on the
+# `test` split (toy_data(24, 0, 'test'): pool seeds HELDOUT_SEED .. HELDOUT_SEED + 11, sources and targets; toy_data(0, 24,
+# 'test'): crops of chelsea and coffee, generator seed 3), the images its gains were then quoted on. `heldout` measures it
+# on images no run trained, validated or was chosen on. Seeds in use elsewhere: training below HELDOUT_SEED, the benches
+# HELDOUT_SEED + 0 .. about + 250,000 (the largest offsets: bench.sets' + 200,000 and + 210,000 plus their case count);
+# REED_FRESH_SEED is 5,000,000 past HELDOUT_SEED and nothing else uses that range.
+REED_FRESH_SEED = HELDOUT_SEED + 5_000_000
+FRESH_PHOTO = 'grace_hopper.jpg'  # matplotlib's sample photo: in none of the zoo's photo lists (TRAIN_PHOTOS, HELDOUT_PHOTOS, TEXTURES)
+
+def fresh_photo(max_side=320) -> np.ndarray:
+    "matplotlib's sample photo (FRESH_PHOTO), downscaled like `load_photo` (longer side ≤ `max_side`, uint8 H×W×3)."
+    import PIL.Image
+    from matplotlib import cbook
+    with cbook.get_sample_data(FRESH_PHOTO) as f: im = PIL.Image.open(f).convert('RGB')
+    s = max_side / max(im.size)
+    if s < 1: im = im.resize((round(im.width * s), round(im.height * s)), PIL.Image.LANCZOS)
+    return np.asarray(im)
+
+def fresh_data(n_scenes, n_photos, size=64):
+    """Images for `heldout`: `n_scenes` shapes-world renders built as toy_data builds a split (a pool's sources then targets)
+    from pool seeds REED_FRESH_SEED .., with each image's pool seed (its case: a source and its target share a scene),
+    and `n_photos` crops of FRESH_PHOTO (generator seed REED_FRESH_SEED)."""
+    from imiebench.toy.zoo import make_pool
+    if n_scenes < 2 or n_scenes % 2: raise ValueError(f"n_scenes must be an even number >= 2 (sources and targets of n_scenes/2 edits), got {n_scenes}")
+    if n_photos < 2: raise ValueError(f"n_photos must be >= 2, got {n_photos}")
+    pool = make_pool(n_scenes // 2, seed=REED_FRESH_SEED, size=size, progress=False)
+    sc = to_tensor(np.concatenate([pool.src, pool.tgt]))
+    ph = photo_crops([fresh_photo()], n_photos, size=size, generator=torch.Generator().manual_seed(REED_FRESH_SEED))
+    return sc, [REED_FRESH_SEED + i % (n_scenes // 2) for i in range(n_scenes)], ph
+
+def psnr_each(y, x) -> torch.Tensor:
+    "PSNR of each image of `y` against `x` (N×3×H×W in [-1, 1]), as `image_metrics` computes it before taking the mean."
+    a, b = (y.clamp(-1, 1) + 1) / 2, (x.clamp(-1, 1) + 1) / 2
+    return 10 * torch.log10(1 / ((a - b) ** 2).mean((1, 2, 3)).clamp_min(1e-10))
+
+def roundtrips_each(vae, x, n=25, at=(1, 5, 15, 25)) -> dict:
+    "Per-image PSNR after the round trips `at` (the same trips as `roundtrips`: quantised, posterior mode)."
+    from imiebench.reed import vae_roundtrip
+    out, y = {}, x
+    with torch.no_grad():
+        for i in range(1, n + 1):
+            y = vae_roundtrip(vae, y)
+            if i in at: out[i] = psnr_each(y, x).numpy()
+    return out
+
+def paired(van, reed, cases, at=(1, 5, 15, 25)) -> dict:
+    """Per trip count: vanilla and REED mean PSNR, and REED − vanilla with a 95 % bootstrap interval that resamples cases
+    (`cases[i]`: image i's case; images of one case go together)."""
+    from imiebench.bench.report import bootstrap_ci
+    out = {}
+    for k in at:
+        by = {}
+        for c, d in zip(cases, reed[k] - van[k]): by.setdefault(c, []).append(float(d))
+        ci = bootstrap_ci(by)
+        out[str(k)] = dict(vanilla=round(float(van[k].mean()), 3), reed=round(float(reed[k].mean()), 3),
+                           diff=round(ci.mean, 3), ci=[round(ci.lo, 3), round(ci.hi, 3)], n_images=len(cases), n_cases=ci.n)
+    return out
+
+def compare(sets: dict) -> dict:
+    "The shipped REED decoder against the zoo's vanilla VAE, side by side on the same images: `sets` is name → (images, cases)."
+    van, reed, out = load_toy_vae(), load_toy_reed_vae(), {}
+    for name, (x, cases) in sets.items():
+        out[name] = paired(roundtrips_each(van, x), roundtrips_each(reed, x), cases)
+        r = out[name]; print(f"{name}: change at 1 {r['1']['diff']:+.2f} {r['1']['ci']}, gain at 25 {r['25']['diff']:+.2f} {r['25']['ci']} dB", flush=True)
+    return out
+
+def _decoder() -> dict:
+    from imiebench.toy.zoo import zoo_dir
+    z = json.loads((zoo_dir() / 'zoo.json').read_text()).get('reed_vae', {})
+    return dict(run=z.get('run'), quoted_int8_on_selection_split=z.get('change_at_1_gain_at_25_shipped_int8'))
+
+WHAT = ('per-image PSNR (dB, against the input, images in [-1, 1] mapped to [0, 1]) after 1, 5, 15 and 25 quantised round trips '
+        'through the zoo VAE (vanilla) and the shipped REED VAE (its decoder; the same encoder), same images; diff = REED − vanilla, '
+        '95 % percentile bootstrap interval (2,000 resamples) over cases')
+
+def heldout(n_scenes=100, n_photos=40):
+    "The shipped REED decoder and vanilla on images never used to train, validate or choose it (REED_FRESH_SEED, FRESH_PHOTO)."
+    t0 = time.time(); sc, cases, ph = fresh_data(n_scenes, n_photos)
+    r = compare({'scenes': (sc, cases), 'photos': (ph, list(range(n_photos)))})
+    update_parts('reed_heldout.json', dict(heldout=dict(
+        what=WHAT, decoder=_decoder(),
+        scenes=f'{n_scenes} shapes-world renders: sources and targets of the pool edits with seeds {REED_FRESH_SEED}..{REED_FRESH_SEED + n_scenes // 2 - 1} '
+               f'(REED_FRESH_SEED = HELDOUT_SEED + 5,000,000, a range nothing else uses); a case is a pool seed (its source and target)',
+        photos=f"{n_photos} random crops (scale 0.2–0.6 of the shorter side, resized to 64) of matplotlib's {FRESH_PHOTO}, a photo no split uses, "
+               f"generator seed {REED_FRESH_SEED}; a case is a crop. One photo: the interval is over its crops, not over photos",
+        results=r, summary=dict(change_at_1={s: [r[s]['1']['diff'], r[s]['1']['ci']] for s in r},
+                                gain_at_25={s: [r[s]['25']['diff'], r[s]['25']['ci']] for s in r}),
+        threads=os.environ['OMP_NUM_THREADS'], seconds=round(time.time() - t0, 1))))
+    print(f"SUMMARY heldout: (change at 1, gain at 25) REED − vanilla, scenes ({r['scenes']['1']['diff']:+.2f}, {r['scenes']['25']['diff']:+.2f}) "
+          f"{r['scenes']['25']['ci']}, photos ({r['photos']['1']['diff']:+.2f}, {r['photos']['25']['diff']:+.2f}) {r['photos']['25']['ci']} dB")
+
+def selection():
+    "The same comparison on the split the shipped decoder was chosen on (toy_data's `test`), with today's zoo VAE, for reference."
+    t0 = time.time(); sc, ph = toy_data(24, 0, 'test'), toy_data(0, 24, 'test')
+    r = compare({'scenes': (sc, [HELDOUT_SEED + i % 12 for i in range(24)]), 'photos': (ph, list(range(24)))})
+    update_parts('reed_heldout.json', dict(selection_split=dict(
+        what=WHAT + "; on the `test` split the shipped decoder was selected on (toy_data(24, 0, 'test'), toy_data(0, 24, 'test')), re-measured with today's zoo VAE",
+        decoder=_decoder(), results=r, summary=dict(change_at_1={s: [r[s]['1']['diff'], r[s]['1']['ci']] for s in r},
+                                                   gain_at_25={s: [r[s]['25']['diff'], r[s]['25']['ci']] for s in r}),
+        threads=os.environ['OMP_NUM_THREADS'], seconds=round(time.time() - t0, 1))))
+    print(f"SUMMARY selection split: (change at 1, gain at 25) REED − vanilla, scenes ({r['scenes']['1']['diff']:+.2f}, {r['scenes']['25']['diff']:+.2f}), "
+          f"photos ({r['photos']['1']['diff']:+.2f}, {r['photos']['25']['diff']:+.2f}) dB")
+
 MEM = r'''
 import os, json, torch, sys, threading, time
 torch.set_num_threads(1)
@@ -221,8 +326,13 @@ if __name__ == '__main__':
     ap.add_argument('--textures', type=int, default=0, help='--parts long: add this many colourised grey-texture crops to training')
     ap.add_argument('--init', default=None, help="--parts long: start from this VAE folder (e.g. runs/<run>/vae) instead of the zoo's (fsl_target=initial then means this decoder)")
     ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
+    ap.add_argument('--n-scenes', type=int, default=100, help='--parts heldout: fresh scenes (even)')
+    ap.add_argument('--n-photos', type=int, default=40, help='--parts heldout: fresh photo crops')
     a = ap.parse_args()
     if a.parts == 'generalisation': generalisation(); raise SystemExit
+    if a.parts in ('heldout', 'selection', 'heldout,selection'):
+        for p in a.parts.split(','): heldout(a.n_scenes, a.n_photos) if p == 'heldout' else selection()
+        raise SystemExit
     if a.parts == 'long': long_run(a.variant, a.budget, _overrides(a.set), tuple(int(v) for v in a.data.split(',')), a.textures, a.init); raise SystemExit
     res = json.loads(OUT.read_text()) if OUT.exists() else {}
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
