@@ -10,7 +10,7 @@ Usage (from the repository root, after a development run such as
   .venv/bin/python benchmarks/power_analysis.py runs/dev --seconds-per-unit 0.95
 """
 from __future__ import annotations
-import argparse, json, subprocess, sys
+import argparse, json, math, subprocess, sys
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,16 @@ from harness import write_json
 from imiebench.bench.records import load_records
 from imiebench.bench.factorial import FACTOR_CONTRASTS, PRIMARY_ENDPOINTS, contrast_values, t_test, variance_components, power, cases_needed
 
-fin = lambda x: x if np.isfinite(x) else None  # JSON has no infinity: an effect of 0 needs no finite number of cases
+def total(n_with_value: float, frac: float) -> int|None:
+    "Cases to run so that `n_with_value` have a value (None: no finite number; JSON has no infinity)."
+    return math.ceil(n_with_value / frac) if np.isfinite(n_with_value) and frac > 0 else None
+
 SMALLEST = {'retained_made': 0.05, 'masked_psnr_outside': 1.0}  # the smallest effects worth detecting (5 points of retention, 1 dB)
+
+def mde(sb: float, sw: float, n: int, s: int, alpha: float=0.05 / 6, target: float=0.8) -> float:
+    "The smallest effect detected with `target` power by n cases × s seeds (normal approximation)."
+    from scipy import stats
+    return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target)) * np.sqrt((sb + sw / s) / n))
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,16 +41,19 @@ def main(argv=None):
     a = p.parse_args(argv)
     recs = [r for r in load_records(Path(a.records)) if 'steps' in r]
     if not recs: sys.exit(f"no records in {a.records}")
-    tests = {}
+    tests, n_dev = {}, len({r['case'] for r in recs})
     for c in FACTOR_CONTRASTS:
         for e in PRIMARY_ENDPOINTS:
             v = contrast_values(recs, c, e); t = t_test(v, c.name, e); sb, sw, s = variance_components(v)
-            designs = {f"{n}x{k}": dict(power_dev_effect=power(t.mean, sb, sw, n, k), power_smallest=power(SMALLEST[e], sb, sw, n, k),
+            frac = t.n / n_dev  # cases with a value (retained_made: only cases where an earlier edit was made in every arm)
+            designs = {f"{n}x{k}": dict(power_dev_effect=power(t.mean, sb, sw, max(2, round(n * frac)), k),
+                                         power_smallest=power(SMALLEST[e], sb, sw, max(2, round(n * frac)), k),
+                                         detectable_80=mde(sb, sw, max(2, round(n * frac)), k),
                                          minutes=(a.overhead + a.seconds_per_unit * a.methods * n * k) / 60)
-                       for n in (40, 60, 80, 100, 120) for k in (1, 2, 3)}
-            tests[f"{c.name}/{e}"] = dict(dev_effect=t.mean, dev_interval=[t.lo, t.hi], dev_n=t.n, sigma_b2=sb, sigma_w2=sw, seeds=s,
-                                         cases_needed_dev_effect={k: fin(cases_needed(t.mean, sb, sw, k)) for k in (1, 2, 3)},
-                                         cases_needed_smallest={k: fin(cases_needed(SMALLEST[e], sb, sw, k)) for k in (1, 2, 3)}, designs=designs)
+                       for n in (40, 48, 56, 60, 80, 100, 120) for k in (1, 2, 3)}
+            tests[f"{c.name}/{e}"] = dict(dev_effect=t.mean, dev_interval=[t.lo, t.hi], dev_n=t.n, fraction_of_cases_with_a_value=frac, sigma_b2=sb, sigma_w2=sw, seeds=s,
+                                         cases_needed_dev_effect={k: total(cases_needed(t.mean, sb, sw, k), frac) for k in (1, 2, 3)},
+                                         cases_needed_smallest={k: total(cases_needed(SMALLEST[e], sb, sw, k), frac) for k in (1, 2, 3)}, designs=designs)
             print(f"{c.name:>9} {e:<20} δ {t.mean:+.3f} [{t.lo:+.3f}, {t.hi:+.3f}]  σ_b² {sb:.4f} σ_w² {sw:.4f}  cases for 80 % (1/2/3 seeds): "
                   f"dev δ {list(tests[f'{c.name}/{e}']['cases_needed_dev_effect'].values())}, smallest {list(tests[f'{c.name}/{e}']['cases_needed_smallest'].values())}")
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()

@@ -54,10 +54,10 @@ FACTOR_CONTRASTS = (
     Contrast('control', "gradient control − latent blending (latent iteration, user mask)", {'emilie': 1., 'emilie_blend': -1.}),
 )
 SECONDARY_CONTRASTS = (
-    Contrast('iteration | mask', "emilie − ip2p_mask", {'emilie': 1., 'ip2p_mask': -1.}),
-    Contrast('iteration | no mask', "emilie_nomask − ip2p", {'emilie_nomask': 1., 'ip2p': -1.}),
-    Contrast('mask | latent', "emilie − emilie_nomask", {'emilie': 1., 'emilie_nomask': -1.}, False),
-    Contrast('mask | image', "ip2p_mask − ip2p", {'ip2p_mask': 1., 'ip2p': -1.}, False),
+    Contrast('iteration (mask)', "emilie − ip2p_mask", {'emilie': 1., 'ip2p_mask': -1.}),
+    Contrast('iteration (no mask)', "emilie_nomask − ip2p", {'emilie_nomask': 1., 'ip2p': -1.}),
+    Contrast('mask (latent)', "emilie − emilie_nomask", {'emilie': 1., 'emilie_nomask': -1.}, False),
+    Contrast('mask (image)', "ip2p_mask − ip2p", {'ip2p_mask': 1., 'ip2p': -1.}, False),
     Contrast('iteration × mask', "(emilie − ip2p_mask) − (emilie_nomask − ip2p)", {'emilie': 1., 'ip2p_mask': -1., 'emilie_nomask': -1., 'ip2p': 1.}, False),
     Contrast('shared z_init', "emilie_shared − emilie (Algorithm 1's one z_init vs fresh noise per edit)", {'emilie_shared': 1., 'emilie': -1.}),
     Contrast('headline', "emilie − ip2p (mask and iteration together: unequal information)", {'emilie': 1., 'ip2p': -1.}, False),
