@@ -2,7 +2,7 @@
 at any byte) and resumes with any methods, seeds and cases, the final report equals a clean run of the final configuration,
 or the resume was refused; a set of the same name with other content, other settings, a second runner on the folder,
 repeated seeds and repeated case ids are refused. Editing and scoring are faked (deterministic in method, seed and case)."""
-import contextlib, dataclasses, json, math, subprocess, sys, tempfile, zlib
+import contextlib, dataclasses, json, math, os, subprocess, sys, tempfile, zlib
 from pathlib import Path
 
 import numpy as np, pytest
@@ -183,3 +183,29 @@ def test_a_crashed_run_releases_its_lock(tmp_path):
         b, cfg = config(('ip2p',), (0,), IDS, batch=1)
         with pytest.raises(Crash): run(fake, tmp_path, b, cfg, budget=1)
         run(fake, tmp_path, b, cfg); assert len(fake.edited) == 3
+
+TWO = '''import sys, json
+from pathlib import Path
+from test_runner_resume import faked, config, run, IDS
+with faked() as fake:
+    try: rep = run(fake, Path(sys.argv[1]), *config(('ip2p', 'emilie'), (0,), IDS))
+    except RuntimeError as e: print('refused:', e, flush=True); sys.exit(3)
+    print('edited', json.dumps(fake.edited), flush=True)
+'''
+
+def test_processes_of_one_run_share_the_lock(tmp_path):
+    "Under `accelerate launch` (2 processes, gloo on CPU) one run's processes share the lock and split the units; a second run is refused in every process, without hanging."
+    root = Path(__file__).parents[1]
+    (tmp_path / 'two.py').write_text(TWO)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=f"{root}{os.pathsep}{root / 'tests'}")
+    acc = [str(Path(sys.executable).parent / 'accelerate'), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
+           '--mixed_precision', 'no', '--dynamo_backend', 'no', str(tmp_path / 'two.py'), str(tmp_path / 'out')]
+    r = subprocess.run(acc, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    edited = [tuple(u) for line in r.stdout.splitlines() if line.startswith('edited') for u in json.loads(line[7:])]
+    assert sorted(edited) == sorted((m, 0, c) for m in ('ip2p', 'emilie') for c in IDS)  # every unit once, in one of the two
+    assert all((tmp_path / 'out' / f'records.{i}.jsonl').read_text() for i in (0, 1))
+    from filelock import FileLock
+    with FileLock(tmp_path / 'out' / '.lock'):  # another run holds the folder
+        r = subprocess.run(acc, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and r.stdout.count('refused:') == 2 and 'in use by another run' in r.stdout, (r.stdout, r.stderr[-2000:])
