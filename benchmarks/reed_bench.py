@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py [--parts ablation,memory,mixed,anchor] [--budget 240]
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts long --variant paper|anchor --budget 2400 [--set k=v,...] [--data 768,256] [--textures 0] [--init runs/<run>/vae]
     OMP_NUM_THREADS=1 python benchmarks/reed_bench.py --parts generalisation
-    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/reed_bench.py --parts heldout [--n-scenes 100 --n-photos 40] [--parts selection]
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/reed_bench.py --parts heldout [--n-scenes 100 --n-photos 24] [--parts selection]
 
 Prints JSON plus one summary line per part; writes benchmarks/results/reed.json (`--parts long`: one entry of
 benchmarks/results/reed_runs.json, keyed by its options; `--parts generalisation`: benchmarks/results/reed_generalisation.json;
@@ -218,7 +218,7 @@ WHAT = ('per-image PSNR (dB, against the input, images in [-1, 1] mapped to [0, 
         'through the zoo VAE (vanilla) and the shipped REED VAE (its decoder; the same encoder), same images; diff = REED − vanilla, '
         '95 % percentile bootstrap interval (2,000 resamples) over cases')
 
-def heldout(n_scenes=100, n_photos=40):
+def heldout(n_scenes=100, n_photos=24):
     "The shipped REED decoder and vanilla on images never used to train, validate or choose it (REED_FRESH_SEED, FRESH_PHOTO)."
     t0 = time.time(); sc, cases, ph = fresh_data(n_scenes, n_photos)
     r = compare({'scenes': (sc, cases), 'photos': (ph, list(range(n_photos)))})
@@ -327,7 +327,7 @@ if __name__ == '__main__':
     ap.add_argument('--init', default=None, help="--parts long: start from this VAE folder (e.g. runs/<run>/vae) instead of the zoo's (fsl_target=initial then means this decoder)")
     ap.add_argument('--set', default='', help='REEDConfig overrides for --parts long, e.g. fsl_target=initial,optimizer=adamw,lr=1e-5')
     ap.add_argument('--n-scenes', type=int, default=100, help='--parts heldout: fresh scenes (even)')
-    ap.add_argument('--n-photos', type=int, default=40, help='--parts heldout: fresh photo crops')
+    ap.add_argument('--n-photos', type=int, default=24, help='--parts heldout: fresh photo crops')
     a = ap.parse_args()
     if a.parts == 'generalisation': generalisation(); raise SystemExit
     if a.parts in ('heldout', 'selection', 'heldout,selection'):
