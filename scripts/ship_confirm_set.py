@@ -1,6 +1,6 @@
 """Write the main job's confirmatory set `shapes_confirm` into the package (`imiebench/assets/bench/shapes_confirm`).
 
-    .venv/bin/python scripts/ship_confirm_set.py --n 60
+    .venv/bin/python scripts/ship_confirm_set.py --n 32
 
 Its scenes are drawn from `bench.sets.CONFIRM_SEED`, a seed range no result had read when the analysis in
 `bench.factorial` was declared; `--n` comes from the power analysis (`benchmarks/power_analysis.py`). Refuses to
