@@ -69,7 +69,7 @@ def blended_latent(b: Bundle, image, prompt: str|list[str], # one caption, or on
     "Blended latent diffusion with a caption model; returns N×3×H×W in [-1, 1]."
     from diffusers.utils.torch_utils import randn_tensor
     from imiebench.sampling import denoise, CFG, NoiseBlend, ddim_scheduler
-    prompt = check_prompts(prompt, len(to_tensor(image)), 'prompt')
+    prompt = check_prompts(prompt, len(to_tensor(image, multiple=b.vae_factor)), 'prompt')  # sizes: what the bundle's VAE takes
     src = b.encode(image); sch = ddim_scheduler(b); sch.set_timesteps(steps, device=b.device)  # steps on ε: `CFG` converts v/x₀
     m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
     c, u = b.embed(prompt).expand(len(src), -1, -1), b.embed('').expand(len(src), -1, -1)
