@@ -297,6 +297,9 @@ def save_bench(bench: BenchSet, # any loaded set (shapes, MagicBrush, PIE-Bench,
     "Write `bench` in the `imie-bench/1` format; `load_bench(out, min_steps=1)` reads it back unchanged, ids included."
     if not isinstance(bench, BenchSet): raise TypeError(f"bench must be a BenchSet, got {type(bench).__name__}")
     out = as_path(out, 'out'); cases = []
+    try: out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ValueError(f"out={str(out)!r} cannot be a folder: it, or a folder above it, is an existing file; give a folder path") from None
     def png(a, rel: str, what: str, mask: bool=False) -> str:
         if not isinstance(a, np.ndarray): raise TypeError(f"{what} must be a numpy array, got {type(a).__name__}")
         if mask:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..core import to_tensor, to_uint8, to_mask, resize_mask, check_prompts, noise_draws, check_int, check_number
+from ..core import to_tensor, to_uint8, to_mask, resize_mask, check_prompts, noise_draws, check_int, check_number, check_generator
 from ..models import Bundle
 from .format import BenchCase, BenchStep
 
 # %% auto #0
-__all__ = ['CAPTIONS', 'METHOD_INFO', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'PRECISIONS', 'MethodInfo',
+__all__ = ['CAPTIONS', 'METHOD_INFO', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'PRECISIONS', 'SEED_MAX', 'MethodInfo',
            'method_inputs', 'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method']
 
 # %% ../../nbs/54_bench_methods.ipynb #5433ae5f
@@ -62,14 +62,16 @@ def method_inputs(method: str, captions: str='instruction') -> str:
 # %% ../../nbs/54_bench_methods.ipynb #fb8abae0
 @torch.no_grad()
 def blended_latent(b: Bundle, image, prompt: str|list[str], # one caption, or one per image
-                   mask=None, # 1 = regenerate here (None: the whole image)
+                   mask=None, # 1 = regenerate here (None: the whole image; all zeros: nothing, the result is the VAE round trip of the input)
                    steps: int=20, guidance_scale: float=5.0,
                    generator=None, # a torch.Generator, or one per image
                    progress: bool=True) -> torch.Tensor:
     "Blended latent diffusion with a caption model; returns N×3×H×W in [-1, 1]."
     from diffusers.utils.torch_utils import randn_tensor
     from imiebench.sampling import denoise, CFG, NoiseBlend, ddim_scheduler
-    prompt = check_prompts(prompt, len(to_tensor(image, multiple=b.vae_factor)), 'prompt')  # sizes: what the bundle's VAE takes
+    steps, guidance_scale = check_int(steps, 'steps', 1), check_number(guidance_scale, 'guidance_scale')
+    n = len(to_tensor(image, multiple=b.vae_factor))  # sizes: what the bundle's VAE takes
+    prompt = check_prompts(prompt, n, 'prompt'); generator = check_generator(generator, b.device, n=n)
     src = b.encode(image); sch = ddim_scheduler(b); sch.set_timesteps(steps, device=b.device)  # steps on ε: `CFG` converts v/x₀
     m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
     c, u = b.embed(prompt).expand(len(src), -1, -1), b.embed('').expand(len(src), -1, -1)
@@ -82,6 +84,7 @@ class NotApplicable(Exception):
     "A method cannot run on a case (e.g. ground-truth captions on a set without them); recorded, not fatal."
 
 PRECISIONS = ('float32', 'bfloat16')
+SEED_MAX = 2 ** 53  # a unit's noise generator is seeded with 1000·seed + step (+ 500 for inferred masks, `_gens`): below 2**64, what torch takes
 
 @dataclass
 class BenchConfig:
@@ -106,7 +109,7 @@ class BenchConfig:
         if not self.methods: raise ValueError(f"methods must not be empty; expected some of {METHODS}")
         if len(set(self.methods)) != len(self.methods): raise ValueError(f"methods must not repeat, got {list(self.methods)}")
         if not self.seeds: raise ValueError("seeds must not be empty")
-        self.seeds = tuple(check_int(s, 'seed', 0, 2**62) for s in self.seeds)
+        self.seeds = tuple(check_int(s, 'seed', 0, SEED_MAX) for s in self.seeds)  # (1000·seed + step must stay below 2**64)
         if len(set(self.seeds)) != len(self.seeds): raise ValueError(f"seeds must not repeat (each would be edited twice), got {list(self.seeds)}")
         for k in ('steps', 'mask_n'): check_int(getattr(self, k), k, 1)
         for k in ('guidance_scale', 'image_guidance_scale', 'caption_guidance'): check_number(getattr(self, k), k, 0)
@@ -185,6 +188,7 @@ def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pa
     "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method`."
     if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not units: return []
+    for _, s in units: check_int(s, 'seed', 0, SEED_MAX)  # a unit's generators are seeded with 1000·seed + step (`_gens`)
     if cfg.precision != 'float32':  # the same weights, the UNet run under autocast
         ip2p, sd = (None if b is None else dataclasses.replace(b, unet_autocast=getattr(torch, cfg.precision)) for b in (ip2p, sd))
     shapes_ = {(len(c.steps), c.image.shape) for c, _ in units}

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 
-from .format import BenchSet
+from .format import BenchSet, case_stem
 from .metrics import FIELD_METRICS
 from .methods import METHOD_INFO, BenchConfig, method_inputs
 from .records import load_records, unit_key
@@ -104,7 +104,7 @@ def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):
     c = bench.cases[0]; seed = cfg.seeds[0]; n = len(c.steps)
     fig, axs = plt.subplots(len(methods), n + 1, figsize=(1.5 * (n + 1), 1.6 * len(methods) + .4), squeeze=False)
     for i, m in enumerate(methods):
-        ims = [c.image] + [np.asarray(PIL.Image.open(p)) if (p := out / 'images' / m / f"s{seed}" / f"{c.id}-{k + 1}.png").exists()
+        ims = [c.image] + [np.asarray(PIL.Image.open(p)) if (p := out / 'images' / m / f"s{seed}" / f"{case_stem(c.id)}-{k + 1}.png").exists()
                            else np.zeros_like(c.image) for k in range(n)]
         for j, im in enumerate(ims):
             ax = axs[i, j]; ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..models import Bundle
-from .format import BenchCase, BenchSet, load_bench, save_png
-from .methods import INSTRUCTION_METHODS, BenchConfig, NotApplicable, run_units
+from ..models import Bundle, check_bundle
+from ..core import describe
+from .format import BenchCase, BenchSet, BenchStep, load_bench, save_png, case_stem, as_path
+from .methods import INSTRUCTION_METHODS, SEED_MAX, BenchConfig, NotApplicable, run_units
 from .scores import Scorer, toy_scorer, score_case
 from .report import write_report
 from .records import RECORD_FILES, load_records, unit_key, repair_records, write_selection
@@ -36,22 +37,48 @@ def _repeated(xs) -> list:
     xs = list(xs); return list(dict.fromkeys(x for x in xs if xs.count(x) > 1))
 
 def check_config(cfg: BenchConfig) -> BenchConfig:
-    "Refuse a configuration whose units are not distinct: a method or seed given twice would edit every unit twice and count it twice."
+    "Refuse a configuration whose units are not distinct (a method or seed given twice would edit every unit twice and count it twice) or whose seeds no generator takes (above `SEED_MAX`)."
+    if not isinstance(cfg, BenchConfig): raise TypeError(f"cfg must be a BenchConfig (or None for the defaults), got {describe(cfg)}")
     bad = [s for s in cfg.seeds if not isinstance(s, int) or isinstance(s, bool)]
     if bad: raise TypeError(f"seeds must be integers, got {bad!r} in seeds={tuple(cfg.seeds)!r}")
+    if big := [s for s in cfg.seeds if not 0 <= s <= SEED_MAX]:
+        raise ValueError(f"seeds must be integers in 0..{SEED_MAX} (2**53), got {big[:3]!r}: a unit's noise generator is seeded with "
+                         f"1000·seed + step, and torch.Generator takes seeds below 2**64; use smaller seeds")
     for what, xs in (('seeds', cfg.seeds), ('methods', cfg.methods)):
         if rep := _repeated(xs):
             raise ValueError(f"{what} must be distinct, got {what}={tuple(xs)!r} ({', '.join(map(repr, rep))} more than once): a unit is "
                              f"(method, seed, case), so a repeat would edit each unit twice and count it twice; give each once")
     return cfg
 
+def _case_problem(c: BenchCase) -> tuple[type, str]|None:
+    "(exception type, what is wrong) when a case cannot be edited and scored as it is (a set built by hand skips `load_bench`'s checks); None when it can."
+    im = c.image
+    if not (isinstance(im, np.ndarray) and im.dtype == np.uint8 and im.ndim == 3 and im.shape[2] == 3):
+        return TypeError, f"image must be an H×W×3 uint8 array, got {describe(im)}"
+    if not isinstance(c.steps, (list, tuple)) or not c.steps: return ValueError, f"steps must be a non-empty list of BenchStep, got {c.steps!r}"
+    for k, s in enumerate(c.steps):
+        w = f"step {k + 1}"
+        if not isinstance(s, BenchStep): return TypeError, f"{w} must be a BenchStep, got {describe(s)}"
+        if not isinstance(s.instruction, str): return TypeError, f"{w}: instruction must be a string, got {s.instruction!r}"
+        for name, want in (('mask', im.shape[:2]), ('change_mask', im.shape[:2]), ('target', im.shape)):
+            a = getattr(s, name)
+            if a is None: continue
+            if not isinstance(a, np.ndarray) or tuple(a.shape) != tuple(want):
+                return ValueError, f"{w}: {name} must be an array of shape {tuple(want)} (the image's size), got {describe(a)}"
+            if name != 'target' and not np.isfinite(a).all(): return ValueError, f"{w}: {name} holds NaN or inf"
+        if s.mask is not None and not (s.mask > 0).any(): return ValueError, f"{w}: mask is all zeros (None edits everywhere)"
+    return None
+
 def check_cases(bench: BenchSet) -> list[BenchCase]:
-    "The set's cases, once their ids are checked: strings, each used once (records are keyed by case id, so a repeated id would drop a case)."
+    "The set's cases, once checked: ids are strings, each used once (records are keyed by case id, so a repeated id would drop a case), and every case can be edited (`_case_problem`)."
+    if not isinstance(bench, BenchSet): raise TypeError(f"bench must be a BenchSet, a shipped set's name or a folder with manifest.json, got {describe(bench)}")
     bad = [c.id for c in bench.cases if not isinstance(c.id, str)]
     if bad: raise TypeError(f"case ids must be strings, got {bad[:5]!r} in set {bench.name!r}")
     if rep := _repeated(c.id for c in bench.cases):
         raise ValueError(f"case ids must be unique within a set, got {rep[:5]!r} more than once in set {bench.name!r}: records are "
                          f"keyed by (method, seed, case), so one of each would be dropped; give every case its own id")
+    for c in bench.cases:
+        if why := _case_problem(c): raise why[0](f"case {c.id!r} of set {bench.name!r}: {why[1]}")
     return bench.cases
 
 # %% ../../nbs/57_bench_runner.ipynb #bb34ae62
@@ -145,17 +172,38 @@ def _start(out: Path, ident: dict, cfg: BenchConfig, case_ids: list, state):
     state.wait_for_everyone()
 
 # %% ../../nbs/57_bench_runner.ipynb #662ec791
+def _check_device(device) -> str|None:
+    "A torch device string ('cpu', 'cuda', 'cuda:1', …) this machine has, or None (the fastest available)."
+    if device is None: return None
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError, ValueError): raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda:0' (or None: the fastest available), got {device!r}") from None
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: CUDA is not available on this machine; use 'cpu' or None")
+    return str(d)
+
+def _out_folder(out) -> Path:
+    "The output folder, created; a path that is (or lies under) an existing file is a ValueError naming `out`."
+    out = as_path(out, 'out')
+    try: out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ValueError(f"out={str(out)!r} cannot be a folder: it, or a folder above it, is an existing file; give a folder path") from None
+    return out
+
 def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: BenchConfig|None=None,
               ip2p: Bundle|None=None, sd: Bundle|None=None, scorer: Scorer|None=None, # default: the toy zoo, toy scorer
               device=None, progress: bool=True) -> dict|None:
     "Run (or resume) a benchmark; returns the report dict on the main process."
     from accelerate import PartialState
-    cfg = check_config(cfg or BenchConfig()); bench = load_bench(bench, max_cases=cfg.max_cases) if isinstance(bench, (str, Path)) else bench
+    cfg = check_config(BenchConfig() if cfg is None else cfg)
+    bench = load_bench(bench, max_cases=cfg.max_cases) if isinstance(bench, (str, os.PathLike)) else bench
     cases = {c.id: c for c in check_cases(bench)[:cfg.max_cases]}
+    for name, b in (('ip2p', ip2p), ('sd', sd)):
+        if b is not None: check_bundle(b, name, kind=name)
+    if scorer is not None and not isinstance(scorer, Scorer): raise TypeError(f"scorer must be a bench.scores.Scorer (e.g. toy_scorer()) or None, got {describe(scorer)}")
+    device = _check_device(device)
     state = PartialState(cpu=device == 'cpu' or not torch.cuda.is_available())
     dev = state.device if device is None else torch.device(device)
     ident = run_identity(bench, cfg, ip2p, sd)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = _out_folder(out)
     lock = _lock(out, state)
     try:
         _start(out, ident, cfg, list(cases), state)
@@ -179,7 +227,7 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
                         recs = [dict(method=m, seed=s, case=cid, seconds=dt) | score_case(cases[cid], ims, scorer) for (_, s, cid), ims in zip(chunk, res)]
                         if cfg.save_images:
                             for (_, s, cid), ims in zip(chunk, res):
-                                for k, im in enumerate(ims): save_png(im, out / 'images' / m / f"s{s}" / f"{cid}-{k + 1}.png")
+                                for k, im in enumerate(ims): save_png(im, out / 'images' / m / f"s{s}" / f"{case_stem(cid)}-{k + 1}.png")  # any id: a file-safe name
                     f.write(''.join(json.dumps(rec) + '\n' for rec in recs))
                     f.flush(); bar.update(len(chunk))
                 bar.close()
