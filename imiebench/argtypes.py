@@ -83,18 +83,26 @@ __all__ = ['positive_int', 'nonneg_int', 'positive_float', 'nonneg_float', 'frac
            'optional', 'csv_of', 'out_dir', 'out_file', 'device']
 
 # %% ../nbs/89_argtypes.ipynb #a7e10003
+def _under_file(p: Path) -> Path|None:
+    "The existing file that `p` would lie under (its nearest existing ancestor, when that is not a folder), else None."
+    for q in p.parents:
+        if q.exists(): return None if q.is_dir() else q
+    return None
+
 def out_dir(s: str) -> Path:
-    "An argparse type: a folder to write in; it may not exist yet, but must not be an existing file."
+    "An argparse type: a folder to write in; it may not exist yet, but must not be an existing file, nor lie under one."
     if not str(s).strip(): raise _bad(s, 'a folder path')
     p = Path(s)
     if p.exists() and not p.is_dir(): raise argparse.ArgumentTypeError(f"{s!r} is an existing file, expected a folder (or a path that does not exist yet)")
+    if (f := _under_file(p)) is not None: raise argparse.ArgumentTypeError(f"{s!r} lies under {str(f)!r}, an existing file; expected a folder path")
     return p
 
 def out_file(s: str) -> Path:
-    "An argparse type: a file to write; it may not exist yet, but must not be an existing folder."
+    "An argparse type: a file to write; it may not exist yet, but must not be an existing folder, nor lie under an existing file."
     if not str(s).strip(): raise _bad(s, 'a file path')
     p = Path(s)
     if p.is_dir(): raise argparse.ArgumentTypeError(f"{s!r} is an existing folder, expected a file path")
+    if (f := _under_file(p)) is not None: raise argparse.ArgumentTypeError(f"{s!r} lies under {str(f)!r}, an existing file; expected a file path")
     return p
 
 def device(s: str) -> str:

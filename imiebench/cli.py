@@ -6,13 +6,15 @@
 from __future__ import annotations
 import argparse, json, sys, time
 from pathlib import Path
-from .argtypes import positive_int, nonneg_int, positive_float, float_in, fraction, csv_of, out_dir, device
+from .argtypes import positive_int, int_in, positive_float, float_in, fraction, csv_of, out_dir, device
 # numpy, torch and the package's modules are imported where they are used, so that `imiebench --help` starts at once
 
 # %% auto #0
-__all__ = ['ZOO_STAGES', 'demo', 'parser', 'main']
+__all__ = ['DEMO_SEED_MAX', 'ZOO_STAGES', 'demo', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #b5316a00
+DEMO_SEED_MAX = 2 ** 63 - 1  # the sampling noise is `torch.Generator().manual_seed(seed)`, which takes seeds below 2**64
+
 def demo(out: str|Path='out', # output folder
          seed: int=0, n: int=4, steps: int=30, device: str|None=None) -> dict:
     "Sample, edit and round-trip `n` held-out toy-world scenes; write a figure and a JSON summary."
@@ -22,7 +24,7 @@ def demo(out: str|Path='out', # output folder
     from imiebench.toy.oracle import oracle, edit_success
     from imiebench.toy.zoo import load_toy, HELDOUT_SEED
     from imiebench.core import psnr, to_uint8, check_int
-    seed, n, steps = check_int(seed, 'seed', 0), check_int(n, 'n', 1), check_int(steps, 'steps', 1)
+    seed, n, steps = check_int(seed, 'seed', 0, DEMO_SEED_MAX), check_int(n, 'n', 1), check_int(steps, 'steps', 1)
     if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"out={str(out)!r} is an existing file; expected a folder")
     out = Path(out); out.mkdir(parents=True, exist_ok=True); dev = torch.device(device or 'cpu')
     sd, ip = load_toy('sd', device=dev), load_toy('ip2p', device=dev)
@@ -68,7 +70,7 @@ def parser(bench: bool=True, # add the `bench` options (their defaults import im
     sub = p.add_subparsers(dest='cmd', required=True)
     d = _sub(sub, 'demo', 'short end-to-end demo on the shipped toy zoo')
     d.add_argument('--out', type=out_dir, default='out', help='output folder (demo.png, demo.json)')
-    d.add_argument('--seed', type=nonneg_int, default=0, help='seed of the scenes and of the sampling noise')
+    d.add_argument('--seed', type=int_in(0, DEMO_SEED_MAX, name='seed'), default=0, help='seed of the scenes and of the sampling noise (0..2**63-1)')
     d.add_argument('--n', type=positive_int, default=4, help='held-out scenes to sample and edit')
     d.add_argument('--steps', type=positive_int, default=30, help='denoising steps per image')
     d.add_argument('--device', type=device, default=None, help="torch device (None: 'cpu')")
@@ -99,7 +101,7 @@ def _bench_set(s: str) -> str:
     return s
 
 def _bench_options(b: argparse.ArgumentParser):
-    from imiebench.bench.methods import METHODS, CAPTIONS, PRECISIONS, BenchConfig
+    from imiebench.bench.methods import METHODS, CAPTIONS, PRECISIONS, SEED_MAX, BenchConfig
     bc = BenchConfig()
     b.add_argument('--set', type=_bench_set, default='shapes_confirm',
                    help="a shipped set ('shapes_confirm': the main job's confirmatory set; 'shapes': the development set; 'photos') or a folder with manifest.json")
@@ -109,7 +111,8 @@ def _bench_options(b: argparse.ArgumentParser):
     b.add_argument('--captions', default=bc.captions, choices=CAPTIONS, help="what the caption methods read: the instruction or the set's ground-truth captions")
     b.add_argument('--batch', type=positive_int, default=bc.batch, help='(case, seed) units edited together (speed only)')
     b.add_argument('--precision', default=bc.precision, choices=PRECISIONS, help="the UNets' compute: bfloat16 under torch.autocast (on a CPU about 1.4x faster end to end), or float32")
-    b.add_argument('--seeds', type=csv_of(item=nonneg_int), default=','.join(map(str, bc.seeds)), help='comma-separated seeds (integers ≥ 0, each once)')
+    b.add_argument('--seeds', type=csv_of(item=int_in(0, SEED_MAX, name='seed')), default=','.join(map(str, bc.seeds)),
+                   help='comma-separated seeds (integers in 0..2**53, each once)')
     b.add_argument('--steps', type=positive_int, default=bc.steps, help='denoising steps per edit')
     b.add_argument('--n-cases', type=positive_int, default=None, help='only the first N cases (None: all)')
     b.add_argument('--out', type=out_dir, default='out/bench', help='output folder (an unfinished run there is resumed)')

@@ -17,7 +17,8 @@ from .zoo import (HELDOUT_SEED, TRAIN_PHOTOS, HELDOUT_PHOTOS, load_photo, photo_
                                load_toy_vae, zoo_dir, _zoo_path)
 
 # %% auto #0
-__all__ = ['toy_data', 'save_toy_reed_vae', 'load_toy_reed_vae', 'MixedSession', 'parser', 'train_reed_cli', 'main']
+__all__ = ['REED_SEED_MAX', 'toy_data', 'save_toy_reed_vae', 'load_toy_reed_vae', 'MixedSession', 'parser', 'train_reed_cli',
+           'main']
 
 # %% ../../nbs/33_toy_reed.ipynb #755fa9c2
 _SPLITS = {'train': (0, TRAIN_PHOTOS, 1), 'val': (500_000, TRAIN_PHOTOS, 2), 'test': (HELDOUT_SEED, HELDOUT_PHOTOS, 3)}
@@ -73,7 +74,7 @@ class MixedSession(EditSession):
 
 # %% ../../nbs/33_toy_reed.ipynb #ec4e63f4
 import re
-from ..argtypes import positive_int, nonneg_int, positive_float, nonneg_float, float_in, boolean, optional, out_dir, out_file
+from ..argtypes import positive_int, int_in, positive_float, nonneg_float, float_in, boolean, optional, out_dir, out_file
 from ..reed import OPTIMIZERS, FSL_TARGETS, MIXED_PRECISIONS
 
 _HELP = dict(  # the help line of each REEDConfig field's option (the notebook `30_reed` explains the choices)
@@ -86,16 +87,18 @@ _HELP = dict(  # the help line of each REEDConfig field's option (the notebook `
     steps='hard cap on optimizer steps', batch_size='global batch (split over processes)',
     crop='train on random crops of this size, a multiple of 4 ≥ 8 (none: whole images)', optimizer="'sgd' (momentum 0.9) or 'adamw'",
     lr='learning rate (> 0)', warmup='steps of linear learning-rate warm-up (1: none)', grad_clip='clip the gradient norm to this (0 or none: no clipping)',
-    val_every='steps per validation round', ckpt_every='steps between checkpoints in --ckpt-dir', seed='seed of the data order, crops and noise',
+    val_every='steps per validation round', ckpt_every='steps between checkpoints in --ckpt-dir', seed='seed of the data order, crops and noise (0..2**44)',
     sample='sample the posterior (the paper) rather than take its mode', mixed_precision="accelerate's mixed precision",
     cpu='force the CPU', time_budget='seconds of training in all; a resumed run gets what is left (none: no limit)')
+
+REED_SEED_MAX = 2 ** 44  # a step's data generator is seeded with seed·1 000 003 + step (`training.step_generator`): below 2**64
 
 def _reed_type(name: str, default) -> dict:
     "`add_argument` keywords (type, choices, metavar) for REEDConfig's field `name`."
     choices = dict(optimizer=OPTIMIZERS, fsl_target=FSL_TARGETS, mixed_precision=MIXED_PRECISIONS)
     if name in choices: return dict(choices=choices[name])
     if isinstance(default, bool): return dict(type=boolean, metavar='BOOL')
-    special = dict(seed=nonneg_int, crop=optional(positive_int), ema_decay=optional(float_in(0, 1, lo_open=True, hi_open=True)),
+    special = dict(seed=int_in(0, REED_SEED_MAX, name='seed'), crop=optional(positive_int), ema_decay=optional(float_in(0, 1, lo_open=True, hi_open=True)),
                    time_budget=optional(positive_float), grad_clip=optional(nonneg_float), lr=positive_float)
     if name in special: return dict(type=special[name])
     if isinstance(default, int): return dict(type=positive_int)
