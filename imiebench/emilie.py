@@ -314,6 +314,12 @@ def _restore_scheduler(saved: dict, path):
     return cls.from_config(saved['config'])
 
 # %% ../nbs/20_emilie.ipynb #852101bf
+def _session_path(path, what: str) -> Path:
+    "A session file's path: a str or `os.PathLike` (anything else is a TypeError naming `what`)."
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise TypeError(f"EditSession.{what}: path must be a file path (str or pathlib.Path), got {path!r}")
+    return Path(path)
+
 class EditSession:
     "Iterative editing of one image with an InstructPix2Pix-type bundle: EMILIE and its baselines."
     def __init__(self, b: Bundle, image, # the original image (anything `core.to_tensor` takes; one image)
@@ -418,7 +424,10 @@ class EditSession:
                     defaults=self.defaults, steps=steps, weights=dict(fingerprint=weights_fingerprint(self.b), dtype=str(self.b.dtype),
                     device=self.b.device.type), scheduler=dict(cls=type(sch).__name__, config=dict(sch.config)))
         meta = json.dumps(meta, default=_json_default, sort_keys=True)
-        path = Path(path); tmp = path.with_name(path.name + '.tmp')
+        path = _session_path(path, 'save')
+        if path.is_dir(): raise ValueError(f"cannot save to {str(path)!r}: it is an existing folder; give a file path such as {str(path / 'edits.session')!r}")
+        if not path.parent.is_dir(): raise FileNotFoundError(f"cannot save to {str(path)!r}: its folder {str(path.parent)!r} does not exist; create it first")
+        tmp = path.with_name(path.name + '.tmp')
         from safetensors.torch import save_file
         save_file(tensors, tmp, metadata={'imiebench': meta, 'sha256': _checksum(tensors, meta)})
         os.replace(tmp, path)  # atomic: a crash never leaves half a session
@@ -429,8 +438,9 @@ class EditSession:
              scheduler=None, # None: the scheduler the session was saved with (class and config)
              progress: bool=True) -> EditSession:
         "Load a saved session (checksum verified); warns if `b` has other weights, dtype or device than the session was made with."
-        path = Path(path)
+        path = _session_path(path, 'load')
         if not path.exists(): raise FileNotFoundError(f"no saved session at {path}")
+        if path.is_dir(): raise ValueError(f"{path} is a folder, not a saved EditSession (a file written by EditSession.save)")
         b = check_bundle(b)
         meta, t = _read_session(path)
         w = meta.get('weights', {})

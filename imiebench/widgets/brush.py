@@ -11,7 +11,7 @@ import torch
 import anywidget
 import traitlets as T
 
-from ..core import to_mask
+from ..core import to_mask, check_int
 from .wire import ASSETS, image_array, png_data_url, default_display_width, check_display_width, binary_mask, pack_mask, unpack_mask
 
 # %% auto #0
@@ -37,7 +37,7 @@ class MaskBrush(anywidget.AnyWidget):
                  display_width: int|None=None, # CSS width; default `default_display_width`
                  **kwargs):
         a = image_array(image)
-        display_width = check_display_width(display_width)  # brush_size: the trait checks it (an int ≥ 1)
+        display_width = check_display_width(display_width); brush_size = check_int(brush_size, 'brush_size', 1)  # (the trait's own error is no ValueError)
         h, w = a.shape[:2]
         m = np.zeros((h, w), bool) if mask is None else binary_mask(mask, (h, w))
         self._callbacks, self._mask, self.updates = [], m, 0

@@ -144,7 +144,7 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
         return (tuple(map(id, prefix)), instruction, None if m is None else np.asarray(m, np.float32).tobytes(), s_t, s_i, seed, steps, control)
     def run_edit():
         m, d = mask(), s.defaults
-        k = step_key(s.history, c['text'].value, m, c['s_t'].value, c['s_i'].value, s.seed + len(s), d['steps'], d['control'])
+        k = step_key(s.history, c['text'].value, m, c['s_t'].value, c['s_i'].value, s._next_seed(), d['steps'], d['control'])  # the seed the edit would use ('fresh' or 'shared' noise)
         if k in memo['undone']: s.history.append(memo['undone'][k][1]); counts['redone'] += 1; return
         s.edit(c['text'].value, mask=m, guidance_scale=c['s_t'].value, image_guidance_scale=c['s_i'].value); counts['edits'] += 1
     def undo():
