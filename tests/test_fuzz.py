@@ -223,8 +223,8 @@ def test_element_edits_and_decode(bad, dy, dx, scale, bn, op):
     if op == 'move' and bad == 'scale': bad = 'dy'
     def call():
         if bad == 'els': return decode_light(TOY, 'elements' if bn is None else [])
-        el = move(EL, ids, bn if bad == 'dy' else dy, bn if bad == 'dx' else dx) if op == 'move' else \
-             resize(EL, ids, bn if bad == 'scale' else scale)
+        el = move(EL, ids, bn if bad == 'dy' else dy, bn if bad == 'dx' else dx, clip=True) if op == 'move' else \
+             resize(EL, ids, bn if bad == 'scale' else scale, clip=True)  # a corner element edited a little reaches past the edge: cut there
         return decode_light(TOY, el)
     out = check_contract(call, bad, {'ids': ('element id',), 'els': ('Elements',)}.get(bad, ()))
     if out is not None: finite_images(out, 1, (64, 64))

@@ -165,3 +165,130 @@ def test_fingerprint_cache_sees_in_place_changes():
     p.data.add_(1e-3); fp2 = weights_fingerprint(b); assert fp2 != fp
     with torch.no_grad(): p.sub_(1e-3)
     assert weights_fingerprint(b) != fp2
+
+# --- surfaces probed by `benchmarks/reliability_probes.py --probes surfaces`: each fix's regression test ---
+
+def _set(ids=('c0',), size=16, n_steps=1):
+    from imiebench.bench.format import BenchCase, BenchSet, BenchStep
+    rng = np.random.default_rng(0)
+    return BenchSet('t', [BenchCase(i, rng.integers(0, 255, (size, size, 3), dtype=np.uint8), '', [BenchStep('make it blue') for _ in range(n_steps)])
+                          for i in ids])
+
+def _cfg(**kw):
+    from imiebench.bench.methods import BenchConfig
+    return BenchConfig(**(dict(methods=('ip2p',), seeds=(0,), steps=1, mask_n=2, save_images=False, precision='float32') | kw))
+
+@pytest.fixture(scope='module')
+def bundles(): return dict(ip2p=tiny('ip2p'), sd=tiny('sd'))
+
+def test_runner_image_names_stay_in_the_output_folder(tmp_path, bundles):
+    "Image files are named by `case_stem`: an id with '..', '/', an absolute path or 300 characters never writes outside `out` nor overwrites another unit's image."
+    from imiebench.bench.runner import run_bench
+    from imiebench.bench.format import case_stem
+    ids = ('../x', '../../../../../../y', str(tmp_path / 'abs'), 'a/b', 'a_b', 'z' * 300)
+    out = tmp_path / 'deep' / 'out'
+    run_bench(_set(ids), out, _cfg(seeds=(0, 1), save_images=True), progress=False, **bundles)
+    written = [p for p in tmp_path.rglob('*') if p.is_file()]
+    assert all(out in p.parents for p in written), [p for p in written if out not in p.parents]
+    for s in (0, 1):
+        for i in ids: assert (out / 'images' / 'ip2p' / f"s{s}" / f"{case_stem(i)}-1.png").exists(), i
+    assert len(list((out / 'images').rglob('*.png'))) == 2 * len(ids)
+
+def test_runner_refuses_bad_arguments(tmp_path, bundles):
+    from imiebench.bench.runner import run_bench
+    run = lambda **kw: run_bench(**(dict(bench=_set(), out=tmp_path / 'o', cfg=_cfg(), progress=False) | bundles | kw))
+    with pytest.raises(TypeError, match='cfg must be a BenchConfig'): run(cfg=dict(seeds=(0,)))
+    with pytest.raises(TypeError, match='bench must be a BenchSet'): run(bench=3)
+    with pytest.raises(TypeError, match='scorer must be'): run(scorer='toy')
+    with pytest.raises(ValueError, match="device must be a torch device"): run(device='gpu9')
+    with pytest.raises(ValueError, match="'ip2p' bundle"): run(ip2p=bundles['sd'])
+    f = tmp_path / 'file'; f.write_text('x')
+    for out in (f, f / 'sub'):
+        with pytest.raises(ValueError, match='out=.*existing file'): run(out=out)
+
+@pytest.mark.parametrize('what, exc, match', [
+    ('no steps', ValueError, 'steps must be a non-empty'), ('float image', TypeError, 'H×W×3 uint8'), ('grey image', TypeError, 'H×W×3 uint8'),
+    ('instruction None', TypeError, 'instruction must be a string'), ('mask 8×8', ValueError, 'mask must be an array of shape'),
+    ('mask zeros', ValueError, 'mask is all zeros'), ('mask NaN', ValueError, 'NaN')])
+def test_runner_checks_hand_built_cases(tmp_path, bundles, what, exc, match):
+    "A set built by hand skips `load_bench`'s checks: a case that cannot be edited is refused before anything runs, naming it."
+    from imiebench.bench.runner import run_bench
+    b = _set(n_steps=2); c = b.cases[0]
+    if what == 'no steps': c.steps = []
+    elif what == 'float image': c.image = c.image / 255
+    elif what == 'grey image': c.image = c.image[..., 0]
+    elif what == 'instruction None': c.steps[1].instruction = None
+    elif what == 'mask 8×8': c.steps[0].mask = np.ones((8, 8), np.float32)
+    elif what == 'mask zeros': c.steps[0].mask = np.zeros((16, 16), np.float32)
+    else: c.steps[0].mask = np.full((16, 16), np.nan, np.float32)
+    with pytest.raises(exc, match=f"case 'c0' of set 't': .*{match}"): run_bench(b, tmp_path / 'o', _cfg(), progress=False, **bundles)
+    assert not (tmp_path / 'o').exists()
+
+def test_bench_seeds_a_generator_takes(tmp_path, bundles):
+    "A unit's generators are seeded with 1000·seed + step: seeds above 2**53 are refused (they overflowed torch.Generator mid-run)."
+    from imiebench.bench.methods import BenchConfig, SEED_MAX, run_method
+    from imiebench.bench.runner import check_config, run_bench
+    with pytest.raises(ValueError, match='seed must be an int in 0..'): BenchConfig(seeds=(2 ** 62,))
+    cfg = _cfg(); cfg.seeds = (SEED_MAX + 1,)
+    with pytest.raises(ValueError, match='seeds must be integers in 0..'): check_config(cfg)
+    with pytest.raises(ValueError, match='seed must be an int in 0..'): run_method('ip2p', _set().cases[0], 2 ** 62, _cfg(), bundles['ip2p'])
+    rep = run_bench(_set(), tmp_path / 'o', _cfg(seeds=(SEED_MAX,)), progress=False, **bundles)
+    assert rep['seeds'] == [SEED_MAX] and rep['methods']['ip2p']['psnr_prev']['n'] == 1
+
+def _usage(argv) -> str:
+    import contextlib, io
+    from imiebench.cli import main
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        with pytest.raises(SystemExit) as e: main(argv)
+    assert e.value.code == 2 and err.getvalue().startswith('usage:'), err.getvalue()
+    return err.getvalue()
+
+def test_cli_refuses_before_the_work(tmp_path):
+    "Values that passed argparse and failed only after the work (or in a traceback) are usage errors now."
+    f = tmp_path / 'file'; f.write_text('x')
+    for cmd in ('demo', 'bench', 'train-zoo', 'train-reed'): assert 'lies under' in _usage([cmd, '--out', str(f / 'sub')])
+    assert 'argument --losses' in _usage(['train-reed', '--losses', str(f / 'x.json')])
+    assert 'argument --seeds' in _usage(['bench', '--seeds', str(2 ** 62)])
+    assert 'argument --seeds' in _usage(['bench', '--seeds', str(10 ** 30)])
+    assert 'argument --seed' in _usage(['demo', '--seed', str(10 ** 30)])
+    assert 'argument --seed' in _usage(['train-reed', '--seed', str(10 ** 30)])
+    from imiebench.cli import demo
+    with pytest.raises(ValueError, match='seed must be an int in 0..'): demo(tmp_path / 'd', seed=2 ** 64)
+
+def test_session_save_and_load_paths(b, tmp_path):
+    s = EditSession(b, IMG, steps=1, progress=False); s.edit('make it blue')
+    with pytest.raises(ValueError, match='existing folder'): s.save(tmp_path)
+    with pytest.raises(FileNotFoundError, match='does not exist'): s.save(tmp_path / 'missing' / 'a.session')
+    with pytest.raises(TypeError, match='path must be a file path'): s.save(5)
+    with pytest.raises(ValueError, match='is a folder'): EditSession.load(tmp_path, b)
+    assert not list(tmp_path.iterdir())  # nothing written by the refused saves
+
+def test_save_bench_into_a_file(tmp_path):
+    from imiebench.bench.format import save_bench
+    f = tmp_path / 'file'; f.write_text('x')
+    for out in (f, f / 'sub'):
+        with pytest.raises(ValueError, match='out=.*existing file'): save_bench(_set(), out)
+
+def test_mask_brush_size_checked():
+    from imiebench.widgets.brush import MaskBrush
+    with pytest.raises(ValueError, match='brush_size'): MaskBrush(IMG, brush_size=0)
+    with pytest.raises(TypeError, match='brush_size'): MaskBrush(IMG, brush_size=2.5)
+    assert MaskBrush(IMG, brush_size=np.int64(3)).brush_size == 3
+
+def test_session_widget_redo_with_shared_noise(b):
+    "An undo followed by the same edit puts back the step computed before, with shared noise too (its key used seed + i)."
+    from imiebench.widgets.explorers import session_widget
+    for noise in ('fresh', 'shared'):
+        s = EditSession(b, IMG, steps=1, noise=noise, progress=False); w = session_widget(s); c = w.controls
+        for t in ('make it blue', 'make it red'): c['text'].value = t; c['run'].click()
+        kept = s.history[-1]; c['undo'].click(); c['run'].click()
+        assert w.counts == dict(edits=2, redone=1, strips=w.counts['strips']) and s.history[-1] is kept, (noise, w.counts)
+
+def test_blended_latent_checks_its_arguments():
+    from imiebench.bench.methods import blended_latent
+    sd = tiny('sd'); g = lambda: torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match='steps must be an int'): blended_latent(sd, IMG, 'a red circle', steps=0, progress=False)
+    with pytest.raises(ValueError, match='guidance_scale'): blended_latent(sd, IMG, 'a red circle', steps=2, guidance_scale=float('nan'), progress=False)
+    with pytest.raises(ValueError, match='3 generators for a batch of 1'): blended_latent(sd, IMG, 'a red circle', steps=2, generator=[g(), g(), g()], progress=False)
+    x = blended_latent(sd, IMG, 'a red circle', np.zeros((16, 16)), steps=2, generator=g(), progress=False)  # nothing regenerated
+    torch.testing.assert_close(x, sd.decode(sd.encode(IMG)), atol=1e-5, rtol=0)

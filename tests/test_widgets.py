@@ -3,7 +3,7 @@
 are recorded. tests/test_browser.py checks the JavaScript side in a real browser."""
 import base64, io, re
 
-import numpy as np, PIL.Image, pytest, torch, traitlets
+import numpy as np, PIL.Image, pytest, torch
 import ipywidgets
 
 from imiebench.widgets.wire import pack_mask, unpack_mask, binary_mask, image_array, frontend_update, frontend_message, sent_to_frontend, ASSETS
@@ -35,7 +35,7 @@ BAD = [
     ('3-channel mask',       lambda: MaskBrush(IMG, mask=np.zeros((3, 24, 32), bool)), ValueError, r'H×W mask, got ndarray of shape \(3, 24, 32\)'),
     ('mask as a list',       lambda: MaskBrush(IMG, mask=[[0, 1]]), TypeError, r'numpy array, tensor or PIL image, got list'),
     ('string mask',          lambda: MaskBrush(IMG, mask=np.full((24, 32), 'a')), TypeError, r'bool, integer or float mask'),
-    ('brush size 0',         lambda: MaskBrush(IMG, brush_size=0), traitlets.TraitError, r'brush_size'),
+    ('brush size 0',         lambda: MaskBrush(IMG, brush_size=0), ValueError, r'brush_size must be an int ≥ 1'),
     ('centroids (N, 3)',     lambda: ElementEditor(IMG, np.zeros((2, 3))), ValueError, r'\(N, 2\) array of \(y, x\), got shape \(2, 3\)'),
     ('centroid outside',     lambda: ElementEditor(IMG, [[5, 40]]), ValueError, r'centroid 0 at \(y, x\) = \(5, 40\) is outside the 24×32 image'),
     ('NaN centroid',         lambda: ElementEditor(IMG, [[np.nan, 4]]), ValueError, r'NaN'),
