@@ -162,7 +162,7 @@ class REEDConfig:
         "Every field checked: a NaN, an infinity or a count < 1 would train a broken decoder or fail steps later."
         name = lambda n: f"REEDConfig.{n}"  # the messages name the field (the command line turns them into --options)
         for n in ('k', 'k_max', 'patience', 'steps', 'batch_size', 'warmup', 'val_every', 'ckpt_every'): check_int(getattr(self, n), name(n), 1)
-        check_int(self.seed, name('seed'), 0)
+        check_int(self.seed, name('seed'), 0, 2**44)  # larger seeds overflow the generators derived from it
         if self.k > self.k_max: raise ValueError(f"REEDConfig.k={self.k} is larger than REEDConfig.k_max={self.k_max}; expected k ≤ k_max")
         if check_int(self.crop, name('crop'), allow_none=True) is not None and (self.crop < 8 or self.crop % 4):
             raise ValueError(f"REEDConfig.crop must be None or a multiple of 4 ≥ 8, got {self.crop}")

@@ -292,3 +292,9 @@ def test_blended_latent_checks_its_arguments():
     with pytest.raises(ValueError, match='3 generators for a batch of 1'): blended_latent(sd, IMG, 'a red circle', steps=2, generator=[g(), g(), g()], progress=False)
     x = blended_latent(sd, IMG, 'a red circle', np.zeros((16, 16)), steps=2, generator=g(), progress=False)  # nothing regenerated
     torch.testing.assert_close(x, sd.decode(sd.encode(IMG)), atol=1e-5, rtol=0)
+
+
+def test_reed_config_refuses_a_seed_its_generators_cannot_take():
+    from imiebench.reed import REEDConfig
+    with pytest.raises(ValueError, match=r'REEDConfig.seed must be an int in 0\.\.'): REEDConfig(seed=2**50)
+    assert REEDConfig(seed=2**44).seed == 2**44

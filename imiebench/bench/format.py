@@ -29,6 +29,7 @@ class BenchStep:
     target: np.ndarray|None = None  # H×W×3 uint8 ground-truth result
     change_mask: np.ndarray|None = None  # H×W float32 ground-truth change region
     edit: object = None  # a `toy.world.Edit` (shapes set only)
+    local_caption: str|None = None  # a description of the edited region after the step (MagicBrush's local description: its CLIP-T text)
 
 @dataclass
 class BenchCase:
@@ -225,7 +226,7 @@ def load_bench(src: str|Path='shipped:shapes', # 'shipped:NAME' (or a bare shipp
             w = f"{where} step {k + 1}"
             if not isinstance(s, dict): errs.append(f"{w}: expected an object, got {type(s).__name__}"); continue
             st = BenchStep(_text(s, 'instruction', errs, w, True), ref_caption=_text(s, 'ref_caption', errs, w),
-                           query_caption=_text(s, 'query_caption', errs, w))
+                           query_caption=_text(s, 'query_caption', errs, w), local_caption=_text(s, 'local_caption', errs, w))
             rels = {key: _relpath(s, key, errs, w) for key in ('mask', 'change_mask', 'target')}
             if img is not None:
                 if rels['mask']: st.mask = _read_mask(root / rels['mask'], img.shape[:2], errs, f"{w} mask")
@@ -311,7 +312,7 @@ def save_bench(bench: BenchSet, # any loaded set (shapes, MagicBrush, PIE-Bench,
         steps = []; w = f"case {c.id!r}"
         for k, s in enumerate(c.steps):
             d = {'instruction': s.instruction}
-            for key, v in (('ref_caption', s.ref_caption), ('query_caption', s.query_caption)):
+            for key, v in (('ref_caption', s.ref_caption), ('query_caption', s.query_caption), ('local_caption', s.local_caption)):
                 if v is not None: d[key] = v
             if s.mask is not None: d['mask'] = png(s.mask, f"masks/{cid}-{k + 1}.png", f"{w} step {k + 1} mask", True)
             if s.target is not None: d['target'] = png(s.target, f"targets/{cid}-{k + 1}.png", f"{w} step {k + 1} target")

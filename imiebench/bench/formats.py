@@ -93,9 +93,9 @@ def decode_magicbrush_mask(im: PIL.Image.Image, # a MagicBrush mask image
 # %% ../../nbs/51_bench_formats.ipynb #a446be59
 _MB_MASKS = ('provided', 'free')
 
-def _mb_step(instruction, mask: np.ndarray|None, target: np.ndarray|None, masks: str, ref=None, query=None) -> BenchStep:
+def _mb_step(instruction, mask: np.ndarray|None, target: np.ndarray|None, masks: str, ref=None, query=None, local=None) -> BenchStep:
     return BenchStep(instruction, mask=mask if masks == 'provided' else None, ref_caption=ref, query_caption=query,
-                     target=target, change_mask=mask)
+                     target=target, change_mask=mask, local_caption=local)
 
 def _mb_mask(im, img, size, errs, where):
     if im is None: return None
@@ -138,7 +138,7 @@ def load_magicbrush(root: str|Path, # the test folder (with `edit_sessions.json`
     _check_masks_arg(masks); size = check_image_size(size); max_cases = check_max_cases(max_cases)
     root = _mb_root(as_path(root, 'root')); sessions = _read_json(root / 'edit_sessions.json')
     if not isinstance(sessions, dict) or not sessions: raise ValueError(f"{root / 'edit_sessions.json'}: expected a non-empty object img_id -> turns")
-    gd = _captions(root, 'global_descriptions.json')
+    gd, ld = _captions(root, 'global_descriptions.json'), _captions(root, 'local_descriptions.json')  # local: MagicBrush's CLIP-T texts
     errs, cases = [], []
     for sid, turns in list(sessions.items())[:max_cases]:
         where = f"session {sid!r}"; d = root / 'images' / sid; caps = gd.get(sid, {})
@@ -157,7 +157,9 @@ def load_magicbrush(root: str|Path, # the test folder (with `edit_sessions.json`
             prev_out = t['output']
             tgt = _check_size(_rgb(_open(d / t['output'], errs, f"{w} output"), size, errs, f"{w} output"), img, errs, f"{w} output")
             m = _mb_mask(_open(d / mk, errs, f"{w} mask"), img, size, errs, f"{w} mask") if mk else None
-            steps.append(_mb_step(t['instruction'], m, tgt, masks, _caption(caps, t['input'], errs, w), _caption(caps, t['output'], errs, w)))
+            local = ld.get(sid, {}).get(t['output']) if isinstance(ld.get(sid), dict) else None
+            steps.append(_mb_step(t['instruction'], m, tgt, masks, _caption(caps, t['input'], errs, w), _caption(caps, t['output'], errs, w),
+                                  local if isinstance(local, str) and local.strip() else None))
         cases.append(BenchCase(sid, img, _caption(caps, f"{sid}-input.png", errs, where) or '', steps))
     _raise(errs, root)
     return BenchSet('magicbrush', cases, root, f"MagicBrush test folder, {len(cases)} sessions, masks {masks}")

@@ -45,8 +45,6 @@ class Scorer:
     notes: str = ''
     magicbrush_clip: ClipEmbedder|None = None  # MagicBrush's metrics (clip_i, clip_t): ViT-B/32, or the toy CLIP offline
     pie_clip: ClipEmbedder|None = None  # PIE-Bench's metrics (clip_whole, clip_edited): ViT-L/14, or the toy CLIP offline
-    magicbrush_clip: ClipEmbedder|None = None  # MagicBrush's metrics (clip_i, clip_t): ViT-B/32, or the toy CLIP offline
-    pie_clip: ClipEmbedder|None = None  # PIE-Bench's metrics (clip_whole, clip_edited): ViT-L/14, or the toy CLIP offline
 
 # %% ../../nbs/55_bench_scores.ipynb #0c667c2f
 def _from_embedder(emb: ClipEmbedder) -> tuple:
@@ -114,11 +112,11 @@ def _local_captions(local_captions, n: int) -> list:
     return list(local_captions)
 
 def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=None,
-               local_captions: list[str|None]|None=None, # each step's local description (MagicBrush's CLIP-T text), None where there is none
+               local_captions: list[str|None]|None=None, # each step's local description (MagicBrush's CLIP-T text), None where there is none (default: the steps' `local_caption`)
               ) -> dict:
     "Per-step metrics of one edited case, and (with ground truth) what is retained at the end."
     from imiebench.toy.oracle import edit_success, preserved, retained, oracle
-    local = _local_captions(local_captions, len(case.steps))
+    local = _local_captions([s.local_caption for s in case.steps] if local_captions is None else local_captions, len(case.steps))
     lp, steps, prev = lpips_fn(), [], case.image
     clip_i = scorer.image_text(images, [s.instruction for s in case.steps]) if scorer else [np.nan] * len(images)
     for k, (st, im) in enumerate(zip(case.steps, images)):
