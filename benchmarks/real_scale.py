@@ -85,7 +85,7 @@ def run_one(arch: str, size: int, steps: int, n: int, r: float, dtype_name: str)
             s = EditSession(b, img, mode='latent', steps=steps, progress=False)
             s.edit('make the red circle blue')
             m = np.zeros((size, size), np.float32); m[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
-            s.edit('make it green', mask=m)  # gradient control ('blend') inside the mask
+            s.edit('make it green', mask=m)  # gradient control ('null', the default) inside the mask
             return s
         s, st = _timed(meter, emilie)
         M['emilie_ours'] = st | dict(edits=2, nfe_min=2 * 3 * steps, shape=list(s.image.shape), finite=_finite(s.history[-1].latents))
