@@ -28,6 +28,7 @@ class IP2PResult:
     image: torch.Tensor
     latents: torch.Tensor
     settings: dict = field(default_factory=dict)
+    def __repr__(self): return f"IP2PResult({len(self.image)} image(s) {tuple(self.image.shape[-2:])}, settings={self.settings})"
 
 def _check_instruction(b: Bundle, instruction: str) -> str:
     "Non-empty or empty (the null instruction) is fine; over the tokenizer limit is an error."
@@ -346,6 +347,7 @@ class EditSession:
         self.seed = check_int(seed, 'seed', 0, MAX_SEED)
         self.defaults = _check_settings(dict(steps=steps, guidance_scale=guidance_scale, image_guidance_scale=image_guidance_scale, control=control))
         self.history: list[SessionStep] = []
+        self._redo: list[tuple[int, SessionStep]] = []  # what `undo` dropped, newest last, with the history length it was dropped at
         self._orig_cond = None
 
     def __len__(self): return len(self.history)
@@ -397,16 +399,24 @@ class EditSession:
                       image_guidance_scale=st['image_guidance_scale'], scheduler=self.scheduler, mask=m, control=st['control'],
                       image_latents=cond, source_latents=src, generator=generator, callback_on_step_end=callback_on_step_end, progress=self.progress)
         step = SessionStep(instruction, prompt, m, r.latents.detach().cpu(), cond.detach().cpu(), to_uint8(r.image)[0], st)
-        self.history.append(step); return step
+        self.history.append(step); self._redo.clear(); return step
 
     def _next_seed(self) -> int:
         "The seed of the next edit when no generator is given."
         return self.seed if self.noise == 'shared' else self.seed + len(self.history)
 
     def undo(self) -> SessionStep:
-        "Drop the last edit and return it."
+        "Drop the last edit and return it (`redo` puts it back)."
         if not self.history: raise ValueError("nothing to undo: the session is at the original image")
-        return self.history.pop()
+        step = self.history.pop(); self._redo.append((len(self.history), step)); return step
+
+    def redo(self) -> SessionStep:
+        "Put back the edit the last `undo` dropped (exactly, no recomputation); a new edit since then clears what can be redone."
+        stack = self._redo
+        if not stack: raise ValueError("nothing to redo: no edit was undone since the last new edit")
+        at, step = stack[-1]
+        if at != len(self.history): raise ValueError(f"cannot redo: the history changed since the undo (it had {at} edits, now {len(self.history)})")
+        stack.pop(); self.history.append(step); return step
 
     def save(self, path) -> Path:
         "Save the session to one safetensors file: tensors, metadata JSON (settings, scheduler, weights fingerprint) and a content checksum."
