@@ -228,7 +228,7 @@ def test_bench_seeds_a_generator_takes(tmp_path, bundles):
     "A unit's generators are seeded with 1000·seed + step: seeds above 2**53 are refused (they overflowed torch.Generator mid-run)."
     from imiebench.bench.methods import BenchConfig, SEED_MAX, run_method
     from imiebench.bench.runner import check_config, run_bench
-    with pytest.raises(ValueError, match='seed must be an int in 0..'): BenchConfig(seeds=(2 ** 62,))
+    with pytest.raises(ValueError, match='seeds must be integers in 0..'): BenchConfig(seeds=(2 ** 62,))
     cfg = _cfg(); cfg.seeds = (SEED_MAX + 1,)
     with pytest.raises(ValueError, match='seeds must be integers in 0..'): check_config(cfg)
     with pytest.raises(ValueError, match='seed must be an int in 0..'): run_method('ip2p', _set().cases[0], 2 ** 62, _cfg(), bundles['ip2p'])

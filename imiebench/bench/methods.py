@@ -4,7 +4,7 @@
 
 # %% ../../nbs/54_bench_methods.ipynb #e6f873f4
 from __future__ import annotations
-import warnings
+import numbers, warnings
 import dataclasses
 from dataclasses import dataclass
 
@@ -107,10 +107,17 @@ class BenchConfig:
         bad = [m for m in self.methods if m not in METHODS]
         if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {METHODS}")
         if not self.methods: raise ValueError(f"methods must not be empty; expected some of {METHODS}")
-        if len(set(self.methods)) != len(self.methods): raise ValueError(f"methods must not repeat, got {list(self.methods)}")
         if not self.seeds: raise ValueError("seeds must not be empty")
-        self.seeds = tuple(check_int(s, 'seed', 0, SEED_MAX) for s in self.seeds)  # (1000·seed + step must stay below 2**64)
-        if len(set(self.seeds)) != len(self.seeds): raise ValueError(f"seeds must not repeat (each would be edited twice), got {list(self.seeds)}")
+        if bad := [s for s in self.seeds if not isinstance(s, numbers.Integral) or isinstance(s, (bool, np.bool_))]:
+            raise TypeError(f"seeds must be integers, got {bad!r} in seeds={tuple(self.seeds)!r}")
+        if big := [s for s in self.seeds if not 0 <= s <= SEED_MAX]:
+            raise ValueError(f"seeds must be integers in 0..{SEED_MAX} (2**53), got {big[:3]!r}: a unit's noise generator is seeded with "
+                             f"1000·seed + step, and torch.Generator takes seeds below 2**64; use smaller seeds")
+        self.seeds = tuple(int(s) for s in self.seeds)
+        for what, xs in (('seeds', self.seeds), ('methods', tuple(self.methods))):
+            if rep := list(dict.fromkeys(x for x in xs if xs.count(x) > 1)):
+                raise ValueError(f"{what} must be distinct, got {what}={xs!r} ({', '.join(map(repr, rep))} more than once): a unit is "
+                                 f"(method, seed, case), so a repeat would edit each unit twice and count it twice; give each once")
         for k in ('steps', 'mask_n'): check_int(getattr(self, k), k, 1)
         for k in ('guidance_scale', 'image_guidance_scale', 'caption_guidance'): check_number(getattr(self, k), k, 0)
         if not isinstance(self.save_images, bool): raise TypeError(f"save_images must be a bool, got {self.save_images!r}")

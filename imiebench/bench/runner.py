@@ -4,7 +4,7 @@
 
 # %% ../../nbs/57_bench_runner.ipynb #c3efe1e1
 from __future__ import annotations
-import hashlib, json, os, time
+import dataclasses, hashlib, json, os, time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from ..models import Bundle, check_bundle
 from ..core import describe
 from .format import BenchCase, BenchSet, BenchStep, load_bench, save_png, case_stem, as_path
-from .methods import INSTRUCTION_METHODS, SEED_MAX, BenchConfig, NotApplicable, run_units
+from .methods import INSTRUCTION_METHODS, BenchConfig, NotApplicable, run_units
 from .scores import Scorer, toy_scorer, score_case
 from .report import write_report
 from .records import RECORD_FILES, load_records, unit_key, repair_records, write_selection
@@ -37,18 +37,9 @@ def _repeated(xs) -> list:
     xs = list(xs); return list(dict.fromkeys(x for x in xs if xs.count(x) > 1))
 
 def check_config(cfg: BenchConfig) -> BenchConfig:
-    "Refuse a configuration whose units are not distinct (a method or seed given twice would edit every unit twice and count it twice) or whose seeds no generator takes (above `SEED_MAX`)."
+    "A validated copy of `cfg`: `BenchConfig`'s own checks run again (distinct seeds and methods, seeds a generator takes, …), since a dataclass can be changed after it is made."
     if not isinstance(cfg, BenchConfig): raise TypeError(f"cfg must be a BenchConfig (or None for the defaults), got {describe(cfg)}")
-    bad = [s for s in cfg.seeds if not isinstance(s, int) or isinstance(s, bool)]
-    if bad: raise TypeError(f"seeds must be integers, got {bad!r} in seeds={tuple(cfg.seeds)!r}")
-    if big := [s for s in cfg.seeds if not 0 <= s <= SEED_MAX]:
-        raise ValueError(f"seeds must be integers in 0..{SEED_MAX} (2**53), got {big[:3]!r}: a unit's noise generator is seeded with "
-                         f"1000·seed + step, and torch.Generator takes seeds below 2**64; use smaller seeds")
-    for what, xs in (('seeds', cfg.seeds), ('methods', cfg.methods)):
-        if rep := _repeated(xs):
-            raise ValueError(f"{what} must be distinct, got {what}={tuple(xs)!r} ({', '.join(map(repr, rep))} more than once): a unit is "
-                             f"(method, seed, case), so a repeat would edit each unit twice and count it twice; give each once")
-    return cfg
+    return dataclasses.replace(cfg)
 
 def _case_problem(c: BenchCase) -> tuple[type, str]|None:
     "(exception type, what is wrong) when a case cannot be edited and scored as it is (a set built by hand skips `load_bench`'s checks); None when it can."
