@@ -17,18 +17,13 @@ import numpy as np
 from harness import write_json
 
 from imiebench.bench.records import load_records
-from imiebench.bench.factorial import FACTOR_CONTRASTS, PRIMARY_ENDPOINTS, contrast_values, t_test, variance_components, power, cases_needed
+from imiebench.bench.factorial import FACTOR_CONTRASTS, PRIMARY_ENDPOINTS, contrast_values, t_test, variance_components, power, cases_needed, detectable_effect
 
 def total(n_with_value: float, frac: float) -> int|None:
     "Cases to run so that `n_with_value` have a value (None: no finite number; JSON has no infinity)."
     return math.ceil(n_with_value / frac) if np.isfinite(n_with_value) and frac > 0 else None
 
 SMALLEST = {'retained_made': 0.05, 'masked_psnr_outside': 1.0}  # the smallest effects worth detecting (5 points of retention, 1 dB)
-
-def mde(sb: float, sw: float, n: int, s: int, alpha: float=0.05 / 6, target: float=0.8) -> float:
-    "The smallest effect detected with `target` power by n cases × s seeds (normal approximation)."
-    from scipy import stats
-    return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target)) * np.sqrt((sb + sw / s) / n))
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,7 +43,7 @@ def main(argv=None):
             frac = t.n / n_dev  # cases with a value (retained_made: only cases where an earlier edit was made in every arm)
             designs = {f"{n}x{k}": dict(power_dev_effect=power(t.mean, sb, sw, max(2, round(n * frac)), k),
                                          power_smallest=power(SMALLEST[e], sb, sw, max(2, round(n * frac)), k),
-                                         detectable_80=mde(sb, sw, max(2, round(n * frac)), k),
+                                         detectable_80=detectable_effect(sb, sw, max(2, round(n * frac)), k),
                                          minutes=(a.overhead + a.seconds_per_unit * a.methods * n * k) / 60)
                        for n in (40, 48, 56, 60, 80, 100, 120) for k in (1, 2, 3)}
             tests[f"{c.name}/{e}"] = dict(dev_effect=t.mean, dev_interval=[t.lo, t.hi], dev_n=t.n, fraction_of_cases_with_a_value=frac, sigma_b2=sb, sigma_w2=sw, seeds=s,

@@ -11,8 +11,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PRIMARY_ENDPOINTS', 'SECONDARY_ENDPOINTS', 'FACTOR_CONTRASTS', 'SECONDARY_CONTRASTS', 'unit_endpoints', 'Contrast',
-           'contrast_values', 'holm', 'Test', 't_test', 'test_family', 'variance_components', 'power', 'cases_needed',
-           'factorial_section']
+           'contrast_values', 'holm', 'Test', 't_test', 'test_family', 'variance_components', 'power',
+           'detectable_effect', 'cases_needed', 'factorial_section']
 
 # %% ../../nbs/55a_bench_factorial.ipynb #6e1c7671
 PRIMARY_ENDPOINTS = {
@@ -135,6 +135,11 @@ def power(delta: float, sb: float, sw: float, n: int, s: int, alpha: float=0.05 
     from scipy import stats
     se = math.sqrt((sb + sw / s) / n)
     return float(stats.norm.sf(stats.norm.ppf(1 - alpha / 2) - abs(delta) / se)) if se > 0 else 1.0
+
+def detectable_effect(sb: float, sw: float, n: int, s: int, target: float=0.8, alpha: float=0.05 / 6) -> float:
+    "The smallest effect that n cases × s seeds detect with `target` power (normal approximation)."
+    from scipy import stats
+    return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target)) * math.sqrt((sb + sw / s) / n))
 
 def cases_needed(delta: float, sb: float, sw: float, s: int, target: float=0.8, alpha: float=0.05 / 6) -> int:
     "The fewest cases with s seeds each that give `target` power for `delta`."
