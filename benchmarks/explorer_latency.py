@@ -30,7 +30,7 @@ def session_latency(steps: int=10) -> dict:
     from imiebench.toy.zoo import load_toy
     from imiebench.toy.world import Scene, Obj, render
     from imiebench.emilie import EditSession
-    from imiebench.widgets.explorers import session_widget
+    from imiebench.widgets.session import session_widget
     image = render(Scene([Obj('circle', 'red', 'large', 'top left'), Obj('square', 'green', 'small', 'center')], 'blue'), 64)
     w = session_widget(EditSession(load_toy('ip2p'), image, steps=steps, progress=False)); c = w.controls
     def click(b):

@@ -751,7 +751,7 @@ def run_surface_probes(tmp: Path):
     probe('widgets', 'ExplorerCache(memo=1) keeps one and recomputes the same', memo1, 'ok')
     probe('widgets', 'ExplorerCache on a 12×12 image', lambda: ec(image=IMG[:12, :12]).edit(r=.5).image.shape == (1, 3, 12, 12), 'ok')
     def widget_redo(noise):
-        from imiebench.widgets.explorers import session_widget
+        from imiebench.widgets.session import session_widget
         s = S(noise=noise); w = session_widget(s); c = w.controls
         for t in ('make it blue', 'make it red'): c['text'].value = t; c['run'].click()
         c['undo'].click(); c['run'].click()
@@ -759,7 +759,7 @@ def run_surface_probes(tmp: Path):
     probe('widgets', "session_widget: undo then the same edit re-uses the step (noise='fresh')", lambda: widget_redo('fresh'), 'ok')
     probe('widgets', "session_widget: undo then the same edit re-uses the step (noise='shared')", lambda: widget_redo('shared'), 'ok')
     def rect(**kw):
-        from imiebench.widgets.explorers import rect_mask
+        from imiebench.widgets.session import rect_mask
         return rect_mask(**(dict(size=(16, 16), ys=(4, 8), xs=(0, 4)) | kw))
     probe('widgets', 'rect_mask ys=(5, 2)', lambda: rect(ys=(5, 2)), 'error', ('ys',))
     probe('widgets', 'rect_mask size=(0, 5)', lambda: rect(size=(0, 5)), 'error', ('size',))

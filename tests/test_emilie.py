@@ -145,7 +145,7 @@ def test_long_session_does_not_leak(session):
     assert len(session.b._cache) <= session.b.max_cache
 
 def test_session_widget_drives_the_session(setup):
-    from imiebench.widgets.explorers import session_widget
+    from imiebench.widgets.session import session_widget
     b, img = setup
     w = session_widget(EditSession(b, img, steps=2, progress=False)); c = w.controls
     c['text'].value = 'make it blue'; c['run'].click(); assert len(w.session) == 1 and w.session.history[0].mask is None

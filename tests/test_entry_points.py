@@ -64,7 +64,8 @@ v = slider_view(lambda a, k: np.full((8, 8, 3), int(a * 200) + k, np.uint8), a=(
 for sl in v.sliders.values(): sl.value = sl.max
 assert v.error is None and v.calls == 3, (v.error, v.calls); ran('widgets.sliders.slider_view'); ran('widgets.sliders.SliderView')
 
-from imiebench.widgets.explorers import edit_explorer, session_widget
+from imiebench.widgets.explorers import edit_explorer
+from imiebench.widgets.session import session_widget
 v = edit_explorer(sd, img, 'a red circle', steps=4)
 for sl in v.sliders.values(): sl.value = sl.max if sl.value != sl.max else sl.min
 assert v.error is None, repr(v.error); assert v.calls == 1 + len(v.sliders), v.calls; ran('widgets.explorers.edit_explorer')
@@ -75,7 +76,7 @@ c['mask_from'].value = 'rectangle'; c['xs'].value = (0, 32); c['text'].value = '
 c['mask_from'].value = 'brush'; c['brush'].mask = M > 0; c['run'].click()
 c['undo'].click(); c['s_t'].value = 5.0; c['s_i'].value = 2.0; c['run'].click()
 assert 'color:#b00' not in c['status'].value, c['status'].value; assert len(w.session) == 3, len(w.session)
-ran('widgets.explorers.session_widget')
+ran('widgets.session.session_widget')
 
 from imiebench.widgets.brush import MaskBrush
 b = MaskBrush(img); b.mask = M > 0; assert b.mask.sum() == M.sum(); ran('widgets.brush.MaskBrush')

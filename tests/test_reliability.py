@@ -277,7 +277,7 @@ def test_mask_brush_size_checked():
 
 def test_session_widget_redo_with_shared_noise(b):
     "An undo followed by the same edit puts back the step computed before, with shared noise too (its key used seed + i)."
-    from imiebench.widgets.explorers import session_widget
+    from imiebench.widgets.session import session_widget
     for noise in ('fresh', 'shared'):
         s = EditSession(b, IMG, steps=1, noise=noise, progress=False); w = session_widget(s); c = w.controls
         for t in ('make it blue', 'make it red'): c['text'].value = t; c['run'].click()

@@ -13,7 +13,8 @@ from imiebench.widgets.wire import image_array, frontend_message, sent_to_fronte
 from imiebench.widgets.brush import MaskBrush
 from imiebench.widgets.editor import ElementEditor
 from imiebench.widgets.sliders import display_array, slider_view
-from imiebench.widgets.explorers import ExplorerCache, rect_mask, session_widget
+from imiebench.widgets.explorers import ExplorerCache
+from imiebench.widgets.session import rect_mask, session_widget
 from imiebench.widgets.elements import element_widget, element_editor
 from imiebench.toy.world import Scene, Obj, render
 
