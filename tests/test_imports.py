@@ -1,5 +1,5 @@
 "Every exported module imports in a fresh interpreter: no notebook globals leak into the package."
-import pkgutil, subprocess, sys
+import ast, pkgutil, subprocess, sys
 import imiebench
 
 # every module, subpackages' modules included (`bench.format`, `widgets.brush`, ...); a subpackage's own `__init__` is empty
@@ -34,3 +34,14 @@ def test_every_module_is_exported_from_a_notebook():
     from imiebench._modidx import d
     missing = [m for m in MODULES if f'imiebench.{m}' not in d['syms']]
     assert not missing, missing
+
+
+def test_module_sources_have_no_bad_escapes():
+    "A backslash in a docstring (maths from a notebook's title, e.g. `$\\tilde y$`) must not become a tab or a warning."
+    import re, warnings, pathlib
+    for p in sorted(pathlib.Path(imiebench.__file__).parent.rglob('*.py')):
+        src = p.read_text()
+        with warnings.catch_warnings():
+            warnings.simplefilter('error'); compile(src, str(p), 'exec')  # SyntaxWarning: invalid escape sequence
+        doc = ast.get_docstring(ast.parse(src), clean=False) or ''
+        assert not re.search(r'[\t\x0b\x08\x0c\x07]', doc), f"{p}: the module docstring holds a control character (an unescaped backslash?)"

@@ -61,7 +61,7 @@ def decode_diffusion(m: ToyElements, els: Elements|Sequence[Elements], # element
                      prompt: str|Sequence[str]='', # the caption C of each image ('' = none)
                      steps: int=25, guidance: float=3.0, # DDIM steps, CFG weight w
                      generator: torch.Generator|None=None, progress: bool=False,
-                     callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
+                     callback_on_step_end: Callable|None=None, # diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
                     ) -> torch.Tensor: # N×3×H×W in [−1, 1]
     "Diffusion-decoder images from (edited) elements and text."
     from diffusers.utils.torch_utils import randn_tensor
