@@ -6,8 +6,8 @@
 
 The snapshot (fp16 EMA weights — a `keep_<step>` file or the run's final `unet` folder — or an int8 delta such as the committed milestones) is loaded into the caption UNet's
 architecture widened by `ip2p_unet_from`, which must be the shipped instruction UNet's (same config, the same text
-encoder and VAE: the zoo's `sd` ones); it is written in float16 to `zoo/ip2p/unet`. zoo.json keeps what it replaces
-(`ip2p_earlier`) and records the chain of runs that made it: each run's `args.json`, steps and samples, back to
+encoder and VAE: the zoo's `sd` ones); it is written in float16 to `zoo/ip2p/unet`. What it replaces goes to
+benchmarks/results/zoo_history.json (`ip2p_earlier`; the package's zoo.json describes only what ships); zoo.json records the chain of runs that made it: each run's `args.json`, steps and samples, back to
 the caption UNet (`save_milestone.run_chain`: a run started from a committed milestone lists the runs before it).
 """
 import json, sys
@@ -29,7 +29,8 @@ u.register_to_config(_name_or_path=runs[-1]['run'])  # not this machine's path t
 u.half().save_pretrained(zoo_dir() / 'ip2p' / 'unet')
 man = json.loads((zoo_dir() / 'zoo.json').read_text())
 earlier = {k: man.pop(k) for k in ('ip2p', 'ip2p_continued', 'ip2p_identity') if k in man}
-man.setdefault('ip2p_earlier', []).append(earlier)
+HISTORY = Path(__file__).resolve().parents[1] / 'benchmarks' / 'results' / 'zoo_history.json'
+hist = json.loads(HISTORY.read_text()); hist.setdefault('ip2p_earlier', []).append(earlier); HISTORY.write_text(json.dumps(hist, indent=1))
 man['ip2p'] = dict(recipe=asdict(InstructionRecipe()), # the first run's (the zoo's default); each later run's arguments are in `runs`
                    runs=runs, samples=sum(r['samples'] for r in runs), snapshot=str(snap),
                    note='InstructPix2Pix initialisation (every weight from the caption UNet, conv_in widened with the image '

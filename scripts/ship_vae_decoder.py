@@ -6,8 +6,8 @@ Writes the VAE (float16, like the rest of the zoo) into the `sd` and `ip2p` fold
 shipped encoder's latent space, so the encoder must be bit-identical (decoder-only finetuning) or, trained with
 `--latent-anchor`, keep the latents of the REED validation images (world renders and photo crops) within
 `MAX_DRIFT` of the shipped encoder's (`toy.zoo.latent_drift`, RMS in the UNets' units, where the latents' std is 1);
-the scaling factor must be the same. The drift is measured against the VAE being replaced, and zoo.json keeps every
-replaced entry (`vae_decoder_earlier`), so the sum of their `latent_drift`s bounds how far the latents are from those the
+the scaling factor must be the same. The drift is measured against the VAE being replaced, and
+benchmarks/results/zoo_history.json keeps every replaced entry (`vae_decoder_earlier`), so the sum of their `latent_drift`s bounds how far the latents are from those the
 UNets were trained on. Re-expresses the shipped REED decoder as an int8 delta to the new base (same
 decoder up to int8 rounding, the new encoder; its PSNR before/after is printed) and records the recipe in zoo.json.
 """
@@ -35,7 +35,10 @@ save_toy_reed_vae(reed)
 after = {k: round(v['psnr'], 3) for k, v in roundtrips(load_toy_reed_vae(), x, 25, (1, 25)).items()}
 print('REED PSNR (1, 25 trips) before / after re-basing:', before, after)
 man = json.loads((zoo_dir() / 'zoo.json').read_text())
-if 'vae_decoder' in man: man.setdefault('vae_decoder_earlier', []).append(man.pop('vae_decoder'))  # what it replaces
+if 'vae_decoder' in man:  # what it replaces goes to the history (the package's zoo.json describes only what ships)
+    HISTORY = Path(__file__).resolve().parents[1] / 'benchmarks' / 'results' / 'zoo_history.json'
+    hist = json.loads(HISTORY.read_text()); hist.setdefault('vae_decoder_earlier', []).append(man.pop('vae_decoder'))
+    HISTORY.write_text(json.dumps(hist, indent=1))
 man['vae_decoder'] = json.loads((src / 'recipe.json').read_text()) | dict(
     latent_drift=round(drift, 5), reed_psnr_before_after=[before, after],
     note=('decoder-only finetuning of the VAE above on the posterior mode (encoder frozen: the UNets\' latent space is unchanged)'
