@@ -4,7 +4,7 @@
 
 # %% ../../nbs/63_widgets_sliders.ipynb #69b764cd
 from __future__ import annotations
-import html, time, traceback
+import asyncio, html, time, traceback
 from typing import Callable
 
 import numpy as np
@@ -12,7 +12,7 @@ import PIL.Image
 import torch
 import ipywidgets as widgets
 
-from ..core import to_uint8, to_mask, describe, check_bool
+from ..core import to_uint8, to_mask, describe, check_bool, check_number
 from .wire import image_array, png_bytes, check_display_width
 
 # %% auto #0
@@ -29,8 +29,8 @@ def display_array(x) -> np.ndarray:
         raise TypeError(f"expected fn to return an image (PIL, H×W×3 uint8 array, float tensor in [0, 1]) or an H×W mask, got {describe(x)}")
     return image_array(x)
 
-def _as_slider(name: str, spec) -> widgets.ValueWidget:
-    "A widget from a slider spec; `continuous_update` is switched off."
+def _as_slider(name: str, spec, continuous: bool=False) -> widgets.ValueWidget:
+    "A widget from a slider spec; its `continuous_update` is set to `continuous` (off: one message on release)."
     if isinstance(spec, widgets.ValueWidget): w = spec
     elif isinstance(spec, list):
         if not spec: raise ValueError(f"slider {name!r}: expected a non-empty list of options")
@@ -45,32 +45,84 @@ def _as_slider(name: str, spec) -> widgets.ValueWidget:
         w = cls(min=lo, max=hi, step=step, value=value, description=name)
     else:
         raise TypeError(f"slider {name!r}: expected a widget, (min, max[, step[, value]]) or a list of options, got {spec!r}")
-    if 'continuous_update' in w.trait_names(): w.continuous_update = False
+    if 'continuous_update' in w.trait_names(): w.continuous_update = continuous
     if not w.description: w.description = name
     return w
 
 # %% ../../nbs/63_widgets_sliders.ipynb #134b9fda
+def _shown_note(out) -> tuple:
+    "A preview's (image, note): `preview` may return an image or `(image, note)`."
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], str): return out
+    return out, ''
+
 class SliderView(widgets.VBox):
-    "Sliders, a status line and one image updated in place by `fn(**values)` (see `slider_view`)."
-    def __init__(self, fn: Callable, sliders: dict, width: int|None=None, run: bool=True):
+    "Sliders, a status line and one image updated in place by `fn(**values)`, optionally previewed by `preview(**values)` (see `slider_view`)."
+    def __init__(self, fn: Callable, sliders: dict, width: int|None=None, run: bool=True, preview: Callable|None=None, quiet: float=0.3):
         if not callable(fn): raise TypeError(f"expected a callable fn, got {type(fn).__name__}")
+        if preview is not None and not callable(preview):
+            raise TypeError(f"preview must be a callable preview(**values) → image or (image, note), or None; got {describe(preview)}")
         width, run = check_display_width(width, 'width'), check_bool(run, 'run')
-        self.fn, self.sliders = fn, {k: _as_slider(k, v) for k, v in sliders.items()}
+        self.quiet = check_number(quiet, 'quiet (seconds without a change before the exact result)', 0, 60)
+        self.fn, self.preview = fn, preview
+        self.sliders = {k: _as_slider(k, v, continuous=preview is not None) for k, v in sliders.items()}
         self.image = widgets.Image(format='png')
         if width: self.image.width = width
-        self.status = widgets.HTML('')
+        self.status, self.label = widgets.HTML(''), widgets.Label('')
+        self.label.add_class('imie-shown')
         self.error, self.result, self.calls, self.seconds = None, None, 0, None
-        super().__init__([*self.sliders.values(), self.status, self.image])
+        self.preview_error, self.preview_result, self.previews, self.preview_seconds = None, None, 0, None
+        self.shown, self.pending, self._timer = None, False, None  # what the image shows ('preview' | 'exact'); an exact result is due
+        head = [widgets.HBox([self.label, self.status])] if preview is not None else [self.status]
+        super().__init__([*self.sliders.values(), *head, self.image])
         for s in self.sliders.values(): s.observe(self._changed, names='value')
         if run: self.update()
 
     @property
     def values(self) -> dict: return {k: s.value for k, s in self.sliders.items()}
 
-    def _changed(self, change): self.update()
+    def _changed(self, change): self.changed()
+
+    def changed(self):
+        "An input changed (a slider, or another input of `fn`): without `preview`, the exact result now; with it, the preview now and the exact result once the inputs rest for `quiet` seconds."
+        if self.preview is None: return self.update()
+        self.show_preview()
+        self._cancel(); self.pending = True
+        try: loop = asyncio.get_running_loop()  # a kernel: the exact result waits until the hand rests
+        except RuntimeError: loop = None         # a script or a test: nothing would run it later, so now
+        if loop is None or self.quiet == 0: self.settle()
+        else: self._timer = loop.call_later(self.quiet, self.settle)
+
+    def _cancel(self):
+        if self._timer is not None: self._timer.cancel(); self._timer = None
+
+    def settle(self):
+        "Show the exact result now if one is due (what the quiet period would do; for lessons, tests and scripts)."
+        self._cancel()
+        if self.pending: self.update()
+
+    def _show_error(self, e: Exception):
+        tb = ''.join(traceback.format_exception(type(e), e, e.__traceback__))
+        self.status.value = (f'<span class="imie-error" style="color:#c0392b"><b>{html.escape(type(e).__name__)}</b>: '
+                             f'{html.escape(str(e))}</span><details><summary>traceback</summary><pre>{html.escape(tb)}</pre></details>')
+
+    def show_preview(self):
+        "Call `preview` with the current values and show its image, labelled *preview (note)* (or its error)."
+        t0 = time.perf_counter()
+        try:
+            out, note = _shown_note(self.preview(**self.values))
+            png = png_bytes(display_array(out))
+        except Exception as e:
+            self.preview_error, self.preview_seconds = e, time.perf_counter() - t0
+            self._show_error(e); return
+        self.preview_error, self.preview_result, self.preview_seconds = None, out, time.perf_counter() - t0
+        self.previews += 1
+        self.image.value, self.shown = png, 'preview'
+        self.label.value = f"preview ({note})" if note else 'preview'
+        self.status.value = f'<span class="imie-busy">preview in {self.preview_seconds:.2f} s; the exact result follows when the sliders rest…</span>'
 
     def update(self):
         "Call `fn` with the current values and show its result (or its error)."
+        self._cancel(); self.pending = False
         self.status.value = '<span class="imie-busy">computing…</span>'
         t0 = time.perf_counter()
         try:
@@ -78,19 +130,18 @@ class SliderView(widgets.VBox):
             png = png_bytes(display_array(out))
         except Exception as e:
             self.error, self.seconds = e, time.perf_counter() - t0
-            tb = ''.join(traceback.format_exception(type(e), e, e.__traceback__))
-            self.status.value = (f'<span class="imie-error" style="color:#c0392b"><b>{html.escape(type(e).__name__)}</b>: '
-                                 f'{html.escape(str(e))}</span><details><summary>traceback</summary><pre>{html.escape(tb)}</pre></details>')
-            return
+            self._show_error(e); return
         self.error, self.result, self.seconds = None, out, time.perf_counter() - t0
         self.calls += 1
-        self.image.value = png
+        self.image.value, self.shown, self.label.value = png, 'exact', 'exact'
         self.status.value = f'<span class="imie-done">done in {self.seconds:.2f} s</span>'
 
 def slider_view(fn: Callable, # fn(**values) → image or mask; may be slow
                 width: int|None=None, # CSS width of the image
                 run: bool=True, # compute once now
+                preview: Callable|None=None, # cheap preview(**values) → image, or (image, note); shown while a slider moves
+                quiet: float=0.3, # with `preview`: seconds without a change before the exact result is computed
                 **sliders, # name=widget | (min, max[, step[, value]]) | [options]
                ) -> SliderView:
-    "Sliders (`continuous_update=False`) wired to a slow `fn`; one image widget updated in place."
-    return SliderView(fn, sliders, width=width, run=run)
+    "Sliders wired to a slow `fn` (on release), or to a cheap `preview` while they move and `fn` once they rest; one image widget updated in place."
+    return SliderView(fn, sliders, width=width, run=run, preview=preview, quiet=quiet)
