@@ -25,21 +25,24 @@ def _check_elements(el, what: str='el') -> Elements:
     return el
 
 def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: int=0):
-    """ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons. Edits are
-    replayed with `apply_edits(..., clip=True)` (an element moved partly off the canvas is cut at its edge); a button
-    that cannot act (nothing selected, every element deleted, an edit off the canvas) shows why in the status line."""
+    """ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons, and three views
+    side by side: the elements (selected: red dot, edited: green), the decoding of the elements *before* any edit and the
+    decoding *after* the edits, both with the chosen decoder (so a change between them is the edit's, not the decoder's).
+    Edits are replayed with `apply_edits(..., clip=True)` (an element moved partly off the canvas is cut at its edge); a
+    button that cannot act (nothing selected, every element deleted, an edit off the canvas) shows why in the status line.
+    `.state` holds the elements (`el`), the `edits`, and the last decodings (`before`: decoder → image, `after`)."""
     import ipywidgets as W
     from imiebench.widgets.wire import png_bytes as png
     if not isinstance(m, ToyElements): raise TypeError(f"m must be a ToyElements (e.g. `load_toy_elements()`), got {type(m).__name__}")
     check_prompt(prompt, 'prompt', allow_empty=True); steps, seed = check_int(steps, 'steps', 1), check_int(seed, 'seed', 0, 2 ** 63 - 1)
     img = as_image(image); el0 = _check_elements(encode_elements(m.encoder, img), 'the image\'s elements')
-    st = dict(el=el0, edits=[], touched=set())
+    st = dict(el=el0, edits=[], touched=set(), before={}, after=None)
     ctl = dict(id=W.Dropdown(options=list(range(el0.n)), value=0, description='element'),
                dy=W.IntSlider(0, min=-img.shape[0] // 2, max=img.shape[0] // 2, description='dy'),
                dx=W.IntSlider(0, min=-img.shape[1] // 2, max=img.shape[1] // 2, description='dx'),
                scale=W.FloatSlider(1.0, min=0.25, max=3.0, step=0.05, description='scale'),
                decoder=W.ToggleButtons(options=['light', 'diffusion'] if m.bundle is not None else ['light'], value='light'))
-    view, out, status = W.Image(format='png'), W.Image(format='png'), W.Label()
+    view, before, out, status = W.Image(format='png'), W.Image(format='png'), W.Image(format='png'), W.Label()
     def redraw(*_):
         sel = [] if ctl['id'].value is None else [ctl['id'].value]
         view.value = png(overlay(img, st['el'], selected=sel, edited=sorted(st['touched'])))
@@ -56,19 +59,27 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
         except ValueError as err: status.value = str(err); return None
         st['edits'].append(rec); st['touched'].add(rec.id); offer()
         status.value = f"{op} element {rec.id}: {int(st['el'].alive.sum())} of {st['el'].n} elements alive"; redraw(); return rec
+    def dec(el):  # one decoding with the chosen decoder (the same seed before and after: only the edits differ)
+        if ctl['decoder'].value == 'diffusion':
+            return to_uint8(decode_diffusion(m, el, prompt, steps=steps, generator=torch.Generator().manual_seed(seed)))[0]
+        return to_uint8(decode_light(m, el))[0]
+    big = lambda a: png(np.repeat(np.repeat(a, 4, 0), 4, 1))
     def decode(*_):
+        d = ctl['decoder'].value
         try:
-            if ctl['decoder'].value == 'diffusion':
-                x = decode_diffusion(m, st['el'], prompt, steps=steps, generator=torch.Generator().manual_seed(seed))
-            else: x = decode_light(m, st['el'])
+            if d not in st['before']: st['before'][d] = dec(el0)  # the unedited elements, once per decoder
+            a = dec(st['el'])
         except ValueError as err: status.value = f"nothing decoded: {err}"; return None  # e.g. every element deleted
-        a = to_uint8(x)[0]; out.value = png(np.repeat(np.repeat(a, 4, 0), 4, 1)); return a
+        before.value, out.value = big(st['before'][d]), big(a); st['after'] = a; return a
     def reset(*_): st.update(el=el0, edits=[], touched=set()); offer(); redraw(); decode()
     buttons = [W.Button(description=d) for d in ('move', 'resize', 'delete', 'decode', 'reset')]
     for b, fn in zip(buttons, (lambda _: apply('move'), lambda _: apply('resize'), lambda _: apply('delete'), decode, reset)): b.on_click(fn)
     ctl['id'].observe(redraw, names='value')
-    box = W.VBox([W.HBox([view, out]), *ctl.values(), W.HBox(buttons), status])
+    views = [W.VBox([W.Label(t), v]) for t, v in (('elements (red: selected, green: edited)', view),
+                                                   ('decoded before the edits', before), ('decoded after the edits', out))]
+    box = W.VBox([W.HBox(views), *ctl.values(), W.HBox(buttons), status])
     box.apply, box.decode, box.reset, box.state, box.controls, box.buttons = apply, decode, reset, st, ctl, dict(zip(('move', 'resize', 'delete', 'decode', 'reset'), buttons))
+    box.views = dict(elements=view, before=before, after=out)
     offer(); redraw(); decode(); return box
 
 # %% ../../nbs/65_widgets_elements.ipynb #07059e46
