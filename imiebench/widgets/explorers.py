@@ -4,66 +4,105 @@
 
 # %% ../../nbs/64_widgets_explorers.ipynb #71bcc552
 from __future__ import annotations
+from dataclasses import dataclass, field
 import numpy as np
 import torch
+import ipywidgets as widgets
 from diffusers import DDIMScheduler
 
-from ..core import to_tensor, to_uint8, check_prompt, check_int
+from ..core import to_tensor, to_uint8, to_mask, resize_mask, check_prompt, check_int, check_bool, check_number
 from ..models import Bundle, check_bundle
 from ..ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio
 from ..diffedit import DiffEditMask, DiffEditResult, diffedit_mask, check_mask_args
 from .sliders import slider_view, display_array
+from .brush import MaskBrush
 
 # %% auto #0
-__all__ = ['ExplorerCache', 'edit_explorer']
+__all__ = ['ExplorerPreview', 'ExplorerCache', 'edit_explorer']
 
 # %% ../../nbs/64_widgets_explorers.ipynb #c2e76f8f
+def _steps_for(r: float, steps: int) -> int:
+    "`steps`, or the fewest DDIM steps that give ratio `r` a decoding step (int(steps·r) ≥ 1)."
+    while int(steps * r) < 1: steps += 1
+    return steps
+
+@dataclass
+class ExplorerPreview:
+    "What a slider move shows at once: the mask (exact when its soft map is cached) and, when `r` or the guidance moved, a few-step decode."
+    mask: DiffEditMask
+    image: torch.Tensor|None  # 1×3×H×W in [-1, 1] from `steps` DDIM steps, or None (the mask alone)
+    note: str  # what the preview left out, for its label
+    settings: dict = field(default_factory=dict)
+
 class ExplorerCache:
     """DiffEdit of one image under one (query, reference), computed in pieces that are re-used by which setting changed:
     the soft map depends on the noise `strength` only (the threshold only binarises it), the DDIM inversion on `r` only
     (the trajectory to a smaller ratio is a prefix of the one to a larger ratio), and the decoding on the mask, `r` and the
-    guidance (decoded results are memoised by exactly those). `counts` says how often each piece was computed."""
+    guidance (decoded results are memoised by exactly those). `counts` says how often each piece was computed, `preview_counts`
+    the same for the previews (`preview`)."""
     def __init__(self, b: Bundle, image, query: str, reference: str='',
                  steps: int=30, # DDIM steps
                  seed: int=0, # the mask's noise draws come from `torch.Generator().manual_seed(seed)`, as in `diffedit`
                  n: int=10, # noise draws averaged for the mask
                  r_max: float=1.0, # when a larger ratio than the cached one is asked for, encode up to this one
                  memo: int=64, # decoded results kept
+                 preview_steps: int|None=None, # DDIM steps of a preview decode (None: steps // 6, at least 1)
+                 preview_n: int=2, # noise draws of a preview mask at a strength whose soft map is not cached
                 ):
         b = check_bundle(b, kind='sd'); check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
         steps, seed, n = check_int(steps, 'steps', 1), check_int(seed, 'seed', 0, 2 ** 63 - 1), check_int(n, 'n (noise draws)', 1)
         self.b, self.query, self.reference, self.steps, self.seed, self.n = b, query, reference, steps, seed, n
         self.r_max, self.memo = check_ratio(r_max, 'r_max'), check_int(memo, 'memo (decoded results kept)', 1)
+        self.preview_steps = max(1, steps // 6) if preview_steps is None else check_int(preview_steps, 'preview_steps (DDIM steps of a preview)', 1)
+        self.preview_n = check_int(preview_n, 'preview_n (noise draws of a preview mask)', 1)
         self.x = to_tensor(image, multiple=b.vae_factor)
         if len(self.x) != 1: raise ValueError(f"the explorer edits one image, got a batch of {len(self.x)}")
         self.z0 = b.encode(self.x, value_range=(-1, 1))
-        self._soft, self._traj, self._decoded = {}, None, {}
-        self.counts = dict(mask=0, encode=0, decode=0)
+        self._soft, self._traj, self._decoded, self._psoft, self._ptraj = {}, None, {}, {}, {}
+        self.counts, self.preview_counts = dict(mask=0, encode=0, decode=0), dict(mask=0, encode=0, decode=0)
+
+    def _soft_map(self, strength: float, n: int) -> DiffEditMask:
+        return diffedit_mask(self.b, self.x, self.query, self.reference, n=n, strength=strength, steps=self.steps,
+                             generator=torch.Generator().manual_seed(self.seed), latents=self.z0, value_range=(-1, 1))
 
     def mask(self, strength: float, threshold: float) -> DiffEditMask:
         "The mask at `threshold`, binarising the soft map cached per `strength`."
         check_mask_args(self.n, strength, threshold, 3.0)
         if strength not in self._soft:
-            self._soft[strength] = diffedit_mask(self.b, self.x, self.query, self.reference, n=self.n, strength=strength, steps=self.steps,
-                                                 generator=torch.Generator().manual_seed(self.seed), latents=self.z0, value_range=(-1, 1))
-            self.counts['mask'] += 1
-        m = self._soft[strength]
-        return DiffEditMask(m.soft, (m.soft > threshold).float(), m.soft_image, (m.soft_image > threshold).float(), m.raw, m.unet_items)
+            self._soft[strength] = self._soft_map(strength, self.n); self.counts['mask'] += 1
+        return _binarised(self._soft[strength], threshold)
+
+    def user_mask(self, mask) -> DiffEditMask:
+        "A painted mask (image or latent size, 1 = edit) as `diffedit(mask=)` uses it: it replaces the inferred one."
+        um = to_mask(mask, device=self.b.device)
+        hw, HW = tuple(self.z0.shape[-2:]), tuple(self.x.shape[-2:])
+        if tuple(um.shape[-2:]) not in (HW, hw): raise ValueError(f"mask size {tuple(um.shape[-2:])} matches neither the image {HW} nor the latents {hw}")
+        lat, full = resize_mask(um, hw).to(self.b.dtype), resize_mask(um, HW)
+        return DiffEditMask(lat, lat, full, full, lat, 0)
+
+    def _timesteps(self, steps: int, r: float) -> int:
+        "How many DDIM steps decode from ratio `r` on a `steps`-step grid."
+        return len(decode_timesteps(DDIMScheduler.from_config(self.b.scheduler.config), steps, r))
+
+    def _prefix(self, t: DDIMTrajectory, steps: int, r: float) -> DDIMTrajectory:
+        k = self._timesteps(steps, r)
+        return DDIMTrajectory(t.latents[:k + 1], t.timesteps[:k], steps, r)
 
     def trajectory(self, r: float) -> DDIMTrajectory:
         "The DDIM inversion to ratio `r`: a prefix of the cached one, which is extended (to `r_max`) when too short."
         check_ratio(r)
-        k = len(decode_timesteps(DDIMScheduler.from_config(self.b.scheduler.config), self.steps, r))
-        t = self._traj
+        k, t = self._timesteps(self.steps, r), self._traj
         if t is None or len(t.timesteps) < k:
             t = self._traj = ddim_encode(self.b, self.z0, self.steps, r if t is None else max(r, self.r_max), progress=False)
             self.counts['encode'] += 1
-        return DDIMTrajectory(t.latents[:k + 1], t.timesteps[:k], self.steps, r)
+        return self._prefix(t, self.steps, r)
 
     @torch.no_grad()
-    def edit(self, r: float=0.7, threshold: float=0.5, strength: float=0.5, guidance_scale: float=5.0) -> DiffEditResult:
-        "What `diffedit(b, image, query, reference, r=, threshold=, strength=, guidance_scale=, steps=, generator=seeded)` returns."
-        m, tr = self.mask(strength, threshold), self.trajectory(r)
+    def edit(self, r: float=0.7, threshold: float=0.5, strength: float=0.5, guidance_scale: float=5.0,
+             mask=None, # a painted mask (H×W, 1 = edit) that replaces the inferred one, as `diffedit(mask=)`; None: infer
+            ) -> DiffEditResult:
+        "What `diffedit(b, image, query, reference, r=, threshold=, strength=, guidance_scale=, steps=, generator=seeded, mask=)` returns."
+        m, tr = self.mask(strength, threshold) if mask is None else self.user_mask(mask), self.trajectory(r)
         key = (len(tr.timesteps), float(guidance_scale), m.mask.cpu().numpy().tobytes())
         if key not in self._decoded:
             z = ddim_decode(self.b, tr, self.query, self.steps, r, guidance_scale, mask=m.mask, progress=False)
@@ -73,16 +112,72 @@ class ExplorerCache:
         return DiffEditResult(img, m, z, tr, dict(query=self.query, reference=self.reference, r=r, steps=self.steps, mode='diffedit',
                                                   guidance_scale=guidance_scale, n=self.n, strength=strength, threshold=threshold))
 
-def edit_explorer(b: Bundle, image, query: str, reference: str='', steps: int=30, seed: int=0):
-    "Sliders for encoding ratio, mask threshold, noise strength and guidance over a live DiffEdit result (`widgets.sliders.slider_view`)."
-    cache = ExplorerCache(b, image, query, reference, steps=steps, seed=seed)
-    src = to_uint8(cache.x)[0]
+    @torch.no_grad()
+    def preview(self, r: float=0.7, threshold: float=0.5, strength: float=0.5, guidance_scale: float=5.0,
+                decode: bool=True, # decode with `preview_steps` DDIM steps; False: the mask alone
+                mask=None, # a painted mask, as in `edit`
+               ) -> ExplorerPreview:
+        """A cheap stand-in for `edit` at these settings: the exact mask when the soft map at `strength` is cached (else one from
+        `preview_n` noise draws, cached too) and, with `decode`, a decoding on a coarse `preview_steps`-step DDIM grid from a
+        coarse inversion (encoded once, to `r_max`, and cut like the exact one)."""
+        check_ratio(r); check_mask_args(self.n, strength, threshold, 3.0); decode = check_bool(decode, 'decode')
+        guidance_scale = check_number(guidance_scale, 'guidance_scale')
+        if mask is not None: m, notes = self.user_mask(mask), ['painted mask']
+        elif strength in self._soft: m, notes = _binarised(self._soft[strength], threshold), []
+        else:
+            if strength not in self._psoft: self._psoft[strength] = self._soft_map(strength, self.preview_n); self.preview_counts['mask'] += 1
+            m, notes = _binarised(self._psoft[strength], threshold), [f"mask from {self.preview_n} of {self.n} draws"]
+        img, steps = None, _steps_for(r, self.preview_steps)
+        if decode:
+            if steps not in self._ptraj:
+                self._ptraj[steps] = ddim_encode(self.b, self.z0, steps, max(r, self.r_max), progress=False); self.preview_counts['encode'] += 1
+            tr = self._prefix(self._ptraj[steps], steps, r)
+            img = self.b.decode(ddim_decode(self.b, tr, self.query, steps, r, guidance_scale, mask=m.mask, progress=False)); self.preview_counts['decode'] += 1
+            notes.insert(0, f"{len(tr.timesteps)} of {self._timesteps(self.steps, r)} decoding steps")
+        else: notes.insert(0, 'mask only')
+        return ExplorerPreview(m, img, ', '.join(notes), dict(r=r, threshold=threshold, strength=strength, guidance_scale=guidance_scale,
+                                                              steps=steps if decode else None))
+
+def _binarised(m: DiffEditMask, threshold: float) -> DiffEditMask:
+    return DiffEditMask(m.soft, (m.soft > threshold).float(), m.soft_image, (m.soft_image > threshold).float(), m.raw, m.unet_items)
+
+def _tinted(src: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    "The source with the mask tinted magenta: the mask alone, shown where the edit will be."
+    m = mask.astype(np.float32)[..., None]
+    return (src * (1 - 0.6 * m) + np.array([255, 0, 255], np.float32) * 0.6 * m).round().astype(np.uint8)
+
+def edit_explorer(b: Bundle, image, query: str, reference: str='',
+                  steps: int=30, # DDIM steps of the exact edit
+                  seed: int=0, # the mask's noise draws (as `diffedit`'s `generator=torch.Generator().manual_seed(seed)`)
+                  preview: bool=True, # while a slider moves: the mask alone (threshold, strength) or a few-step decode (r, guidance); exact once it rests
+                  preview_steps: int|None=None, # DDIM steps of a preview decode (None: steps // 6, at least 1)
+                  brush: bool=False, # a mask brush over the source: a painted mask replaces the inferred one (clear it to infer again)
+                  quiet: float=0.3, # seconds without a change before the exact result
+                 ):
+    "Sliders for encoding ratio, mask threshold, noise strength and guidance over a live DiffEdit result (`widgets.sliders.slider_view`), optionally a mask brush."
+    preview, brush = check_bool(preview, 'preview'), check_bool(brush, 'brush')
+    cache = ExplorerCache(b, image, query, reference, steps=steps, seed=seed, preview_steps=preview_steps)
+    src, pen = to_uint8(cache.x)[0], None
+    painted = lambda: pen.mask if pen is not None and pen.mask.any() else None
+    def strip(mask_image, edited):  # source | mask | edited
+        return np.concatenate([src, np.repeat(display_array(mask_image[0, 0])[..., None], 3, -1), edited], 1)
     def run(r, threshold, strength, guidance_scale):
-        res = cache.edit(r, threshold, strength, guidance_scale)
-        view.last = res  # the full DiffEditResult of the latest run
-        m = np.repeat(display_array(res.mask.mask_image[0, 0])[..., None], 3, -1)
-        return np.concatenate([src, m, to_uint8(res.image)[0]], 1)  # source | mask | edited
-    view = slider_view(run, width=576, run=False, r=(0.1, 1.0, 0.05, 0.7), threshold=(0.0, 1.0, 0.05, 0.5),
-                       strength=(0.1, 1.0, 0.05, 0.5), guidance_scale=(1.0, 12.0, 0.5, 5.0))
-    view.cache = cache  # what was computed, and re-used (`cache.counts`)
+        res = cache.edit(r, threshold, strength, guidance_scale, mask=painted())
+        view.last = res  # the full DiffEditResult of the latest exact run
+        return strip(res.mask.mask_image, to_uint8(res.image)[0])
+    def quick(r, threshold, strength, guidance_scale):
+        last = view.last.settings if view.last is not None else {}
+        p = cache.preview(r, threshold, strength, guidance_scale, mask=painted(),
+                          decode=last.get('r') != r or last.get('guidance_scale') != guidance_scale)
+        view.last_preview = p  # the ExplorerPreview of the latest preview
+        edited = to_uint8(p.image)[0] if p.image is not None else _tinted(src, p.mask.mask_image[0, 0].cpu().numpy() > 0.5)
+        return strip(p.mask.mask_image, edited), p.note
+    view = slider_view(run, width=576, run=False, preview=quick if preview else None, quiet=quiet,
+                       r=(0.1, 1.0, 0.05, 0.7), threshold=(0.0, 1.0, 0.05, 0.5), strength=(0.1, 1.0, 0.05, 0.5), guidance_scale=(1.0, 12.0, 0.5, 5.0))
+    view.cache, view.last, view.last_preview = cache, None, None  # what was computed, and re-used (`cache.counts`)
+    if brush:
+        pen = view.brush = MaskBrush(src, brush_size=max(2, src.shape[0] // 8), display_width=192)
+        pen.on_mask(lambda m: view.changed())  # a stroke is a change: preview (the painted mask), then the exact edit
+        view.children = (*view.children, widgets.HTML('<small>Paint where to edit: a painted mask replaces the inferred one '
+                                                       '(threshold and strength then do nothing); erase it all to infer again.</small>'), pen)
     view.update(); return view
