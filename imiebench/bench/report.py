@@ -18,7 +18,8 @@ from .records import load_records, unit_key
 from .factorial import factorial_section, unit_endpoints
 
 # %% auto #0
-__all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'unit_summary', 'Interval', 'bootstrap_ci', 'md_table',
+__all__ = ['SEQ_COLS', 'MASK_COLS', 'FIELD_COLS', 'PAIRED_COLS', 'FIG_DPI', 'MIN_FONT_PT', 'unit_summary', 'Interval',
+           'bootstrap_ci', 'md_table', 'figure_problems', 'gallery_figure', 'gallery_case', 'report_figures',
            'write_report']
 
 # %% ../../nbs/56_bench_report.ipynb #a0bec56e
@@ -98,46 +99,122 @@ def _rank_tables(methods, info, stats, cols, rank: bool=True) -> str:
         md += ''.join(_fmt_row(f"{k + 1} · {m}" if rank else m, [stats[m][c] for c in cols]) for k, m in enumerate(ms))
     return md
 
-# %% ../../nbs/56_bench_report.ipynb #6e0c125f
-def _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info):
-    import matplotlib.pyplot as plt, textwrap
-    c = bench.cases[0]; seed = cfg.seeds[0]; n = len(c.steps)
-    fig, axs = plt.subplots(len(methods), n + 1, figsize=(1.5 * (n + 1), 1.6 * len(methods) + .4), squeeze=False)
+# %% ../../nbs/56_bench_report.ipynb #9e2e9ed0
+FIG_DPI = 100  # the report's PNGs are saved at this dpi: shown at 100 % on a 96 px/in screen, a font of F pt reads as F·100/96 pt
+MIN_FONT_PT = 9.  # the smallest text a report figure may show at 100 %
+
+def _figure(w: float, h: float):
+    "A matplotlib Figure (not pyplot's: nothing is left open) laid out by constrained layout, which makes room for legends placed outside."
+    from matplotlib.figure import Figure
+    return Figure(figsize=(w, h), dpi=FIG_DPI, layout='constrained')
+
+def figure_problems(fig, # a matplotlib Figure
+                    dpi: float=FIG_DPI, # the dpi it is (or will be) saved at
+                    min_pt: float=MIN_FONT_PT, # the smallest text allowed, in points as shown at 100 %
+                    screen_ppi: float=96., # the screen's pixels per inch at 100 % (CSS: 96)
+                   ) -> list[str]:
+    """What makes a figure hard to read when its PNG is shown at natural size: every text smaller than `min_pt` as shown
+    (its size × `dpi` / `screen_ppi`), and every legend whose box overlaps an axes' area (a legend over data). Empty: readable."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+    from matplotlib.legend import Legend
+    from matplotlib.transforms import Bbox
+    FigureCanvasAgg(fig); fig.canvas.draw(); r = fig.canvas.get_renderer()
+    out = []
+    for t in fig.findobj(Text):
+        shown = t.get_fontsize() * dpi / screen_ppi
+        if t.get_visible() and t.get_text().strip() and shown < min_pt:
+            out.append(f"text {t.get_text()[:40]!r} is {t.get_fontsize():g} pt at {dpi:g} dpi: {shown:.1f} pt at 100 %; expected ≥ {min_pt:g} pt")
+    axes = [a for a in fig.axes if a.get_visible()]
+    for leg in fig.findobj(Legend):
+        lb = leg.get_window_extent(r)
+        for k, a in enumerate(axes):
+            hit = Bbox.intersection(lb, a.get_window_extent(r))
+            if hit is not None and hit.width > .5 and hit.height > .5:
+                out.append(f"the legend {[t.get_text() for t in leg.get_texts()][:3]} overlaps axes {k} ({a.get_title()!r}) by "
+                           f"{hit.width:.0f}×{hit.height:.0f} px; expected it outside every axes")
+    return out
+
+def _step_image(out: Path, m: str, seed: int, c, k: int):
+    p = out / 'images' / m / f"s{seed}" / f"{case_stem(c.id)}-{k + 1}.png"
+    return np.asarray(PIL.Image.open(p).convert('RGB')) if p.exists() else None
+
+def gallery_figure(bench: BenchSet, out: str|Path, # the set and the run's folder (edited images under `images/`)
+                   methods: list, seed: int, # rows: one per method; the seed of the images shown
+                   case: int=0, # index of the case in `bench.cases`
+                   recs: dict|None=None, # (method, seed, case id) → record: marks each step 'ok' / 'failed' by its `success`
+                  ):
+    """One case under every method: rows = methods, columns = the input and each edit step (its instruction above, the
+    user's mask outlined in white, 'ok' / 'failed' below when the record has the step's success). A step whose image was
+    not saved (`--no-images`) is an empty panel saying so."""
+    import textwrap
+    out = Path(out); c = bench.cases[case]; n = len(c.steps); recs = recs or {}
+    fig = _figure(2.0 * (n + 1) + .4, 2.35 * len(methods) + .9); axs = fig.subplots(len(methods), n + 1, squeeze=False)
     for i, m in enumerate(methods):
-        ims = [c.image] + [np.asarray(PIL.Image.open(p)) if (p := out / 'images' / m / f"s{seed}" / f"{case_stem(c.id)}-{k + 1}.png").exists()
-                           else np.zeros_like(c.image) for k in range(n)]
-        for j, im in enumerate(ims):
-            ax = axs[i, j]; ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])
-            if i == 0: ax.set_title('input' if j == 0 else '\n'.join(textwrap.wrap(c.steps[j - 1].instruction, 20)), fontsize=6)
-            if j == 0: ax.set_ylabel(m, fontsize=8)
-            if j and c.steps[j - 1].mask is not None: ax.contour(c.steps[j - 1].mask, levels=[.5], colors='w', linewidths=.6)
-    fig.tight_layout(); fig.savefig(out / 'strip.png', dpi=72); plt.close(fig)
-    fig, axs = plt.subplots(1, 2, figsize=(8, 3))
+        steps = recs.get((m, seed, c.id), {}).get('steps', [])
+        for j in range(n + 1):
+            ax = axs[i, j]; ax.set_xticks([]); ax.set_yticks([])
+            im = c.image if j == 0 else _step_image(out, m, seed, c, j - 1)
+            if im is None: ax.text(.5, .5, 'image not saved', ha='center', va='center', fontsize=9, transform=ax.transAxes)
+            else: ax.imshow(im)
+            if i == 0: ax.set_title('input' if j == 0 else '\n'.join(textwrap.wrap(f"{j}. {c.steps[j - 1].instruction}", 22)), fontsize=9)
+            if j == 0: ax.set_ylabel(m, fontsize=10)
+            if j and im is not None and c.steps[j - 1].mask is not None: ax.contour(c.steps[j - 1].mask, levels=[.5], colors='w', linewidths=.8)
+            if j and len(steps) >= j and steps[j - 1].get('success') is not None and not np.isnan(steps[j - 1]['success']):
+                ok = steps[j - 1]['success'] >= .5; ax.set_xlabel('ok' if ok else 'failed', fontsize=9, color='green' if ok else 'firebrick')
+    fig.suptitle(f"case {c.id}, seed {seed}", fontsize=10)
+    return fig
+
+def gallery_case(bench: BenchSet, recs: dict, methods: list, seed: int, n_cases: int|None=None) -> int:
+    "The case the methods disagree on most (steps whose success differs between methods; ties: the earliest case), to show in the gallery."
+    def split(c):
+        s = [[st.get('success') for st in recs.get((m, seed, c.id), {}).get('steps', [])] for m in methods]
+        return sum(len({x[k] for x in s if len(x) > k and x[k] is not None}) > 1 for k in range(max(map(len, s), default=0)))
+    cs = bench.cases[:n_cases]
+    return max(range(len(cs)), key=lambda i: (split(cs[i]), -i)) if cs else 0
+
+def report_figures(bench: BenchSet, out: str|Path, cfg: BenchConfig, rep: dict, # `write_report`'s result for the run in `out`
+                  ) -> dict:
+    """The report's figures (matplotlib Figures, readable at 100 % when saved at `FIG_DPI`; legends outside the axes):
+    `gallery` (the case of `rep['gallery']`), `strip` (the first case), `drift` (PSNR to the input and success per
+    step) and `intervals` (the main columns with their intervals, success per edit kind)."""
+    from matplotlib.patches import Patch
+    out = Path(out); recs = {unit_key(r): r for r in load_records(out)}
+    methods, info, st, per_step, per_kind = list(rep['methods']), rep['inputs'], rep['methods'], rep['per_step'], rep['per_kind']
+    seed = cfg.seeds[0]; figs = {}
+    figs['gallery'] = gallery_figure(bench, out, methods, seed, rep['gallery']['case_index'], recs)
+    figs['strip'] = gallery_figure(bench, out, methods, seed, 0, recs)
+    fig = figs['drift'] = _figure(8.5, 3.4); axs = fig.subplots(1, 2)
     for m in methods:
         k = np.arange(1, len(per_step[m]['psnr_input']) + 1)
         axs[0].plot(k, per_step[m]['psnr_input'], 'o-', label=m); axs[1].plot(k, per_step[m]['success'], 'o-', label=m)
-    for ax in axs: ax.set_xticks(range(1, 1 + max((len(v['psnr_input']) for v in per_step.values()), default=1)))
-    axs[0].set(xlabel='edit step', ylabel='PSNR to the input (dB)', title='drift'); axs[1].set(xlabel='edit step', ylabel='oracle success', title='success per step')
-    axs[1].legend(fontsize=7); fig.tight_layout(); fig.savefig(out / 'drift.png', dpi=90); plt.close(fig)
+    for ax in axs: ax.set_xticks(range(1, 1 + max((len(v['psnr_input']) for v in per_step.values()), default=1))); ax.tick_params(labelsize=9)
+    axs[0].set_xlabel('edit step', fontsize=10); axs[0].set_ylabel('PSNR to the input (dB)', fontsize=10); axs[0].set_title('drift', fontsize=10)
+    axs[1].set_xlabel('edit step', fontsize=10); axs[1].set_ylabel('oracle success', fontsize=10); axs[1].set_title('success per step', fontsize=10)
+    if methods: fig.legend(*axs[0].get_legend_handles_labels(), loc='outside right upper', fontsize=9, title='method', title_fontsize=9)
     groups = list(dict.fromkeys(info[m] for m in methods)); colour = {g: f"C{i}" for i, g in enumerate(groups)}
-    panels = [c for c in ('success_when_made', 'masked_success', 'psnr_input_final') if any(stats[m][c].n for m in methods)]
-    fig, axs = plt.subplots(1, len(panels) + bool(kinds), figsize=(3.2 * (len(panels) + bool(kinds)), 3), squeeze=False)
-    for ax, col in zip(axs[0], panels):
-        v = [stats[m][col] for m in methods]
-        ax.bar(range(len(methods)), [x.mean for x in v], yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], capsize=3,
-               color=[colour[info[m]] for m in methods])
-        ax.set_xticks(range(len(methods)), methods, rotation=45, ha='right', fontsize=7); ax.set_title(col, fontsize=9)
+    kinds = sorted({k for m in methods for k in per_kind.get(m, {})})
+    panels = [c for c in ('success_when_made', 'masked_success', 'psnr_input_final') if any(st[m][c]['n'] for m in methods)]
+    npan = max(1, len(panels) + bool(kinds))
+    fig = figs['intervals'] = _figure(3.4 * npan + 1.6, 3.9); axs = fig.subplots(1, npan, squeeze=False)[0]
+    err = lambda v: [[x['mean'] - x['lo'] for x in v], [x['hi'] - x['mean'] for x in v]]
+    for ax, col in zip(axs, panels):
+        v = [st[m][col] for m in methods]
+        ax.bar(range(len(methods)), [x['mean'] for x in v], yerr=err(v), capsize=3, color=[colour[info[m]] for m in methods])
+        ax.set_xticks(range(len(methods)), methods, rotation=45, ha='right', fontsize=9); ax.tick_params(labelsize=9); ax.set_title(col, fontsize=10)
     if kinds:
-        ax = axs[0, -1]; w = .8 / len(methods)
+        ax = axs[len(panels)]; w = .8 / max(1, len(methods))
         for i, m in enumerate(methods):
             v = [per_kind[m][k] for k in kinds]
-            ax.errorbar(np.arange(len(kinds)) + (i - len(methods) / 2) * w, [x.mean for x in v],
-                        yerr=[[x.mean - x.lo for x in v], [x.hi - x.mean for x in v]], fmt='o', ms=3, capsize=2, label=m)
-        ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right', fontsize=7); ax.set_title('success per edit kind', fontsize=9); ax.legend(fontsize=6)
-    from matplotlib.patches import Patch
-    axs[0, 0].legend(handles=[Patch(color=colour[g], label=g) for g in groups], fontsize=6, title='reads', title_fontsize=6)
-    fig.suptitle('means over cases with 95 % bootstrap intervals', fontsize=9); fig.tight_layout(); fig.savefig(out / 'intervals.png', dpi=90); plt.close(fig)
+            ax.errorbar(np.arange(len(kinds)) + (i - len(methods) / 2) * w, [x['mean'] for x in v], yerr=err(v), fmt='o', ms=4, capsize=2, label=m)
+        ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right', fontsize=9); ax.tick_params(labelsize=9); ax.set_title('success per edit kind', fontsize=10)
+        fig.legend(*ax.get_legend_handles_labels(), loc='outside right upper', fontsize=9, title='method', title_fontsize=9)
+    if methods: fig.legend(handles=[Patch(color=colour[g], label=g) for g in groups], loc='outside lower center', ncols=min(3, len(groups)),
+                           fontsize=9, title='bar colour: what the method reads', title_fontsize=9)
+    fig.suptitle('means over cases with 95 % bootstrap intervals', fontsize=10)
+    return figs
 
+# %% ../../nbs/56_bench_report.ipynb #6e0c125f
 def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, notes: str='',
                  availability: dict|None=None, # `bench.metrics.metric_availability(scorer)`: why a field metric is missing
                 ) -> dict:
@@ -184,11 +261,17 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
         n = max((len(s) for s in steps), default=0)
         per_step[m] = {c: [_nanmean([s[k].get(c, np.nan) for s in steps if len(s) > k]) for k in range(n)] for c in ('psnr_input', 'success', 'clip_instruction')}
     seq, msk = [c for c in SEQ_COLS if c in shown], [c for c in MASK_COLS if c in shown]
+    gi = gallery_case(bench, recs, methods, cfg.seeds[0], cfg.max_cases); gc = bench.cases[gi]
     md = (f"# IMIE-Bench — {bench.name}\n\n{len(bench.cases[:cfg.max_cases])} cases, seeds {list(cfg.seeds)}, {cfg.steps} steps per edit, "
           f"UNet compute in {cfg.precision}, captions for caption methods: `{cfg.captions}`. Scores: {notes}\n\nEvery number is a mean over cases (each case's mean over "
           f"its seeds) with its 95 % bootstrap interval over cases (2000 resamples, percentile). Methods are ranked only within a group "
           f"that gets the same information.\n\n## What each method is told\n\n" + _head('method', ['model', 'reads', 'confines an edit by'])
           + ''.join(_fmt_row(m, [METHOD_INFO[m].model, info[m], METHOD_INFO[m].localisation]) for m in methods))
+    md += (f"\n## Gallery\n\nCase `{gc.id}` (seed {cfg.seeds[0]}) under every method, step by step: the case of this run on which the "
+           "methods' step successes differ most (ties: the earliest). Rows: methods; columns: the input and each edit, marked "
+           "*ok* / *failed* by the oracle; white outline: the user's mask. The first case: `strip.png`.\n\n![gallery: one case, "
+           "every method, every step](gallery.png)\n\nFigures: [gallery](gallery.png) · [first case](strip.png) · "
+           "[drift per step](drift.png) · [intervals](intervals.png)\n")
     md += "\n## Sequences\n" + _rank_tables(methods, info, stats, seq, rank=seq[0] == 'final_success')
     if msk: md += "\n## Masked steps\n" + _rank_tables(methods, info, stats, msk, rank=msk[0] == 'masked_success')
     fld = [c for c in FIELD_COLS if c in shown]
@@ -222,11 +305,11 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
         w = csv.DictWriter(f, ['method', 'seed', 'case'] + keys); w.writeheader()
         for (m, s, c), r in sorted(recs.items()):
             for st in r.get('steps', []): w.writerow(dict(method=m, seed=s, case=c) | st)
-    _figures(bench, out, methods, per_step, cfg, stats, per_kind, kinds, info)
     iv = lambda x: dict(mean=x.mean, lo=x.lo, hi=x.hi, n=x.n)
     rep = dict(bench=bench.name, n_cases=len(bench.cases[:cfg.max_cases]), seeds=list(cfg.seeds), steps=cfg.steps, precision=cfg.precision, captions=cfg.captions, notes=notes,
                inputs=info, methods={m: {c: iv(stats[m][c]) for c in cols} | dict(skipped=skipped.get(m, 0)) for m in methods},
                paired={m: {c: iv(v) for c, v in p.items()} for m, p in paired.items()}, factorial=factorial,
                per_kind={m: {k: iv(v) for k, v in p.items()} for m, p in per_kind.items()},
-               not_computed={c: why(c) for c in missing}, per_step=per_step, markdown=md)
+               not_computed={c: why(c) for c in missing}, per_step=per_step, gallery=dict(case=gc.id, case_index=gi, seed=cfg.seeds[0]), markdown=md)
+    for name, fig in report_figures(bench, out, cfg, rep).items(): fig.savefig(out / f'{name}.png', dpi=FIG_DPI)
     (out / 'report.json').write_text(json.dumps(rep, indent=1, default=float)); return rep
