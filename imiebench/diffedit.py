@@ -8,12 +8,13 @@ import math, warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from diffusers.utils.torch_utils import randn_tensor
 
 from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_prompts, check_number, check_int, check_generator,
-                            check_latents, check_choice)
+                            check_latents, check_choice, to_uint8)
 from .models import Bundle, check_bundle
 from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers
 from .sampling import cfg_combine, check_callback
@@ -149,6 +150,19 @@ class DiffEditResult:
     latents: torch.Tensor
     trajectory: DDIMTrajectory
     settings: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        s, (h, w) = self.settings, tuple(self.image.shape[-2:])
+        q = s.get('query'); q = q[0] if isinstance(q, list) and len(q) == 1 else q
+        m = '' if self.mask is None else f", mask {float(self.mask.mask_image.float().mean()):.0%} of the image"
+        return (f"DiffEditResult({len(self.image)} image(s) {h}×{w}, {s.get('mode', '?')}, r={s.get('r')}, steps={s.get('steps')}, "
+                f"guidance {s.get('guidance_scale')}{m}, query={q!r})")
+
+    def _repr_png_(self) -> bytes:
+        "The edited image(s), side by side."
+        import io, PIL.Image
+        a = to_uint8(self.image.detach().float().cpu())
+        buf = io.BytesIO(); PIL.Image.fromarray(np.concatenate(list(a), 1)).save(buf, format='png'); return buf.getvalue()
 
 def _noised_trajectory(b, z0, steps, r, generator) -> DDIMTrajectory:
     "Forward-noised latents q(x_t | x_0) at the encoding timesteps, one noise draw (SDEdit-style)."
