@@ -206,7 +206,7 @@ def report_figures(bench: BenchSet, out: str|Path, cfg: BenchConfig, rep: dict, 
         ax = axs[len(panels)]; w = .8 / max(1, len(methods))
         for i, m in enumerate(methods):
             v = [per_kind[m][k] for k in kinds]
-            ax.errorbar(np.arange(len(kinds)) + (i - len(methods) / 2) * w, [x['mean'] for x in v], yerr=err(v), fmt='o', ms=4, capsize=2, label=m)
+            ax.errorbar(np.arange(len(kinds)) + (i - (len(methods) - 1) / 2) * w, [x['mean'] for x in v], yerr=err(v), fmt='o', ms=4, capsize=2, label=m)
         ax.set_xticks(range(len(kinds)), kinds, rotation=45, ha='right', fontsize=9); ax.tick_params(labelsize=9); ax.set_title('success per edit kind', fontsize=10)
         fig.legend(*ax.get_legend_handles_labels(), loc='outside right upper', fontsize=9, title='method', title_fontsize=9)
     if methods: fig.legend(handles=[Patch(color=colour[g], label=g) for g in groups], loc='outside lower center', ncols=min(3, len(groups)),
