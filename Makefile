@@ -39,21 +39,34 @@ export: $(STAMP)
 readme: $(STAMP)
 	$(VENV)/bin/jupyter nbconvert --log-level WARN --to markdown nbs/index.ipynb --output-dir . --output README
 
-# The docs site: every notebook executed and rendered to HTML in _docs/ (offline).
-# nbdev_docs needs a Quarto binary; PyPI's quarto-cli has no wheel and its build downloads Quarto,
-# which fails without internet, so this target renders with nbconvert instead. Where Quarto is
-# installed, `nbdev_docs` works too (settings.ini, nbs/_quarto.yml and nbs/nbdev.yml are in place).
+# The docs site: every notebook executed and rendered to HTML in _docs/ (offline), with index.html (from
+# nbs/index.ipynb) and contents.html (every page built so far). nbdev_docs needs a Quarto binary; PyPI's quarto-cli
+# has no wheel and its build downloads Quarto, which fails without internet, so this target renders with nbconvert
+# instead. Where Quarto is installed, `nbdev_docs` works too (settings.ini, nbs/_quarto.yml and nbs/nbdev.yml are in place).
+# Maths: MathJax 2.7 from the jupyter-server-mathjax package (a dev requirement) is copied to _docs/mathjax/ and
+# loaded by a relative URL, so pages render their maths offline (HTML-CSS output with the package's STIX-Web fonts).
+# Links between notebooks (`[x](10_ddim.ipynb)`) point at their pages (.html).
 # Figures are rendered inline (the kernel's own matplotlib backend: MPLBACKEND is unset for the kernel); the check
-# fails the build when a notebook that draws has no figure in its page. One notebook: `make docs NBS=11_diffedit.ipynb`.
+# fails the build when a notebook that draws has no figure in its page, or when a local link or image does not
+# resolve (in a one-notebook build, links to pages not yet built are listed, not failed).
+# One notebook: `make docs NBS=11_diffedit.ipynb`; another folder: `make docs DOCS=/tmp/site`.
 NBS ?= *.ipynb
+DOCS ?= _docs
+MATHJAX_URL := mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe,local/imiebench
 docs: $(STAMP)
-	mkdir -p _docs
-	cd nbs && env -u MPLBACKEND ../$(VENV)/bin/jupyter nbconvert --log-level WARN --to html --execute \
-	  --ExecutePreprocessor.timeout=600 --output-dir ../_docs $(NBS)
-	$(PY) tests/check_docs_figures.py _docs $(if $(filter *.ipynb,$(NBS)),,$(NBS))
-	$(PY) -c "import pathlib; fs = sorted(p.name for p in pathlib.Path('_docs').glob('*.html') if p.name != 'index.html'); \
-	  pathlib.Path('_docs/contents.html').write_text('<h1>imiebench</h1><ul>' + ''.join(f'<li><a href=\"{f}\">{f[:-5]}</a></li>' for f in ['index.html'] + fs) + '</ul>')"
-	@echo "docs: open _docs/contents.html"
+	mkdir -p $(DOCS)
+	rm -rf $(DOCS)/mathjax && cp -r "$$($(PY) -c 'import jupyter_server_mathjax as m, pathlib; print(pathlib.Path(m.__file__).parent/"static")')" $(DOCS)/mathjax
+	mkdir -p $(DOCS)/mathjax/config/local && printf '%s\n' \
+	  'MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}});' \
+	  'MathJax.Ajax.loadComplete("[MathJax]/config/local/imiebench.js");' > $(DOCS)/mathjax/config/local/imiebench.js
+	cd nbs && env -u MPLBACKEND "$(abspath $(VENV))/bin/jupyter" nbconvert --log-level WARN --to html --execute \
+	  --ExecutePreprocessor.timeout=600 --HTMLExporter.mathjax_url='$(MATHJAX_URL)' --output-dir "$(abspath $(DOCS))" $(NBS)
+	sed -i -E 's/(href="[^":#]*)\.ipynb([#"])/\1.html\2/g' $(DOCS)/*.html
+	$(PY) -c "import pathlib; d = pathlib.Path('$(DOCS)'); fs = sorted(p.name for p in d.glob('*.html') if p.name not in ('index.html', 'contents.html')); \
+	  fs = (['index.html'] if (d / 'index.html').exists() else []) + fs; \
+	  (d / 'contents.html').write_text('<!DOCTYPE html><meta charset=\"utf-8\"><title>imiebench: contents</title><h1>imiebench</h1><ul>' + ''.join(f'<li><a href=\"{f}\">{f[:-5]}</a></li>' for f in fs) + '</ul>')"
+	$(PY) tests/check_docs_figures.py $(DOCS) $(if $(filter *.ipynb,$(NBS)),--all,$(NBS))
+	@echo "docs: open $(DOCS)/contents.html"
 
 train-zoo: $(STAMP)
 	$(VENV)/bin/imiebench train-zoo

@@ -254,3 +254,48 @@ def test_element_editor_in_browser(page, lab):
     page.wait_for_function("() => document.querySelector('.imie-elements').dataset.alive === '1'")
     # the notebook is still there (the Delete key did not reach JupyterLab's shortcuts)
     assert page.evaluate("() => window.__nb.content.widgets.length") == len(NOTEBOOK)
+
+
+def test_docs_page_renders_maths_and_figures_offline(tmp_path):
+    """One docs page built by `make docs` (10_ddim's maths lessons and a figure, as a small notebook) opened from file:// in
+    headless Chromium with every non-file request refused: MathJax (the packaged copy in the site) typesets every formula,
+    no raw `$...$` is left in the text, the figure loads, the link to another notebook points at its page."""
+    from playwright.sync_api import sync_playwright
+    lessons = [c for c in nbformat.read(REPO / 'nbs' / '10_ddim.ipynb', as_version=4).cells if c.cell_type == 'markdown' and '$' in c.source]
+    nb = nbformat.v4.new_notebook(cells=lessons + [
+        nbformat.v4.new_markdown_cell("Display maths: $$\\tilde y_t = M\\,y_t + (1 - M)\\,x_t$$ and the [DDIM page](10_ddim.ipynb)."),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.figure(figsize=(2, 2)); plt.plot([0, 1], [1, 0]); plt.show()")])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, tmp_path / 'maths_page.ipynb')
+    site, venv = tmp_path / 'site', Path(sys.executable).parent.parent
+    p = subprocess.run(['make', '-s', 'docs', f'NBS={tmp_path / "maths_page.ipynb"}', f'DOCS={site}', f'VENV={venv}', '-o', f'{venv}/.installed'],
+                       cwd=REPO, capture_output=True, text=True, timeout=300, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    html = (site / 'maths_page.html').read_text()
+    assert 'src="mathjax/MathJax.js?' in html and 'cdnjs.cloudflare.com/ajax/libs/mathjax' not in html
+    assert 'href="10_ddim.html"' in html and 'maths_page.html' in (site / 'contents.html').read_text()
+    refused = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'])
+        try:
+            pg = browser.new_page()
+            pg.route('**/*', lambda r: r.continue_() if r.request.url.startswith('file:') else (refused.append(r.request.url), r.abort()))
+            pg.goto((site / 'maths_page.html').as_uri())
+            pg.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"
+                                 " && document.querySelectorAll('.MathJax, .MathJax_Display').length > 0", timeout=30_000)
+            r = pg.evaluate("""() => ({
+                formulae: document.querySelectorAll('script[type^="math/tex"]').length,
+                rendered: [...document.querySelectorAll('script[type^="math/tex"]')].filter(s => {
+                    const e = s.previousElementSibling; return e && (e.classList.contains('MathJax') || e.classList.contains('MathJax_Display'))
+                        && e.getBoundingClientRect().width > 0; }).length,
+                errors: document.querySelectorAll('.MathJax_Error, .MathJax .merror').length,
+                raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].map(e => e.innerText).join('\\n').match(/\\$[^$\\n]+\\$/g),
+                images: [...document.querySelectorAll('.jp-OutputArea img')].map(i => [i.complete, i.naturalWidth]),
+            })""")
+        finally:
+            browser.close()
+    n_inline = sum(c.source.replace('$$', '').count('$') // 2 for c in lessons)
+    assert r['formulae'] >= n_inline + 1 and r['rendered'] == r['formulae'], r
+    assert r['errors'] == 0 and not r['raw'], r
+    assert r['images'] and all(ok and w > 0 for ok, w in r['images']), r
+    assert not [u for u in refused if 'mathjax' in u.lower()], refused  # MathJax came from the site, not a CDN

@@ -53,3 +53,13 @@ def test_output_checker():
 def test_figure_counting():
     assert draws(ROOT / 'nbs' / '11_diffedit.ipynb') and not draws(ROOT / 'nbs' / 'index.ipynb')
     assert figures('<div><img alt="No description" src="data:image/png;base64,iVBOR"/></div><img src="x.png">') == 1
+
+def test_docs_link_check(tmp_path):
+    from check_docs_figures import broken_links, local_links
+    assert local_links('<a href="a.html#x">a</a><img src="data:image/png;base64,x"><a href="https://x.org/y">y</a><a href="#top">t</a>'
+                       '<script src="mathjax/MathJax.js?config=x"></script><a href="b%20c.html">b</a>') == ['a.html', 'mathjax/MathJax.js', 'b c.html']
+    (tmp_path / 'mathjax').mkdir(); (tmp_path / 'mathjax' / 'MathJax.js').write_text('')
+    page = tmp_path / 'p.html'
+    page.write_text('<script src="mathjax/MathJax.js?config=x"></script><a href="p.html">self</a><a href="10_ddim.html">built later</a>'
+                    '<a href="nowhere.html">missing</a><img src="fig.png">')
+    assert broken_links(tmp_path, [page]) == ([('p.html', 'nowhere.html'), ('p.html', 'fig.png')], [('p.html', '10_ddim.html')])
