@@ -7,17 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
-from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator, noise_draws,
+from .core import (to_tensor, to_uint8, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator, noise_draws,
                             check_latents, check_mask_batch, fresh_scheduler)
 from .models import Bundle, check_bundle
 from .sampling import denoise, IP2PGuidance, EpsControl, NoiseBlend, check_callback
 
 # %% auto #0
-__all__ = ['CONTROLS', 'MODES', 'RESCALES', 'NOISES', 'MAX_SEED', 'SESSION_FORMAT', 'IP2PResult', 'ip2p_edit', 'instruction_mask',
-           'rescale_factor', 'next_condition', 'SessionStep', 'weights_fingerprint', 'join_instructions', 'EditSession']
+__all__ = ['CONTROLS', 'DISPLAY_SIDE', 'MODES', 'RESCALES', 'NOISES', 'MAX_SEED', 'SESSION_FORMAT', 'IP2PResult', 'display_scale',
+           'image_png', 'image_row', 'image_html', 'ip2p_edit', 'instruction_mask', 'rescale_factor', 'next_condition',
+           'SessionStep', 'weights_fingerprint', 'join_instructions', 'preview_steps', 'EditSession']
 
 # %% ../nbs/20_emilie.ipynb #de7348c9
 CONTROLS = ('null', 'literal', 'blend')  # 'null' is EMILIE's gradient control (the default); 'blend' is blended latent diffusion's mechanism, not gradient control
@@ -29,6 +31,15 @@ class IP2PResult:
     latents: torch.Tensor
     settings: dict = field(default_factory=dict)
     def __repr__(self): return f"IP2PResult({len(self.image)} image(s) {tuple(self.image.shape[-2:])}, settings={self.settings})"
+    def summary(self) -> str:
+        "One line: how many images, the instruction and the settings."
+        st, (H, W) = self.settings, tuple(self.image.shape[-2:])
+        ctl = f"control {st['control']!r}" if st.get('control') else 'no mask'
+        return (f"IP2PResult: {len(self.image)} image(s) {W}×{H} · {st.get('instruction')!r} · {st.get('steps')} steps, "
+                f"s_T {st.get('guidance_scale')}, s_I {st.get('image_guidance_scale')}, {ctl}")
+    def _row(self) -> np.ndarray: return image_row(list(to_uint8(self.image)))
+    def _repr_png_(self): return image_png(self._row(), display_scale(self.image.shape[-2:]))
+    def _repr_html_(self): return image_html(self._row(), self.summary(), display_scale(self.image.shape[-2:]))
 
 def _check_instruction(b: Bundle, instruction: str) -> str:
     "Non-empty or empty (the null instruction) is fine; over the tokenizer limit is an error."
@@ -36,6 +47,40 @@ def _check_instruction(b: Bundle, instruction: str) -> str:
     n, lim = b.n_tokens(instruction), b.tokenizer.model_max_length
     if n > lim: raise ValueError(f"instruction has {n} tokens, over the tokenizer limit of {lim}: shorten it")
     return instruction
+
+
+# %% ../nbs/20_emilie.ipynb #f8f7db08
+DISPLAY_SIDE = 256  # small images are shown magnified (by a whole factor, nearest neighbour) to about this many pixels
+
+def display_scale(size, # (H, W, ...) of the image shown
+                 ) -> int:
+    "The whole magnification that shows an H×W image at about `DISPLAY_SIDE` pixels (1 for large images)."
+    return max(1, DISPLAY_SIDE // max(int(size[0]), int(size[1])))
+
+def image_png(a: np.ndarray, # H×W×3 (or H×W) uint8 image
+              scale: int=1, # each pixel becomes scale×scale pixels (nearest neighbour: crisp)
+             ) -> bytes:
+    "PNG bytes of a uint8 image, optionally magnified (what the results' `_repr_png_` returns)."
+    import io, PIL.Image
+    a = np.asarray(a)
+    if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
+        raise ValueError(f"image_png: a must be an H×W×3 (or H×W) uint8 array, got {a.dtype} of shape {a.shape}")
+    scale = check_int(scale, 'scale', 1, 64)
+    if scale > 1: a = a.repeat(scale, 0).repeat(scale, 1)
+    buf = io.BytesIO(); PIL.Image.fromarray(np.ascontiguousarray(a)).save(buf, format='png'); return buf.getvalue()
+
+def image_row(images: list[np.ndarray], gap: int=2) -> np.ndarray:
+    "H×W×3 uint8 images side by side, `gap` white columns apart."
+    if len(images) == 1: return np.asarray(images[0])
+    g = np.full((images[0].shape[0], gap, 3), 255, np.uint8)
+    return np.concatenate([x for im in images for x in (im, g)][:-1], 1)
+
+def image_html(a: np.ndarray, line: str, scale: int=1) -> str:
+    "An image (magnified `scale`×) over one line of text: what the results' `_repr_html_` returns."
+    import base64, html
+    url = base64.b64encode(image_png(a, scale)).decode('ascii')
+    return (f"<div><img src='data:image/png;base64,{url}' alt='{html.escape(line, quote=True)}' style='image-rendering:pixelated'/>"
+            f"<div style='font-family:monospace;font-size:12px'>{html.escape(line)}</div></div>")
 
 
 # %% ../nbs/20_emilie.ipynb #2249b5e9
@@ -126,8 +171,7 @@ def instruction_mask(b: Bundle, image, instruction: str|list[str], # one instruc
 # %% ../nbs/20_emilie.ipynb #9e52b077
 import hashlib, json, os, warnings, weakref
 from pathlib import Path
-import numpy as np
-from .core import to_uint8, check_choice
+from .core import check_choice
 
 MODES = ('latent', 'image', 'concat')
 RESCALES = ('global', 'channel', 'scaling', 'none')
@@ -180,9 +224,8 @@ class SessionStep:
     def __repr__(self):
         m = 'none' if self.mask is None else f"{float(self.mask.mean()):.0%} of the image"
         return f"SessionStep({self.instruction!r}, mask: {m}, image {self.image.shape[1]}×{self.image.shape[0]}, seed {self.settings.get('seed', '(generator)')})"
-    def _repr_png_(self):
-        import io, PIL.Image
-        buf = io.BytesIO(); PIL.Image.fromarray(np.ascontiguousarray(self.image)).save(buf, format='png'); return buf.getvalue()
+    def _repr_png_(self): return image_png(self.image, display_scale(self.image.shape))
+    def _repr_html_(self): return image_html(self.image, repr(self), display_scale(self.image.shape))
 
 def _history_tensor(name: str) -> property:
     "A step's tensor kept as its own copy; reading it gives a copy, so an in-place write (`step.latents.mul_(2)`) never rewrites the history."
@@ -321,6 +364,11 @@ def _session_path(path, what: str) -> Path:
         raise TypeError(f"EditSession.{what}: path must be a file path (str or pathlib.Path), got {path!r}")
     return Path(path)
 
+def preview_steps(steps: int, # the edit's steps
+                 ) -> int:
+    "Steps of a quick preview of an edit: a fifth of the edit's, at least 3 (fewer look like noise on the toy models), at most the edit's."
+    steps = check_int(steps, 'steps', 1); return min(steps, max(3, steps // 5))
+
 class EditSession:
     "Iterative editing of one image with an InstructPix2Pix-type bundle: EMILIE and its baselines."
     def __init__(self, b: Bundle, image, # the original image (anything `core.to_tensor` takes; one image)
@@ -352,6 +400,12 @@ class EditSession:
 
     def __len__(self): return len(self.history)
     def __repr__(self): return f"EditSession(mode={self.mode!r}, {len(self)} edits: {[s.instruction for s in self.history]})"
+    def summary(self) -> str:
+        "One line: the mode, how many edits, the last instruction and whether an undone edit can be put back."
+        last = f", the last {self.history[-1].instruction!r}" if self.history else ' (the original image)'
+        return f"EditSession ({self.mode} mode): {len(self)} edit(s){last}" + ('; redo available' if self.redoable is not None else '')
+    def _repr_png_(self): return image_png(self.image, display_scale(self.size))
+    def _repr_html_(self): return image_html(self.image, self.summary(), display_scale(self.size))
     @property
     def images(self) -> list[np.ndarray]: return [self.original] + [s.image for s in self.history]
     @property
@@ -383,6 +437,20 @@ class EditSession:
              callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
              **overrides) -> SessionStep:
         "Apply one instruction to the current image; returns (and records) the new step."
+        step = self._compute(instruction, mask, generator, callback_on_step_end, overrides)
+        self.history.append(step); self._redo.clear(); return step
+
+    def preview(self, instruction: str, # what `edit` would be asked
+                mask=None, # H×W, 1 = edit here (None: everywhere)
+                steps: int|None=None, # default: `preview_steps` of the edit's steps
+                generator: torch.Generator|None=None, # default: the seed the next edit would use
+                **overrides) -> SessionStep:
+        "A quick approximation of what `edit` would give — the same edit with fewer steps, the same noise seed; not recorded."
+        n = preview_steps((self.defaults | overrides).get('steps', self.defaults['steps'])) if steps is None else steps
+        return self._compute(instruction, mask, generator, None, overrides | dict(steps=n))
+
+    def _compute(self, instruction, mask, generator, callback_on_step_end, overrides) -> SessionStep:
+        "The step an edit of the current image gives (not recorded)."
         _check_instruction(self.b, instruction)
         bad = set(overrides) - set(self.defaults)
         if bad: raise TypeError(f"unknown setting(s) {sorted(bad)}; expected some of {sorted(self.defaults)}")
@@ -398,8 +466,7 @@ class EditSession:
         r = ip2p_edit(self.b, None, prompt, steps=st['steps'], guidance_scale=st['guidance_scale'],
                       image_guidance_scale=st['image_guidance_scale'], scheduler=self.scheduler, mask=m, control=st['control'],
                       image_latents=cond, source_latents=src, generator=generator, callback_on_step_end=callback_on_step_end, progress=self.progress)
-        step = SessionStep(instruction, prompt, m, r.latents.detach().cpu(), cond.detach().cpu(), to_uint8(r.image)[0], st)
-        self.history.append(step); self._redo.clear(); return step
+        return SessionStep(instruction, prompt, m, r.latents.detach().cpu(), cond.detach().cpu(), to_uint8(r.image)[0], st)
 
     def _next_seed(self) -> int:
         "The seed of the next edit when no generator is given."
@@ -417,6 +484,17 @@ class EditSession:
         at, step = stack[-1]
         if at != len(self.history): raise ValueError(f"cannot redo: the history changed since the undo (it had {at} edits, now {len(self.history)})")
         stack.pop(); self.history.append(step); return step
+
+    @property
+    def redoable(self) -> SessionStep|None:
+        "The step `redo` would put back, or None."
+        return self._redo[-1][1] if self._redo and self._redo[-1][0] == len(self.history) else None
+
+    def _put_back(self, step: SessionStep) -> SessionStep:
+        """Append `step`, computed before on this very history (an undone edit asked again, as `widgets.session` does), without recomputing:
+        if it is what `redo` would put back this is a redo, else it clears what can be redone, as a new edit does."""
+        if step is self.redoable: return self.redo()
+        self.history.append(step); self._redo.clear(); return step
 
     def save(self, path) -> Path:
         "Save the session to one safetensors file: tensors, metadata JSON (settings, scheduler, weights fingerprint) and a content checksum."
@@ -484,7 +562,7 @@ class EditSession:
         ims = self.images
         fig, axs = plt.subplots(1, len(ims), figsize=(size * len(ims), size + .5), squeeze=False)
         for i, (ax, im) in enumerate(zip(axs[0], ims)):
-            ax.imshow(im); ax.set_axis_off()
+            ax.imshow(im, interpolation='nearest'); ax.set_axis_off()  # crisp pixels
             title = 'original' if i == 0 else self.history[i - 1].instruction or '(null instruction)'
             ax.set_title('\n'.join(textwrap.wrap(title, 22)), fontsize=7)
             if i and self.history[i - 1].mask is not None: ax.contour(self.history[i - 1].mask, levels=[.5], colors='w', linewidths=.8)
