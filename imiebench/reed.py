@@ -4,16 +4,15 @@
 
 # %% ../nbs/30_reed.ipynb #9dded4c9
 from __future__ import annotations
-import contextlib, math, os, time, warnings
+import contextlib, math, os, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
 import numpy as np, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
-from diffusers.training_utils import EMAModel
 from .core import to_tensor, to_uint8, check_int, check_number, check_bool, check_finite, RANGE_TOL
-from .training import step_generator, save_atomic
+from .training import TrainConfig, TrainHook, train_loop
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'FSL_TARGETS', 'MIXED_PRECISIONS', 'PIXEL_OPS', 'lpips_available', 'gradient_proxy', 'perceptual_loss',
@@ -204,13 +203,48 @@ def validation_loss(vae: AutoencoderKL, x0: torch.Tensor, k: int, cfg: REEDConfi
         tot += l.item() * len(c)
     return tot / len(x0)
 
+class _REEDRun(TrainHook):
+    "REED on `training.train_loop`: each step's loss is k round trips of a fresh batch (FSL against x_1), and DI's curriculum moves k (Algorithm 1)."
+    def __init__(self, train: torch.Tensor, cfg: REEDConfig, ref: AutoencoderKL|None):
+        self.train, self.cfg, self.ref = train, cfg, ref
+        self.st = dict(k=cfg.k, best=math.inf, bad=0, ks=[], val=[], config=asdict(cfg))
+    def state_dict(self): return dict(self.st)
+    def load_state_dict(self, d):
+        if d['config'] != asdict(self.cfg): warnings.warn("the checkpoint was written with another config; resuming with the new one")
+        self.st = dict(d) | dict(config=asdict(self.cfg))
+    def on_train_begin(self, s): self.s = s
+    def on_step_begin(self, s):
+        if self.st['k'] > self.cfg.k_max: s.stop = 'k_max'
+    def loss(self, step: int, g: torch.Generator) -> torch.Tensor:
+        s, cfg, k = self.s, self.cfg, self.st['k']; acc, raw = s.accelerator, s.raw
+        idx = torch.randint(len(self.train), (cfg.batch_size,), generator=g)
+        x = _crop(self.train[idx], cfg.crop, g)
+        h = x.shape[-1] // _vae_factor(raw)
+        noise = draw_noise(k, (cfg.batch_size, raw.config.latent_channels, h, h), g) if cfg.sample else None
+        per = cfg.batch_size // acc.num_processes; sl = slice(acc.process_index * per, (acc.process_index + 1) * per)
+        xs, ns = x[sl].to(acc.device), None if noise is None else noise[:, sl]
+        x1 = _first_trip(self.ref, xs, ns) if self.ref is not None and k >= 2 else None
+        with acc.autocast(): return _ddp_loss(s.model, raw, xs, k, ns, cfg, x1)[0]
+    def on_step_end(self, s): self.st['ks'].append(self.st['k']); s.postfix.update(loss=f"{s.losses[-1]:.4f}", k=self.st['k'])
+    def on_validate(self, s, v: float):
+        st = self.st; st['val'].append((s.step, st['k'], v))
+        if v < st['best'] * (1 - 1e-3): st['best'], st['bad'] = v, 0
+        else: st['bad'] += 1
+        if self.cfg.dynamic and st['bad'] >= self.cfg.patience: st['k'] += 1; st['bad'] = 0; st['best'] = math.inf
+
+def _train_config(cfg: REEDConfig) -> TrainConfig:
+    "REED's optimiser, schedule (warm-up, then constant), EMA, checkpoints and time box as the training core's configuration."
+    return TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, warmup=cfg.warmup, weight_decay=0., ema_decay=cfg.ema_decay,
+                       grad_clip=cfg.grad_clip, seed=cfg.seed, ckpt_every=cfg.ckpt_every, log_every=1, time_budget=cfg.time_budget,
+                       budget='stop', optimizer=cfg.optimizer, schedule='constant', val_every=cfg.val_every)
+
 def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
                val: torch.Tensor, # M×3×H×W in [-1, 1]: validation images (DI and the curves)
                cfg: REEDConfig,
                vae: AutoencoderKL, # the VAE whose decoder is finetuned (copied; its encoder stays frozen)
                ckpt_dir: str|Path|None=None, # resumes from `last.pt` there
                progress: bool=True, accelerator=None) -> REEDResult:
-    "REED: finetune the decoder on k-fold round trips with FSL and DI, on `accelerate` (Algorithm 1)."
+    "REED: finetune the decoder on k-fold round trips with FSL and DI (Algorithm 1), on the training core (`training.train_loop`, accelerate)."
     import copy
     from accelerate import Accelerator
     _check_images(train); _check_images(val)
@@ -218,74 +252,15 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
     if not isinstance(vae, AutoencoderKL): raise TypeError(f"vae must be a diffusers AutoencoderKL (the VAE whose decoder is finetuned), got {type(vae).__name__}")
     # (without a GPU, `cpu=True` is what lets accelerate join the launched processes over gloo)
     acc = accelerator or Accelerator(cpu=cfg.cpu or not torch.cuda.is_available(), mixed_precision=cfg.mixed_precision)
-    P, r = acc.num_processes, acc.process_index
-    if cfg.batch_size % P: raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {P} processes")
+    if cfg.batch_size % acc.num_processes: raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {acc.num_processes} processes")
     torch.manual_seed(cfg.seed)
     vae = copy.deepcopy(vae).float()
     vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
-    ref = copy.deepcopy(vae).eval().requires_grad_(False) if cfg.first_step and cfg.fsl_target == 'initial' else None
-    params = [p for p in vae.parameters() if p.requires_grad]  # decoder + post_quant_conv
-    opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=0.9) if cfg.optimizer == 'sgd' else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1., (s + 1) / cfg.warmup))
-    ema = EMAModel(params, decay=cfg.ema_decay) if cfg.ema_decay else None
-    st = dict(step=0, k=cfg.k, best=math.inf, bad=0, losses=[], ks=[], val=[], stopped='')
-    ckpt = Path(ckpt_dir) / 'last.pt' if ckpt_dir else None
-    if ckpt is not None and ckpt.exists():
-        d = torch.load(ckpt, map_location='cpu', weights_only=False)
-        if d['config'] != asdict(cfg): warnings.warn(f"{ckpt} was written with another config; resuming with the new one")
-        vae.load_state_dict(d['vae']); opt.load_state_dict(d['opt']); sched.load_state_dict(d['sched']); st = d['state']
-        if ema is not None and d.get('ema') is not None: ema.load_state_dict(d['ema'])
-        if st['stopped'] in ('steps', 'time'): st['stopped'] = ''  # a larger step cap or time box continues the run
-    resumed = st['step']
-    model, opt, sched = acc.prepare(vae, opt, sched)
-    raw = acc.unwrap_model(model); dev = acc.device
-    val = val.to(dev); ref = ref.to(dev) if ref is not None else None
-    per = cfg.batch_size // P
-    def save():
-        st['seconds'] = spent + time.time() - t0
-        if ckpt is None: return
-        if acc.is_main_process:
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            save_atomic(dict(vae=raw.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), state=st, config=asdict(cfg),
-                              ema=ema.state_dict() if ema is not None else None), ckpt)
-        acc.wait_for_everyone()
-    t0 = time.time(); spent = st.get('seconds', 0.); model.train()
-    bar = tqdm(total=cfg.steps, initial=st['step'], desc='REED', disable=not (progress and acc.is_main_process))
-    while not st['stopped']:
-        if st['step'] >= cfg.steps: st['stopped'] = 'steps'; break
-        if st['k'] > cfg.k_max: st['stopped'] = 'k_max'; break
-        if cfg.time_budget is not None:  # every process stops at the same step
-            over = torch.tensor([float(spent + time.time() - t0 > cfg.time_budget)], device=dev)
-            if acc.reduce(over, 'max').item() > 0: st['stopped'] = 'time'; break
-        g = step_generator(cfg.seed, st['step'])
-        idx = torch.randint(len(train), (cfg.batch_size,), generator=g)
-        x = _crop(train[idx], cfg.crop, g)
-        h = x.shape[-1] // _vae_factor(raw)
-        noise = draw_noise(st['k'], (cfg.batch_size, raw.config.latent_channels, h, h), g) if cfg.sample else None
-        sl = slice(r * per, (r + 1) * per)
-        xs, ns = x[sl].to(dev), None if noise is None else noise[:, sl]
-        x1 = _first_trip(ref, xs, ns) if ref is not None and st['k'] >= 2 else None
-        with acc.autocast():
-            loss, parts = _ddp_loss(model, raw, xs, st['k'], ns, cfg, x1)
-        if not torch.isfinite(loss): raise FloatingPointError(f"REED: loss is {loss.item()} at step {st['step']}")
-        opt.zero_grad(set_to_none=True); acc.backward(loss)
-        if cfg.grad_clip: acc.clip_grad_norm_(params, cfg.grad_clip)
-        opt.step(); sched.step()
-        if ema is not None: ema.step(params)
-        st['losses'].append(acc.reduce(loss.detach().float().reshape(1), 'mean').item()); st['ks'].append(st['k'])
-        st['step'] += 1; bar.update(); bar.set_postfix(loss=f"{st['losses'][-1]:.4f}", k=st['k'])
-        if st['step'] % cfg.val_every == 0:
-            model.eval(); v = validation_loss(raw, val, st['k'], cfg); model.train()
-            st['val'].append((st['step'], st['k'], v))
-            if v < st['best'] * (1 - 1e-3): st['best'], st['bad'] = v, 0
-            else: st['bad'] += 1
-            if cfg.dynamic and st['bad'] >= cfg.patience: st['k'] += 1; st['bad'] = 0; st['best'] = math.inf
-        if st['step'] % cfg.ckpt_every == 0 or st['step'] % cfg.val_every == 0 or st['stopped']: save()
-    save(); bar.close()
-    out = copy.deepcopy(raw).eval()
-    if ema is not None: ema.copy_to([p for p in out.parameters() if p.requires_grad])
-    out.requires_grad_(False)
-    return REEDResult(out, st['losses'], st['ks'], st['val'], st['step'], time.time() - t0, resumed, st['stopped'], cfg)
+    ref = copy.deepcopy(vae).eval().requires_grad_(False).to(acc.device) if cfg.first_step and cfg.fsl_target == 'initial' else None
+    run, val = _REEDRun(train, cfg, ref), val.to(acc.device)
+    r = train_loop(vae, run.loss, _train_config(cfg), ckpt_dir, desc='REED', progress=progress, hooks=[run],
+                   validate=lambda s: validation_loss(s.raw, val, run.st['k'], cfg), accelerator=acc)
+    return REEDResult(r.model.requires_grad_(False), r.losses, run.st['ks'], run.st['val'], r.steps, r.seconds, r.resumed_from, r.stopped, cfg)
 
 @torch.no_grad()
 def _first_trip(vae, x, noise):

@@ -5,7 +5,7 @@
 # %% ../nbs/05_training.ipynb #bdb481ec
 from __future__ import annotations
 import math, os, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -16,8 +16,8 @@ from diffusers.training_utils import EMAModel, compute_snr
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['TrainConfig', 'TrainResult', 'save_atomic', 'step_generator', 'train_loop', 'diffusion_loss', 'text_table',
-           'int8_delta', 'from_int8_delta']
+__all__ = ['TrainConfig', 'TrainResult', 'save_atomic', 'step_generator', 'TrainState', 'TrainHook', 'FitToBudget',
+           'StopAtBudget', 'train_loop', 'diffusion_loss', 'text_table', 'int8_delta', 'from_int8_delta']
 
 # %% ../nbs/05_training.ipynb #90c90179
 @dataclass
@@ -29,14 +29,21 @@ class TrainConfig:
     warmup: int = 100
     weight_decay: float = 0.0
     ema_decay: float|None = None  # e.g. 0.999; None: no EMA
-    grad_clip: float = 1.0
+    grad_clip: float|None = 1.0  # clip the gradient norm to this (0 or None: no clipping)
     seed: int = 0
     ckpt_every: int = 500
     log_every: int = 25
-    time_budget: float|None = None  # seconds of training in all (a resumed run gets what is left): fit `steps` to it after `probe` steps, then every `refit_every` (recorded in the result)
+    time_budget: float|None = None  # seconds of training in all (a resumed run gets what is left), spent as `budget` says
+    budget: str = 'fit'  # 'fit': fit `steps` to `time_budget` after `probe` steps, then every `refit_every` (`FitToBudget`); 'stop': stop when it is spent (`StopAtBudget`)
     probe: int = 40
     refit_every: int|None = 250  # with `time_budget`: fit the length again every this many steps, from the speed since the last fit
     keep_every: int|None = None  # also keep the (EMA) weights every this many steps, fp16, as `keep_<step>.safetensors` in the checkpoint folder
+    optimizer: str = 'adamw'  # 'adamw' or 'sgd' (momentum 0.9)
+    schedule: str = 'cosine'  # after the linear warm-up: 'cosine' decay to 0 at the last step, or 'constant'
+    val_every: int|None = None  # steps between calls of `train_loop`'s `validate` (None: never)
+    def __post_init__(self):
+        for n, ok in (('budget', ('fit', 'stop')), ('optimizer', ('adamw', 'sgd')), ('schedule', ('cosine', 'constant'))):
+            if getattr(self, n) not in ok: raise ValueError(f"TrainConfig.{n} must be one of {ok}, got {getattr(self, n)!r}")
 
 @dataclass
 class TrainResult:
@@ -47,6 +54,8 @@ class TrainResult:
     seconds: float
     resumed_from: int = 0
     config: TrainConfig|None = None  # the configuration actually run (steps possibly shortened by `time_budget`)
+    stopped: str = 'steps'  # why the run ended: 'steps', or the reason a hook gave ('time', ...)
+    val: list = field(default_factory=list)  # (step, value) of every `validate` call
 
 # %% ../nbs/05_training.ipynb #351cd138
 def save_atomic(obj, path: Path):
@@ -65,64 +74,160 @@ def step_generator(seed: int, step: int, device='cpu') -> torch.Generator:
     "The generator that draws the data of `step` (so resumed runs see the same batches)."
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
 
+# %% ../nbs/05_training.ipynb #a9f7c78f
+@dataclass
+class TrainState:
+    "What `train_loop`'s hooks see: they may set `stop` (a reason), `save` (checkpoint after this step) or `postfix` (progress bar)."
+    model: torch.nn.Module # as prepared by accelerate (DDP-wrapped when launched on several processes)
+    raw: torch.nn.Module # the model itself
+    accelerator: object
+    step: int # steps done
+    total_steps: int # the run's length (a `FitToBudget` may move it)
+    start: int # the step this call started (resumed) from
+    losses: list # the loss of every step (the mean over processes)
+    seconds_before: float|None # seconds trained before this call (None: not recorded)
+    t0: float = field(default_factory=time.time)
+    val: list = field(default_factory=list)
+    stop: str = ''
+    save: bool = False
+    postfix: dict = field(default_factory=dict)
+    @property
+    def seconds(self) -> float: return (self.seconds_before or 0.) + time.time() - self.t0  # trained in all
+
+class TrainHook:
+    "A policy `train_loop` calls at fixed points; override what you need. Its `state_dict` is saved in the checkpoint and given back on resume."
+    def on_train_begin(self, s: TrainState): pass
+    def on_step_begin(self, s: TrainState): pass  # before the step's loss; may set `s.stop`
+    def on_step_end(self, s: TrainState): pass  # after the optimiser step and `s.step += 1`
+    def on_validate(self, s: TrainState, value: float): pass  # after `validate` ran
+    def state_dict(self) -> dict: return {}
+    def load_state_dict(self, d: dict): pass
+
+# %% ../nbs/05_training.ipynb #ada41279
+class FitToBudget(TrainHook):
+    "Fit the run's length to `time_budget` seconds: time steps 10..`probe`, then refit every `refit_every` steps from the speed since the last fit."
+    def __init__(self, cfg: TrainConfig): self.cfg, self.fit_from = cfg, None  # fit_from: (time, step) the speed is measured from
+    def on_step_begin(self, s):
+        k, c = s.step - s.start, self.cfg
+        if s.seconds_before is None or k < 10: return  # the first 10 steps (allocations, caches) are not timed
+        if k == 10: self.fit_from = (time.time(), s.step); return
+        if not (k == c.probe or (c.refit_every and k > c.probe and (k - c.probe) % c.refit_every == 0)): return
+        now = time.time(); rate = (now - self.fit_from[0]) / (s.step - self.fit_from[1])  # seconds a step, lately
+        fit = max(s.step + 1, min(c.steps, s.step + int((c.time_budget - s.seconds_before - (now - s.t0)) / rate)))
+        if k == c.probe or abs(fit - s.total_steps) > 0.02 * s.total_steps: s.total_steps = fit  # refits move the end by more than 2 %
+        self.fit_from = (now, s.step)
+
+class StopAtBudget(TrainHook):
+    "Stop once `time_budget` seconds are spent in all (every process at the same step)."
+    def __init__(self, time_budget: float): self.time_budget = time_budget
+    def on_step_begin(self, s):
+        over = torch.tensor([float(s.seconds > self.time_budget)], device=s.accelerator.device)
+        if s.accelerator.reduce(over, 'max').item() > 0: s.stop = 'time'
+
+# %% ../nbs/05_training.ipynb #b72713e3
+def _param_groups(model, params, cfg: TrainConfig) -> list[dict]:
+    "Torch param groups of the parameters that require grad, each at `cfg.lr` × its `lr_mult`."
+    groups = list(params if params is not None else model.parameters())
+    if not groups or not isinstance(groups[0], dict): groups = [dict(params=groups)]
+    return [dict(params=[p for p in g['params'] if p.requires_grad], lr=cfg.lr * g.get('lr_mult', 1.0)) for g in groups]
+
+def _optimizer(groups: list[dict], cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == 'sgd': return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9)
+    return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+def _lr_lambda(cfg: TrainConfig, total: Callable[[], int]) -> Callable[[int], float]:
+    "Linear warm-up, then constant or cosine to 0 at `total()` (read at each step: a `FitToBudget` may move it)."
+    def f(s):
+        if s < cfg.warmup: return (s + 1) / cfg.warmup
+        if cfg.schedule == 'constant': return 1.
+        return 0.5 * (1 + math.cos(math.pi * min(1., (s - cfg.warmup) / max(1, total() - cfg.warmup))))
+    return f
+
+# %% ../nbs/05_training.ipynb #2da51621
+def _save_checkpoint(path: Path, s: TrainState, opt, sched, ema, hooks: list[TrainHook]):
+    "The run's state (model, optimiser, schedule, EMA, losses, hooks' states), written atomically by the main process."
+    acc = s.accelerator
+    if acc.is_main_process:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_atomic(dict(model=s.raw.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), ema=ema.state_dict() if ema is not None else None,
+                         step=s.step, losses=s.losses, val=s.val, total_steps=s.total_steps,
+                         seconds=None if s.seconds_before is None else s.seconds, hooks=[h.state_dict() for h in hooks]), path)
+    acc.wait_for_everyone()
+
+def _load_checkpoint(path: Path, s: TrainState, opt, sched, ema, hooks: list[TrainHook]):
+    "Resume `s` (and the optimiser, schedule, EMA and hooks) from `path`."
+    st = torch.load(path, map_location='cpu', weights_only=False)
+    s.raw.load_state_dict(st['model']); opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
+    if ema is not None: ema.load_state_dict(st['ema'])
+    s.step = s.start = st['step']; s.losses, s.val, s.total_steps = st['losses'], st.get('val', []), st.get('total_steps', s.total_steps)
+    s.seconds_before = st.get('seconds')  # None (a checkpoint that did not record it): a fitted run keeps the length it was given
+    for h, d in zip(hooks, st.get('hooks', [])): h.load_state_dict(d)
+
+# %% ../nbs/05_training.ipynb #d06179bb
+def _step(s: TrainState, loss_fn, opt, sched, ema, params, cfg: TrainConfig, desc: str):
+    "One optimiser step on `loss_fn(step, step_generator(seed, step))`; the loss (mean over processes) is appended to `s.losses`."
+    acc = s.accelerator
+    loss = loss_fn(s.step, step_generator(cfg.seed, s.step))  # (a loss that wants mixed precision enters `acc.autocast()` itself)
+    if not torch.isfinite(loss): raise FloatingPointError(f"{desc}: loss is {loss.item()} at step {s.step}")
+    opt.zero_grad(set_to_none=True); acc.backward(loss)
+    if cfg.grad_clip: acc.clip_grad_norm_(params, cfg.grad_clip)
+    opt.step(); sched.step()
+    if ema is not None: ema.step(params)
+    lv = loss.detach().float().reshape(1)
+    s.losses.append((acc.reduce(lv, 'mean') if acc.num_processes > 1 else lv).item()); s.step += 1
+
+def _validate(s: TrainState, validate, hooks):
+    "Call `validate(s)` with the model in eval mode; record (step, value) and tell the hooks."
+    s.model.eval(); v = validate(s); s.model.train()
+    s.val.append((s.step, v)); s.save = True
+    for h in hooks: h.on_validate(s, v)
+
 # %% ../nbs/05_training.ipynb #8f85ee48
 def train_loop(model: torch.nn.Module, # trained in place
                loss_fn: Callable[[int, torch.Generator], torch.Tensor], # (step, generator) → scalar loss
                cfg: TrainConfig,
                ckpt_dir: str|Path|None=None, # checkpoint folder; resumes from `last.pt` there
                params=None, # parameters to optimise, or torch param groups (dicts; an `lr_mult` key scales `cfg.lr`); default: all of `model`'s that require grad
-               desc: str='train', progress: bool=True) -> TrainResult:
-    "Optimise `model` for `cfg.steps` steps of `loss_fn`, with checkpoints and exact resumption."
-    groups = list(params if params is not None else model.parameters())
-    if not groups or not isinstance(groups[0], dict): groups = [dict(params=groups)]
-    groups = [dict(params=[p for p in g['params'] if p.requires_grad], lr=cfg.lr * g.get('lr_mult', 1.0)) for g in groups]
-    params = [p for g in groups for p in g['params']]
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    total = {'steps': cfg.steps}
-    def lr_lambda(s):
-        if s < cfg.warmup: return (s + 1) / cfg.warmup
-        return 0.5 * (1 + math.cos(math.pi * min(1., (s - cfg.warmup) / max(1, total['steps'] - cfg.warmup))))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+               desc: str='train', progress: bool=True,
+               hooks: list[TrainHook]=(), # policies called at fixed points (`TrainHook`); `cfg.time_budget` adds `FitToBudget` or `StopAtBudget`
+               validate: Callable[[TrainState], float]|None=None, # called every `cfg.val_every` steps (model in eval mode)
+               accelerator=None, # an `accelerate.Accelerator` (default: one on the model's device)
+              ) -> TrainResult:
+    "Optimise `model` with `loss_fn` for `cfg.steps` steps (or until a hook stops it), with checkpoints and exact resumption."
+    from accelerate import Accelerator
+    hooks = list(hooks) + ([] if not cfg.time_budget else [FitToBudget(cfg) if cfg.budget == 'fit' else StopAtBudget(cfg.time_budget)])
+    acc = accelerator or Accelerator(cpu=next(model.parameters()).device.type == 'cpu')
+    groups = _param_groups(model, params, cfg); params = [p for g in groups for p in g['params']]
+    opt = _optimizer(groups, cfg)
+    s = TrainState(model, model, acc, 0, cfg.steps, 0, [], 0.)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, lambda: s.total_steps))
     ema = EMAModel(params, decay=cfg.ema_decay) if cfg.ema_decay else None
-    start, losses, spent = 0, [], 0.0  # spent: seconds trained before this call
     ckpt = Path(ckpt_dir) / 'last.pt' if ckpt_dir else None
     if ckpt is not None and ckpt.exists():
-        st = torch.load(ckpt, map_location='cpu', weights_only=False)
-        model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
-        if ema is not None: ema.load_state_dict(st['ema'])
-        start, losses, total['steps'] = st['step'], st['losses'], st.get('total_steps', cfg.steps)
-        spent = st.get('seconds')  # None (a checkpoint that did not record it): the run keeps the length it was given
-    t0 = time.time(); model.train()
-    bar = tqdm(range(start, total['steps']), desc=desc, disable=not progress, initial=start, total=total['steps'])
-    step, fit_from = start, None  # fit_from: (time, step) the speed is measured from
-    while step < total['steps']:
-        if cfg.time_budget and spent is not None and step - start >= 10:
-            k = step - start
-            if k == 10: fit_from = (time.time(), step)  # the first 10 steps (allocations, caches) are not timed
-            elif k == cfg.probe or (cfg.refit_every and k > cfg.probe and (k - cfg.probe) % cfg.refit_every == 0):
-                now = time.time(); rate = (now - fit_from[0]) / (step - fit_from[1])  # seconds a step, lately
-                fit = max(step + 1, min(cfg.steps, step + int((cfg.time_budget - spent - (now - t0)) / rate)))
-                if k == cfg.probe or abs(fit - total['steps']) > 0.02 * total['steps']:  # refits move the end by more than 2 %
-                    total['steps'] = fit; bar.total = fit; bar.refresh()
-                fit_from = (now, step)
-        loss = loss_fn(step, step_generator(cfg.seed, step))
-        if not torch.isfinite(loss): raise FloatingPointError(f"{desc}: loss is {loss.item()} at step {step}")
-        opt.zero_grad(set_to_none=True); loss.backward()
-        if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        opt.step(); sched.step()
-        if ema is not None: ema.step(params)
-        losses.append(loss.item()); step += 1; bar.update()
-        if step % cfg.log_every == 0: bar.set_postfix(loss=f"{np.mean(losses[-cfg.log_every:]):.4f}")
-        if ckpt is not None and cfg.keep_every and step % cfg.keep_every == 0: _keep(model, ema, params, ckpt.parent / f'keep_{step:06d}.safetensors')
-        if ckpt is not None and (step % cfg.ckpt_every == 0 or step == total['steps']):
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            save_atomic(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                             ema=ema.state_dict() if ema is not None else None, step=step, losses=losses,
-                             total_steps=total['steps'], seconds=None if spent is None else spent + time.time() - t0), ckpt)
+        _load_checkpoint(ckpt, s, opt, sched, ema, hooks)
+        if not (cfg.time_budget and cfg.budget == 'fit'): s.total_steps = cfg.steps  # a fitted length is kept; otherwise a larger `steps` continues the run
+    s.model, opt, sched = acc.prepare(model, opt, sched); s.t0 = time.time()
+    for h in hooks: h.on_train_begin(s)
+    s.model.train(); bar = tqdm(desc=desc, disable=not (progress and acc.is_main_process), initial=s.step, total=s.total_steps)
+    while not s.stop:
+        if s.step >= s.total_steps: s.stop = 'steps'; break
+        for h in hooks: h.on_step_begin(s)
+        if s.stop: break
+        if bar.total != s.total_steps: bar.total = s.total_steps; bar.refresh()
+        _step(s, loss_fn, opt, sched, ema, params, cfg, desc)
+        bar.update()
+        if s.step % cfg.log_every == 0: s.postfix.setdefault('loss', f"{np.mean(s.losses[-cfg.log_every:]):.4f}")
+        if s.postfix: bar.set_postfix(s.postfix); s.postfix = {}
+        for h in hooks: h.on_step_end(s)
+        if validate is not None and cfg.val_every and s.step % cfg.val_every == 0: _validate(s, validate, hooks)
+        if ckpt is not None and cfg.keep_every and s.step % cfg.keep_every == 0: _keep(s.raw, ema, params, ckpt.parent / f'keep_{s.step:06d}.safetensors')
+        if ckpt is not None and (s.save or s.step % cfg.ckpt_every == 0 or s.step == s.total_steps): _save_checkpoint(ckpt, s, opt, sched, ema, hooks); s.save = False
+    if ckpt is not None and s.step > s.start and s.step % cfg.ckpt_every and s.step != s.total_steps: _save_checkpoint(ckpt, s, opt, sched, ema, hooks)
     bar.close()
     if ema is not None: ema.copy_to(params)
     model.eval()
-    return TrainResult(model, losses, total['steps'], time.time() - t0, start, TrainConfig(**{**asdict(cfg), 'steps': total['steps']}))
+    return TrainResult(model, s.losses, s.step, time.time() - s.t0, s.start,
+                       replace(cfg, steps=s.total_steps), s.stop, s.val)
 
 # %% ../nbs/05_training.ipynb #23af6126
 def diffusion_loss(unet, # a diffusers UNet2DConditionModel (ε-prediction)

@@ -101,7 +101,7 @@ def test_sigkill_resumes_from_checkpoint(tmp_path):
     t0 = time.time()
     while not (ck / 'last.pt').exists() and time.time() - t0 < 120 and p.poll() is None: time.sleep(0.05)
     time.sleep(0.3); os.kill(p.pid, signal.SIGKILL); p.wait()
-    killed_at = torch.load(ck / 'last.pt', weights_only=False)['state']['step']
+    killed_at = torch.load(ck / 'last.pt', weights_only=False)['step']
     assert 0 < killed_at < 24, killed_at
     again = _run(cmd); assert again.returncode == 0, again.stderr[-3000:]
     d = json.loads((tmp_path / 'l.json').read_text())
@@ -124,7 +124,7 @@ def test_ema_and_initial_fsl_target_resume_exactly(tmp_path):
     assert again.resumed_from == 4 and again.losses == full.losses and again.ks == full.ks
     assert all(torch.equal(a, b) for a, b in zip(full.vae.parameters(), again.vae.parameters()))
     # the returned weights are the average, not the last step's
-    last = torch.load(tmp_path / 'last.pt', weights_only=False)['vae']
+    last = torch.load(tmp_path / 'last.pt', weights_only=False)['model']
     assert not torch.equal(last['decoder.conv_out.weight'], full.vae.decoder.conv_out.weight)
     assert torch.equal(last['encoder.conv_in.weight'], full.vae.encoder.conv_in.weight)
     with pytest.raises(ValueError, match='ema_decay'): REEDConfig(ema_decay=1.0)
@@ -136,6 +136,6 @@ def test_time_box_counts_across_resumes(tmp_path):
     cfg = REEDConfig(k=2, dynamic=False, val_every=2, ckpt_every=2, steps=10**6, batch_size=2, crop=16, warmup=1, time_budget=1.0)
     r = train_reed(tr, va, cfg, vae=tiny('sd', seed=0).vae, ckpt_dir=tmp_path, progress=False)
     assert r.stopped == 'time' and r.steps > 0
-    assert torch.load(tmp_path / 'last.pt', weights_only=False)['state']['seconds'] >= 1.0
+    assert torch.load(tmp_path / 'last.pt', weights_only=False)['seconds'] >= 1.0
     again = train_reed(tr, va, cfg, vae=tiny('sd', seed=0).vae, ckpt_dir=tmp_path, progress=False)
     assert again.resumed_from == r.steps and again.steps == r.steps and again.stopped == 'time'
