@@ -274,3 +274,168 @@ def test_display_array_forms():
     assert display_array(PIL.Image.new('L', (2, 2), 7)).tolist() == [[7, 7], [7, 7]]
     np.testing.assert_array_equal(display_array(IMG), IMG)
     with pytest.raises(ValueError, match=r'\[0, 1\]'): display_array(np.full((2, 2), 3.))
+
+
+# ---------------------------------------------------------------- previews that follow the hand
+import asyncio
+from imiebench.widgets.wire import frontend_update as _fu
+
+def _level(level):  # the exact fn: a gray square at `level`
+    return np.full((8, 8, 3), level, np.uint8)
+
+def _rough(level):  # its preview: the level rounded to tens, and a note
+    return np.full((8, 8, 3), level // 10 * 10, np.uint8), 'tens'
+
+def _labels(sent):
+    return [m['state']['value'] for m in sent if 'value' in m.get('state', {})]
+
+def test_preview_then_exact_without_an_event_loop():
+    "A script or a test runner has no running loop: each change shows the preview, then the exact result at once."
+    view = slider_view(_level, preview=_rough, level=(0, 255, 1, 100))
+    assert view.sliders['level'].continuous_update is True
+    assert view.label in view.children[1].children  # label beside the status line
+    assert (view.calls, view.previews, view.shown, view.label.value) == (1, 0, 'exact', 'exact')
+    with sent_to_frontend(view.label) as sent:
+        _fu(view.sliders['level'], value=57)
+    assert _labels(sent) == ['preview (tens)', 'exact']
+    assert (view.calls, view.previews, view.pending, view.shown) == (2, 1, False, 'exact')
+    np.testing.assert_array_equal(view.preview_result, _rough(57)[0])
+    assert png_pixel(view, 0, 0) == [57, 57, 57] and view.preview_seconds >= 0
+    view.settle()  # nothing pending: nothing runs
+    assert view.calls == 2
+
+def test_exact_waits_for_the_quiet_period_in_an_event_loop():
+    "In a kernel the exact result waits until no change came for `quiet` seconds; each change cancels the pending run."
+    async def drag():
+        view = slider_view(_level, preview=_rough, quiet=0.05, level=(0, 255, 1, 100))
+        view.sliders['level'].value = 30
+        first = view._timer
+        assert (view.shown, view.pending, view.calls, view.label.value) == ('preview', True, 1, 'preview (tens)')
+        assert png_pixel(view, 0, 0) == [30, 30, 30]
+        view.sliders['level'].value = 47  # the hand moves on before the pause
+        assert first.cancelled() and view._timer is not first and view.previews == 2 and view.calls == 1
+        assert png_pixel(view, 0, 0) == [40, 40, 40]
+        await asyncio.sleep(0.4)  # the hand rests
+        assert (view.shown, view.pending, view.calls, view.label.value) == ('exact', False, 2, 'exact')
+        assert png_pixel(view, 0, 0) == [47, 47, 47] and view._timer is None
+        view.sliders['level'].value = 80; view.settle()  # settle: the exact result now, and the timer is dropped
+        assert (view.calls, view.shown, view._timer) == (3, 'exact', None)
+        await asyncio.sleep(0.2)
+        assert view.calls == 3  # the cancelled timer did not run it again
+    asyncio.run(drag())
+
+def test_without_preview_nothing_changes():
+    view = slider_view(_level, level=(0, 255, 1, 100))
+    assert view.preview is None and view.label not in view.children and view.sliders['level'].continuous_update is False
+    view.sliders['level'].value = 3
+    assert (view.calls, view.previews, view.shown, view.pending) == (2, 0, 'exact', False)
+
+def test_preview_errors_are_shown_and_the_exact_result_still_follows():
+    def bad_preview(level):
+        if level == 3: raise RuntimeError('no preview at 3')
+        if level == 4: return None
+        return _rough(level)
+    view = slider_view(_level, preview=bad_preview, level=(0, 255, 1, 100))
+    with sent_to_frontend(view.status) as status:
+        view.sliders['level'].value = 3
+    assert isinstance(view.preview_error, RuntimeError) and any('no preview at 3' in s for s in _labels(status))
+    assert view.error is None and view.shown == 'exact' and png_pixel(view, 0, 0) == [3, 3, 3]
+    view.sliders['level'].value = 4
+    assert isinstance(view.preview_error, TypeError) and view.calls == 3 and png_pixel(view, 0, 0) == [4, 4, 4]
+
+def test_a_preview_without_a_note_and_changed_from_python():
+    view = slider_view(_level, preview=lambda level: _level(level // 2), level=(0, 255, 1, 100))
+    with sent_to_frontend(view.label) as sent:
+        view.changed()  # another input of fn changed (e.g. a painted mask)
+    assert _labels(sent) == ['preview', 'exact'] and view.previews == 1 and view.calls == 2
+
+PREVIEW_BAD = [
+    ('preview not callable', lambda: slider_view(_level, preview='fast', level=(0, 9)), TypeError, r'preview must be a callable .* got str'),
+    ('preview a number',     lambda: slider_view(_level, preview=3, level=(0, 9)), TypeError, r'preview must be a callable'),
+    ('quiet negative',       lambda: slider_view(_level, preview=_rough, quiet=-0.1, level=(0, 9)), ValueError, r'quiet .* must be .*\[0, 60\]'),
+    ('quiet a string',       lambda: slider_view(_level, preview=_rough, quiet='0.3', level=(0, 9)), TypeError, r'quiet .* must be a number'),
+    ('quiet NaN',            lambda: slider_view(_level, preview=_rough, quiet=float('nan'), level=(0, 9)), ValueError, r'quiet .* finite'),
+]
+
+@pytest.mark.parametrize('name,fn,exc,match', PREVIEW_BAD, ids=[b[0] for b in PREVIEW_BAD])
+def test_preview_bad_input(name, fn, exc, match):
+    with pytest.raises(exc, match=match): fn()
+
+
+# ---------------------------------------------------------------- the explorers' previews (tiny random weights)
+@pytest.fixture(scope='module')
+def tiny_sd():
+    from imiebench.models import tiny
+    return tiny('sd')
+
+SRC = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+
+def test_edit_explorer_previews_then_equals_diffedit(tiny_sd):
+    from imiebench.widgets.explorers import edit_explorer
+    from imiebench.diffedit import diffedit
+    ex = edit_explorer(tiny_sd, SRC, 'a red circle', 'a blue circle', steps=6)
+    assert all(s.continuous_update for s in ex.sliders.values()) and ex.shown == 'exact'
+    with sent_to_frontend(ex.label) as sent:
+        _fu(ex.sliders['threshold'], value=0.3)
+        p = ex.last_preview
+        assert p.image is None and p.note == 'mask only'
+        torch.testing.assert_close(p.mask.mask, (ex.cache._soft[0.5].soft > 0.3).float())
+        _fu(ex.sliders['guidance_scale'], value=8.0)
+        assert ex.last_preview.note == '1 of 4 decoding steps' and ex.last_preview.image.shape == (1, 3, 16, 16)
+        _fu(ex.sliders['strength'], value=0.7)
+        assert ex.last_preview.note == 'mask only, mask from 2 of 10 draws' and ex.cache.preview_counts['mask'] == 1
+        ex.settle()
+    labels = _labels(sent)
+    assert labels[0] == 'preview (mask only)' and labels[-1] == 'exact' and ex.shown == 'exact'
+    ref = diffedit(tiny_sd, SRC, 'a red circle', 'a blue circle', steps=6, r=0.7, threshold=0.3, strength=0.7, guidance_scale=8.0,
+                   generator=torch.Generator().manual_seed(0), progress=False)
+    torch.testing.assert_close(ex.last.image, ref.image, atol=1e-5, rtol=0)
+    assert ex.cache.counts['encode'] == 1 and ex.cache.preview_counts['encode'] == 1  # one exact and one coarse inversion
+
+def test_edit_explorer_brush_replaces_the_inferred_mask(tiny_sd):
+    from imiebench.widgets.explorers import edit_explorer
+    from imiebench.diffedit import diffedit
+    ex = edit_explorer(tiny_sd, SRC, 'a red circle', steps=6, brush=True)
+    assert ex.brush in ex.children and ex.brush.shape == (16, 16)
+    m = np.zeros((16, 16), bool); m[2:10, 4:12] = True
+    _fu(ex.brush, mask_bits=pack_mask(m)); ex.settle()
+    assert ex.last_preview.note == 'mask only, painted mask'
+    np.testing.assert_array_equal(ex.last.mask.mask_image[0, 0].numpy() > 0.5, m)
+    ref = diffedit(tiny_sd, SRC, 'a red circle', steps=6, r=0.7, mask=m, generator=torch.Generator().manual_seed(0), progress=False)
+    torch.testing.assert_close(ex.last.image, ref.image, atol=1e-5, rtol=0)
+    ex.brush.clear(); ex.settle()
+    torch.testing.assert_close(ex.last.mask.mask, ex.cache.mask(0.5, 0.5).mask)  # erased: the inferred mask again
+
+def test_edit_explorer_without_preview_and_bad_input(tiny_sd):
+    from imiebench.widgets.explorers import edit_explorer, ExplorerCache
+    ex = edit_explorer(tiny_sd, SRC, 'a red circle', steps=4, preview=False)
+    assert ex.preview is None and not any(s.continuous_update for s in ex.sliders.values())
+    with pytest.raises(TypeError, match=r'preview must be True or False, got 1'): edit_explorer(tiny_sd, SRC, 'a red circle', preview=1)
+    with pytest.raises(TypeError, match=r'brush must be True or False'): edit_explorer(tiny_sd, SRC, 'a red circle', brush='yes')
+    with pytest.raises(ValueError, match=r'preview_steps .* must be an int ≥ 1, got 0'): ExplorerCache(tiny_sd, SRC, 'a', preview_steps=0)
+    with pytest.raises(ValueError, match=r'preview_n .* must be an int ≥ 1'): ExplorerCache(tiny_sd, SRC, 'a', preview_n=0)
+    c = ExplorerCache(tiny_sd, SRC, 'a red circle', steps=4)
+    with pytest.raises(ValueError, match=r'matches neither the image \(16, 16\) nor the latents'): c.user_mask(np.ones((5, 5), bool))
+    with pytest.raises(TypeError, match=r'decode must be True or False'): c.preview(decode='no')
+
+def test_roundtrip_explorer_caches_trips(tiny_sd):
+    from imiebench.widgets.explorers import roundtrip_explorer, RoundTripCache
+    from imiebench.reed import vae_roundtrip
+    vae = tiny_sd.vae
+    rt = roundtrip_explorer({'a': vae}, SRC, k_max=5)
+    assert (rt.k, rt.cache.computed, rt.psnr['a'], rt.cache.counts['trips']) == (0, 0, float('inf'), 0)
+    with sent_to_frontend(rt.label) as sent:
+        _fu(rt.sliders['k'], value=3); rt.settle()
+    assert _labels(sent) == ['preview (k = 0, the nearest computed)', 'exact'] and (rt.k, rt.cache.counts['trips']) == (3, 3)
+    y = rt.cache.x
+    for _ in range(3): y = vae_roundtrip(vae, y)
+    torch.testing.assert_close(rt.cache.image('a', 3), y)
+    _fu(rt.sliders['k'], value=1)
+    assert rt.label.value == 'exact' and rt.k == 1 and rt.cache.counts['trips'] == 3  # back: kept, nothing computed
+    assert 'a 1' not in rt.caption.value and 'after 1 round trip;' in rt.caption.value
+    with pytest.raises(TypeError, match=r'vaes must be a non-empty dict'): RoundTripCache({}, SRC)
+    with pytest.raises(TypeError, match=r"vaes\['x'\] must be a diffusers AutoencoderKL, got str"): RoundTripCache({'x': 'vae'}, SRC)
+    with pytest.raises(ValueError, match=r'k \(start\) must be an int'): roundtrip_explorer({'a': vae}, SRC, k=7, k_max=5)
+    with pytest.raises(ValueError, match=r'k_max must be an int ≥ 1'): roundtrip_explorer({'a': vae}, SRC, k_max=0)
+    with pytest.raises(ValueError, match=r'one image, got a batch of 2'): RoundTripCache({'a': vae}, [SRC, SRC])
+    with pytest.raises(KeyError, match=r"no VAE named 'b'"): rt.cache.image('b', 1)
