@@ -12,7 +12,8 @@ import numpy as np, torch
 from imiebench.toy.zoo import HELDOUT_SEED
 from imiebench.toy.world import random_scene, render, random_edit, caption
 from imiebench.toy.oracle import edit_success, preserved
-from imiebench.core import to_uint8, psnr
+from imiebench.core import to_uint8
+from imiebench.metrics import psnr
 from harness import write_json
 from imiebench.elements.partition import partition, ColorProvider, slic_partition
 from imiebench.elements.model import encode_elements

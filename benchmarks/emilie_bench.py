@@ -13,7 +13,8 @@ from imiebench.toy.zoo import load_toy, HELDOUT_SEED
 from imiebench.toy.world import render, random_scene, random_edit, edit_sequence
 from imiebench.toy.oracle import edit_success, retained
 from imiebench.emilie import EditSession, ip2p_edit, MODES, CONTROLS
-from imiebench.core import to_uint8, psnr
+from imiebench.core import to_uint8
+from imiebench.metrics import psnr
 from harness import read_json, write_json
 
 warnings.filterwarnings('ignore')

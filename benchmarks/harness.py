@@ -127,6 +127,7 @@ def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=5
     from imiebench.toy.oracle import edit_success
     from imiebench.toy.zoo import load_toy
     from imiebench.bench.report import bootstrap_ci
+    from imiebench.metrics import psnr
     b = load_toy('ip2p', root=zoo)
     if unet is not None: b.unet = unet
     if vae is not None: b.vae = vae
@@ -141,9 +142,7 @@ def gate_instruction(n, zoo=None, steps=50, text_cfg=7.5, image_cfg=1.5, batch=5
         for a, e in zip((ims * 255).round().astype(np.uint8), chunk):
             s = edit_success(a, e); ok += s; per_kind.setdefault(e.kind, []).append(s); per_edit.append(int(s))
             keep = e.mask < 0.5
-            if keep.any():
-                mse = np.mean((a[keep].astype(float) - e.source_image[keep].astype(float)) ** 2)
-                outside.append(10 * np.log10(255 ** 2 / max(mse, 1e-10)))
+            if keep.any(): outside.append(psnr(a, e.source_image, keep))
     ci = bootstrap_ci({i: [v] for i, v in enumerate(per_edit)})  # over edits
     return dict(n=n, steps=steps, text_cfg=text_cfg, image_cfg=image_cfg, scheduler=type(pipe.scheduler).__name__, edit_success=ok / n, edit_success_ci=[round(ci.lo, 3), round(ci.hi, 3)],
                 psnr_outside_mask=float(np.mean(outside)), per_kind={k: float(np.mean(v)) for k, v in sorted(per_kind.items())},

@@ -14,7 +14,7 @@ from imiebench.toy.world import random_scene, random_edit, render, render_mpl, c
 from imiebench.toy.oracle import oracle, damage
 from imiebench.toy.zoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
                               load_toy_vae, clip_scores, images_to_tensor, latent_drift)
-from imiebench.core import psnr
+from imiebench.metrics import psnr
 from harness import gate_instruction, update_parts
 
 def rng(i): return np.random.default_rng(HELDOUT_SEED + i)

@@ -12,6 +12,7 @@ import numpy as np, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
 from .core import to_tensor, to_uint8, check_int, check_number, check_bool, check_finite, RANGE_TOL
+from .metrics import psnr, ssim
 from .training import TrainConfig, TrainHook, train_loop
 
 # %% auto #0
@@ -60,17 +61,15 @@ def _as_images(x, what: str) -> torch.Tensor:
     return t.float()
 
 def image_metrics(x, ref) -> dict: # mean over the batch: mse, psnr, ssim, lpips (None offline)
-    "MSE/PSNR on [0,1], SSIM, and LPIPS (None when its weights are unavailable) of images `x` against `ref`."
-    from skimage.metrics import structural_similarity
+    "MSE on [0,1], PSNR and SSIM (`metrics.psnr`, `metrics.ssim` on [0, 1]), and LPIPS (None when its weights are unavailable) of images `x` against `ref`."
     x, ref = _as_images(x, 'x'), _as_images(ref, 'ref')
     if x.shape != ref.shape: raise ValueError(f"image shapes differ: {tuple(x.shape)} vs {tuple(ref.shape)}")
     a, b = (x.clamp(-1, 1) + 1) / 2, (ref.clamp(-1, 1) + 1) / 2
     mse = ((a - b) ** 2).mean((1, 2, 3))
-    psnr = 10 * torch.log10(1 / mse.clamp_min(1e-10))
-    ssim = [structural_similarity(p.permute(1, 2, 0).numpy(), q.permute(1, 2, 0).numpy(), channel_axis=2, data_range=1.0)
-            for p, q in zip(a.cpu(), b.cpu())]
+    pairs = list(zip(a.cpu(), b.cpu()))
+    ps, ss = [psnr(p, q, data_range=1.) for p, q in pairs], [ssim(p, q, data_range=1.) for p, q in pairs]
     with torch.no_grad(): lp = perceptual_loss(x, ref).mean().item() if lpips_available() else None
-    return dict(mse=mse.mean().item(), psnr=psnr.mean().item(), ssim=float(np.mean(ssim)), lpips=lp)
+    return dict(mse=mse.mean().item(), psnr=float(np.mean(ps)), ssim=float(np.mean(ss)), lpips=lp)
 
 # %% ../nbs/30_reed.ipynb #be8fa20a
 def _check_images(x: torch.Tensor, factor: int=4, name: str='x'):

@@ -13,7 +13,7 @@ import PIL.Image
 import torch
 import torch.nn.functional as F
 
-from ..core import psnr
+from ..metrics import psnr
 
 def _weights_error(msg: str) -> OSError:
     "A `models.WeightsNotFoundError` (imported only when needed: this module stays light to import)."
@@ -97,7 +97,7 @@ def pie_psnr_unedited(src, # the source image, H×W×3 uint8
                      ) -> float:
     """PIE-Bench's PSNR of the unedited part: both images × (1 − mask), then whole-image PSNR on [0, 1].
     Source: cure-lab/PnPInversion `evaluation/matrics_calculator.py` `calculate_psnr` (torchmetrics `PeakSignalNoiseRatio(data_range=1.0)`)
-    with `evaluate.py` `psnr_unedit_part`. Differences: `core.psnr` (float64; 100 dB for identical images, there infinity); mask binarised at 0.5."""
+    with `evaluate.py` `psnr_unedit_part`. Differences: `metrics.psnr` (float64; 100 dB for identical images, there infinity); mask binarised at 0.5."""
     a, b = _unedited(src, out, mask); return psnr(a * 255, b * 255)
 
 def pie_mse_unedited(src, out, mask) -> float:
@@ -110,7 +110,7 @@ def pie_ssim_unedited(src, out, mask) -> float:
     """PIE-Bench's SSIM of the unedited part: SSIM of the masked [0, 1] images, Gaussian window (σ = 1.5, 11×11), k₁ = 0.01, k₂ = 0.03,
     population covariances, the mean over windows inside the image and over channels.
     Source: `matrics_calculator.py` `calculate_ssim` (torchmetrics `StructuralSimilarityIndexMeasure(data_range=1.0)`), `evaluate.py` `ssim_unedit_part`.
-    Differences: scikit-image in float64 (torchmetrics float32); mask binarised at 0.5."""
+    Differences: scikit-image in float64 (torchmetrics float32); mask binarised at 0.5. (The workbench's own SSIM, `metrics.ssim`, has a uniform 7×7 window.)"""
     from skimage.metrics import structural_similarity
     a, b = _unedited(src, out, mask)
     return float(structural_similarity(a, b, channel_axis=2, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False))

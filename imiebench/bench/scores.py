@@ -12,7 +12,8 @@ import numpy as np
 import PIL.Image
 import torch
 
-from ..core import to_tensor, psnr
+from ..core import to_tensor
+from ..metrics import psnr, ssim
 from ..models import WeightsNotFoundError
 from .format import BenchCase
 from .metrics import ClipEmbedder, MAGICBRUSH_CLIP_ID, PIE_CLIP_ID, toy_clip_embedder, real_clip_embedder, field_metrics
@@ -21,10 +22,6 @@ from .metrics import ClipEmbedder, MAGICBRUSH_CLIP_ID, PIE_CLIP_ID, toy_clip_emb
 __all__ = ['oracle_caption', 'Scorer', 'toy_scorer', 'real_scorer', 'lpips_fn', 'score_case']
 
 # %% ../../nbs/55_bench_scores.ipynb #46ebbcc4
-def _ssim(a: np.ndarray, b: np.ndarray) -> float:
-    from skimage.metrics import structural_similarity
-    return float(structural_similarity(a, b, channel_axis=2, data_range=255))
-
 def oracle_caption(image: np.ndarray, scene) -> str:
     "The offline BLIP substitute on the shapes world: the oracle's reading of `image` as a caption."
     from imiebench.toy.world import POS_PHRASE, TEXTURE_ADJ, POSITIONS
@@ -121,7 +118,7 @@ def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=No
     clip_i = scorer.image_text(images, [s.instruction for s in case.steps]) if scorer else [np.nan] * len(images)
     for k, (st, im) in enumerate(zip(case.steps, images)):
         r = dict(step=k + 1, masked=st.mask is not None, clip_instruction=float(clip_i[k]),
-                 psnr_prev=psnr(im, prev), ssim_prev=_ssim(im, prev), psnr_input=psnr(im, case.image), ssim_input=_ssim(im, case.image),
+                 psnr_prev=psnr(im, prev), ssim_prev=ssim(im, prev), psnr_input=psnr(im, case.image), ssim_input=ssim(im, case.image),
                  lpips_prev=lp(im, prev) if lp else np.nan)
         cap = scorer.captioner(im, st) if scorer and scorer.captioner else None
         r['caption_score'] = float(scorer.text_text([cap], [st.instruction])[0]) if cap else np.nan
