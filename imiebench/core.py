@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #1d8cc49d
 from __future__ import annotations
-import random, warnings
+import os, random, warnings
+from pathlib import Path
 from typing import Sequence, Union
 
 import numpy as np
@@ -13,11 +14,11 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'describe', 'check_finite', 'to_tensor', 'fit_size',
-           'to_uint8', 'to_pil', 'to_mask', 'resize_mask', 'check_prompt', 'check_prompts', 'psnr', 'make_generator',
-           'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int', 'check_choice',
-           'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config', 'fresh_scheduler',
-           'noise_draws']
+__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'describe', 'check_finite', 'read_image', 'to_tensor',
+           'fit_size', 'to_uint8', 'to_pil', 'resize_image', 'to_mask', 'resize_mask', 'check_prompt', 'check_prompts',
+           'psnr', 'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int',
+           'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config',
+           'fresh_scheduler', 'noise_draws']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -43,7 +44,8 @@ def _pil_to_array(img: PIL.Image.Image) -> np.ndarray:
 def _array_to_tensor(a: np.ndarray) -> torch.Tensor:
     "H×W×3 (or N×H×W×3) uint8 array → N×3×H×W float in [-1, 1]."
     if a.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 array in 0..255, got {describe(a)}; pass floats as a torch tensor in [0, 1]")
+        raise TypeError(f"expected a uint8 array in 0..255, got {describe(a)}; for values in [0, 1] convert it with `(a * 255).round().astype(np.uint8)`, "
+                        "or pass a float torch tensor (N×)3×H×W in [0, 1]")
     if a.ndim == 3: a = a[None]
     if a.ndim != 4 or a.shape[-1] != 3:
         raise ValueError(f"expected an H×W×3 uint8 array (RGB), got {describe(a)}")
@@ -67,7 +69,7 @@ def _tensor_to_tensor(t: torch.Tensor, value_range: tuple|None=None) -> torch.Te
             raise ValueError(f"expected image values in [0, 1] (diffusers' convention; [-1, 1] is read too), got range [{lo:.3g}, {hi:.3g}]")
         if lo < -RANGE_TOL:
             warnings.warn(f"image tensor with values in [{lo:.3g}, {hi:.3g}] read as [-1, 1]; float image tensors are expected in [0, 1] "
-                          "(diffusers' convention): pass `x / 2 + 0.5`, or value_range=(-1, 1) to say so", FutureWarning, stacklevel=4)
+                          "(diffusers' convention): pass `x / 2 + 0.5`, or say so with value_range=(-1, 1) (to_tensor, encode)", FutureWarning, stacklevel=4)
             return t
         return t * 2 - 1
     if tuple(value_range) not in ((0, 1), (-1, 1)): raise ValueError(f"value_range must be (0, 1), (-1, 1) or None, got {value_range!r}")
@@ -77,7 +79,18 @@ def _tensor_to_tensor(t: torch.Tensor, value_range: tuple|None=None) -> torch.Te
     return t if a == -1 else t * 2 - 1
 
 # %% ../nbs/00_core.ipynb #7dc162c4
-def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8 array, (N×)3×H×W float tensor in [0,1], or a list of them
+def read_image(path: str|os.PathLike, # an image file: PNG, JPEG, … (anything PIL opens)
+              ) -> PIL.Image.Image: # RGB (an alpha channel is dropped)
+    "Read an image file as an RGB PIL image: a missing file is a FileNotFoundError naming it, a file PIL cannot read a ValueError."
+    p = Path(path)
+    if not p.exists(): raise FileNotFoundError(f"image file {str(p)!r} does not exist (looked for {p.resolve()})")
+    if p.is_dir(): raise ValueError(f"expected an image file, got the folder {str(p)!r}")
+    try:
+        with PIL.Image.open(p) as im: im.load(); return im.convert('RGB')
+    except (PIL.UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"{str(p)!r} is not an image PIL can read ({p.stat().st_size} bytes: {e}); expected an image file such as PNG or JPEG") from None
+
+def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8 array, (N×)3×H×W float tensor in [0,1], image file path, or a list of them
               size: int|tuple[int,int]|None=None, # resize to this (H, W) (or square side) — only when asked
               multiple: int=8, # sides must be multiples of this (the VAE's downsampling factor)
               device=None, dtype=torch.float32,
@@ -88,20 +101,22 @@ def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8
         if len(img) == 0: raise ValueError("expected at least one image, got an empty list")
         ts = [to_tensor(o, size=size, multiple=multiple, device=device, dtype=dtype, value_range=value_range) for o in img]
         if len({tuple(t.shape[-2:]) for t in ts}) > 1:
-            raise ValueError(f"images of a list differ in size: {sorted({tuple(t.shape[-2:]) for t in ts})}; pass size=(H, W) to resize them")
+            raise ValueError(f"images of a list differ in size: {sorted({tuple(t.shape[-2:]) for t in ts})}; resize them to one size first, e.g. `[resize_image(im, (H, W)) for im in images]` (imiebench.core.resize_image)")
         return torch.cat(ts)
+    if isinstance(img, (str, os.PathLike)): img = read_image(img)
     if isinstance(img, PIL.Image.Image): t = _array_to_tensor(_pil_to_array(img))
     elif isinstance(img, np.ndarray): t = _array_to_tensor(img)
     elif isinstance(img, torch.Tensor): t = _tensor_to_tensor(img.detach(), value_range)
-    else: raise TypeError(f"expected a PIL image, a uint8 numpy array or a torch tensor, got {describe(img)}")
+    else: raise TypeError(f"expected a PIL image, a uint8 numpy array, a torch tensor, or an image file path, got {describe(img)}")
     if size is not None:
         hw = (size, size) if isinstance(size, int) else tuple(size)
         if tuple(t.shape[-2:]) != hw:
             t = F.interpolate(t.float(), size=hw, mode='bicubic', align_corners=False, antialias=True).clamp(-1, 1)
     h, w = t.shape[-2:]
     if h % multiple or w % multiple:
-        raise ValueError(f"image size {h}×{w} is not a multiple of {multiple}; pass size=(H, W) to resize, "
-                         f"e.g. size={fit_size((h, w), multiple)}")
+        fix = 'resize_image(image)' if multiple == 8 else f'resize_image(image, multiple={multiple})'
+        raise ValueError(f"image size {h}×{w} is not a multiple of {multiple}; resize it first: `imiebench.core.{fix}` gives "
+                         f"{'×'.join(map(str, fit_size((h, w), multiple)))} (the nearest multiples), `resize_image(image, (H, W))` any size")
     return t.to(device=device, dtype=dtype)
 
 def fit_size(hw: tuple[int,int], multiple: int=8) -> tuple[int,int]:
@@ -123,6 +138,22 @@ def to_pil(t: torch.Tensor) -> PIL.Image.Image|list[PIL.Image.Image]:
     if a.ndim == 3: return PIL.Image.fromarray(a)
     ims = [PIL.Image.fromarray(o) for o in a]
     return ims[0] if len(ims) == 1 else ims
+
+def _check_hw(size, name='size') -> tuple[int,int]:
+    hw = (size, size) if isinstance(size, int) and not isinstance(size, bool) else size
+    if not (isinstance(hw, (tuple, list)) and len(hw) == 2 and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in hw)):
+        raise ValueError(f"{name} must be (H, W) with positive ints, or one int for a square, got {size!r}")
+    return tuple(hw)
+
+def resize_image(image, # anything `to_tensor` accepts (a list: each image)
+                 size: int|tuple[int,int]|None=None, # target (H, W), or one side for a square; None: the nearest sides that are multiples of `multiple`
+                 multiple: int=8, # with size=None: round each side to a multiple of this (the VAE's factor; 8 for every shipped model)
+                ) -> PIL.Image.Image|list[PIL.Image.Image]: # RGB image(s) every method accepts
+    "Resize an image (bicubic, antialiased) — by default to the nearest size whose sides are multiples of 8."
+    if isinstance(image, (list, tuple)): return [resize_image(o, size, multiple) for o in image]
+    t = to_tensor(image, multiple=1)
+    hw = fit_size(tuple(t.shape[-2:]), multiple) if size is None else _check_hw(size)
+    return to_pil(to_tensor(t, size=hw, multiple=1, value_range=(-1, 1)))
 
 # %% ../nbs/00_core.ipynb #667f350d
 def to_mask(mask, # bool/uint8/float array or tensor, or PIL 'L'/'1' image; H×W, 1×H×W or N×1×H×W
