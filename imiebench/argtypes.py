@@ -80,7 +80,7 @@ def csv_of(choices=None, # the allowed items (None: any that `item` accepts)
 
 # %% auto #0
 __all__ = ['positive_int', 'nonneg_int', 'positive_float', 'nonneg_float', 'fraction', 'int_in', 'float_in', 'boolean',
-           'optional', 'csv_of', 'out_dir', 'out_file', 'device']
+           'optional', 'csv_of', 'out_dir', 'out_file', 'image_file', 'device']
 
 # %% ../nbs/89_argtypes.ipynb #a7e10003
 def _under_file(p: Path) -> Path|None:
@@ -103,6 +103,18 @@ def out_file(s: str) -> Path:
     p = Path(s)
     if p.is_dir(): raise argparse.ArgumentTypeError(f"{s!r} is an existing folder, expected a file path")
     if (f := _under_file(p)) is not None: raise argparse.ArgumentTypeError(f"{s!r} lies under {str(f)!r}, an existing file; expected a file path")
+    return p
+
+def image_file(s: str) -> Path:
+    "An argparse type: an existing image file that PIL can read (PNG, JPEG, …); the path, to pass on."
+    if not str(s).strip(): raise _bad(s, 'an image file path')
+    p = Path(s).expanduser()
+    if not p.exists(): raise argparse.ArgumentTypeError(f"no such file {s!r}; expected an image file (PNG, JPEG, …)")
+    if not p.is_file(): raise argparse.ArgumentTypeError(f"{s!r} is a folder; expected an image file (PNG, JPEG, …)")
+    import PIL.Image  # only when an image is given
+    try:
+        with PIL.Image.open(p) as im: im.verify()
+    except (OSError, SyntaxError, ValueError) as e: raise argparse.ArgumentTypeError(f"{s!r} is not an image PIL can read ({type(e).__name__}: {e}); expected a PNG, JPEG, … file") from None
     return p
 
 def device(s: str) -> str:

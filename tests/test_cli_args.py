@@ -1,7 +1,8 @@
 """Every `imiebench` subcommand refuses a bad option at the command line: exit 2, argparse's usage line, a message naming
-the option, never a traceback; a good command exits 0; every option's help shows its default; REEDConfig refuses NaN, inf
-and non-positive numbers where a positive finite one is meant."""
-import argparse, contextlib, inspect, io, json, math, os, subprocess, sys
+the option, never a traceback; a good command exits 0; every option's help (as `--help` prints it) has text and shows its
+default; an image argument is a file path; REEDConfig refuses NaN, inf and non-positive numbers where a positive finite one
+is meant."""
+import argparse, contextlib, inspect, io, json, math, os, re, subprocess, sys
 from pathlib import Path
 import pytest
 from imiebench.cli import main, parser, ZOO_STAGES
@@ -9,6 +10,12 @@ from imiebench.reed import REEDConfig
 
 BIN = Path(sys.executable).parent / 'imiebench'
 ENV = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'} | dict(OMP_NUM_THREADS='1', HF_HUB_OFFLINE='1')
+
+def write_png(path: Path, h: int=47, w: int=61) -> Path:
+    "A small RGB PNG of one's own (a red square on white), of a size the toy zoo was not trained on."
+    import numpy as np, PIL.Image
+    a = np.full((h, w, 3), 255, np.uint8); a[h // 4:h // 2, w // 4:w // 2] = (200, 30, 30)
+    PIL.Image.fromarray(a).save(path); return path
 
 def run(argv: list[str]) -> tuple[object, str]:
     "`main(argv)` in this process: (exit code, stderr); a command that returns exits 0."
@@ -18,8 +25,13 @@ def run(argv: list[str]) -> tuple[object, str]:
         except SystemExit as e: code = e.code
     return code, err.getvalue()
 
-# (arguments after the subcommand, the option the message must name); {file} is an existing file, {dir} an existing folder
+# (arguments after the subcommand, the option the message must name); {file} is an existing (text) file, {dir} an existing
+# folder, {png} an existing 61×47 PNG
 BAD = {
+    'edit': [(['{dir}/missing.png', 'make it blue'], 'image'), (['{file}', 'make it blue'], 'image'), (['{dir}', 'x'], 'image'),
+             (['{png}'], 'instruction'), (['{png}', 'x', '--mask', '{dir}/missing.png'], '--mask'), (['{png}', 'x', '--mask', '{file}'], '--mask'),
+             (['{png}', 'x', '--steps', '0'], '--steps'), (['{png}', 'x', '--mode', 'pixel'], '--mode'), (['{png}', 'x', '--size', '0'], '--size'),
+             (['{png}', 'x', '--seed', '-1'], '--seed'), (['{png}', 'x', '--out', '{dir}'], '--out'), (['{png}', 'x', '--device', 'gpu0'], '--device')],
     'demo': [(['--n', '0'], '--n'), (['--n', '-3'], '--n'), (['--n', 'two'], '--n'), (['--steps', '0'], '--steps'),
              (['--steps', '1.5'], '--steps'), (['--seed', '-1'], '--seed'), (['--device', 'gpu0'], '--device'),
              (['--out', '{file}'], '--out'), (['--out', ''], '--out')],
@@ -53,8 +65,8 @@ CASES = [(cmd, args, opt) for cmd, rows in BAD.items() for args, opt in rows]
 
 @pytest.mark.parametrize('cmd,args,opt', CASES, ids=[f"{c}{' '.join(a)}" for c, a, _ in CASES])
 def test_bad_option_is_a_usage_error(cmd, args, opt, tmp_path):
-    (tmp_path / 'file').write_text('x')
-    args = [a.format(file=tmp_path / 'file', dir=tmp_path) for a in args]
+    (tmp_path / 'file').write_text('x'); png = write_png(tmp_path / 'mine.png')
+    args = [a.format(file=tmp_path / 'file', dir=tmp_path, png=png) for a in args]
     code, err = run([cmd, *args])
     assert code == 2, (cmd, args, code, err)
     assert err.startswith('usage: imiebench'), err
@@ -73,9 +85,51 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
 def test_every_option_has_help_with_its_default():
     for cmd, p in _parsers().items():
         assert p.formatter_class is argparse.ArgumentDefaultsHelpFormatter, cmd
-        opts = [a for a in p._actions if not isinstance(a, argparse._HelpAction)]
-        assert opts and all(a.help for a in opts), (cmd, [a.dest for a in opts if not a.help])
+        acts = [a for a in p._actions if not isinstance(a, argparse._HelpAction)]
+        assert acts and all(a.help for a in acts), (cmd, [a.dest for a in acts if not a.help])
+        opts = [a for a in acts if a.option_strings]  # positionals are required: no default to show
         assert p.format_help().count('(default:') == len(opts), cmd
+
+def help_entries(text: str) -> dict[str, str]:
+    "`--help` output parsed: each argument's first invocation word (`--steps`, `image`) → its help text (joined lines)."
+    out, key = {}, None
+    for line in text.splitlines():
+        if not line.strip() or not line.startswith(' '): key = None; continue  # a blank line or a section title
+        m = re.match(r'^  (-\S+|[a-z][\w-]*)(?:[ ,][^ ].*?)?(?:\s{2,}(.*))?$', line)
+        if m and len(line) - len(line.lstrip()) == 2: key = m.group(1); out[key] = (m.group(2) or '').strip()
+        elif key is not None: out[key] = (out[key] + ' ' + line.strip()).strip()
+    return out
+
+@pytest.mark.parametrize('cmd', ['demo', 'edit', 'train-zoo', 'bench', 'train-reed'])
+def test_help_output_explains_every_option(cmd, monkeypatch):
+    "What `imiebench CMD --help` prints: every option listed with help text and `(default: X)` showing its real default."
+    monkeypatch.setenv('COLUMNS', '400')  # long defaults on one line (argparse wraps at the terminal's width)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as e: main([cmd, '--help'])
+    assert e.value.code == 0
+    entries, p = help_entries(out.getvalue()), _parsers()[cmd]
+    for a in p._actions:
+        if isinstance(a, argparse._HelpAction): continue
+        key = a.option_strings[0] if a.option_strings else (a.metavar or a.dest)
+        assert key in entries, (cmd, key, sorted(entries))
+        text = entries[key]
+        if a.option_strings:
+            m = re.search(r'\(default: (.*)\)$', text)
+            assert m, (cmd, key, text)
+            shown = m.group(1); assert shown == str(a.default), (cmd, key, shown, a.default)
+            text = text[:m.start()]
+        assert len(text.strip()) >= 8, (cmd, key, text)  # real words, not just the default
+
+def test_edit_a_png_of_ones_own(tmp_path):
+    "`imiebench edit` on a 61×47 PNG outside the repository (the console script): the image path is read, resized, edited, written."
+    import PIL.Image
+    src = write_png(tmp_path / 'mine.png'); mask = tmp_path / 'mask.png'
+    PIL.Image.new('L', (61, 47), 255).save(mask)
+    p = subprocess.run([str(BIN), 'edit', str(src), 'make the red square blue', 'remove the red square', '--steps', '2', '--mask', str(mask),
+                        '--out', str(tmp_path / 'out' / 'edited.png')], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert PIL.Image.open(tmp_path / 'out' / 'edited.png').size == (64, 64) and (tmp_path / 'out' / 'edited_strip.png').is_file()
+    assert 'shapes world' in p.stdout and 'Traceback' not in p.stderr, p.stdout
 
 def test_good_options_parse():
     a = parser().parse_args(['train-zoo', '--stages', 'vae, sd', '--steps-scale', '0.01', '--render-vary', '0'])
