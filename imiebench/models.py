@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_models.ipynb #3344ec59
 from __future__ import annotations
-import os
+import os, warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +18,12 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProject
 from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator, ddim_config
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log', 'word_tokenizer', 'Bundle',
-           'encode', 'decode', 'embed', 'unet_kwargs', 'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler',
-           'alpha_sigma', 'to_epsilon', 'from_epsilon', 'predict_eps', 'WeightsNotFoundError', 'bundle_from_pipeline',
-           'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle', 'as_pipeline',
-           'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'set_memory', 'full_size', 'n_params']
+__all__ = ['SPECIAL_TOKENS', 'UNKNOWN_WORDS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log',
+           'word_tokenizer', 'find_unknown_words', 'check_words', 'Bundle', 'encode', 'decode', 'embed', 'unet_kwargs',
+           'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler', 'alpha_sigma', 'to_epsilon', 'from_epsilon',
+           'predict_eps', 'WeightsNotFoundError', 'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p',
+           'load_sdxl', 'load_ip2p_xl', 'save_bundle', 'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet',
+           'tiny', 'set_memory', 'full_size', 'n_params']
 
 # %% ../nbs/01_models.ipynb #d73a1bec
 import logging
@@ -64,6 +65,35 @@ def word_tokenizer(words: list[str], # the vocabulary (lowercase words; duplicat
     return PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=max_length, pad_token='<pad>',
                                    unk_token='<unk>', bos_token='<bos>', eos_token='<eos>')
 
+UNKNOWN_WORDS = ('warn', 'raise', 'ignore')
+
+def find_unknown_words(tokenizer, # any tokenizer; only a word-level one (`word_tokenizer`, the toy zoo's) has unknown words
+                  text: str, # a prompt or instruction
+                 ) -> list[str]: # the words it maps to `<unk>`, in order, once each ([] for subword tokenizers such as CLIP's)
+    "The words of `text` a word-level tokenizer does not know."
+    bt = getattr(tokenizer, 'backend_tokenizer', None)
+    if bt is None or type(bt.model).__name__ != 'WordLevel': return []
+    vocab = tokenizer.get_vocab()
+    s = bt.normalizer.normalize_str(text) if bt.normalizer is not None else text
+    ws = [w for w, _ in bt.pre_tokenizer.pre_tokenize_str(s)] if bt.pre_tokenizer is not None else s.split()
+    return list(dict.fromkeys(w for w in ws if w not in vocab))
+
+def check_words(tokenizer, texts: str|list[str], # prompts about to be encoded
+                unknown_words: str='warn', # one of UNKNOWN_WORDS: a UserWarning, a ValueError, or nothing
+                what: str='prompt'):
+    "Warn (or raise) naming the words of `texts` that `tokenizer` does not know: a word-level model would read them as `<unk>`."
+    if unknown_words not in UNKNOWN_WORDS: raise ValueError(f"unknown_words must be one of {UNKNOWN_WORDS}, got {unknown_words!r}")
+    if unknown_words == 'ignore': return
+    for t in [texts] if isinstance(texts, str) else texts:
+        ws = find_unknown_words(tokenizer, t)
+        if not ws: continue
+        n = len(tokenizer.get_vocab()) - len(SPECIAL_TOKENS)
+        msg = (f"the {what} {t!r} has words the model does not know: {', '.join(map(repr, ws))} (read as <unk>, i.e. ignored). "
+               f"Its tokenizer knows {n} words (`tokenizer.get_vocab()`; the toy zoo's: `imiebench.toy.VOCAB`). "
+               "Set the bundle's unknown_words='raise' to make this an error, or 'ignore' to silence it.")
+        if unknown_words == 'raise': raise ValueError(msg)
+        warnings.warn(msg, UserWarning, stacklevel=4)
+
 # %% ../nbs/01_models.ipynb #32d76a6d
 @dataclass
 class Bundle:
@@ -80,6 +110,7 @@ class Bundle:
     force_zeros_for_empty_prompt: bool = False  # SDXL: the empty prompt embeds to zeros (diffusers' SDXL pipelines)
     upcast_vae: bool|None = None  # keep the VAE in float32 under float16 (None: when `vae.config.force_upcast` on SDXL-class bundles)
     unet_autocast: torch.dtype|None = None  # run the UNet under `torch.autocast` in this dtype (e.g. bfloat16 on CPU); its output comes back in the input's dtype
+    unknown_words: str = 'warn'  # words a word-level tokenizer does not know (`check_words`): 'warn', 'raise' or 'ignore'
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     @property
@@ -168,6 +199,7 @@ def embed(b: Bundle, prompts: str|list[str]) -> torch.Tensor: # N×L×D text con
     with _EMBED_LOCK:  # the cache is shared: calls from several threads must not interleave
         missing = [p for p in dict.fromkeys(prompts) if p not in b._cache]
         if missing:
+            check_words(b.tokenizer, missing, b.unknown_words)  # once per new prompt (embeddings are cached)
             for p, h in zip(missing, _hidden(b, missing)): b._cache[p] = h
         for p in prompts: b._cache.move_to_end(p)
         out = torch.stack([b._cache[p] for p in prompts])
@@ -416,7 +448,7 @@ def tiny(kind: str='sd', # one of TINY_KINDS: caption ('sd') or instruction ('ip
          seed: int=0,
          prediction_type: str='epsilon', # or 'v_prediction' / 'sample' (SD 2.x-style), set on the scheduler
         ) -> Bundle:
-    "A tiny random-weight bundle (deterministic per `seed`) for tests."
+    "A tiny random-weight bundle (deterministic per `seed`) for tests (random weights: unknown words are not reported)."
     if kind not in TINY_KINDS: raise ValueError(f"kind must be one of {TINY_KINDS}, got {kind!r}")
     _check_pt(prediction_type)
     torch.manual_seed(seed)
@@ -426,11 +458,11 @@ def tiny(kind: str='sd', # one of TINY_KINDS: caption ('sd') or instruction ('ip
     te = tiny_text_encoder(len(tok))
     if not xl:
         return Bundle(vae=tiny_vae(), unet=tiny_unet(8 if ip2p else 4), text_encoder=te, tokenizer=tok, scheduler=sched,
-                      name=f'tiny-{kind}').to('cpu', torch.float32)
+                      name=f'tiny-{kind}', unknown_words='ignore').to('cpu', torch.float32)
     cfg = te.config.to_dict() | dict(projection_dim=24)
     te2 = CLIPTextModelWithProjection(CLIPTextConfig(**{k: v for k, v in cfg.items() if k in CLIPTextConfig().to_dict()}))
     return Bundle(vae=tiny_vae(), unet=tiny_unet(8 if ip2p else 4, 64, xl_pooled_dim=24), text_encoder=te, tokenizer=tok,
-                  scheduler=sched, name=f'tiny-{kind}', text_encoder_2=te2, tokenizer_2=word_tokenizer(TINY_WORDS, max_length=16),
+                  scheduler=sched, name=f'tiny-{kind}', unknown_words='ignore', text_encoder_2=te2, tokenizer_2=word_tokenizer(TINY_WORDS, max_length=16),
                   force_zeros_for_empty_prompt=True).to('cpu', torch.float32)
 
 

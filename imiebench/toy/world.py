@@ -10,10 +10,10 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'TEXTURES', 'TEXTURE_ADJ', 'SIZE_FRAC', 'TEXTURE_AMP', 'COLOR_NAMES',
-           'MPL_PALETTE', 'POS_PHRASE', 'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'check_name', 'check_size',
-           'Obj', 'Scene', 'random_scene', 'object_coverage', 'object_mask', 'scene_masks', 'background', 'render',
-           'render_mpl', 'caption', 'words', 'refer', 'dilate', 'Edit', 'make_edit', 'valid_kinds', 'random_edit',
-           'edit_sequence']
+           'MPL_PALETTE', 'POS_PHRASE', 'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'IMAGE_SIZE',
+           'IMAGE_CONVENTIONS', 'check_name', 'check_size', 'Obj', 'Scene', 'random_scene', 'object_coverage',
+           'object_mask', 'scene_masks', 'background', 'render', 'render_mpl', 'caption', 'words', 'refer', 'dilate',
+           'Edit', 'make_edit', 'valid_kinds', 'random_edit', 'edit_sequence', 'vocabulary']
 
 # %% ../../nbs/02_toy_world.ipynb #e1b4fbdc
 COLORS: dict[str, tuple[int, int, int]] = {
@@ -429,3 +429,17 @@ def _vocab():
     return sorted(ws)
 
 VOCAB: list[str] = _vocab()
+
+# %% ../../nbs/02_toy_world.ipynb #940f2253
+IMAGE_SIZE = 64  # the toy zoo is trained on 64×64 renders
+IMAGE_CONVENTIONS = f"""Images the toy models expect (what `render(scene)` draws):
+- {IMAGE_SIZE}×{IMAGE_SIZE} RGB, uint8 H×W×3 (0..255) or a PIL RGB image; other sizes that are multiples of 8 run, but the models saw only {IMAGE_SIZE}×{IMAGE_SIZE}.
+- Float tensors follow diffusers: 3×H×W in [0, 1] (inside, the package works in [-1, 1]).
+- A scene: a flat background of one of {len(COLORS)} named colours ({', '.join(COLORS)}), plain or with a texture
+  ({', '.join(TEXTURE_ADJ.values())}), and 1–3 objects, each a {'/'.join(SIZES)} {'/'.join(SHAPES)} of a named colour
+  in one cell of a 3×3 grid ({', '.join(POSITIONS)}).
+- Photos and other drawings are outside what they learnt: the edits run, but expect poor results."""
+
+def vocabulary() -> list[str]: # sorted lowercase words
+    "The words the toy models know (`VOCAB`): a word outside it is read as `<unk>` (`models.check_words` warns)."
+    return list(VOCAB)
