@@ -44,7 +44,9 @@ readme: $(STAMP)
 # has no wheel and its build downloads Quarto, which fails without internet, so this target renders with nbconvert
 # instead. Where Quarto is installed, `nbdev_docs` works too (settings.ini, nbs/_quarto.yml and nbs/nbdev.yml are in place).
 # Maths: MathJax 2.7 from the jupyter-server-mathjax package (a dev requirement) is copied to _docs/mathjax/ and
-# loaded by a relative URL, so pages render their maths offline (HTML-CSS output with the package's STIX-Web fonts).
+# loaded by a relative URL, so pages render their maths offline (HTML-CSS output with the package's STIX-Web fonts
+# when served over http; opened from file:// the browser refuses web fonts and MathJax uses the system's).
+# Widgets in the pages still load their renderer from a CDN (not offline: they show nothing without a network).
 # Links between notebooks (`[x](10_ddim.ipynb)`) point at their pages (.html).
 # Figures are rendered inline (the kernel's own matplotlib backend: MPLBACKEND is unset for the kernel); the check
 # fails the build when a notebook that draws has no figure in its page, or when a local link or image does not
