@@ -84,7 +84,7 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
         raise TypeError(f"s must be an EditSession, got {type(s).__name__}")
     brush_width = check_display_width(brush_width, 'brush_width', allow_none=False)
     preview_n = check_int(preview_steps, 'preview_steps', 0, allow_none=True)
-    H, Wd = s.size; k = display_scale(s.size)
+    H, Wd = s.size; k, r = display_scale(s.size), max(1, 192 // max(s.size))  # the magnifications of the image and of the rectangle's view
     c = dict(text=W.Text(placeholder='e.g. make the red circle blue', description='instruction', layout=W.Layout(width='420px')),
              run=W.Button(description='edit', button_style='primary'), undo=W.Button(description='undo'), redo=W.Button(description='redo'),
              s_t=W.FloatSlider(value=s.defaults['guidance_scale'], min=1, max=15, step=.5, description='text s_T', continuous_update=False),
@@ -92,10 +92,11 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
              mask_from=W.ToggleButtons(options=('none', 'rectangle', 'brush'), value='none', description='mask'),
              xs=W.IntRangeSlider(value=(0, Wd), min=0, max=Wd, description='x', continuous_update=False),
              ys=W.IntRangeSlider(value=(0, H), min=0, max=H, description='y', continuous_update=False),
-             rect_view=W.Image(format='png'), brush=MaskBrush(s.image, brush_size=max(2, Wd // 8), display_width=brush_width),
+             rect_view=W.Image(format='png', layout=W.Layout(width=f"{Wd * r}px", height=f"{H * r}px")), brush=MaskBrush(s.image, brush_size=max(2, Wd // 8), display_width=brush_width),
              pin=W.Checkbox(value=False, description='pin mask (keep it for the next edit)', indent=False),
-             result=W.Image(format='png'), shown=W.HTML(), strip=W.Image(format='png', layout=W.Layout(max_width='none')), status=W.HTML())
-    c['shown'].add_class('imie-shown'); c['result'].add_class('imie-result')
+             result=W.Image(format='png', layout=W.Layout(width=f"{Wd * k}px", height=f"{H * k}px")),  # its own size: never stretched, so crisp
+             shown=W.HTML(layout=W.Layout(width=f"{Wd * k}px")), strip=W.Image(format='png', layout=W.Layout(max_width='none')), status=W.HTML())
+    for name in ('shown', 'result', 'strip'): c[name].add_class(f'imie-{name}')  # (for a browser test)
     panels = dict(rectangle=W.VBox([c['xs'], c['ys'], c['rect_view']]), brush=W.VBox([c['brush'], c['pin']]),
                   strip=W.Box([c['strip']], layout=W.Layout(overflow='auto', max_width='100%')))
     def mask():
@@ -107,7 +108,7 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
         show_rect()
     def show_rect(*_):
         if c['mask_from'].value != 'rectangle': return  # drawn only while it is shown
-        r = max(1, 192 // max(H, Wd)); im = PIL.Image.fromarray(np.asarray(s.image).repeat(r, 0).repeat(r, 1))
+        im = PIL.Image.fromarray(np.asarray(s.image).repeat(r, 0).repeat(r, 1))
         (y0, y1), (x0, x1) = c['ys'].value, c['xs'].value
         PIL.ImageDraw.Draw(im).rectangle([x0 * r, y0 * r, max(x0 * r, x1 * r - 1), max(y0 * r, y1 * r - 1)], outline=(255, 255, 255), width=2)
         c['rect_view'].value = png_bytes(np.asarray(im))
@@ -143,13 +144,14 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
         if key not in memo['strip']:
             titles = ['original'] + [st.instruction or '(null instruction)' for st in s.history]
             im = strip_image(s.images, titles, [None] + [st.mask for st in s.history], scale=max(1, 128 // max(H, Wd)))
-            remember('strip', key, (tuple(s.history), png_bytes(im), im.shape[1])); counts['strips'] += 1
+            remember('strip', key, (tuple(s.history), png_bytes(im), im.shape[:2])); counts['strips'] += 1
         return memo['strip'][key][1:]
     def refresh(error=None):
         if s.history: show(s.image, 'exact', f"edit {len(s)}: {s.history[-1].instruction!r}")
         else: show(s.image, 'original', 'the input image')
         panels['strip'].layout.display = None if s.history else 'none'  # no strip before the first edit
-        if s.history: c['strip'].value, width = strip(); c['strip'].layout.width = f"{width}px"
+        if s.history:
+            c['strip'].value, (h, w) = strip(); c['strip'].layout.width, c['strip'].layout.height = f"{w}px", f"{h}px"
         show_rect(); c['brush'].set_image(s.image)
         c['undo'].disabled, c['redo'].disabled = not s.history, s.redoable is None
         c['status'].value = (f"<span style='color:#b00'>{html.escape(error)}</span>" if error else
