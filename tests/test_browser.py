@@ -299,3 +299,85 @@ def test_docs_page_renders_maths_and_figures_offline(tmp_path):
     assert r['errors'] == 0 and not r['raw'], r
     assert r['images'] and all(ok and w > 0 for ok, w in r['images']), r
     assert not [u for u in refused if 'mathjax' in u.lower()], refused  # MathJax came from the site, not a CDN
+
+
+def test_session_widget_preview_then_exact_in_browser(page, lab):
+    """The EMILIE session widget in JupyterLab on the toy instruction model: an instruction typed, *edit* clicked; the preview
+    is on screen while the exact edit is held back (it waits for a file the test writes once it has seen the preview),
+    then the exact edit replaces it; *undo* and *redo*."""
+    url, token, root = lab
+    gate = root/'session.gate'
+    setup = f"""import json, pathlib, time
+from imiebench.toy.zoo import load_toy
+from imiebench.toy.world import Scene, Obj, render
+from imiebench.emilie import EditSession
+from imiebench.widgets.session import session_widget
+s = EditSession(load_toy('ip2p'), render(Scene([Obj('circle', 'red', 'large', 'top left')], 'blue'), {SIDE}), steps=6, progress=False)
+w = session_widget(s, preview_steps=2)
+_edit, _gate = s.edit, pathlib.Path({str(gate)!r})
+def held_edit(*a, **k):  # the exact edit starts once the test has seen the preview in the browser
+    t0 = time.time()
+    while not _gate.exists() and time.time() - t0 < 60: time.sleep(0.02)
+    return _edit(*a, **k)
+s.edit = held_edit"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (setup, 'w')])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, root/'session.ipynb')
+    pg = page.context.browser.new_page(viewport={'width': 1200, 'height': 1400})  # a context of its own
+    logs = []; pg.on('console', lambda m: logs.append(f'{m.type}: {m.text}'))
+    pg.set_default_timeout(120_000)  # (the kernel imports torch and loads the toy model: slow on a busy machine)
+    label = "() => (document.querySelector('.imie-session .imie-shown') || {}).textContent || ''"
+    try:
+        pg.goto(f'{url}/lab/workspaces/imie-session/tree/session.ipynb?token={token}')
+        pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                             " && window.jupyterapp.shell.currentWidget.context && window.jupyterapp.shell.currentWidget.context.path === 'session.ipynb'")
+        pg.evaluate("""async () => {
+            const nb = window.jupyterapp.shell.currentWidget;
+            await nb.context.ready; await nb.sessionContext.ready;
+            window.__nb = nb;
+            await window.jupyterapp.commands.execute('notebook:run-all-cells');
+        }""")
+        pg.wait_for_function(f"() => ({label})().startsWith('original')")
+        pg.evaluate(f"""() => {{  // every label the widget shows, in order
+            const el = document.querySelector('.imie-session .imie-shown'), get = {label};
+            window.__shown = [get()];
+            new MutationObserver(() => {{ const t = get(); if (t !== window.__shown.at(-1)) window.__shown.push(t); }})
+                .observe(el, {{subtree: true, childList: true, characterData: true}});
+        }}""")
+        box = pg.locator('.imie-session')
+        button = lambda name: box.get_by_role('button', name=name, exact=True)
+        assert button('undo').is_disabled() and button('redo').is_disabled()
+        box.locator('input[type=text]').fill('make the red circle green')
+        wait_kernel(pg, "print(json.dumps(w.controls['text'].value))", lambda v: v == 'make the red circle green')
+        src = lambda: pg.evaluate("() => document.querySelector('.imie-session img.imie-result').src")
+        first = src()
+        button('edit').click()
+        pg.wait_for_function(f"() => ({label})().startsWith('preview')")
+        assert pg.evaluate(label).startswith('preview · 2 of 6 steps') and src() != first  # the preview image is shown ...
+        time.sleep(0.3); assert pg.evaluate(label).startswith('preview')  # ... and stays while the exact edit is held back
+        gate.touch()
+        pg.wait_for_function(f"() => ({label})().startsWith('exact')")
+        shown = pg.evaluate("() => window.__shown")
+        assert [t.split(' ')[0] for t in shown] == ['original', 'preview', 'exact'], shown
+        assert "'make the red circle green'" in shown[-1], shown
+        pg.wait_for_function("() => ['result', 'strip'].every(k => { const i = document.querySelector('.imie-session img.imie-' + k);"
+                             " return i && i.complete && i.naturalWidth >= 128 && i.clientWidth === i.naturalWidth"
+                             " && i.clientHeight === i.naturalHeight; })", timeout=15_000)  # magnified PNGs shown at their own size: crisp
+        v = json.loads(kernel(pg, "print(json.dumps([len(s), [f[0] for f in w.frames], w.counts]))"))
+        assert v == [1, ['preview', 'exact'], dict(edits=1, redone=0, strips=1)], v
+        button('undo').click()
+        pg.wait_for_function(f"() => ({label})().startsWith('original')")
+        assert json.loads(kernel(pg, "print(json.dumps(len(s)))")) == 0
+        button('redo').click()  # enabled now: Playwright waits for it
+        pg.wait_for_function(f"() => ({label})().startsWith('exact')")
+        v = json.loads(kernel(pg, "print(json.dumps([len(s), s.history[-1].instruction, w.counts['edits']]))"))
+        assert v == [1, 'make the red circle green', 1], v  # put back, not recomputed
+        assert button('redo').is_disabled() and not button('undo').is_disabled()
+    except Exception:
+        pg.screenshot(path=str(root/'session_failed.png'))
+        outs = pg.evaluate("() => window.__nb ? window.__nb.content.widgets.map(c => JSON.stringify(c.model.toJSON().outputs || [])) : []")
+        raise AssertionError(f"session widget test failed (screenshot {root/'session_failed.png'}); cell outputs:\n"
+                             + '\n'.join(o[-1500:] for o in outs) + "\nconsole:\n" + '\n'.join(logs[-30:]))
+    finally:
+        gate.touch()  # never leave the kernel waiting
+        pg.close()
