@@ -23,10 +23,11 @@ from .brush import MaskBrush
 __all__ = ['ExplorerPreview', 'ExplorerCache', 'edit_explorer', 'RoundTripCache', 'roundtrip_explorer']
 
 # %% ../../nbs/64_widgets_explorers.ipynb #c2e76f8f
-def _steps_for(r: float, steps: int) -> int:
-    "`steps`, or the fewest DDIM steps that give ratio `r` a decoding step (int(steps·r) ≥ 1)."
-    while int(steps * r) < 1: steps += 1
-    return steps
+def _grid_for(r: float, k: int, most: int) -> int:
+    "The coarsest DDIM grid (fewest steps, at most `most`) on which ratio `r` decodes in `k` steps (int(steps·r) ≥ k)."
+    s = k
+    while int(s * r) < k and s < most: s += 1
+    return s
 
 @dataclass
 class ExplorerPreview:
@@ -48,14 +49,14 @@ class ExplorerCache:
                  n: int=10, # noise draws averaged for the mask
                  r_max: float=1.0, # when a larger ratio than the cached one is asked for, encode up to this one
                  memo: int=64, # decoded results kept
-                 preview_steps: int|None=None, # DDIM steps of a preview decode (None: steps // 6, at least 1)
+                 preview_steps: int|None=None, # decoding steps of a preview (None: steps // 10, at least 1)
                  preview_n: int=2, # noise draws of a preview mask at a strength whose soft map is not cached
                 ):
         b = check_bundle(b, kind='sd'); check_prompt(query, 'query'); check_prompt(reference, 'reference', allow_empty=True)
         steps, seed, n = check_int(steps, 'steps', 1), check_int(seed, 'seed', 0, 2 ** 63 - 1), check_int(n, 'n (noise draws)', 1)
         self.b, self.query, self.reference, self.steps, self.seed, self.n = b, query, reference, steps, seed, n
         self.r_max, self.memo = check_ratio(r_max, 'r_max'), check_int(memo, 'memo (decoded results kept)', 1)
-        self.preview_steps = max(1, steps // 6) if preview_steps is None else check_int(preview_steps, 'preview_steps (DDIM steps of a preview)', 1)
+        self.preview_steps = max(1, steps // 10) if preview_steps is None else check_int(preview_steps, 'preview_steps (decoding steps of a preview)', 1)
         self.preview_n = check_int(preview_n, 'preview_n (noise draws of a preview mask)', 1)
         self.x = to_tensor(image, multiple=b.vae_factor)
         if len(self.x) != 1: raise ValueError(f"the explorer edits one image, got a batch of {len(self.x)}")
@@ -120,8 +121,8 @@ class ExplorerCache:
                 mask=None, # a painted mask, as in `edit`
                ) -> ExplorerPreview:
         """A cheap stand-in for `edit` at these settings: the exact mask when the soft map at `strength` is cached (else one from
-        `preview_n` noise draws, cached too) and, with `decode`, a decoding on a coarse `preview_steps`-step DDIM grid from a
-        coarse inversion (encoded once, to `r_max`, and cut like the exact one)."""
+        `preview_n` noise draws, cached too) and, with `decode`, `preview_steps` decoding steps on the coarsest DDIM grid that
+        gives them at `r`, from an inversion on that grid (kept per grid: a guidance move re-uses it)."""
         check_ratio(r); check_mask_args(self.n, strength, threshold, 3.0); decode = check_bool(decode, 'decode')
         guidance_scale = check_number(guidance_scale, 'guidance_scale')
         if mask is not None: m, notes = self.user_mask(mask), ['painted mask']
@@ -129,11 +130,12 @@ class ExplorerCache:
         else:
             if strength not in self._psoft: self._psoft[strength] = self._soft_map(strength, self.preview_n); self.preview_counts['mask'] += 1
             m, notes = _binarised(self._psoft[strength], threshold), [f"mask from {self.preview_n} of {self.n} draws"]
-        img, steps = None, _steps_for(r, self.preview_steps)
+        img, steps = None, _grid_for(r, self.preview_steps, self.steps)
         if decode:
-            if steps not in self._ptraj:
-                self._ptraj[steps] = ddim_encode(self.b, self.z0, steps, max(r, self.r_max), progress=False); self.preview_counts['encode'] += 1
-            tr = self._prefix(self._ptraj[steps], steps, r)
+            t = self._ptraj.get(steps)
+            if t is None or len(t.timesteps) < self._timesteps(steps, r):
+                t = self._ptraj[steps] = ddim_encode(self.b, self.z0, steps, r, progress=False); self.preview_counts['encode'] += 1
+            tr = self._prefix(t, steps, r)
             img = self.b.decode(ddim_decode(self.b, tr, self.query, steps, r, guidance_scale, mask=m.mask, progress=False)); self.preview_counts['decode'] += 1
             notes.insert(0, f"{len(tr.timesteps)} of {self._timesteps(self.steps, r)} decoding steps")
         else: notes.insert(0, 'mask only')
@@ -152,7 +154,7 @@ def edit_explorer(b: Bundle, image, query: str, reference: str='',
                   steps: int=30, # DDIM steps of the exact edit
                   seed: int=0, # the mask's noise draws (as `diffedit`'s `generator=torch.Generator().manual_seed(seed)`)
                   preview: bool=True, # while a slider moves: the mask alone (threshold, strength) or a few-step decode (r, guidance); exact once it rests
-                  preview_steps: int|None=None, # DDIM steps of a preview decode (None: steps // 6, at least 1)
+                  preview_steps: int|None=None, # decoding steps of a preview (None: steps // 10, at least 1)
                   brush: bool=False, # a mask brush over the source: a painted mask replaces the inferred one (clear it to infer again)
                   quiet: float=0.3, # seconds without a change before the exact result
                  ):

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/63_widgets_sliders.ipynb #69b764cd
 from __future__ import annotations
-import asyncio, html, time, traceback
+import asyncio, html, math, time, traceback
 from typing import Callable
 
 import numpy as np
@@ -50,6 +50,10 @@ def _as_slider(name: str, spec, continuous: bool=False) -> widgets.ValueWidget:
     return w
 
 # %% ../../nbs/63_widgets_sliders.ipynb #134b9fda
+def _echo(old, new) -> bool:
+    "A float slider's echo of its own value is no change: a continuous slider sends its value back on render, through noUiSlider's step arithmetic (5.0 → 5.000000000000001)."
+    return isinstance(old, float) and isinstance(new, float) and math.isclose(old, new, rel_tol=1e-9, abs_tol=1e-12)
+
 def _shown_note(out) -> tuple:
     "A preview's (image, note): `preview` may return an image or `(image, note)`."
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], str): return out
@@ -78,9 +82,12 @@ class SliderView(widgets.VBox):
         if run: self.update()
 
     @property
-    def values(self) -> dict: return {k: s.value for k, s in self.sliders.items()}
+    def values(self) -> dict:
+        "The sliders' values as `fn` gets them (floats rounded to 10 decimals: no step-arithmetic noise)."
+        return {k: round(s.value, 10) if isinstance(s.value, float) else s.value for k, s in self.sliders.items()}
 
-    def _changed(self, change): self.changed()
+    def _changed(self, change):
+        if not _echo(change['old'], change['new']): self.changed()
 
     def changed(self):
         "An input changed (a slider, or another input of `fn`): without `preview`, the exact result now; with it, the preview now and the exact result once the inputs rest for `quiet` seconds."
