@@ -381,3 +381,99 @@ s.edit = held_edit"""
     finally:
         gate.touch()  # never leave the kernel waiting
         pg.close()
+
+
+PREVIEW_NOTEBOOK = [
+    """import json, time, numpy as np, torch
+from imiebench.toy.zoo import load_toy, load_toy_vae, HELDOUT_SEED
+from imiebench.toy.reed import load_toy_reed_vae, toy_data
+from imiebench.toy.world import random_scene, random_edit
+from imiebench.widgets.explorers import edit_explorer, roundtrip_explorer
+sd = load_toy('sd')
+e = random_edit(random_scene(np.random.default_rng(HELDOUT_SEED + 7)), np.random.default_rng(HELDOUT_SEED + 8), kinds=['recolor'])""",
+    # 11's explorer (few steps: quick), then 30's round-trip slider
+    """ex = edit_explorer(sd, e.source_image, e.query_caption, e.ref_caption, steps=10, brush=True, quiet=0.5)
+ex.add_class('t-ex'); ex.sliders['threshold'].add_class('t-threshold'); ex""",
+    """rt = roundtrip_explorer({'vanilla': load_toy_vae(), 'REED': load_toy_reed_vae()}, toy_data(1, 0, 'test'), value_range=(-1, 1), k_max=25, quiet=0.5)
+rt.add_class('t-rt'); rt""",
+]
+
+
+def _watch_labels(pg, view: str):
+    "Record every text the `view`'s preview/exact label shows, with the time (ms) and the image's src at that moment."
+    pg.evaluate("""(view) => {
+        const label = document.querySelector(`.${view} .imie-shown`), img = document.querySelector(`.${view} img`);
+        window.__seen = window.__seen || {};
+        const seen = window.__seen[view] = [];
+        new MutationObserver(() => seen.push([label.textContent, performance.now(), img.src]))
+            .observe(label, {childList: true, subtree: true, characterData: true});
+    }""", view)
+
+
+def _seen(pg, view: str) -> list:
+    return pg.evaluate("(view) => window.__seen[view]", view)
+
+
+def test_previews_then_exact_in_browser(page, lab):
+    "11's DiffEdit explorer and 30's round-trip slider in a real browser: a slider moved by keyboard / mouse shows a labelled preview, then the exact result."
+    url, token, root = lab
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PREVIEW_NOTEBOOK])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, root/'previews.ipynb')
+    pg = page.context.browser.new_page(viewport={'width': 1200, 'height': 1400})  # a second page (its own workspace): the brush notebook's is left as it is
+    try:
+        pg.set_default_timeout(120_000)
+        pg.goto(f'{url}/lab/workspaces/previews/tree/previews.ipynb?token={token}')
+        pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                             " && window.jupyterapp.shell.currentWidget.sessionContext")
+        pg.evaluate("""async () => {
+            const nb = window.jupyterapp.shell.currentWidget;
+            await nb.context.ready; await nb.sessionContext.ready;
+            window.__nb = nb;
+            await window.jupyterapp.commands.execute('notebook:run-all-cells');
+        }""")
+        pg.wait_for_function("() => ['t-ex', 't-rt'].every(v => document.querySelector(`.${v} .imie-shown`)?.textContent === 'exact')"
+                             " && document.querySelectorAll('.t-ex .imie-brush canvas.imie-mask').length === 1")
+        settled = wait_kernel(pg, "print(json.dumps([ex.pending, rt.pending, ex.previews, rt.previews, ex.calls, rt.calls]))", lambda v: not v[0] and not v[1])
+        assert settled[2:] == [0, 0, 1, 1], settled  # rendering ran nothing (a continuous slider's echo of its value is no change)
+        full_s = json.loads(kernel(pg, "from imiebench.diffedit import diffedit\nt0 = time.perf_counter()\n"
+                                       "diffedit(sd, e.source_image, e.query_caption, e.ref_caption, steps=10, r=0.7, progress=False, generator=torch.Generator().manual_seed(0))\n"
+                                       "print(json.dumps(time.perf_counter() - t0))"))
+
+        # DiffEdit: the threshold slider, moved with the keyboard (two steps of 0.05 to the right)
+        _watch_labels(pg, 't-ex')
+        handle = pg.locator('.t-threshold .noUi-handle').first
+        handle.scroll_into_view_if_needed(); handle.focus()
+        t0 = pg.evaluate("() => performance.now()")
+        pg.keyboard.press('ArrowRight'); pg.keyboard.press('ArrowRight')
+        pg.wait_for_function("() => { const s = window.__seen['t-ex']; return s.length && s[s.length - 1][0] === 'exact'; }")
+        seen = _seen(pg, 't-ex')
+        texts = [s[0] for s in seen]
+        assert texts[0] == 'preview (mask only)' and texts[-1] == 'exact', texts  # the preview appeared, then the exact edit
+        assert seen[0][2] != seen[-1][2], "the exact edit replaced the preview's image"
+        state = json.loads(kernel(pg, "print(json.dumps([ex.sliders['threshold'].value, ex.shown, ex.previews, ex.calls, ex.last.settings['threshold']]))"))
+        assert state[0] > 0.5 and state[1] == 'exact' and state[2] >= 1 and state[3] >= 2 and state[4] == state[0], state
+        err = json.loads(kernel(pg, "ref = diffedit(sd, e.source_image, e.query_caption, e.ref_caption, steps=10, r=0.7, threshold=ex.sliders['threshold'].value, "
+                                    "progress=False, generator=torch.Generator().manual_seed(0))\nprint(json.dumps(float((ex.last.image - ref.image).abs().max())))"))
+        assert err < 1e-4, err  # what the browser shows last is what diffedit returns for that threshold
+        preview_s, exact_s = (seen[0][1] - t0) / 1000, (seen[-1][1] - t0) / 1000
+        print(f"browser, DiffEdit threshold: preview after {preview_s:.2f} s ({preview_s / full_s:.2f} of a full recompute, {full_s:.2f} s), "
+              f"exact after {exact_s:.2f} s (quiet period 0.5 s)")
+
+        # REED round trips: the k slider, dragged with the mouse to the right
+        _watch_labels(pg, 't-rt')
+        handle = pg.locator('.t-rt .noUi-handle').first
+        handle.scroll_into_view_if_needed()
+        hb, track = handle.bounding_box(), pg.locator('.t-rt .noUi-target').first.bounding_box()
+        y = hb['y'] + hb['height'] / 2
+        pg.mouse.move(hb['x'] + hb['width'] / 2, y); pg.mouse.down()
+        pg.mouse.move(track['x'] + 0.3 * track['width'], y, steps=8); pg.mouse.up()
+        pg.wait_for_function("() => { const s = window.__seen['t-rt']; return s.length && s[s.length - 1][0] === 'exact'; }")
+        texts = [s[0] for s in _seen(pg, 't-rt')]
+        assert texts[0] == 'preview (k = 0, the nearest computed)' and texts[-1] == 'exact', texts
+        k, shown_k, computed, psnr = json.loads(kernel(pg, "print(json.dumps([rt.sliders['k'].value, rt.k, rt.cache.computed, rt.psnr]))"))
+        assert 3 <= k <= 12 and shown_k == k and computed == k, (k, shown_k, computed)
+        assert pg.locator('.t-rt').first.inner_text().count('dB') == 2 and f"after {k} round trips" in pg.locator('.t-rt').first.inner_text()
+        assert set(psnr) == {'vanilla', 'REED'}
+    finally:
+        pg.close()

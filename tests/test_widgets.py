@@ -26,7 +26,8 @@ BAD = [
     ('H×W×4 array',          lambda: MaskBrush(np.zeros((8, 8, 4), np.uint8)), ValueError, r'shape \(8, 8, 4\)'),
     ('float array image',    lambda: MaskBrush(np.zeros((8, 8, 3), np.float32)), TypeError, r'uint8'),
     ('batch of images',      lambda: MaskBrush(torch.zeros(2, 3, 8, 8)), ValueError, r'batch of 2'),
-    ('not an image',         lambda: MaskBrush('cat.png'), TypeError, r'got str'),
+    ('not an image',         lambda: MaskBrush(3), TypeError, r'or an image file path, got int'),
+    ('missing image file',   lambda: MaskBrush('no/such/cat.png'), FileNotFoundError, r"image file 'no/such/cat.png' does not exist"),
     ('mask of another size', lambda: MaskBrush(IMG, mask=np.ones((32, 24), bool)), ValueError, r'mask size 32×24 does not match the image size 24×32'),
     ('soft float mask',      lambda: MaskBrush(IMG, mask=np.full((24, 32), 0.5)), ValueError, r'binary mask .*1 distinct values in \[0.5, 0.5\].*mask > 0.5'),
     ('uint8 mask 0..128',    lambda: MaskBrush(IMG, mask=np.full((24, 32), 128, np.uint8)), ValueError, r'binary mask'),
@@ -439,3 +440,11 @@ def test_roundtrip_explorer_caches_trips(tiny_sd):
     with pytest.raises(ValueError, match=r'k_max must be an int ≥ 1'): roundtrip_explorer({'a': vae}, SRC, k_max=0)
     with pytest.raises(ValueError, match=r'one image, got a batch of 2'): RoundTripCache({'a': vae}, [SRC, SRC])
     with pytest.raises(KeyError, match=r"no VAE named 'b'"): rt.cache.image('b', 1)
+
+def test_a_continuous_sliders_echo_is_no_change():
+    "On render a continuous FloatSlider sends its value back through noUiSlider's step arithmetic (5.0 → 5.000000000000001): nothing runs."
+    view = slider_view(lambda g: np.full((4, 4, 3), int(g * 20), np.uint8), preview=lambda g: np.zeros((4, 4, 3), np.uint8), g=(1.0, 12.0, 0.5, 5.0))
+    _fu(view.sliders['g'], value=5.000000000000001)
+    assert (view.calls, view.previews, view.values) == (1, 0, {'g': 5.0})
+    _fu(view.sliders['g'], value=5.5)
+    assert (view.calls, view.previews, png_pixel(view, 0, 0)) == (2, 1, [110, 110, 110])
