@@ -824,20 +824,20 @@ def run_surface_probes(tmp: Path):
 
     # 7. DiffEdit and blended latent diffusion on tiny bundles
     from imiebench.diffedit import diffedit
-    from imiebench.bench.methods import blended_latent
+    from imiebench.blended import blended_latent
     G = lambda: torch.Generator().manual_seed(0)
     probe('diffedit_blended', 'diffedit steps=1: the message names the real cause', lambda: diffedit(SD, IMG, 'a red circle', steps=1, n=2, progress=False), 'error', ('too few',))
     probe('diffedit_blended', 'diffedit steps=1, r=1 with a mask', lambda: diffedit(SD, IMG, 'a red circle', steps=1, r=1.0, mask=np.ones((16, 16)), progress=False).image.shape == (1, 3, 16, 16), 'ok')
     probe('diffedit_blended', 'diffedit on 12×12 (factor-2 VAE)', lambda: diffedit(SD, IMG[:12, :12], 'a red circle', steps=4, n=2, generator=G(), progress=False).image.shape == (1, 3, 12, 12), 'ok')
-    probe('diffedit_blended', 'blended_latent on 12×12 (factor-2 VAE)', lambda: blended_latent(SD, IMG[:12, :12], 'a red circle', None, steps=2, generator=G(), progress=False).shape == (1, 3, 12, 12), 'ok')
-    probe('diffedit_blended', 'blended_latent on 12×12 with a 12×12 mask', lambda: blended_latent(SD, IMG[:12, :12], 'a red circle', np.pad(np.ones((6, 6)), 3), steps=2, generator=G(), progress=False).shape == (1, 3, 12, 12), 'ok')
-    probe('diffedit_blended', 'blended_latent on 13×13', lambda: blended_latent(SD, IMG[:13, :13], 'a red circle', None, steps=2, progress=False), 'error', ('multiple', 'size'))
-    probe('diffedit_blended', 'blended_latent steps=0', lambda: blended_latent(SD, IMG, 'a red circle', None, steps=0, progress=False), 'error', ('steps',))
-    probe('diffedit_blended', 'blended_latent guidance nan', lambda: blended_latent(SD, IMG, 'a red circle', None, steps=2, guidance_scale=nan, progress=False), 'error', ('guidance_scale',))
+    probe('diffedit_blended', 'blended_latent on 12×12 (factor-2 VAE)', lambda: blended_latent(SD, IMG[:12, :12], 'a red circle', None, num_inference_steps=2, generator=G(), progress=False).image.shape == (1, 3, 12, 12), 'ok')
+    probe('diffedit_blended', 'blended_latent on 12×12 with a 12×12 mask', lambda: blended_latent(SD, IMG[:12, :12], 'a red circle', np.pad(np.ones((6, 6)), 3), num_inference_steps=2, generator=G(), progress=False).image.shape == (1, 3, 12, 12), 'ok')
+    probe('diffedit_blended', 'blended_latent on 13×13', lambda: blended_latent(SD, IMG[:13, :13], 'a red circle', None, num_inference_steps=2, progress=False), 'error', ('multiple', 'size'))
+    probe('diffedit_blended', 'blended_latent num_inference_steps=0', lambda: blended_latent(SD, IMG, 'a red circle', None, num_inference_steps=0, progress=False), 'error', ('steps',))
+    probe('diffedit_blended', 'blended_latent guidance nan', lambda: blended_latent(SD, IMG, 'a red circle', None, num_inference_steps=2, guidance_scale=nan, progress=False), 'error', ('guidance_scale',))
     probe('diffedit_blended', 'blended_latent with an all-zero mask: the VAE round trip of the input',
-          lambda: bool(torch.allclose(blended_latent(SD, IMG, 'a red circle', np.zeros((16, 16)), steps=2, generator=G(), progress=False), SD.decode(SD.encode(IMG)), atol=1e-5)) or 'not the round trip', 'ok')
-    probe('diffedit_blended', 'blended_latent with a NaN mask', lambda: blended_latent(SD, IMG, 'a red circle', np.full((16, 16), nan), steps=2, progress=False), 'error', ('mask', 'NaN'))
-    probe('diffedit_blended', 'blended_latent with 3 generators for 1 image', lambda: blended_latent(SD, IMG, 'a red circle', None, steps=2, generator=[G(), G(), G()], progress=False), 'error', ('generator',))
+          lambda: bool(torch.allclose(blended_latent(SD, IMG, 'a red circle', np.zeros((16, 16)), num_inference_steps=2, generator=G(), progress=False).image, SD.decode(SD.encode(IMG)), atol=1e-5)) or 'not the round trip', 'ok')
+    probe('diffedit_blended', 'blended_latent with a NaN mask', lambda: blended_latent(SD, IMG, 'a red circle', np.full((16, 16), nan), num_inference_steps=2, progress=False), 'error', ('mask', 'NaN'))
+    probe('diffedit_blended', 'blended_latent with 3 generators for 1 image', lambda: blended_latent(SD, IMG, 'a red circle', None, num_inference_steps=2, generator=[G(), G(), G()], progress=False), 'error', ('generator',))
     def run_method_seed():
         from imiebench.bench.methods import run_method
         return run_method('ip2p', _tiny_set(ids=('c0',)).cases[0], 2 ** 62, cfg(), IP, SD)

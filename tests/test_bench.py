@@ -3,7 +3,8 @@ import json, os, subprocess, sys, csv
 from pathlib import Path
 import numpy as np, PIL.Image, pytest, torch
 from imiebench.bench.format import load_bench, load_editbench, BenchSet, BenchCase, BenchStep, FORMAT
-from imiebench.bench.methods import BenchConfig, run_method, blended_latent, METHODS
+from imiebench.bench.methods import BenchConfig, run_method, METHODS
+from imiebench.blended import blended_latent
 from imiebench.bench.scores import score_case, oracle_caption, toy_scorer
 from imiebench.bench.runner import run_bench
 from imiebench.models import tiny
@@ -83,11 +84,11 @@ def test_every_method_runs_and_is_seeded():
 def test_blended_keeps_outside_and_rejects_bad_input():
     sd = tiny('sd'); img = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
     m = np.zeros((16, 16), np.float32); m[:8] = 1
-    out = blended_latent(sd, img, 'a red circle', m, steps=3, generator=torch.Generator().manual_seed(0), progress=False)
-    full = blended_latent(sd, img, 'a red circle', None, steps=3, generator=torch.Generator().manual_seed(0), progress=False)
+    out = blended_latent(sd, img, 'a red circle', m, 3, generator=torch.Generator().manual_seed(0), progress=False).image
+    full = blended_latent(sd, img, 'a red circle', None, 3, generator=torch.Generator().manual_seed(0), progress=False).image
     rec = sd.decode(sd.encode(img))
     assert (out - rec)[..., 12:, :].abs().max() < (full - rec)[..., 12:, :].abs().max()
-    with pytest.raises(ValueError, match='empty'): blended_latent(sd, img, '', m, steps=2)
+    with pytest.raises(ValueError, match='empty'): blended_latent(sd, img, '', m, 2)
 
 def test_scores_on_ground_truth():
     "Scoring the ground-truth targets themselves: every step succeeds and every edit is retained."

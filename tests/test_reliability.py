@@ -285,12 +285,12 @@ def test_session_widget_redo_with_shared_noise(b):
         assert w.counts == dict(edits=2, redone=1, strips=w.counts['strips']) and s.history[-1] is kept, (noise, w.counts)
 
 def test_blended_latent_checks_its_arguments():
-    from imiebench.bench.methods import blended_latent
+    from imiebench.blended import blended_latent
     sd = tiny('sd'); g = lambda: torch.Generator().manual_seed(0)
-    with pytest.raises(ValueError, match='steps must be an int'): blended_latent(sd, IMG, 'a red circle', steps=0, progress=False)
-    with pytest.raises(ValueError, match='guidance_scale'): blended_latent(sd, IMG, 'a red circle', steps=2, guidance_scale=float('nan'), progress=False)
-    with pytest.raises(ValueError, match='3 generators for a batch of 1'): blended_latent(sd, IMG, 'a red circle', steps=2, generator=[g(), g(), g()], progress=False)
-    x = blended_latent(sd, IMG, 'a red circle', np.zeros((16, 16)), steps=2, generator=g(), progress=False)  # nothing regenerated
+    with pytest.raises(ValueError, match='num_inference_steps must be an int'): blended_latent(sd, IMG, 'a red circle', num_inference_steps=0, progress=False)
+    with pytest.raises(ValueError, match='guidance_scale'): blended_latent(sd, IMG, 'a red circle', None, 2, guidance_scale=float('nan'), progress=False)
+    with pytest.raises(ValueError, match='3 generators for a batch of 1'): blended_latent(sd, IMG, 'a red circle', None, 2, generator=[g(), g(), g()], progress=False)
+    x = blended_latent(sd, IMG, 'a red circle', np.zeros((16, 16)), 2, generator=g(), progress=False).image  # nothing regenerated
     torch.testing.assert_close(x, sd.decode(sd.encode(IMG)), atol=1e-5, rtol=0)
 
 

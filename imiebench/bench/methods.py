@@ -7,17 +7,18 @@ from __future__ import annotations
 import numbers, warnings
 import dataclasses
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 
-from ..core import to_tensor, to_uint8, to_mask, resize_mask, check_prompts, noise_draws, check_int, check_number, check_generator
+from ..core import to_uint8, to_mask, resize_mask, noise_draws, check_int, check_number
 from ..models import Bundle
 from .format import BenchCase, BenchStep
 
 # %% auto #0
 __all__ = ['CAPTIONS', 'METHOD_INFO', 'METHODS', 'DEFAULT_METHODS', 'INSTRUCTION_METHODS', 'PRECISIONS', 'SEED_MAX', 'MethodInfo',
-           'method_inputs', 'blended_latent', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method']
+           'method_inputs', 'NotApplicable', 'BenchConfig', 'run_units', 'run_method']
 
 # %% ../../nbs/54_bench_methods.ipynb #5433ae5f
 CAPTIONS = ('instruction', 'ground_truth')
@@ -33,9 +34,20 @@ class MethodInfo:
     mask: str|None = None  # instruction methods: None, 'user' (the step's mask) or 'auto' (`emilie.instruction_mask`)
     control: str = 'null'  # instruction methods with a mask: `emilie.CONTROLS` ('null' = gradient control)
     noise: str = 'fresh'  # instruction methods: `emilie.NOISES` ('shared' = Algorithm 1's z_init drawn once)
+    edit: Callable|None = None  # caption methods: edit(b, images, queries, references, masks, cfg, generators) -> N×3×H×W in [-1, 1]
+
+def _diffedit(b, ims, q, ref, m, cfg, gens):
+    "DiffEdit (`diffedit.diffedit`) decoding in the given masks."
+    from imiebench.diffedit import diffedit
+    return diffedit(b, ims, q, ref, r=cfg.r, steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image
+
+def _blended(b, ims, q, ref, m, cfg, gens):
+    "Blended latent diffusion (`blended.blended_latent`) in the given masks."
+    from imiebench.blended import blended_latent
+    return blended_latent(b, ims, q, m, cfg.steps, cfg.caption_guidance, gens, progress=False).image
 
 _GC = "gradient control on ε in the user mask (null-instruction ε outside)"
-METHOD_INFO = {  # the registry: a new instruction method is one line here; a new kind of method, one runner in `run_units`
+METHOD_INFO = {  # the registry: a method is one line here (an instruction method: its engine settings; a caption method: its `edit`)
     'emilie': MethodInfo('instruction', 'instruction', True, f"latent iteration; {_GC}", 'latent', 'user'),
     'emilie_nomask': MethodInfo('instruction', 'instruction', False, "latent iteration; masks ignored", 'latent'),
     'ip2p_mask': MethodInfo('instruction', 'instruction', True, f"image iteration (decode, re-encode, edit); {_GC}", 'image', 'user'),
@@ -43,8 +55,8 @@ METHOD_INFO = {  # the registry: a new instruction method is one line here; a ne
     'emilie_blend': MethodInfo('instruction', 'instruction', True, "latent iteration; latent blending outside the user mask (blended latent diffusion's mechanism)", 'latent', 'user', 'blend'),
     'emilie_auto': MethodInfo('instruction', 'instruction', False, "latent iteration; gradient control on ε in a mask it infers itself (`instruction_mask`)", 'latent', 'auto'),
     'concat': MethodInfo('instruction', 'instruction', False, "none: every instruction so far, on the original image", 'concat'),
-    'diffedit': MethodInfo('caption', 'captions', True, "DiffEdit: the user mask, else the inferred mask; DDIM encode to r, mask-guided decode"),
-    'blended': MethodInfo('caption', 'captions', True, "blended latent diffusion in the user mask, else in DiffEdit's inferred mask"),
+    'diffedit': MethodInfo('caption', 'captions', True, "DiffEdit: the user mask, else the inferred mask; DDIM encode to r, mask-guided decode", edit=_diffedit),
+    'blended': MethodInfo('caption', 'captions', True, "blended latent diffusion in the user mask, else in DiffEdit's inferred mask", edit=_blended),
     'emilie_shared': MethodInfo('instruction', 'instruction', True, f"latent iteration; {_GC}; one z_init for every edit (Algorithm 1)", 'latent', 'user', noise='shared'),
 }
 METHODS = tuple(METHOD_INFO)
@@ -53,31 +65,11 @@ INSTRUCTION_METHODS = tuple(m for m, i in METHOD_INFO.items() if i.model == 'ins
 
 def method_inputs(method: str, captions: str='instruction') -> str:
     "The information `method` gets (e.g. 'instruction + user mask'); methods are ranked only against methods with the same."
-    if method not in METHOD_INFO: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method not in METHOD_INFO: raise ValueError(f"method must be one of {tuple(METHOD_INFO)}, got {method!r}")
     if captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {captions!r}")
     i = METHOD_INFO[method]
     text = 'instruction' if i.text == 'instruction' or captions == 'instruction' else 'captions (ground truth)'
     return text + (' + user mask' if i.user_mask else '')
-
-# %% ../../nbs/54_bench_methods.ipynb #fb8abae0
-@torch.no_grad()
-def blended_latent(b: Bundle, image, prompt: str|list[str], # one caption, or one per image
-                   mask=None, # 1 = regenerate here (None: the whole image; all zeros: nothing, the result is the VAE round trip of the input)
-                   steps: int=20, guidance_scale: float=5.0,
-                   generator=None, # a torch.Generator, or one per image
-                   progress: bool=True) -> torch.Tensor:
-    "Blended latent diffusion with a caption model; returns N×3×H×W in [-1, 1]."
-    from diffusers.utils.torch_utils import randn_tensor
-    from imiebench.sampling import denoise, CFG, NoiseBlend, ddim_scheduler
-    steps, guidance_scale = check_int(steps, 'steps', 1), check_number(guidance_scale, 'guidance_scale')
-    n = len(to_tensor(image, multiple=b.vae_factor))  # sizes: what the bundle's VAE takes
-    prompt = check_prompts(prompt, n, 'prompt'); generator = check_generator(generator, b.device, n=n)
-    src = b.encode(image); sch = ddim_scheduler(b); sch.set_timesteps(steps, device=b.device)  # steps on ε: `CFG` converts v/x₀
-    m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
-    c, u = b.embed(prompt).expand(len(src), -1, -1), b.embed('').expand(len(src), -1, -1)
-    z = randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
-    z = denoise(z, sch, CFG(b, c, u, guidance_scale), region=NoiseBlend(m, src), generator=generator, progress=progress, desc='blended')
-    return b.decode(z)
 
 # %% ../../nbs/54_bench_methods.ipynb #17926bd4
 class NotApplicable(Exception):
@@ -104,9 +96,9 @@ class BenchConfig:
     precision: str = 'bfloat16'  # the UNets' compute: 'bfloat16' (`torch.autocast`; latents and samplers stay in the bundle's dtype) or 'float32' (none)
     def __post_init__(self):
         if self.captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {self.captions!r}")
-        bad = [m for m in self.methods if m not in METHODS]
-        if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {METHODS}")
-        if not self.methods: raise ValueError(f"methods must not be empty; expected some of {METHODS}")
+        bad = [m for m in self.methods if m not in METHOD_INFO]
+        if bad: raise ValueError(f"unknown method(s) {bad}; expected some of {tuple(METHOD_INFO)}")
+        if not self.methods: raise ValueError(f"methods must not be empty; expected some of {tuple(METHOD_INFO)}")
         if not self.seeds: raise ValueError("seeds must not be empty")
         if bad := [s for s in self.seeds if not isinstance(s, numbers.Integral) or isinstance(s, (bool, np.bool_))]:
             raise TypeError(f"seeds must be integers, got {bad!r} in seeds={tuple(self.seeds)!r}")
@@ -170,7 +162,7 @@ def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> l
 @torch.no_grad()
 def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
     "Edit every unit's sequence in lock-step, all units in one batch per step, each with its own texts, mask and noise."
-    from imiebench.diffedit import diffedit, diffedit_mask
+    from imiebench.diffedit import diffedit_mask
     N, n = len(units), len(units[0][0].steps)
     ims, out = np.stack([c.image for c, _ in units]), []
     hw = (ims.shape[1] // b.vae_factor, ims.shape[2] // b.vae_factor)
@@ -184,23 +176,20 @@ def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[
             noise = noise_draws(z0.shape, [gens[i] for i in infer], cfg.mask_n, b.device, b.dtype)
             m[infer] = diffedit_mask(b, ims[infer], [q[i] for i in infer], [ref[i] for i in infer], n=cfg.mask_n, steps=cfg.steps,
                                      latents=z0, noise=noise).mask
-        if method == 'diffedit':
-            x = diffedit(b, ims, q, ref, r=cfg.r, steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image
-        else: x = blended_latent(b, ims, q, m, cfg.steps, cfg.caption_guidance, gens, progress=False)
-        ims = to_uint8(x); out.append(ims)
+        ims = to_uint8(METHOD_INFO[method].edit(b, ims, q, ref, m, cfg, gens)); out.append(ims)
     return [[out[k][i] for k in range(n)] for i in range(N)]
 
 def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pairs edited together
               cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[list[np.ndarray]]:
     "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method`."
-    if method not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method not in METHOD_INFO: raise ValueError(f"method must be one of {tuple(METHOD_INFO)}, got {method!r}")
     if not units: return []
     for _, s in units: check_int(s, 'seed', 0, SEED_MAX)  # a unit's generators are seeded with 1000·seed + step (`_gens`)
     if cfg.precision != 'float32':  # the same weights, the UNet run under autocast
         ip2p, sd = (None if b is None else dataclasses.replace(b, unet_autocast=getattr(torch, cfg.precision)) for b in (ip2p, sd))
     shapes_ = {(len(c.steps), c.image.shape) for c, _ in units}
     if len(shapes_) > 1: raise ValueError(f"units edited together need the same number of steps and image size, got {sorted(shapes_)}")
-    if method in INSTRUCTION_METHODS:
+    if METHOD_INFO[method].model == 'instruction':
         if ip2p is None: raise ValueError(f"method {method!r} needs an instruction (ip2p) bundle")
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='concat: dropped')  # concat drops old instructions beyond the tokenizer limit (by design)
