@@ -366,8 +366,8 @@ def _session_path(path, what: str) -> Path:
 
 def preview_steps(steps: int, # the edit's steps
                  ) -> int:
-    "Steps of a quick preview of an edit: a fifth of the edit's, at least 3 (fewer look like noise on the toy models), at most the edit's."
-    steps = check_int(steps, 'steps', 1); return min(steps, max(3, steps // 5))
+    "Steps of a quick preview of an edit: 3 (fewer look like noise on the toy models), a sixth of the edit's when that is more, at most the edit's."
+    steps = check_int(steps, 'steps', 1); return min(steps, max(3, steps // 6))
 
 class EditSession:
     "Iterative editing of one image with an InstructPix2Pix-type bundle: EMILIE and its baselines."
