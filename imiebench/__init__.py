@@ -1,2 +1,2 @@
 __version__ = "0.0.1"
-from . import _helpdoc  # help() shows each parameter's meaning (nbs/00a_helpdoc.ipynb)
+from . import _helpdoc as _helpdoc  # help() shows each parameter's meaning (nbs/00a_helpdoc.ipynb)

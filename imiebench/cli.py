@@ -97,7 +97,8 @@ def demo(out: str|Path='out', # output folder (demo.png, demo.json)
     from imiebench.toy.world import caption
     from imiebench.toy.oracle import oracle, edit_success
     from imiebench.toy.zoo import load_toy
-    from imiebench.core import psnr, to_uint8, check_int
+    from imiebench.core import to_uint8, check_int
+    from imiebench.metrics import psnr
     seed, n, steps = check_int(seed, 'seed', 0, DEMO_SEED_MAX), check_int(n, 'n', 1), check_int(steps, 'steps', 1)
     if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"out={str(out)!r} is an existing file; expected a folder")
     out = Path(out); out.mkdir(parents=True, exist_ok=True); dev = torch.device(device or 'cpu')

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'describe', 'check_finite', 'read_image', 'to_tensor',
            'fit_size', 'to_uint8', 'to_pil', 'resize_image', 'to_mask', 'resize_mask', 'check_prompt', 'check_prompts',
-           'psnr', 'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int',
+           'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int',
            'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config',
            'fresh_scheduler', 'noise_draws']
 
@@ -206,14 +206,6 @@ def check_prompts(texts, n: int, what: str="prompt", allow_empty: bool=False) ->
     if not isinstance(texts, (list, tuple)): raise TypeError(f"expected the {what} to be a str, or a list of str (one per image), got {type(texts).__name__}")
     if len(texts) != n: raise ValueError(f"got {len(texts)} texts for the {what} of {n} images; give one, or one per image")
     return [check_prompt(t, what, allow_empty) for t in texts]
-
-def psnr(a: np.ndarray, b: np.ndarray, # uint8 images (or anything in 0–255) of the same shape
-         keep: np.ndarray|None=None, # optional boolean mask (broadcastable to H×W): compare only there
-        ) -> float:
-    "PSNR in dB on the 0–255 scale (identical images: 100 dB, not infinity, so means stay finite)."
-    d = (np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2
-    mse = float(d[keep].mean()) if keep is not None else float(d.mean())
-    return float(10 * np.log10(255 ** 2 / max(mse, 255 ** 2 * 1e-10)))
 
 def make_generator(seed: int|None=0, device='cpu') -> torch.Generator|None:
     "A `torch.Generator` seeded with `seed` on `device` (None → None: unseeded)."

@@ -114,7 +114,7 @@ def test_pie_unedited_parity(src, mask, seed):
     assert bm.pie_mse_unedited(src, inside, mask) == 0 and bm.pie_ssim_unedited(src, inside, mask) == pytest.approx(1.)
 
 def test_pie_psnr_identical_is_capped():
-    "The one deliberate PSNR difference: identical unedited parts give core.psnr's 100 dB (torchmetrics: infinity)."
+    "The one deliberate PSNR difference: identical unedited parts give metrics.psnr's 100 dB (torchmetrics: infinity)."
     src, mask, _ = PIE_CASES[0]
     p, t = ref_pie_masked(src, src, mask)
     assert ref_tm_psnr(p, t) == np.inf and bm.pie_psnr_unedited(src, src, mask) == 100.
