@@ -4,7 +4,7 @@
 
 # %% ../../nbs/64_widgets_explorers.ipynb #71bcc552
 from __future__ import annotations
-import html, math
+import html
 from dataclasses import dataclass, field
 import numpy as np
 import torch
@@ -16,6 +16,7 @@ from ..models import Bundle, check_bundle
 from ..ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio
 from ..diffedit import DiffEditMask, DiffEditResult, diffedit_mask, check_mask_args
 from ..reed import vae_roundtrip
+from ..metrics import psnr
 from .sliders import SliderView, slider_view, display_array
 from .brush import MaskBrush
 
@@ -216,9 +217,8 @@ class RoundTripCache:
         return t[k]
 
     def psnr(self, name: str, k: int) -> float:
-        "PSNR of $x_k$ against $x_0$ in dB, on [0, 1] as `reed.image_metrics` computes it (inf for k = 0)."
-        mse = (((self.image(name, k).clamp(-1, 1) - self.x.clamp(-1, 1)) / 2) ** 2).mean().item()
-        return float('inf') if mse == 0 else 10 * math.log10(1 / mse)
+        "PSNR of $x_k$ against $x_0$ in dB (`metrics.psnr` on the VAE's range [-1, 1]; `PSNR_CAP` for k = 0)."
+        return psnr(self.image(name, k).clamp(-1, 1), self.x.clamp(-1, 1), data_range=2.)
 
 def roundtrip_explorer(vaes: dict, # name → AutoencoderKL, shown left to right after the original
                        image, # one RGB image
