@@ -1,13 +1,17 @@
-"""Interactive latency: how long each slider move of the DiffEdit explorer takes, as a ratio to a full DiffEdit
-recompute measured in the same run, and the wall time of `imiebench --help`.
+"""Interactive latency: how long each slider move of the DiffEdit explorer and of the REED round-trip slider takes,
+its preview and its exact result, as ratios to a full recompute measured in the same run, and the wall time of
+`imiebench --help`.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/explorer_latency.py [--steps 30] [--moves 4] [--label after] [--session]
 
 Every slider is moved `--moves` times to values not shown before (so no move is answered from a memo of a
-previous value); the latency of a move is `view.seconds` (the time `slider_view` spends in the explorer's
-function, i.e. what the reader waits for); `computed` counts the mask inferences, inversions and decodes the moves
-needed. `--session` also times the EMILIE session widget. Writes benchmarks/results/explorer_latency_<label>.json and prints
-the JSON plus one summary line.
+previous value). A move shows a preview at once and the exact result when the slider rests (`slider_view(preview=)`;
+here, without an event loop, right after the preview): `preview` is `view.preview_seconds` (what the hand sees while
+it moves), the exact latency `view.seconds` (what the reader waits for once it rests); both are the time `slider_view`
+spends in the explorer's functions. `computed` counts the mask inferences, inversions and decodes the moves needed.
+The goal for a preview is ≤ 0.3 s and ≥ 5× faster than a full recompute (`goal_met`). The round-trip slider's full
+recompute is the k round trips of both VAEs from the image, measured at each k it is moved to. `--session` also times
+the EMILIE session widget. Writes benchmarks/results/explorer_latency_<label>.json and prints the JSON plus a summary.
 """
 import argparse, json, os, statistics, subprocess, sys, time, warnings
 from pathlib import Path
@@ -21,6 +25,37 @@ def help_seconds(repeats: int=3) -> float:
     for _ in range(repeats):
         t0 = time.perf_counter(); subprocess.run([str(exe), '--help'], check=True, capture_output=True); ts.append(time.perf_counter() - t0)
     return min(ts)
+
+PREVIEW_GOAL = dict(max_s=0.3, min_speedup=5.0)  # a preview within 0.3 s, ≥ 5× faster than a full recompute
+
+def timing(ts: list, full_s: float) -> dict:
+    "Seconds of each move, their median, and the median as a ratio to (and speed-up over) a full recompute."
+    m = statistics.median(ts)
+    return dict(seconds=[round(t, 4) for t in ts], median_s=round(m, 4), ratio_to_full=round(m / full_s, 3), speedup=round(full_s / m, 2))
+
+def with_goal(t: dict) -> dict:
+    return t | dict(goal_met=t['median_s'] <= PREVIEW_GOAL['max_s'] and t['speedup'] >= PREVIEW_GOAL['min_speedup'])
+
+def roundtrip_latency(ks=(5, 12, 20, 25), back=(3, 10)) -> dict:
+    "REED round-trip slider (vanilla and REED toy VAEs): moves to new k (trips made incrementally), then back (kept)."
+    from imiebench.toy.zoo import load_toy_vae
+    from imiebench.toy.reed import toy_data, load_toy_reed_vae
+    from imiebench.widgets.explorers import roundtrip_explorer, RoundTripCache
+    vaes, x = {'vanilla': load_toy_vae(), 'REED': load_toy_reed_vae()}, toy_data(4, 4, 'test')[:1]
+    def full(k):  # a full recompute: k round trips of each VAE from the image, and the PSNR
+        c = RoundTripCache(vaes, x, value_range=(-1, 1)); t0 = time.perf_counter()
+        for n in vaes: c.psnr(n, k)
+        return time.perf_counter() - t0
+    w = roundtrip_explorer(vaes, x, value_range=(-1, 1)); out = {}
+    for part, moves in (('forward', ks), ('back', back)):
+        pre, ex, fulls = [], [], []
+        for k in moves:
+            w.sliders['k'].value = k; assert w.error is None and w.preview_error is None, (w.error, w.preview_error)
+            pre.append(w.preview_seconds); ex.append(w.seconds); fulls.append(full(k))
+        f = statistics.median(fulls)
+        out[part] = dict(k=list(moves), full_recompute_s=[round(t, 4) for t in fulls], preview=with_goal(timing(pre, f)), exact=timing(ex, f))
+    out['trips_made'] = w.cache.counts['trips']
+    return out
 
 MOVES = dict(threshold=[0.45, 0.4, 0.6, 0.35, 0.55, 0.3], guidance_scale=[6.0, 4.0, 7.5, 3.0, 8.5, 2.5],
              r=[0.6, 0.8, 0.5, 0.9, 0.65, 0.75], strength=[0.4, 0.6, 0.3, 0.7, 0.45, 0.55])
@@ -70,24 +105,27 @@ def main(argv=None):
     first_s = ex.seconds
     res = {}
     for name, vals in MOVES.items():
-        sl, start, ts = ex.sliders[name], ex.sliders[name].value, []
-        c0 = dict(getattr(getattr(ex, 'cache', None), 'counts', {}))
+        sl, start, ts, pre, notes = ex.sliders[name], ex.sliders[name].value, [], [], []
+        c0, p0 = dict(ex.cache.counts), dict(ex.cache.preview_counts)
         for v in vals[:a.moves]:
-            sl.value = v; assert ex.error is None, ex.error
-            ts.append(ex.seconds)
-        computed = {k: v - c0[k] for k, v in ex.cache.counts.items()} if c0 else None  # what the moves computed
+            sl.value = v; assert ex.error is None and ex.preview_error is None, (ex.error, ex.preview_error)
+            ts.append(ex.seconds); pre.append(ex.preview_seconds); notes.append(ex.last_preview.note)
+        computed = {k: v - c0[k] for k, v in ex.cache.counts.items()}  # what the moves computed
         sl.value = start
-        res[name] = dict(seconds=[round(t, 4) for t in ts], median_s=round(statistics.median(ts), 4),
-                         ratio_to_full=round(statistics.median(ts) / full_s, 3), speedup=round(full_s / statistics.median(ts), 2),
-                         computed=computed)
+        res[name] = timing(ts, full_s) | dict(computed=computed, preview=with_goal(timing(pre, full_s)) | dict(
+            shows=sorted(set(notes)), computed={k: v - p0[k] for k, v in ex.cache.preview_counts.items()}))
     session = session_latency() if a.session else None
+    rt = roundtrip_latency()
     out = dict(label=a.label, session_widget=session, steps=a.steps, moves=a.moves, full_recompute_s=round(full_s, 4), explorer_first_s=round(first_s, 4),
-               sliders=res, help_s=round(help_s, 3), torch_threads=torch.get_num_threads(), omp=os.environ.get('OMP_NUM_THREADS'),
-               note='CPU shared with other jobs; ratios are measured side by side in one run')
+               sliders=res, roundtrip_slider=rt, preview_goal=PREVIEW_GOAL, help_s=round(help_s, 3), torch_threads=torch.get_num_threads(),
+               omp=os.environ.get('OMP_NUM_THREADS'), note='CPU shared with other jobs; ratios are measured side by side in one run')
     Path(a.out).mkdir(parents=True, exist_ok=True)
     write_json(Path(a.out) / f'explorer_latency_{a.label}.json', out)
     print(json.dumps(out, indent=1))
-    print(f"explorer_latency[{a.label}]: full recompute {full_s:.2f} s; move/full ratio " +
-          ', '.join(f"{k} {v['ratio_to_full']:.2f}" for k, v in res.items()) + f"; imiebench --help {help_s:.2f} s")
+    print(f"explorer_latency[{a.label}]: full recompute {full_s:.2f} s; exact move/full ratio " +
+          ', '.join(f"{k} {v['ratio_to_full']:.2f}" for k, v in res.items()) + '; preview ' +
+          ', '.join(f"{k} {v['preview']['median_s']:.3f} s ({v['preview']['speedup']:.0f}×)" for k, v in res.items()) +
+          f"; round trips: preview {rt['forward']['preview']['median_s']:.3f} s ({rt['forward']['preview']['speedup']:.0f}×), "
+          f"exact {rt['forward']['exact']['median_s']:.3f} s ({rt['forward']['exact']['speedup']:.1f}×); imiebench --help {help_s:.2f} s")
 
 if __name__ == '__main__': main()
