@@ -9,7 +9,7 @@ from imiebench.toy.zoo import zoo_dir, load_toy
 from harness import gate_instruction
 torch.set_grad_enabled(False)
 ck, n = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 100
-root = Path('/tmp/zoo_eval'); shutil.rmtree(root, ignore_errors=True); shutil.copytree(zoo_dir() / 'ip2p', root / 'ip2p')
+root = Path('/tmp/zoo_eval'); shutil.rmtree(root, ignore_errors=True); shutil.copytree(zoo_dir() / 'ip2p', root / 'ip2p'); shutil.copytree(zoo_dir() / 'sd', root / 'sd')  # ip2p shares sd's VAE and text encoder
 b = load_toy('ip2p'); u = b.unet.float()
 st = torch.load(ck, map_location='cpu', weights_only=False)
 u.load_state_dict(st['model'])

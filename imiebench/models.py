@@ -355,20 +355,24 @@ def check_bundle(b, name: str='b', kind: str|None=None, # 'sd' or 'ip2p' when a 
 # %% ../nbs/01_models.ipynb #d698bd86
 def load_sd(src: str|Path, # hub id or local diffusers folder of a Stable Diffusion–style pipeline
             local_files_only: bool|None=None, # None: honour HF_HUB_OFFLINE
-            device=None, dtype=None) -> Bundle:
+            device=None, dtype=None,
+            **components, # components to use instead of the folder's (e.g. `vae=`), as diffusers' `from_pretrained` takes them
+           ) -> Bundle:
     "Load a caption-conditioned (Stable Diffusion) bundle; the scheduler is swapped for DDIM."
     device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
     pipe = _load_pipeline(StableDiffusionPipeline, src, local_files_only, dtype, safety_checker=None,
-                          feature_extractor=None, requires_safety_checker=False)
+                          feature_extractor=None, requires_safety_checker=False, **components)
     b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(ddim_config(pipe.scheduler))  # never clip_sample=True (the trap of from_config)
     return b.to(device)
 
 def load_ip2p(src: str|Path, # hub id or local diffusers folder of an InstructPix2Pix pipeline
-              local_files_only: bool|None=None, device=None, dtype=None) -> Bundle:
+              local_files_only: bool|None=None, device=None, dtype=None,
+              **components, # components to use instead of the folder's (e.g. `vae=`), as diffusers' `from_pretrained` takes them
+             ) -> Bundle:
     "Load an instruction-conditioned (InstructPix2Pix) bundle with its Euler-ancestral scheduler."
     device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
     pipe = _load_pipeline(StableDiffusionInstructPix2PixPipeline, src, local_files_only, dtype, safety_checker=None,
-                          feature_extractor=None, requires_safety_checker=False)
+                          feature_extractor=None, requires_safety_checker=False, **components)
     b = bundle_from_pipeline(pipe, name=str(src))
     if b.kind != 'ip2p': raise ValueError(f"{src!r} has a UNet with {b.unet.config.in_channels} input channels; InstructPix2Pix needs 8")
     return b.to(device)

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/ship_vae_decoder.py runs/vae_decoder/vae
 
-Writes the VAE (float16, like the rest of the zoo) into the `sd` and `ip2p` folders. The UNets were trained in the
+Writes the VAE (float16, like the rest of the zoo) into the `sd` folder (the `ip2p` folder shares it: `ip2p/shared.json`). The UNets were trained in the
 shipped encoder's latent space, so the encoder must be bit-identical (decoder-only finetuning) or, trained with
 `--latent-anchor`, keep the latents of the REED validation images (world renders and photo crops) within
 `MAX_DRIFT` of the shipped encoder's (`toy.zoo.latent_drift`, RMS in the UNets' units, where the latents' std is 1);
@@ -30,7 +30,7 @@ if new.config.scaling_factor != old.config.scaling_factor: raise SystemExit(f"sc
 if drift > MAX_DRIFT: raise SystemExit(f"the encoder moved the latents by {drift:.4f} (RMS, > {MAX_DRIFT}): the UNets would need retraining")
 print(f"encoder {'bit-identical' if same_encoder else f'retrained, latent drift {drift:.4f}'}")
 before = {k: round(v['psnr'], 3) for k, v in roundtrips(reed, x, 25, (1, 25)).items()}
-for name in ('sd', 'ip2p'): new.to(torch.float16).save_pretrained(zoo_dir() / name / 'vae')
+new.to(torch.float16).save_pretrained(zoo_dir() / 'sd' / 'vae')  # ip2p shares it (toy.zoo.SHARED)
 save_toy_reed_vae(reed)
 after = {k: round(v['psnr'], 3) for k, v in roundtrips(load_toy_reed_vae(), x, 25, (1, 25)).items()}
 print('REED PSNR (1, 25 trips) before / after re-basing:', before, after)

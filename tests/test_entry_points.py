@@ -69,6 +69,9 @@ from imiebench.widgets.session import session_widget
 v = edit_explorer(sd, img, 'a red circle', steps=4)
 for sl in v.sliders.values(): sl.value = sl.max if sl.value != sl.max else sl.min
 assert v.error is None, repr(v.error); assert v.calls == 1 + len(v.sliders), v.calls; ran('widgets.explorers.edit_explorer')
+from imiebench.widgets.explorers import roundtrip_explorer
+v = roundtrip_explorer({'a': sd.vae}, img, k_max=3); v.sliders['k'].value = 2; v.settle()
+assert v.error is None and v.k == 2; ran('widgets.explorers.roundtrip_explorer')
 
 w = session_widget(EditSession(ip, img, steps=2, progress=False)); c = w.controls
 c['text'].value = 'make it red'; c['run'].click()

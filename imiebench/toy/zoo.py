@@ -23,13 +23,13 @@ from .world import VOCAB, EDIT_KINDS, COLORS, random_scene, random_edit, valid_k
 from ..training import TrainConfig, TrainResult, train_loop, text_table, diffusion_loss
 
 # %% auto #0
-__all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'SCRATCH_RECIPE', 'zoo_dir', 'toy_tokenizer',
+__all__ = ['HELDOUT_SEED', 'MAX_TOKENS', 'TRAIN_PHOTOS', 'HELDOUT_PHOTOS', 'SHARED', 'SCRATCH_RECIPE', 'zoo_dir', 'toy_tokenizer',
            'EditPool', 'make_pool', 'load_photo', 'photo_crops', 'toy_clip_config', 'images_to_tensor', 'train_clip',
            'projected_features', 'clip_scores', 'toy_vae_model', 'highpass', 'varied_renders', 'train_vae',
            'set_scaling_factor', 'latent_drift', 'toy_unet_model', 'ip2p_unet_from', 'encode_pool',
            'train_caption_unet', 'edit_weight_map', 'instruction_latents', 'train_instruction_unet', 'text_tower',
-           'save_pipeline_folder', 'save_clip', 'load_toy', 'load_toy_clip', 'load_toy_vae', 'InstructionRecipe',
-           'ZooConfig', 'cached_pool', 'train_zoo']
+           'save_pipeline_folder', 'save_clip', 'share_components', 'load_toy', 'load_toy_clip', 'load_toy_vae',
+           'InstructionRecipe', 'ZooConfig', 'cached_pool', 'train_zoo']
 
 # %% ../../nbs/03_toy_zoo.ipynb #45b1cb03
 HELDOUT_SEED = 10**9  # scene seeds ≥ this are never used for training
@@ -378,6 +378,22 @@ def save_clip(path, clip: CLIPModel, dtype=torch.float16) -> Path:
     copy.deepcopy(clip).to('cpu', dtype).save_pretrained(path); toy_tokenizer().save_pretrained(path)
     return Path(path)
 
+SHARED = dict(ip2p=('sd', ('vae', 'text_encoder')))  # the instruction model's VAE and text encoder are the caption model's: stored once, in `sd/`
+
+def share_components(root, name: str='ip2p') -> Path:
+    "Store `name`'s shared components once: delete its copies (which must equal the owner's, byte for byte) and write `shared.json`."
+    import filecmp, shutil
+    owner, parts = SHARED[name]; root = Path(root)
+    for c in parts:
+        a, b = root / name / c, root / owner / c
+        if a.exists():
+            diff = filecmp.dircmp(a, b)
+            if diff.left_only or diff.right_only or filecmp.cmpfiles(a, b, diff.common_files, shallow=False)[1:] != ([], []):
+                raise ValueError(f"{a} differs from {b}: it cannot be shared")
+            shutil.rmtree(a)
+    (root / name / 'shared.json').write_text(json.dumps({c: owner for c in parts}))
+    return root / name
+
 # %% ../../nbs/03_toy_zoo.ipynb #cc3fd8f3
 def _zoo_path(name: str, root=None) -> Path:
     p = Path(root or zoo_dir()) / name
@@ -386,14 +402,20 @@ def _zoo_path(name: str, root=None) -> Path:
                                    f"reinstall the package or rebuild the zoo with `imiebench train-zoo`")
     return p
 
+def _shared(p: Path, dtype) -> dict:
+    "The components a zoo folder shares with another (its `shared.json`), loaded from there."
+    if not (p / 'shared.json').exists(): return {}
+    cls = dict(vae=AutoencoderKL, text_encoder=CLIPTextModel)
+    return {c: cls[c].from_pretrained(p.parent / owner, subfolder=c, **{DTYPE_KW: dtype}) for c, owner in json.loads((p / 'shared.json').read_text()).items()}
+
 def load_toy(kind: str='sd', # 'sd' (caption UNet + DDIM) or 'ip2p' (instruction UNet + Euler ancestral)
              device='cpu', dtype=torch.float32, root=None) -> Bundle:
-    "Load a shipped toy diffusion bundle."
+    "Load a shipped toy diffusion bundle (the components a folder shares with another, `shared.json`, are read from there)."
     if kind not in ('sd', 'ip2p'): raise ValueError(f"kind must be 'sd' or 'ip2p', got {kind!r}")
     p = _zoo_path(kind, root)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        return (load_sd if kind == 'sd' else load_ip2p)(p, local_files_only=True, device=device, dtype=dtype)
+        return (load_sd if kind == 'sd' else load_ip2p)(p, local_files_only=True, device=device, dtype=dtype, **_shared(p, dtype))
 
 def load_toy_clip(device='cpu', root=None):
     "The toy CLIP model and its tokenizer: `(model, tokenizer)`."
@@ -506,6 +528,7 @@ def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: 
         save_clip(out / 'clip', clip)
         for name in ('sd', 'ip2p'):
             save_pipeline_folder(out / name, vae, UNet2DConditionModel.from_pretrained(work / f'unet_{name}'), te, name)
+        share_components(out, 'ip2p')
         (out / 'zoo.json').write_text(json.dumps({k: {kk: vv for kk, vv in v.items()} for k, v in man.items()}
                                                  | dict(pool=dict(n=cfg.n_pool, seed=cfg.pool_seed)), indent=1))
     return man
