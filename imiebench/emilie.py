@@ -418,10 +418,13 @@ class EditSession:
         return self._orig_cond
 
     def _condition(self):
-        "(unscaled conditioning latents, scaled source latents for 'blend') for the next edit (`next_condition`)."
+        "(unscaled conditioning latents, scaled source latents for 'blend') for the next edit (`next_condition`), kept for the current last step."
         last = self.history[-1] if self.history else None
+        hit = getattr(self, '_cond_memo', None)
+        if hit is not None and hit[0] is last: return hit[1]  # a preview and then the edit need it once (f costs a VAE encode)
         z0 = None if last is None else (last.latents.to(self.b.device, self.b.dtype), last.image)
-        return next_condition(self.b, self.mode, self._original_cond(), z0, self.rescale)
+        out = next_condition(self.b, self.mode, self._original_cond(), z0, self.rescale)
+        self._cond_memo = (last, out); return out
 
     def _check_mask(self, mask):
         if mask is None: return None

@@ -68,7 +68,7 @@ def strip_image(images: list[np.ndarray], # H×W×3 uint8 images, the original f
         for j, t in enumerate(_wrap(draw, title, font, Wd)): draw.text((x, H + 2 + j * line), t, fill=(20, 20, 20), font=font)
     return np.asarray(out)
 
-_SESSION_API = ('edit', 'preview', 'undo', 'redo', 'redoable', '_put_back', '_next_seed', 'history', 'images', 'image', 'size', 'defaults')
+_SESSION_API = ('edit', 'preview', 'undo', 'redo', 'redoable', '_put_back', '_next_seed', '_condition', 'history', 'images', 'image', 'size', 'defaults')
 
 def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask brush
                    preview_steps: int|None=None, # steps of the quick preview shown before the exact edit (None: `emilie.preview_steps`; 0: none)
@@ -167,6 +167,7 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
     c['mask_from'].observe(show_panels, 'value')
     for name in ('xs', 'ys'): c[name].observe(show_rect, 'value')
     refresh(); show_panels()
+    s._condition()  # the next edit's conditioning (a VAE encode) now, not on the first click
     box = W.VBox([W.HBox([c['text'], c['run'], c['undo'], c['redo']]), W.HBox([c['s_t'], c['s_i']]), c['mask_from'],
                   W.HBox([W.VBox([c['result'], c['shown']]), panels['rectangle'], panels['brush']]), panels['strip'], c['status']])
     box.add_class('imie-session')
