@@ -115,6 +115,17 @@ def test_session_preview(b):
     with pytest.raises(ValueError, match='all zeros'): s.preview('make it red', mask=np.zeros((16, 16)))
     with pytest.raises(ValueError, match='steps must be an int'): preview_steps(0)
 
+@pytest.mark.parametrize('mode', ['latent', 'image'])
+def test_next_condition_follows_the_history(b, mode):
+    "The conditioning kept for a preview and its edit follows undo, redo and new edits: the next edit is what a session with that history gives."
+    s = EditSession(b, IMG, steps=3, mode=mode, progress=False); s.edit('make it blue'); s.preview('make it red'); s.edit('make it red')
+    s.undo(); c = s.edit('make it green')  # conditioned on the first edit again
+    t = EditSession(b, IMG, steps=3, mode=mode, progress=False); t.edit('make it blue'); d = t.edit('make it green')
+    assert np.array_equal(c.image, d.image) and torch.equal(c.cond, d.cond)
+    s.undo(); s.undo(); e = s.edit('make it green')
+    u = EditSession(b, IMG, steps=3, mode=mode, progress=False); assert torch.equal(e.cond, u._condition()[0])
+
+
 def png_size(data: bytes): return PIL.Image.open(io.BytesIO(data)).size
 
 def test_reprs_show_the_image_and_one_line(b):
