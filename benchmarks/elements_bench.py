@@ -64,8 +64,8 @@ def part_recon(n, steps):
     for i in range(0, n, 25):
         sl = slice(i, i + 25)
         light += list(to_uint8(decode_light(m, els[sl])))
-        diff += list(to_uint8(decode_diffusion(m, els[sl], [caption(s) for s in scenes[sl]], steps=steps, generator=torch.Generator().manual_seed(i))))
-        diff_nc += list(to_uint8(decode_diffusion(m, els[sl], '', steps=steps, generator=torch.Generator().manual_seed(i))))
+        diff += list(to_uint8(decode_diffusion(m, els[sl], [caption(s) for s in scenes[sl]], num_inference_steps=steps, generator=torch.Generator().manual_seed(i))))
+        diff_nc += list(to_uint8(decode_diffusion(m, els[sl], '', num_inference_steps=steps, generator=torch.Generator().manual_seed(i))))
         vae += list(to_uint8(m.bundle.decode(m.bundle.encode(np.stack(ims[sl])))))
     P = lambda rs: float(np.mean([psnr(r, a) for r, a in zip(rs, ims)]))
     from imiebench.toy.oracle import oracle
@@ -87,8 +87,8 @@ def part_edits(n, steps):
     for i in range(0, n, 20):
         sl = slice(i, i + 20)
         outs['light'] += list(to_uint8(decode_light(m, moved[sl])))
-        outs['diffusion'] += list(to_uint8(decode_diffusion(m, moved[sl], [e.query_caption for e in es[sl]], steps=steps, generator=torch.Generator().manual_seed(i))))
-        outs['diffusion_no_caption'] += list(to_uint8(decode_diffusion(m, moved[sl], '', steps=steps, generator=torch.Generator().manual_seed(i))))
+        outs['diffusion'] += list(to_uint8(decode_diffusion(m, moved[sl], [e.query_caption for e in es[sl]], num_inference_steps=steps, generator=torch.Generator().manual_seed(i))))
+        outs['diffusion_no_caption'] += list(to_uint8(decode_diffusion(m, moved[sl], '', num_inference_steps=steps, generator=torch.Generator().manual_seed(i))))
     res = {}
     for k, ims in outs.items():
         s = [edit_success(a, e) for a, e in zip(ims, es)]; p = [preserved(a, e) for a, e in zip(ims, es)]

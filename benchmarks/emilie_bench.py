@@ -35,7 +35,7 @@ def part_drift(ip, n, steps, iters=20, marks=(4, 8, 12, 16, 20)):
     for i in tqdm(range(n), desc='drift'):
         img = render(scene(i, 110_000))
         for name, kw in variants.items():
-            s = EditSession(ip, img, steps=steps, progress=False, seed=i, **kw)
+            s = EditSession(ip, img, num_inference_steps=steps, progress=False, seed=i, **kw)
             for _ in range(iters): s.edit('')
             out[name].append([psnr(s.images[k], img) for k in marks])
         y = img
@@ -55,7 +55,7 @@ def part_sequences(ip, n, steps):
     for mode in MODES:
         ret, last, each = [], [], []
         for i, seq in enumerate(tqdm(seqs, desc=f'sequences ({mode})')):
-            s = EditSession(ip, seq[0].source_image, mode=mode, steps=steps, progress=False, seed=i)
+            s = EditSession(ip, seq[0].source_image, mode=mode, num_inference_steps=steps, progress=False, seed=i)
             each.append([float(edit_success(s.edit(e.instruction).image, e)) for e in seq])
             ret.append([np.nan if (v := retained(s.image, seq, k)) is None else float(v) for k in range(4)])
             last.append(float(edit_success(s.image, seq[-1])))
@@ -74,7 +74,7 @@ def part_control(ip, n, steps):
     for control in (None,) + CONTROLS:
         po, ok = [], []
         for i, e in enumerate(tqdm(es, desc=f'control ({control})')):
-            r = ip2p_edit(ip, e.source_image, e.instruction, steps=steps, mask=None if control is None else e.mask,
+            r = ip2p_edit(ip, e.source_image, e.instruction, num_inference_steps=steps, mask=None if control is None else e.mask,
                           control=control or 'null', generator=torch.Generator().manual_seed(i), progress=False)
             o = to_uint8(r.image)[0]; po.append(psnr(o, e.source_image, e.mask < .5)); ok.append(edit_success(o, e))
         out[control or 'no mask'] = dict(psnr_outside_db=_ci(po), success=_ci([float(v) for v in ok]))
@@ -94,7 +94,7 @@ def part_automask(ip, n, steps, thresholds=(0.3, 0.5, 0.7)):
         iou[str(th)] = _ci([(p & g).sum() / max(1, (p | g).sum()) for p, g in zip(pr, gt)])
     out = {}
     for name, mask in (('no mask', None), ('user mask', torch.from_numpy(gt[:, None].astype(np.float32))), ('auto mask', am.mask)):
-        r = ip2p_edit(ip, src, ins, steps=steps, mask=mask, control='null', generator=gens(0), progress=False)
+        r = ip2p_edit(ip, src, ins, num_inference_steps=steps, mask=mask, control='null', generator=gens(0), progress=False)
         o = to_uint8(r.image)
         out[name] = dict(success=_ci([float(edit_success(x, e)) for x, e in zip(o, es)]),
                          psnr_outside_db=_ci([psnr(x, e.source_image, e.mask < .5) for x, e in zip(o, es)]))
@@ -105,7 +105,7 @@ def part_speed(ip, steps, reps=10):
     "Per-edit wall time: a latent-mode session edit vs diffusers' IP2P pipeline, same weights, steps and scheduler."
     img = render(scene(0, 160_000))
     pipe = ip.pipeline(); pipe.set_progress_bar_config(disable=True)
-    s = EditSession(ip, img, steps=steps, progress=False); s.edit('make the background blue')  # warm-up + a z0 to iterate on
+    s = EditSession(ip, img, num_inference_steps=steps, progress=False); s.edit('make the background blue')  # warm-up + a z0 to iterate on
     pipe('make the background blue', image=PIL.Image.fromarray(img), num_inference_steps=steps)
     t_s, t_d = [], []
     for i in range(reps):  # interleaved, so both see the same machine load

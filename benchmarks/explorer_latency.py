@@ -67,7 +67,7 @@ def session_latency(steps: int=10) -> dict:
     from imiebench.emilie import EditSession
     from imiebench.widgets.session import session_widget
     image = render(Scene([Obj('circle', 'red', 'large', 'top left'), Obj('square', 'green', 'small', 'center')], 'blue'), 64)
-    w = session_widget(EditSession(load_toy('ip2p'), image, steps=steps, progress=False)); c = w.controls
+    w = session_widget(EditSession(load_toy('ip2p'), image, num_inference_steps=steps, progress=False)); c = w.controls
     def click(b):
         t0 = time.perf_counter(); c[b].click(); return time.perf_counter() - t0
     c['text'].value = 'make the red circle blue'
@@ -98,7 +98,7 @@ def main(argv=None):
     def full(**kw):  # a full recompute: mask inference, inversion, decoding (a move without the explorer's cache)
         s = dict(r=0.7, threshold=0.5, strength=0.5, guidance_scale=5.0) | kw
         t0 = time.perf_counter()
-        de.diffedit(*args, steps=a.steps, generator=torch.Generator().manual_seed(0), progress=False, **s)
+        de.diffedit(*args, num_inference_steps=a.steps, generator=torch.Generator().manual_seed(0), progress=False, **s)
         return time.perf_counter() - t0
     full(); full_s = statistics.median([full() for _ in range(3)])
     ex = edit_explorer(*args, steps=a.steps)

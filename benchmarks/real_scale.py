@@ -59,7 +59,7 @@ def run_one(arch: str, size: int, steps: int, n: int, r: float, dtype_name: str)
     g = lambda s=0: torch.Generator().manual_seed(s)
     M = res['methods']
     if b.kind == 'sd':
-        out, st = _timed(meter, lambda: diffedit(b, img, 'a red circle', 'a blue square', r=r, steps=steps, guidance_scale=5.0, n=n,
+        out, st = _timed(meter, lambda: diffedit(b, img, 'a red circle', 'a blue square', r=r, num_inference_steps=steps, guidance_scale=5.0, n=n,
                                                   generator=g(), progress=False))
         M['diffedit_ours'] = st | dict(nfe_min=2 * n + int(r * steps) + 2 * int(r * steps), shape=list(out.image.shape),
                                        finite=_finite(out.image), mask_shape=list(out.mask.mask.shape))
@@ -82,14 +82,14 @@ def run_one(arch: str, size: int, steps: int, n: int, r: float, dtype_name: str)
             M['sdxl_t2i_diffusers'] = st | dict(nfe_min=2 * steps, shape=list(np.asarray(out).shape), finite=_finite(out))
     else:
         def emilie():
-            s = EditSession(b, img, mode='latent', steps=steps, progress=False)
+            s = EditSession(b, img, mode='latent', num_inference_steps=steps, progress=False)
             s.edit('make the red circle blue')
             m = np.zeros((size, size), np.float32); m[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
             s.edit('make it green', mask=m)  # gradient control ('null', the default) inside the mask
             return s
         s, st = _timed(meter, emilie)
         M['emilie_ours'] = st | dict(edits=2, nfe_min=2 * 3 * steps, shape=list(s.image.shape), finite=_finite(s.history[-1].latents))
-        out, st = _timed(meter, lambda: ip2p_edit(b, img, 'make the red circle blue', steps=steps, generator=g(), progress=False).image)
+        out, st = _timed(meter, lambda: ip2p_edit(b, img, 'make the red circle blue', num_inference_steps=steps, generator=g(), progress=False).image)
         M['ip2p_ours'] = st | dict(nfe_min=3 * steps, shape=list(out.shape), finite=_finite(out))
         pipe = b.pipeline()
         kw = dict(height=size, width=size) if b.xl else {}

@@ -305,7 +305,7 @@ def mixed(res, steps=15):
             if i % 2 == 0: cur = pixel_edit(cur, pix[i // 2][0], **pix[i // 2][1])
             ideal.append(cur)
         for vname, vae in (('vanilla', van), ('reed', reed)):
-            s = MixedSession(ip, img, vae=vae, mode='image', steps=20, progress=False)
+            s = MixedSession(ip, img, vae=vae, mode='image', num_inference_steps=20, progress=False)
             for i in range(steps):
                 if i % 2 == 0: s.pixel(pix[i // 2][0], **pix[i // 2][1])
                 else: s.edit(instr[i // 2])

@@ -74,9 +74,9 @@ def run_probes(tmp: Path):
     G = lambda s=0: torch.Generator().manual_seed(s)
     close = lambda a, b, tol=2e-3: bool((a - b).abs().max() < tol) or f"max |diff| {float((a - b).abs().max()):.3g}"
     Z = SD.encode(IMG); TR = ddim_encode(SD, Z, 4, 0.5, progress=False)
-    ip = lambda **kw: ip2p_edit(**(dict(b=IP, image=IMG, instruction='make it blue', steps=2, generator=G(), progress=False) | kw))
-    de = lambda **kw: diffedit(**(dict(b=SD, image=IMG, query='a red circle', steps=4, n=2, generator=G(), progress=False) | kw))
-    dd = lambda **kw: ddim_decode(**(dict(b=SD, start=TR, prompt='a red circle', steps=4, r=0.5, progress=False) | kw))
+    ip = lambda **kw: ip2p_edit(**(dict(b=IP, image=IMG, instruction='make it blue', num_inference_steps=2, generator=G(), progress=False) | kw))
+    de = lambda **kw: diffedit(**(dict(b=SD, image=IMG, query='a red circle', num_inference_steps=4, n=2, generator=G(), progress=False) | kw))
+    dd = lambda **kw: ddim_decode(**(dict(b=SD, start=TR, prompt='a red circle', num_inference_steps=4, r=0.5, progress=False) | kw))
     REF_IP, REF_DE = ip().image, de().image
 
     # 1. image range: float tensors in [0, 1] (diffusers' convention) must be the same image as the uint8 array
@@ -84,7 +84,7 @@ def run_probes(tmp: Path):
         probe('image_range', f'ip2p_edit float [0,1] {k}', lambda v=v: close(ip(image=v).image, REF_IP), 'ok')
         probe('image_range', f'diffedit float [0,1] {k}', lambda v=v: close(de(image=v).image, REF_DE), 'ok')
         probe('image_range', f'encode float [0,1] {k}', lambda v=v: close(SD.encode(v), Z), 'ok')
-        probe('image_range', f'EditSession float [0,1] {k}', lambda v=v: bool(np.abs(EditSession(IP, v, steps=2, progress=False).original.astype(int) - IMG).max() <= 1), 'ok')
+        probe('image_range', f'EditSession float [0,1] {k}', lambda v=v: bool(np.abs(EditSession(IP, v, num_inference_steps=2, progress=False).original.astype(int) - IMG).max() <= 1), 'ok')
         probe('image_range', f'partition float [0,1] {k}', lambda v=v: bool((partition(v, n=4).labels == partition(IMG, n=4).labels).all()), 'ok')
     dark = torch.full((3, 16, 16), 0.2)  # a dark image in [0, 1]; read as [-1, 1] it would be light grey
     probe('image_range', 'dark float [0,1] → uint8 51', lambda: bool(to_uint8(to_tensor(dark))[0].max() == 51), 'ok')
@@ -104,7 +104,7 @@ def run_probes(tmp: Path):
         probe('numbers', f'ip2p_edit image_guidance_scale={v}', lambda v=v: ip(image_guidance_scale=v), 'error', ('image_guidance_scale',))
         probe('numbers', f'diffedit guidance_scale={v}', lambda v=v: de(guidance_scale=v), 'error', ('guidance_scale',))
         probe('numbers', f'diffedit threshold={v}', lambda v=v: de(threshold=v), 'error', ('threshold',))
-        probe('numbers', f'diffedit_mask clamp_ratio={v}', lambda v=v: diffedit_mask(SD, IMG, 'a red circle', n=2, steps=4, rescale='mean', clamp_ratio=v), 'error', ('clamp_ratio',))
+        probe('numbers', f'diffedit_mask clamp_ratio={v}', lambda v=v: diffedit_mask(SD, IMG, 'a red circle', n=2, num_inference_steps=4, rescale='mean', clamp_ratio=v), 'error', ('clamp_ratio',))
         probe('numbers', f'ddim_decode guidance_scale={v}', lambda v=v: dd(guidance_scale=v), 'error', ('guidance_scale',))
         probe('numbers', f'ddim_decode eta={v}', lambda v=v: dd(eta=v), 'error', ('eta',))
         probe('numbers', f'ddim_encode guidance_scale={v}', lambda v=v: ddim_encode(SD, Z, 4, 0.5, guidance_scale=v, progress=False), 'error', ('guidance_scale',))
@@ -140,7 +140,7 @@ def run_probes(tmp: Path):
     probe('masks_latents', 'decode latents 8 channels', lambda: SD.decode(torch.zeros(1, 8, 8, 8)), 'error', ('latents', 'channels'))
     probe('masks_latents', 'ip2p_edit image_latents NaN', lambda: ip(image=None, image_latents=torch.full((1, 4, 8, 8), nan)), 'error', ('image_latents', 'NaN'))
     probe('masks_latents', 'ip2p_edit source_latents wrong size', lambda: ip(mask=np.ones((16, 16)), source_latents=torch.zeros(1, 4, 4, 4)), 'error', ('source_latents',))
-    probe('masks_latents', 'diffedit_mask noise wrong shape', lambda: diffedit_mask(SD, IMG, 'a red circle', n=2, steps=4, noise=torch.zeros(1, 4, 8, 8)), 'error', ('noise',))
+    probe('masks_latents', 'diffedit_mask noise wrong shape', lambda: diffedit_mask(SD, IMG, 'a red circle', n=2, num_inference_steps=4, noise=torch.zeros(1, 4, 8, 8)), 'error', ('noise',))
     probe('masks_latents', 'ip2p_edit instruction=None', lambda: ip(instruction=None), 'error', ('instruction',))
     probe('masks_latents', 'diffedit reference=None', lambda: de(reference=None), 'error', ('reference',))
 
@@ -157,7 +157,7 @@ def run_probes(tmp: Path):
     probe('generators_bundles', 'ip2p_edit scheduler="euler"', lambda: ip(scheduler='euler'), 'error', ('scheduler',))
     for cls in (PNDMScheduler, LMSDiscreteScheduler, DPMSolverMultistepScheduler, UniPCMultistepScheduler, EulerDiscreteScheduler):
         def dd_trap(cls=cls):
-            b = tiny('sd'); b.scheduler = make_scheduler(cls); return close(diffedit(b, IMG, 'a red circle', steps=4, n=2, generator=G(), progress=False).image, REF_DE, 1e-5)
+            b = tiny('sd'); b.scheduler = make_scheduler(cls); return close(diffedit(b, IMG, 'a red circle', num_inference_steps=4, n=2, generator=G(), progress=False).image, REF_DE, 1e-5)
         probe('generators_bundles', f'diffedit on a {cls.__name__}-configured bundle (clip_sample trap)', dd_trap, 'ok')
         def ddec_trap(cls=cls):
             b = tiny('sd'); b.scheduler = make_scheduler(cls)
@@ -166,7 +166,7 @@ def run_probes(tmp: Path):
 
     # 5. sessions: copies out, NaN/steps never recorded, save/load
     def write_into(attr):
-        s = EditSession(IP, IMG, steps=2, progress=False); s.edit('make it blue')
+        s = EditSession(IP, IMG, num_inference_steps=2, progress=False); s.edit('make it blue')
         before = [a.copy() for a in s.images]
         try:
             a = {'image': lambda: s.image, 'images[0]': lambda: s.images[0], 'images[-1]': lambda: s.images[-1],
@@ -179,7 +179,7 @@ def run_probes(tmp: Path):
     for mode in ('latent', 'image'):
         for kw in (dict(guidance_scale=nan), dict(image_guidance_scale=inf), dict(steps=0), dict(steps=-2), dict(steps=2.5)):
             def rec(kw=kw, mode=mode):
-                s = EditSession(IP, IMG, mode=mode, steps=2, progress=False)
+                s = EditSession(IP, IMG, mode=mode, num_inference_steps=2, progress=False)
                 try: s.edit('make it blue', **kw)
                 except Exception:
                     if len(s): return f"recorded a step with {kw}"  # a recorded NaN/noise step is a silent wrong, error or not
@@ -187,17 +187,17 @@ def run_probes(tmp: Path):
                 return f"recorded a step with {kw}"
             probe('sessions', f'{mode} session edit {kw}', rec, 'error', tuple(kw))
     def roundtrip(mode):
-        s = EditSession(IP, IMG, mode=mode, steps=2, progress=False); s.edit('make it blue'); s.edit('add a square', mask=np.pad(np.ones((8, 8)), 4))
+        s = EditSession(IP, IMG, mode=mode, num_inference_steps=2, progress=False); s.edit('make it blue'); s.edit('add a square', mask=np.pad(np.ones((8, 8)), 4))
         p = s.save(tmp / f'rt_{mode}.session'); s2 = EditSession.load(p, IP, progress=False)
         return bool(torch.equal(s.edit('make it red').latents, s2.edit('make it red').latents)) or 'continuation differs'
     for mode in ('latent', 'image', 'concat'): probe('sessions', f'save→load→continue bit-exact ({mode})', lambda mode=mode: roundtrip(mode), 'ok')
     def sched_roundtrip():
-        s = EditSession(IP, IMG, steps=2, progress=False, scheduler=make_scheduler(EulerDiscreteScheduler)); s.edit('make it blue')
+        s = EditSession(IP, IMG, num_inference_steps=2, progress=False, scheduler=make_scheduler(EulerDiscreteScheduler)); s.edit('make it blue')
         s2 = EditSession.load(s.save(tmp / 'sched.session'), IP, progress=False)
         return bool(torch.equal(s.edit('make it red').latents, s2.edit('make it red').latents)) or 'the saved scheduler was not restored'
     probe('sessions', 'scheduler saved and restored', sched_roundtrip, 'ok')
     # corrupted files
-    s = EditSession(IP, IMG, steps=2, progress=False); s.edit('make it blue'); good = s.save(tmp / 'good.session'); raw = good.read_bytes()
+    s = EditSession(IP, IMG, num_inference_steps=2, progress=False); s.edit('make it blue'); good = s.save(tmp / 'good.session'); raw = good.read_bytes()
     def corrupt(name, data): q = tmp / name; q.write_bytes(data); return q
     flipped = bytearray(raw); flipped[len(raw) * 3 // 4] ^= 0x08
     import PIL.Image; png = io.BytesIO(); PIL.Image.fromarray(IMG).save(png, format='PNG')
@@ -232,7 +232,7 @@ def run_probes(tmp: Path):
     for k in range(3):
         probe('threads', f'4 threads ip2p_edit on one bundle (#{k})', lambda: threads(lambda i: ip(generator=G(i), steps=3).latents), 'ok')
         probe('threads', f'4 threads diffedit on one bundle (#{k})', lambda: threads(lambda i: de(generator=G(i)).latents), 'ok')
-        probe('threads', f'4 threads sessions on one bundle (#{k})', lambda: threads(lambda i: EditSession(IP, IMG, steps=2, seed=i, progress=False).edit('make it blue').latents), 'ok')
+        probe('threads', f'4 threads sessions on one bundle (#{k})', lambda: threads(lambda i: EditSession(IP, IMG, num_inference_steps=2, seed=i, progress=False).edit('make it blue').latents), 'ok')
 
     # 7. elements and bench loaders
     toy = load_toy_elements()
@@ -416,7 +416,7 @@ def run_surface_probes(tmp: Path):
 
     # 2. sessions
     from imiebench.emilie import EditSession
-    S = lambda **kw: EditSession(**(dict(b=IP, image=IMG, steps=1, progress=False) | kw))
+    S = lambda **kw: EditSession(**(dict(b=IP, image=IMG, num_inference_steps=1, progress=False) | kw))
     def factor4(b):
         from diffusers import AutoencoderKL
         torch.manual_seed(0)
@@ -446,7 +446,7 @@ def run_surface_probes(tmp: Path):
         b = tiny('ip2p'); calls = [0]; orig = b.n_tokens
         def counted(t): calls[0] += 1; return orig(t)
         object.__setattr__(b, 'n_tokens', counted)
-        s = EditSession(b, IMG, mode='concat', steps=1, progress=False); per = []
+        s = EditSession(b, IMG, mode='concat', num_inference_steps=1, progress=False); per = []
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             for i in range(60):
@@ -826,9 +826,9 @@ def run_surface_probes(tmp: Path):
     from imiebench.diffedit import diffedit
     from imiebench.blended import blended_latent
     G = lambda: torch.Generator().manual_seed(0)
-    probe('diffedit_blended', 'diffedit steps=1: the message names the real cause', lambda: diffedit(SD, IMG, 'a red circle', steps=1, n=2, progress=False), 'error', ('too few',))
-    probe('diffedit_blended', 'diffedit steps=1, r=1 with a mask', lambda: diffedit(SD, IMG, 'a red circle', steps=1, r=1.0, mask=np.ones((16, 16)), progress=False).image.shape == (1, 3, 16, 16), 'ok')
-    probe('diffedit_blended', 'diffedit on 12×12 (factor-2 VAE)', lambda: diffedit(SD, IMG[:12, :12], 'a red circle', steps=4, n=2, generator=G(), progress=False).image.shape == (1, 3, 12, 12), 'ok')
+    probe('diffedit_blended', 'diffedit steps=1: the message names the real cause', lambda: diffedit(SD, IMG, 'a red circle', num_inference_steps=1, n=2, progress=False), 'error', ('too few',))
+    probe('diffedit_blended', 'diffedit steps=1, r=1 with a mask', lambda: diffedit(SD, IMG, 'a red circle', num_inference_steps=1, r=1.0, mask=np.ones((16, 16)), progress=False).image.shape == (1, 3, 16, 16), 'ok')
+    probe('diffedit_blended', 'diffedit on 12×12 (factor-2 VAE)', lambda: diffedit(SD, IMG[:12, :12], 'a red circle', num_inference_steps=4, n=2, generator=G(), progress=False).image.shape == (1, 3, 12, 12), 'ok')
     probe('diffedit_blended', 'blended_latent on 12×12 (factor-2 VAE)', lambda: blended_latent(SD, IMG[:12, :12], 'a red circle', None, num_inference_steps=2, generator=G(), progress=False).image.shape == (1, 3, 12, 12), 'ok')
     probe('diffedit_blended', 'blended_latent on 12×12 with a 12×12 mask', lambda: blended_latent(SD, IMG[:12, :12], 'a red circle', np.pad(np.ones((6, 6)), 3), num_inference_steps=2, generator=G(), progress=False).image.shape == (1, 3, 12, 12), 'ok')
     probe('diffedit_blended', 'blended_latent on 13×13', lambda: blended_latent(SD, IMG[:13, :13], 'a red circle', None, num_inference_steps=2, progress=False), 'error', ('multiple', 'size'))
@@ -856,7 +856,7 @@ def session_memory(n: int, steps: int, modes=('latent', 'image', 'concat')) -> d
     words = ['make the red circle blue', 'make it green', 'add a yellow square', 'turn the square into a triangle']
     out = {}
     for mode in modes:
-        s = EditSession(b, img, mode=mode, steps=steps, progress=False); s.edit(words[0]); gc.collect()
+        s = EditSession(b, img, mode=mode, num_inference_steps=steps, progress=False); s.edit(words[0]); gc.collect()
         r0, t0, marks = rss_mb(), time.time(), {}
         for i in range(1, n):
             s.edit(words[i % len(words)] + ('' if i % 7 else f' {i}'))  # some prompts new each time: the cache is capped

@@ -35,10 +35,10 @@ def once(ip, e, steps: int) -> dict:
     "One edit's times: alone (an edit, a preview) and in a fresh widget (the preview and the exact edit shown)."
     from imiebench.emilie import EditSession
     from imiebench.widgets.session import session_widget
-    s = EditSession(ip, e.source_image, steps=steps, progress=False)
+    s = EditSession(ip, e.source_image, num_inference_steps=steps, progress=False)
     t0 = time.perf_counter(); s.edit(e.instruction); full = time.perf_counter() - t0; s.undo()
     t0 = time.perf_counter(); s.preview(e.instruction); alone = time.perf_counter() - t0
-    w = session_widget(EditSession(ip, e.source_image, steps=steps, progress=False)); c = w.controls
+    w = session_widget(EditSession(ip, e.source_image, num_inference_steps=steps, progress=False)); c = w.controls
     c['text'].value = e.instruction; c['run'].click()
     (k0, _, pre), (k1, _, exact) = w.frames
     assert (k0, k1) == ('preview', 'exact') and 'color:#b00' not in c['status'].value, (w.frames, c['status'].value)

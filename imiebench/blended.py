@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
-from .core import to_tensor, to_mask, resize_mask, check_prompts, check_int, check_number, check_generator
+from .core import to_tensor, to_mask, resize_mask, check_prompts, check_int, check_number, check_generator, renamed
 from .models import Bundle, check_bundle
 from .sampling import denoise, CFG, NoiseBlend, ddim_scheduler, check_callback
 
@@ -44,8 +44,12 @@ def blended_latent(b: Bundle, # a caption (Stable Diffusion–type) bundle
                    guidance_scale: float=5.0, # classifier-free guidance
                    generator=None, # a torch.Generator, or one per image
                    callback_on_step_end=None, # diffusers' fn(pipe, i, t, callback_kwargs) or fn(i, t, callback_kwargs) (`sampling.check_callback`)
-                   progress: bool=True) -> BlendedResult:
+                   progress: bool=True,
+                   **renamed_kwargs, # `steps=`: the old name, for one release (FutureWarning)
+                  ) -> BlendedResult:
     "Blended latent diffusion with a caption model: DDIM under `prompt`, the latents outside `mask` replaced by the input's, noised alike, after every step."
+    num_inference_steps = renamed('blended_latent', renamed_kwargs, dict(num_inference_steps=num_inference_steps), dict(num_inference_steps=20),
+                                  steps='num_inference_steps')['num_inference_steps']
     n, prompt, steps, guidance_scale, generator, cb = check_inputs(b, image, prompt, mask, num_inference_steps, guidance_scale, generator, callback_on_step_end)
     src = b.encode(image); sch = ddim_scheduler(b); sch.set_timesteps(steps, device=b.device)  # steps on ε: `CFG` converts v/x₀
     m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)

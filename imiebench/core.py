@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #1d8cc49d
 from __future__ import annotations
-import os, random, warnings
+import os, random, sys, warnings
 from pathlib import Path
 from typing import Sequence, Union
 
@@ -18,7 +18,7 @@ __all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'descri
            'fit_size', 'to_uint8', 'to_pil', 'resize_image', 'to_mask', 'resize_mask', 'check_prompt', 'check_prompts',
            'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int',
            'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config',
-           'fresh_scheduler', 'noise_draws']
+           'fresh_scheduler', 'noise_draws', 'renamed']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -345,3 +345,27 @@ def noise_draws(shape, # N×… : the batch the draws are for
     if isinstance(generator, (list, tuple)):
         return torch.cat([randn_tensor((n,) + tuple(shape[1:]), generator=g, device=device, dtype=dtype) for g in generator])
     return randn_tensor((shape[0] * n,) + tuple(shape[1:]), generator=generator, device=device, dtype=dtype)
+
+# %% ../nbs/00_core.ipynb #38b8f03d
+def _user_level() -> int:
+    "The `stacklevel` that points a warning raised here at the first frame outside imiebench and torch (the user's call, past decorators)."
+    f, k = sys._getframe(1), 1
+    while f is not None and f.f_globals.get('__name__', '').split('.')[0] in ('imiebench', 'torch'): f, k = f.f_back, k + 1
+    return k
+
+def renamed(fn: str, # the function's name (messages)
+            kwargs: dict, # the function's `**renamed_kwargs`: old names only
+            given: dict, # new name → the value the call gave under the new name
+            defaults: dict, # new name → its default
+            **old, # old name = new name
+           ) -> dict: # new name → value to use
+    "Values of renamed arguments: an old name in `kwargs` gives its value (with a FutureWarning), else the new name's; both → TypeError."
+    out = dict(given)
+    for k, v in kwargs.items():
+        if k not in old: raise TypeError(f"{fn}() got an unexpected keyword argument {k!r}")
+        new = old[k]
+        if given[new] is not defaults[new] and given[new] != defaults[new]:
+            raise TypeError(f"{fn}(): pass `{new}=` only (`{k}=` is its old name)")
+        warnings.warn(f"{fn}(): `{k}=` is now `{new}=` (as in diffusers); the old name will be removed in the next release", FutureWarning, stacklevel=_user_level())
+        out[new] = v
+    return out

@@ -13,7 +13,7 @@ from diffusers import DDIMScheduler, DDIMInverseScheduler
 from .models import Bundle, check_bundle
 from .sampling import denoise, CFG, TrajectoryBlend, ddim_scheduler, check_callback
 from .core import (resize_mask, to_mask, check_number, check_int, check_generator, check_latents,
-                            check_mask_batch, check_prompts)
+                            check_mask_batch, check_prompts, renamed)
 
 # %% auto #0
 __all__ = ['check_ratio', 'ddim_schedulers', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
@@ -55,13 +55,17 @@ def _cfg(b: Bundle, prompt: str|list[str], negative_prompt: str|list[str]|None, 
 
 @torch.no_grad()
 def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
-                steps: int=50, r: float=0.8,
+                num_inference_steps: int=50, # DDIM steps of the full grid (formerly `steps`)
+                r: float=0.8, # encoding ratio: encode the first r·num_inference_steps steps
                 prompt: str|list[str]='', # the paper encodes unconditionally (''); or one prompt per latent
                 guidance_scale: float=1.0, # >1 adds classifier-free guidance (known to drift: prompt-to-prompt #27)
                 callback_on_step_end: Callable|None=None, # diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
-                progress: bool=True) -> DDIMTrajectory:
+                progress: bool=True,
+                **renamed_kwargs, # `steps=`: the old name, for one release (FutureWarning)
+               ) -> DDIMTrajectory:
     "DDIM-encode x_0 up to ratio `r`, keeping every intermediate latent."
-    b = check_bundle(b, kind='sd'); steps = check_int(steps, 'steps', 1); r = check_ratio(r)
+    steps = renamed('ddim_encode', renamed_kwargs, dict(num_inference_steps=num_inference_steps), dict(num_inference_steps=50), steps='num_inference_steps')['num_inference_steps']
+    b = check_bundle(b, kind='sd'); steps = check_int(steps, 'num_inference_steps', 1); r = check_ratio(r)
     guidance_scale = check_number(guidance_scale, 'guidance_scale')
     check_latents(latents, 'latents', channels=b.unet.config.in_channels); cb = check_callback(callback_on_step_end)
     prompt = check_prompts(prompt, len(latents), 'prompt', allow_empty=True)
@@ -79,17 +83,22 @@ def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
 @torch.no_grad()
 def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the trajectory (needed for mask guidance)
                 prompt: str|list[str], # one prompt, or one per latent
-                steps: int=50, r: float=0.8, guidance_scale: float=5.0,
+                num_inference_steps: int=50, # DDIM steps of the full grid (formerly `steps`)
+                r: float=0.8, # encoding ratio: decode the last r·num_inference_steps steps
+                guidance_scale: float=5.0,
                 mask: torch.Tensor|None=None, # N×1×h×w (or image size: resized) in [0,1], 1 = follow the prompt
                 blend: str='matching', # 'matching' t (paper) or 'diffusers' (one step noisier)
                 negative_prompt: str|list[str]='', eta: float=0.0, generator: torch.Generator|None=None,
                 callback_on_step_end: Callable|None=None, # diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
-                progress: bool=True) -> torch.Tensor: # scaled x_0
+                progress: bool=True,
+                **renamed_kwargs, # `steps=`: the old name, for one release (FutureWarning)
+               ) -> torch.Tensor: # scaled x_0
     "DDIM-decode from ratio `r` under `prompt`, optionally keeping the unmasked region on the encoder's trajectory."
+    steps = renamed('ddim_decode', renamed_kwargs, dict(num_inference_steps=num_inference_steps), dict(num_inference_steps=50), steps='num_inference_steps')['num_inference_steps']
     b = check_bundle(b, kind='sd')
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
     if not isinstance(start, (torch.Tensor, DDIMTrajectory)): raise TypeError(f"start must be latents (a tensor) or a DDIMTrajectory, got {type(start).__name__}")
-    steps = check_int(steps, 'steps', 1); r = check_ratio(r); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    steps = check_int(steps, 'num_inference_steps', 1); r = check_ratio(r); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     eta = check_number(eta, 'eta', 0, 1); generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
     traj = start if isinstance(start, DDIMTrajectory) else None
     if mask is not None and traj is None: raise ValueError("mask guidance needs the encoder trajectory: pass the DDIMTrajectory from ddim_encode")

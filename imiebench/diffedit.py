@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from diffusers.utils.torch_utils import randn_tensor
 
 from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_prompts, check_number, check_int, check_generator,
-                            check_latents, check_choice, to_uint8)
+                            check_latents, check_choice, to_uint8, renamed)
 from .models import Bundle, check_bundle
 from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers
 from .sampling import cfg_combine, check_callback
@@ -52,15 +52,15 @@ def rescale_map(raw: torch.Tensor, # N×1×h×w averaged |ε_Q − ε_R|
     return raw.clamp(min=torch.zeros_like(m), max=m) / m
 
 def check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile=0.99):
-    "Check DiffEdit's mask arguments (`n` noise samples, `strength`, `threshold`, `clamp_ratio`, `extreme_quantile`): a ValueError names the bad one."
+    "Check DiffEdit's mask arguments (`n` noise samples, `strength` (`mask_encode_strength`), `threshold`, `clamp_ratio`, `extreme_quantile`): a ValueError names the bad one."
     check_int(n, 'n (noise samples)', 1)
-    check_ratio(strength, 'mask noise strength')
+    check_ratio(strength, 'mask noise strength (mask_encode_strength)')
     check_number(threshold, 'threshold', 0, 1)
     check_number(clamp_ratio, 'clamp_ratio', 0, lo_open=True)
     check_number(extreme_quantile, 'extreme_quantile', 0.5, 1)
 
 def check_steps_cover(steps: int, # DDIM steps of the timestep grid
-                      **ratios, # name → fraction of the schedule, e.g. strength=0.5 (the mask's noise level), r=0.8
+                      **ratios, # name → fraction of the schedule, e.g. mask_encode_strength=0.5 (the mask's noise level), r=0.8
                      ):
     """Each fraction must fall on at least one of the `steps` DDIM timesteps (int(fraction·steps) ≥ 1, as
     `ddim.decode_timesteps` counts them); a ValueError names every one that does not, and the fix."""
@@ -70,10 +70,10 @@ def check_steps_cover(steps: int, # DDIM steps of the timestep grid
         s = max(1, math.ceil(1 / v))
         while int(s * v) < 1: s += 1
         return s
-    what = {'strength': "the mask noise `strength`", 'r': "the encoding ratio `r`"}
+    what = {'mask_encode_strength': "the mask noise `mask_encode_strength`", 'r': "the encoding ratio `r`"}
     said = ' and '.join(f"{what.get(k, k)}={v:g} gives int({v:g}·{steps}) = 0 timesteps" for k, v in bad.items())
-    raise ValueError(f"steps={steps} is too few for {' and '.join(bad)}: {said} on the {steps}-step DDIM grid, and each needs at "
-                     f"least one; use steps ≥ {max(need(v) for v in bad.values())}, or "
+    raise ValueError(f"num_inference_steps={steps} is too few for {' and '.join(bad)}: {said} on the {steps}-step DDIM grid, and each needs at "
+                     f"least one; use num_inference_steps ≥ {max(need(v) for v in bad.values())}, or "
                      + ' and '.join(f"{k} ≥ {1 / steps:.3g}" for k in bad))
 
 # %% ../nbs/11_diffedit.ipynb #28808c3f
@@ -82,24 +82,28 @@ def diffedit_mask(b: Bundle, image, # anything `core.to_tensor` accepts (N image
                   query: str|list[str], # Q: text describing the edited image (one, or one per image)
                   reference: str|list[str]='', # R: text describing the input ('' = unconditional)
                   n: int=10, # noise draws averaged
-                  strength: float=0.5, # noise level, as a fraction of the DDIM schedule
+                  mask_encode_strength: float=0.5, # noise level, as a fraction of the DDIM schedule (diffusers' name; formerly `strength`)
                   threshold: float=0.5, # binarisation threshold on the rescaled map
                   rescale: str='minmax', # one of RESCALES: 'minmax' (paper, per image), 'mean' (per image), 'batch' (diffusers)
                   extreme_quantile: float=0.99, # 'minmax': values above this quantile of each map are extreme
                   clamp_ratio: float=3.0, # 'mean'/'batch': clamp at clamp_ratio × the mean of the map (image / batch)
                   guidance_scale: float=1.0, # >1: classifier-free guidance on both predictions (diffusers' default 7.5)
-                  steps: int=50, # DDIM steps that define the timestep grid
+                  num_inference_steps: int=50, # DDIM steps that define the timestep grid (formerly `steps`)
                   generator: torch.Generator|None=None,
                   latents: torch.Tensor|None=None, # scaled x_0, N×… or (N·n)×… (default: VAE mode of `image`)
                   noise: torch.Tensor|None=None, # (N·n)×C×h×w noise (default: drawn from `generator`)
                   max_batch: int=256, # UNet batch items per call (memory)
                   value_range: tuple|None=None, # float-tensor `image`: see `core.to_tensor` (None: [0, 1])
+                  **renamed_kwargs, # `steps=`, `strength=`: the old names, for one release (FutureWarning)
                  ) -> DiffEditMask:
     "Infer DiffEdit's mask from the disagreement of noise predictions under `query` and `reference`."
+    v = renamed('diffedit_mask', renamed_kwargs, dict(num_inference_steps=num_inference_steps, mask_encode_strength=mask_encode_strength),
+                dict(num_inference_steps=50, mask_encode_strength=0.5), steps='num_inference_steps', strength='mask_encode_strength')
+    steps, strength = v['num_inference_steps'], v['mask_encode_strength']
     b = check_bundle(b, kind='sd')
     check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile)
-    n, steps, max_batch = int(n), check_int(steps, 'steps', 1), check_int(max_batch, 'max_batch', 1)
-    check_steps_cover(steps, strength=strength)  # the noise level is a timestep of the `steps`-step grid
+    n, steps, max_batch = int(n), check_int(steps, 'num_inference_steps', 1), check_int(max_batch, 'max_batch', 1)
+    check_steps_cover(steps, mask_encode_strength=strength)  # the noise level is a timestep of the `steps`-step grid
     guidance_scale = check_number(guidance_scale, 'guidance_scale'); generator = check_generator(generator, b.device)
     if rescale not in RESCALES: raise ValueError(f"rescale must be one of {RESCALES}, got {rescale!r}")
     x = to_tensor(image, multiple=b.vae_factor, value_range=value_range)
@@ -155,7 +159,7 @@ class DiffEditResult:
         s, (h, w) = self.settings, tuple(self.image.shape[-2:])
         q = s.get('query'); q = q[0] if isinstance(q, list) and len(q) == 1 else q
         m = '' if self.mask is None else f", mask {float(self.mask.mask_image.float().mean()):.0%} of the image"
-        return (f"DiffEditResult({len(self.image)} image(s) {h}×{w}, {s.get('mode', '?')}, r={s.get('r')}, steps={s.get('steps')}, "
+        return (f"DiffEditResult({len(self.image)} image(s) {h}×{w}, {s.get('mode', '?')}, r={s.get('r')}, steps={s.get('num_inference_steps')}, "
                 f"guidance {s.get('guidance_scale')}{m}, query={q!r})")
 
     def _repr_png_(self) -> bytes:
@@ -173,23 +177,31 @@ def _noised_trajectory(b, z0, steps, r, generator) -> DDIMTrajectory:
 # %% ../nbs/11_diffedit.ipynb #5252be9a
 @torch.no_grad()
 def diffedit(b: Bundle, image, query: str|list[str], reference: str|list[str]='', # one text, or one per image
-             r: float=0.8, # encoding ratio
-             steps: int=50, guidance_scale: float=5.0, # decoding
+             r: float=0.8, # encoding ratio (diffusers' DiffEdit pipeline: `inpaint_strength`; img2img: `strength`)
+             num_inference_steps: int=50, # DDIM steps of the decoding grid (formerly `steps`)
+             guidance_scale: float=5.0, # classifier-free guidance of the decoding
              mode: str='diffedit', # one of MODES (the paper's ablations)
              mask=None, # a user mask (image or latent size, 1 = edit) instead of inferring one
-             n: int=10, strength: float=0.5, threshold: float=0.5, rescale: str='minmax', # mask inference
+             n: int=10, # mask inference: noise draws averaged
+             mask_encode_strength: float=0.5, # mask inference: noise level, a fraction of the schedule (diffusers' name; formerly `strength`)
+             threshold: float=0.5, rescale: str='minmax', # mask inference
              encode_prompt: str='', encode_guidance: float=1.0, # paper: unconditional encoding
              blend: str='matching', generator: torch.Generator|None=None,
-             callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None, decoding steps (`sampling.denoise`)
-             progress: bool=True) -> DiffEditResult:
+             callback_on_step_end: Callable|None=None, # decoding steps: diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
+             progress: bool=True,
+             **renamed_kwargs, # `steps=`, `strength=`: the old names, for one release (FutureWarning)
+            ) -> DiffEditResult:
     "Edit `image` towards `query` with DiffEdit (or one of its ablations)."
+    v = renamed('diffedit', renamed_kwargs, dict(num_inference_steps=num_inference_steps, mask_encode_strength=mask_encode_strength),
+                dict(num_inference_steps=50, mask_encode_strength=0.5), steps='num_inference_steps', strength='mask_encode_strength')
+    steps, strength = v['num_inference_steps'], v['mask_encode_strength']
     b = check_bundle(b, kind='sd')
     if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     r = check_ratio(r)
     check_prompt(encode_prompt, 'encode_prompt', allow_empty=True); check_choice(rescale, 'rescale', RESCALES)
-    steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    steps = check_int(steps, 'num_inference_steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     encode_guidance = check_number(encode_guidance, 'encode_guidance'); check_mask_args(n, strength, threshold, 3.0)
-    check_steps_cover(steps, r=r, **({'strength': strength} if mode in ('diffedit', 'no_encoding') and mask is None else {}))
+    check_steps_cover(steps, r=r, **({'mask_encode_strength': strength} if mode in ('diffedit', 'no_encoding') and mask is None else {}))
     if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
     generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
     x = to_tensor(image, multiple=b.vae_factor)
@@ -198,7 +210,7 @@ def diffedit(b: Bundle, image, query: str|list[str], reference: str|list[str]=''
     m = None
     if mode in ('diffedit', 'no_encoding'):
         if mask is None:
-            m = diffedit_mask(b, x, query, reference, n=n, strength=strength, threshold=threshold, rescale=rescale, steps=steps,
+            m = diffedit_mask(b, x, query, reference, n=n, mask_encode_strength=strength, threshold=threshold, rescale=rescale, num_inference_steps=steps,
                               generator=generator, latents=z0, value_range=(-1, 1))
             lat_mask = m.mask
         else:
@@ -213,5 +225,5 @@ def diffedit(b: Bundle, image, query: str|list[str], reference: str|list[str]=''
     else: traj = _noised_trajectory(b, z0, steps, r, generator)
     z = ddim_decode(b, traj, query, steps, r, guidance_scale, mask=m.mask if m is not None else None, blend=blend,
                     generator=generator, callback_on_step_end=callback_on_step_end, progress=progress)
-    return DiffEditResult(b.decode(z), m, z, traj, dict(query=query, reference=reference, r=r, steps=steps, mode=mode,
-                                                         guidance_scale=guidance_scale, n=n, strength=strength, threshold=threshold))
+    return DiffEditResult(b.decode(z), m, z, traj, dict(query=query, reference=reference, r=r, num_inference_steps=steps, mode=mode,
+                                                         guidance_scale=guidance_scale, n=n, mask_encode_strength=strength, threshold=threshold))

@@ -12,7 +12,7 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from .core import (to_tensor, to_uint8, to_mask, resize_mask, check_prompt, check_number, check_int, check_generator, noise_draws,
-                            check_latents, check_mask_batch, fresh_scheduler)
+                            check_latents, check_mask_batch, fresh_scheduler, renamed)
 from .models import Bundle, check_bundle
 from .sampling import denoise, IP2PGuidance, EpsControl, NoiseBlend, check_callback
 
@@ -86,16 +86,20 @@ def image_html(a: np.ndarray, line: str, scale: int=1) -> str:
 # %% ../nbs/20_emilie.ipynb #2249b5e9
 @torch.no_grad()
 def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, or one per image
-              steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
+              num_inference_steps: int=20, # sampler steps (formerly `steps`)
+              guidance_scale: float=7.5, image_guidance_scale: float=1.5,
               scheduler=None, # any diffusers scheduler (default: the bundle's, Euler ancestral for IP2P)
               mask=None, # 1 = edit here (image or latent size); None: edit everywhere
               control: str='null', # how a mask confines the edit, one of CONTROLS: 'null' = EMILIE's gradient control (ε̂ in the mask, null-instruction ε outside); 'literal' = Eq. 8 as written; 'blend' = blended latent diffusion's latent blend
               image_latents: torch.Tensor|None=None, # unscaled conditioning latents E(c_I) (default: VAE mode of `image`)
               source_latents: torch.Tensor|None=None, # scaled latents that 'blend' keeps outside the mask (default: `image_latents` × scaling factor)
               generator: torch.Generator|None=None,
-              callback_on_step_end: Callable|None=None, # fn(i, t, {'latents', 'eps'}) -> dict | None (`sampling.denoise`)
-              progress: bool=True) -> IP2PResult:
+              callback_on_step_end: Callable|None=None, # diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
+              progress: bool=True,
+              **renamed_kwargs, # `steps=`: the old name, for one release (FutureWarning)
+             ) -> IP2PResult:
     "Edit `image` by `instruction` with our InstructPix2Pix loop (optionally confined to `mask`)."
+    steps = renamed('ip2p_edit', renamed_kwargs, dict(num_inference_steps=num_inference_steps), dict(num_inference_steps=20), steps='num_inference_steps')['num_inference_steps']
     b = check_bundle(b)
     if b.kind != 'ip2p': raise ValueError(f"ip2p_edit needs an instruction model (8 input channels), got a {b.kind!r} bundle")
     if not isinstance(instruction, (str, list, tuple)): raise TypeError(f"instruction must be a str (or a list of str, one per image), got {type(instruction).__name__}")
@@ -103,7 +107,7 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
     if not prompts: raise ValueError("instruction: got an empty list; expected one instruction, or one per image")
     for p in prompts: _check_instruction(b, p)
     if control not in CONTROLS: raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
-    steps = check_int(steps, 'steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    steps = check_int(steps, 'num_inference_steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
     image_guidance_scale = check_number(image_guidance_scale, 'image_guidance_scale')
     generator = check_generator(generator, b.device)
     check_callback(callback_on_step_end)
@@ -140,10 +144,15 @@ def ip2p_edit(b: Bundle, image, instruction: str|list[str], # one instruction, o
 @torch.no_grad()
 def instruction_mask(b: Bundle, image, instruction: str|list[str], # one instruction, or one per image
                      image_latents: torch.Tensor|None=None, # unscaled E(c_I) (default: the VAE mode of `image`)
-                     n: int=10, strength: float=0.5, threshold: float=0.5, rescale: str='minmax',
+                     n: int=10, # noise draws averaged
+                     mask_encode_strength: float=0.5, # noise level, a fraction of the schedule (as `diffedit_mask`; formerly `strength`)
+                     threshold: float=0.5, rescale: str='minmax',
                      generator=None, # a torch.Generator, or one per image
+                     **renamed_kwargs, # `strength=`: the old name, for one release (FutureWarning)
                     ):
     "Where `instruction` changes an instruction model's noise prediction (vs the null instruction): a `diffedit.DiffEditMask`."
+    strength = renamed('instruction_mask', renamed_kwargs, dict(mask_encode_strength=mask_encode_strength), dict(mask_encode_strength=0.5),
+                       strength='mask_encode_strength')['mask_encode_strength']
     from diffusers import DDPMScheduler
     from imiebench.diffedit import rescale_map, DiffEditMask, check_mask_args
     if b.kind != 'ip2p': raise ValueError(f"instruction_mask needs an instruction model (8 input channels), got a {b.kind!r} bundle")
@@ -273,6 +282,18 @@ def join_instructions(b: Bundle, instructions: list[str]) -> str:
 # %% ../nbs/20_emilie.ipynb #bf2a5f6f
 SESSION_FORMAT = 'imiebench.EditSession'
 
+def _settings_names(overrides: dict) -> dict:
+    "An edit's overrides under the settings record's names: `num_inference_steps` is recorded as 'steps' (diffusers' name in calls, the record's in files)."
+    if 'num_inference_steps' not in overrides: return overrides
+    if 'steps' in overrides: raise TypeError("pass num_inference_steps= only ('steps' is the settings record's name for it)")
+    o = dict(overrides); o['steps'] = o.pop('num_inference_steps'); return o
+
+def _call_names(st: dict) -> dict:
+    "Settings under the record's names → the same under the call's names (`EditSession(num_inference_steps=...)`)."
+    st = dict(st)
+    if 'steps' in st: st['num_inference_steps'] = st.pop('steps')
+    return st
+
 def _check_settings(st: dict) -> dict:
     "Validate per-edit settings (steps, guidance scales, control) → normalised copy."
     st = dict(st)
@@ -374,12 +395,16 @@ class EditSession:
     def __init__(self, b: Bundle, image, # the original image (anything `core.to_tensor` takes; one image)
                  mode: str='latent', # one of MODES
                  rescale: str='global', # EMILIE's factor f (latent mode), one of RESCALES
-                 steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5,
+                 num_inference_steps: int=20, # sampler steps of every edit (formerly `steps`; the settings record keeps it as 'steps')
+                 guidance_scale: float=7.5, image_guidance_scale: float=1.5,
                  control: str='null', # how a mask confines an edit, one of CONTROLS ('null': EMILIE's gradient control)
                  seed: int=0, # edit i draws its noise from `seed + i` ('fresh') or `seed` ('shared') unless given a generator
                  scheduler=None, # default: the bundle's (Euler ancestral for IP2P)
                  noise: str='fresh', # one of NOISES: 'fresh' noise per edit, or 'shared': Algorithm 1's z_init drawn once (the same seed every edit)
-                 progress: bool=True):
+                 progress: bool=True,
+                 **renamed_kwargs, # `steps=`: the old name, for one release (FutureWarning)
+                ):
+        steps = renamed('EditSession', renamed_kwargs, dict(num_inference_steps=num_inference_steps), dict(num_inference_steps=20), steps='num_inference_steps')['num_inference_steps']
         b = check_bundle(b)
         if b.kind != 'ip2p': raise ValueError(f"EditSession needs an instruction model (8 input channels), got a {b.kind!r} bundle")
         if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -445,15 +470,17 @@ class EditSession:
 
     def preview(self, instruction: str, # what `edit` would be asked
                 mask=None, # H×W, 1 = edit here (None: everywhere)
-                steps: int|None=None, # default: `preview_steps` of the edit's steps
+                num_inference_steps: int|None=None, # default: `preview_steps` of the edit's steps
                 generator: torch.Generator|None=None, # default: the seed the next edit would use
                 **overrides) -> SessionStep:
         "A quick approximation of what `edit` would give — the same edit with fewer steps, the same noise seed; not recorded."
-        n = preview_steps((self.defaults | overrides).get('steps', self.defaults['steps'])) if steps is None else steps
+        overrides = _settings_names(overrides)
+        n = preview_steps((self.defaults | overrides).get('steps', self.defaults['steps'])) if num_inference_steps is None else num_inference_steps
         return self._compute(instruction, mask, generator, None, overrides | dict(steps=n))
 
     def _compute(self, instruction, mask, generator, callback_on_step_end, overrides) -> SessionStep:
         "The step an edit of the current image gives (not recorded)."
+        overrides = _settings_names(overrides)
         _check_instruction(self.b, instruction)
         bad = set(overrides) - set(self.defaults)
         if bad: raise TypeError(f"unknown setting(s) {sorted(bad)}; expected some of {sorted(self.defaults)}")
@@ -466,7 +493,7 @@ class EditSession:
             generator = torch.Generator(self.b.device).manual_seed(st['seed'])
         prompt = instruction if self.mode != 'concat' else join_instructions(self.b, [s.instruction for s in self.history] + [instruction])
         cond, src = self._condition()
-        r = ip2p_edit(self.b, None, prompt, steps=st['steps'], guidance_scale=st['guidance_scale'],
+        r = ip2p_edit(self.b, None, prompt, num_inference_steps=st['steps'], guidance_scale=st['guidance_scale'],
                       image_guidance_scale=st['image_guidance_scale'], scheduler=self.scheduler, mask=m, control=st['control'],
                       image_latents=cond, source_latents=src, generator=generator, callback_on_step_end=callback_on_step_end, progress=self.progress)
         return SessionStep(instruction, prompt, m, r.latents.detach().cpu(), cond.detach().cpu(), to_uint8(r.image)[0], st)
@@ -548,7 +575,7 @@ class EditSession:
             warnings.warn(f"{path} was saved with a {saved['cls']} scheduler of another configuration: new edits will differ")
         _check_latent_shape(path, t, b)
         s = cls(b, t['original'].numpy(), mode=meta['mode'], rescale=meta['rescale'], seed=meta['seed'], scheduler=scheduler,
-                noise=meta.get('noise', 'fresh'), progress=progress, **meta['defaults'])
+                noise=meta.get('noise', 'fresh'), progress=progress, **_call_names(meta['defaults']))
         hist = []
         for i, x in enumerate(meta['steps']):
             st = dict(x['settings'])

@@ -58,9 +58,9 @@ def test_odd_size_fix_works_for_diffedit_and_session():
     from imiebench.emilie import EditSession
     image = np.random.default_rng(0).integers(0, 256, (61, 47, 3), dtype=np.uint8)
     b = tiny('sd')
-    with pytest.raises(ValueError) as e: diffedit(b, image, 'red circle', r=0.5, steps=4, n=2, progress=False)
+    with pytest.raises(ValueError) as e: diffedit(b, image, 'red circle', r=0.5, num_inference_steps=4, n=2, progress=False)
     fixed = eval(_fix(e.value), {'resize_image': resize_image, 'image': image})
-    res = diffedit(b, fixed, 'red circle', r=0.5, steps=4, n=2, progress=False)
+    res = diffedit(b, fixed, 'red circle', r=0.5, num_inference_steps=4, n=2, progress=False)
     assert tuple(res.image.shape[-2:]) == fit_size((61, 47), b.vae_factor)
     with pytest.raises(ValueError) as e: EditSession(tiny('ip2p'), image)
     EditSession(tiny('ip2p'), eval(_fix(e.value), {'resize_image': resize_image, 'image': image}))
@@ -88,7 +88,7 @@ def test_dtype_mode_and_range_fixes():
 def test_image_path_is_read(tmp_path):
     from imiebench.diffedit import diffedit
     PIL.Image.fromarray(np.full((16, 16, 3), 200, np.uint8)).save(tmp_path / 'im.png')
-    assert diffedit(tiny('sd'), tmp_path / 'im.png', 'red circle', r=0.5, steps=4, n=2, progress=False).image.shape[-2:] == (16, 16)
+    assert diffedit(tiny('sd'), tmp_path / 'im.png', 'red circle', r=0.5, num_inference_steps=4, n=2, progress=False).image.shape[-2:] == (16, 16)
     with pytest.raises(FileNotFoundError, match='nope.png'): to_tensor(str(tmp_path / 'nope.png'))
     (tmp_path / 'a.txt').write_text('hello')
     with pytest.raises(ValueError, match='not an image'): to_tensor(tmp_path / 'a.txt')

@@ -312,7 +312,7 @@ from imiebench.toy.zoo import load_toy
 from imiebench.toy.world import Scene, Obj, render
 from imiebench.emilie import EditSession
 from imiebench.widgets.session import session_widget
-s = EditSession(load_toy('ip2p'), render(Scene([Obj('circle', 'red', 'large', 'top left')], 'blue'), {SIDE}), steps=6, progress=False)
+s = EditSession(load_toy('ip2p'), render(Scene([Obj('circle', 'red', 'large', 'top left')], 'blue'), {SIDE}), num_inference_steps=6, progress=False)
 w = session_widget(s, preview_steps=2)
 _edit, _gate = s.edit, pathlib.Path({str(gate)!r})
 def held_edit(*a, **k):  # the exact edit starts once the test has seen the preview in the browser
@@ -437,7 +437,7 @@ def test_previews_then_exact_in_browser(page, lab):
         settled = wait_kernel(pg, "print(json.dumps([ex.pending, rt.pending, ex.previews, rt.previews, ex.calls, rt.calls]))", lambda v: not v[0] and not v[1])
         assert settled[2:] == [0, 0, 1, 1], settled  # rendering ran nothing (a continuous slider's echo of its value is no change)
         full_s = json.loads(kernel(pg, "from imiebench.diffedit import diffedit\nt0 = time.perf_counter()\n"
-                                       "diffedit(sd, e.source_image, e.query_caption, e.ref_caption, steps=10, r=0.7, progress=False, generator=torch.Generator().manual_seed(0))\n"
+                                       "diffedit(sd, e.source_image, e.query_caption, e.ref_caption, num_inference_steps=10, r=0.7, progress=False, generator=torch.Generator().manual_seed(0))\n"
                                        "print(json.dumps(time.perf_counter() - t0))"))
 
         # DiffEdit: the threshold slider, moved with the keyboard (two steps of 0.05 to the right)
@@ -453,7 +453,7 @@ def test_previews_then_exact_in_browser(page, lab):
         assert seen[0][2] != seen[-1][2], "the exact edit replaced the preview's image"
         state = json.loads(kernel(pg, "print(json.dumps([ex.sliders['threshold'].value, ex.shown, ex.previews, ex.calls, ex.last.settings['threshold']]))"))
         assert state[0] > 0.5 and state[1] == 'exact' and state[2] >= 1 and state[3] >= 2 and state[4] == state[0], state
-        err = json.loads(kernel(pg, "ref = diffedit(sd, e.source_image, e.query_caption, e.ref_caption, steps=10, r=0.7, threshold=ex.sliders['threshold'].value, "
+        err = json.loads(kernel(pg, "ref = diffedit(sd, e.source_image, e.query_caption, e.ref_caption, num_inference_steps=10, r=0.7, threshold=ex.sliders['threshold'].value, "
                                     "progress=False, generator=torch.Generator().manual_seed(0))\nprint(json.dumps(float((ex.last.image - ref.image).abs().max())))"))
         assert err < 1e-4, err  # what the browser shows last is what diffedit returns for that threshold
         preview_s, exact_s = (seen[0][1] - t0) / 1000, (seen[-1][1] - t0) / 1000

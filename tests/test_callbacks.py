@@ -41,33 +41,33 @@ def ip(): return tiny('ip2p')
 def test_ddim_encode_and_decode(sd):
     z0 = sd.encode(IMG)
     a, b = Record(zero_at=1), short_form(zero_at=1)
-    ta = ddim_encode(sd, z0, steps=4, r=1.0, callback_on_step_end=a, progress=False)
-    tb = ddim_encode(sd, z0, steps=4, r=1.0, callback_on_step_end=b, progress=False)
+    ta = ddim_encode(sd, z0, num_inference_steps=4, r=1.0, callback_on_step_end=a, progress=False)
+    tb = ddim_encode(sd, z0, num_inference_steps=4, r=1.0, callback_on_step_end=b, progress=False)
     for x, y in zip(ta.latents, tb.latents): torch.testing.assert_close(x, y, rtol=0, atol=0)
     assert ta.latents[2].abs().max() == 0  # the trajectory keeps what the callback returned
     assert [s[:2] for s in a.seen] == [(i, 4) for i in range(4)]
-    da = ddim_decode(sd, ta, '', steps=4, r=1.0, callback_on_step_end=Record(zero_at=3), progress=False)
+    da = ddim_decode(sd, ta, '', num_inference_steps=4, r=1.0, callback_on_step_end=Record(zero_at=3), progress=False)
     assert da.abs().max() == 0
 
 
 def test_diffedit_and_ip2p_and_session(sd, ip):
     g = lambda: torch.Generator().manual_seed(0)
-    r1 = diffedit(sd, IMG, 'a', 'b', steps=4, n=2, generator=g(), callback_on_step_end=Record(), progress=False)
-    r2 = diffedit(sd, IMG, 'a', 'b', steps=4, n=2, generator=g(), progress=False)
+    r1 = diffedit(sd, IMG, 'a', 'b', num_inference_steps=4, n=2, generator=g(), callback_on_step_end=Record(), progress=False)
+    r2 = diffedit(sd, IMG, 'a', 'b', num_inference_steps=4, n=2, generator=g(), progress=False)
     torch.testing.assert_close(r1.latents, r2.latents, rtol=0, atol=0)
     rec = Record(zero_at=2)
-    e1 = ip2p_edit(ip, IMG, 'x', steps=3, generator=g(), callback_on_step_end=rec, progress=False)
+    e1 = ip2p_edit(ip, IMG, 'x', num_inference_steps=3, generator=g(), callback_on_step_end=rec, progress=False)
     assert e1.latents.abs().max() == 0 and len(rec.seen) == 3
     both = MultiPipelineCallbacks([Record(), Record()])
-    s = EditSession(ip, IMG, steps=2, progress=False); s.edit('x', callback_on_step_end=both)
+    s = EditSession(ip, IMG, num_inference_steps=2, progress=False); s.edit('x', callback_on_step_end=both)
     assert [len(c.seen) for c in both.callbacks] == [2, 2]
 
 
 def test_refused_up_front(sd):
     z0 = sd.encode(IMG)
     with pytest.raises(ValueError, match=r"reads \['prompt_embeds'\], which this loop does not hand"):
-        ddim_encode(sd, z0, steps=2, callback_on_step_end=SDCFGCutoffCallback(cutoff_step_ratio=0.5), progress=False)
+        ddim_encode(sd, z0, num_inference_steps=2, callback_on_step_end=SDCFGCutoffCallback(cutoff_step_ratio=0.5), progress=False)
     with pytest.raises(TypeError, match='requires 2 positional argument'):
-        ddim_encode(sd, z0, steps=2, callback_on_step_end=lambda i, t: None, progress=False)
+        ddim_encode(sd, z0, num_inference_steps=2, callback_on_step_end=lambda i, t: None, progress=False)
     with pytest.raises(TypeError, match='callback_on_step_end must be callable'):
-        ddim_encode(sd, z0, steps=2, callback_on_step_end='x', progress=False)
+        ddim_encode(sd, z0, num_inference_steps=2, callback_on_step_end='x', progress=False)

@@ -43,7 +43,7 @@ def test_invert_and_decode_parity(setup):
 
 def test_seeded_runs_repeat(setup):
     b, _, imgs = setup
-    run = lambda: diffedit(b, imgs[0], 'a red circle', 'a blue square', r=0.5, steps=8, n=2, mode='no_encoding',
+    run = lambda: diffedit(b, imgs[0], 'a red circle', 'a blue square', r=0.5, num_inference_steps=8, n=2, mode='no_encoding',
                            generator=torch.Generator().manual_seed(3), progress=False).image
     assert torch.equal(run(), run())
 
@@ -60,10 +60,10 @@ BAD = [
 @pytest.mark.parametrize('name,kw,exc,match', BAD, ids=[c[0] for c in BAD])
 def test_bad_input(setup, name, kw, exc, match):
     b, _, imgs = setup
-    args = dict(query='a red circle', reference='a blue square', steps=8, n=2, progress=False) | kw
+    args = dict(query='a red circle', reference='a blue square', num_inference_steps=8, n=2, progress=False) | kw
     with pytest.raises(exc, match=match): diffedit(b, imgs[0], **args)
 
 def test_query_equal_reference_warns(setup):
     b, _, imgs = setup
     with pytest.warns(UserWarning, match='mask is empty'):
-        diffedit_mask(b, imgs[0], 'a red circle', 'a red circle', n=1, steps=8)
+        diffedit_mask(b, imgs[0], 'a red circle', 'a red circle', n=1, num_inference_steps=8)

@@ -12,7 +12,7 @@ def setup():
 def test_parity_with_diffusers(setup, sched_cls):
     b, img = setup
     s1, s2 = make_scheduler(sched_cls), make_scheduler(sched_cls)
-    ours = ip2p_edit(b, img, 'make the red circle blue', steps=5, scheduler=s1, generator=torch.Generator().manual_seed(0), progress=False)
+    ours = ip2p_edit(b, img, 'make the red circle blue', num_inference_steps=5, scheduler=s1, generator=torch.Generator().manual_seed(0), progress=False)
     pipe = b.pipeline(); pipe.scheduler = s2
     theirs = pipe('make the red circle blue', image=PIL.Image.fromarray(img), num_inference_steps=5,
                   generator=torch.Generator().manual_seed(0), output_type='latent').images
@@ -20,14 +20,14 @@ def test_parity_with_diffusers(setup, sched_cls):
 
 def test_same_seed_same_edit(setup):
     b, img = setup
-    run = lambda c: ip2p_edit(b, img, 'make it blue', steps=4, mask=np.pad(np.ones((8, 8), bool), 4), control=c,
+    run = lambda c: ip2p_edit(b, img, 'make it blue', num_inference_steps=4, mask=np.pad(np.ones((8, 8), bool), 4), control=c,
                               generator=torch.Generator().manual_seed(7), progress=False).latents
     for c in CONTROLS: assert torch.equal(run(c), run(c))
 
 def test_blend_keeps_outside_exactly_in_latent_space(setup):
     b, img = setup
     m = np.zeros((16, 16), bool); m[:8, :8] = True
-    r = ip2p_edit(b, img, 'make it blue', steps=4, mask=m, control='blend', generator=torch.Generator().manual_seed(0), progress=False)
+    r = ip2p_edit(b, img, 'make it blue', num_inference_steps=4, mask=m, control='blend', generator=torch.Generator().manual_seed(0), progress=False)
     src = b.encode(img)  # scaled
     outside = torch.ones(1, 4, 8, 8, dtype=torch.bool); outside[..., :4, :4] = False
     assert torch.allclose(r.latents[outside], src[outside], atol=1e-5)
@@ -44,12 +44,12 @@ BAD = [
 @pytest.mark.parametrize('name,kw,exc,match', BAD, ids=[c[0] for c in BAD])
 def test_bad_input(setup, name, kw, exc, match):
     b, img = setup
-    args = dict(instruction='make it blue', steps=2, progress=False) | kw
+    args = dict(instruction='make it blue', num_inference_steps=2, progress=False) | kw
     with pytest.raises(exc, match=match): ip2p_edit(b, img, **args)
 
 def test_caption_bundle_rejected():
     with pytest.raises(ValueError, match='instruction model'):
-        ip2p_edit(tiny('sd'), np.zeros((16, 16, 3), np.uint8), 'make it blue', steps=2, progress=False)
+        ip2p_edit(tiny('sd'), np.zeros((16, 16, 3), np.uint8), 'make it blue', num_inference_steps=2, progress=False)
 
 
 # --- the editing session ---------------------------------------------------------------------------
@@ -59,12 +59,12 @@ from imiebench.emilie import EditSession, MODES, rescale_factor
 @pytest.fixture
 def session(setup):
     b, img = setup
-    return EditSession(b, img, steps=3, progress=False)
+    return EditSession(b, img, num_inference_steps=3, progress=False)
 
 @pytest.mark.parametrize('mode', MODES)
 def test_session_save_load_exact(setup, tmp_path, mode):
     b, img = setup
-    s = EditSession(b, img, mode=mode, steps=3, progress=False)
+    s = EditSession(b, img, mode=mode, num_inference_steps=3, progress=False)
     m = np.zeros((16, 16), np.float32); m[4:12, 4:12] = 1
     s.edit('make it blue'); s.edit('make the circle red', mask=m)
     s.edit('add a square', generator=torch.Generator().manual_seed(3))
@@ -84,7 +84,7 @@ def test_session_generator_state_replays(session):
 def test_latent_mode_reuses_z0(setup):
     "Latent iteration conditions edit 2 on f·z0 of edit 1 — not on the re-encoded image (image mode)."
     b, img = setup
-    lat, im = EditSession(b, img, steps=3, progress=False), EditSession(b, img, mode='image', steps=3, progress=False)
+    lat, im = EditSession(b, img, num_inference_steps=3, progress=False), EditSession(b, img, mode='image', num_inference_steps=3, progress=False)
     for s in (lat, im): s.edit('make it blue'); s.edit('make it red')
     z0, i0 = lat.history[0].latents, lat.history[0].image
     assert torch.allclose(lat.history[1].cond, z0 * rescale_factor(b, z0, i0, 'global'))
@@ -93,7 +93,7 @@ def test_latent_mode_reuses_z0(setup):
 
 def test_rescale_channel_differs_from_global(setup):
     b, img = setup
-    s = EditSession(b, img, steps=3, progress=False); st = s.edit('make it blue')
+    s = EditSession(b, img, num_inference_steps=3, progress=False); st = s.edit('make it blue')
     g, c = (rescale_factor(b, st.latents, st.image, h) for h in ('global', 'channel'))
     assert g.shape == (1, 1, 1, 1) and c.shape == (1, 4, 1, 1) and not torch.allclose(c, g.expand_as(c))
     with pytest.raises(ValueError, match='all zeros'): rescale_factor(b, torch.zeros_like(st.latents), st.image, 'global')
@@ -147,7 +147,7 @@ def test_long_session_does_not_leak(session):
 def test_session_widget_drives_the_session(setup):
     from imiebench.widgets.session import session_widget
     b, img = setup
-    w = session_widget(EditSession(b, img, steps=2, progress=False)); c = w.controls
+    w = session_widget(EditSession(b, img, num_inference_steps=2, progress=False)); c = w.controls
     c['text'].value = 'make it blue'; c['run'].click(); assert len(w.session) == 1 and w.session.history[0].mask is None
     c['mask_from'].value = 'rectangle'; c['xs'].value = (0, 8); c['s_t'].value = 3.0; c['run'].click()
     st = w.session.history[-1]

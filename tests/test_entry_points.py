@@ -21,15 +21,15 @@ sd, ip = tiny('sd'), tiny('ip2p')
 
 # --- methods (tiny random weights: the calls, not the quality) ---
 from imiebench.ddim import ddim_encode, ddim_decode
-tr = ddim_encode(sd, sd.encode(img), steps=4, r=0.5, progress=False); ran('ddim.ddim_encode')
-ddim_decode(sd, tr, 'a red circle', steps=4, r=0.5, mask=M, progress=False); ran('ddim.ddim_decode')
+tr = ddim_encode(sd, sd.encode(img), num_inference_steps=4, r=0.5, progress=False); ran('ddim.ddim_encode')
+ddim_decode(sd, tr, 'a red circle', num_inference_steps=4, r=0.5, mask=M, progress=False); ran('ddim.ddim_decode')
 from imiebench.diffedit import diffedit, diffedit_mask
-diffedit_mask(sd, img, 'a red circle', n=2, steps=4); ran('diffedit.diffedit_mask')
-diffedit(sd, img, 'a red circle', steps=4, n=2, progress=False); ran('diffedit.diffedit')
+diffedit_mask(sd, img, 'a red circle', n=2, num_inference_steps=4); ran('diffedit.diffedit_mask')
+diffedit(sd, img, 'a red circle', num_inference_steps=4, n=2, progress=False); ran('diffedit.diffedit')
 from imiebench.emilie import ip2p_edit, instruction_mask, EditSession
-ip2p_edit(ip, img, 'make it red', steps=2, mask=M, control='null', progress=False); ran('emilie.ip2p_edit')
+ip2p_edit(ip, img, 'make it red', num_inference_steps=2, mask=M, control='null', progress=False); ran('emilie.ip2p_edit')
 instruction_mask(ip, img, 'make it red', n=2); ran('emilie.instruction_mask')
-s = EditSession(ip, img, steps=2, progress=False); s.edit('make it red'); s.edit('make it blue', mask=M); s.undo()
+s = EditSession(ip, img, num_inference_steps=2, progress=False); s.edit('make it red'); s.edit('make it blue', mask=M); s.undo()
 p = s.save(tmp / 'session.pt'); EditSession.load(p, ip, progress=False); ran('emilie.EditSession')
 from imiebench.reed import REEDConfig, train_reed, roundtrips
 x = torch.rand(4, 3, 64, 64) * 2 - 1
@@ -45,7 +45,7 @@ el = encode_elements(m.encoder, img, partition(img, n=64, beta=16.)); ran('eleme
 alive = [int(i) for i in np.flatnonzero(el.alive)]
 el2 = apply_edits(el, [ElementEdit('move', alive[0], dy=2, dx=2)]); ran('elements.apply_edits')
 decode_light(m, el2); ran('elements.decode_light')
-decode_diffusion(m, el2, steps=2); ran('elements.decode_diffusion')
+decode_diffusion(m, el2, num_inference_steps=2); ran('elements.decode_diffusion')
 
 # --- bench: a two-step case through every method, and the field's formats ---
 from imiebench.bench.format import load_bench
@@ -73,7 +73,7 @@ from imiebench.widgets.explorers import roundtrip_explorer
 v = roundtrip_explorer({'a': sd.vae}, img, k_max=3); v.sliders['k'].value = 2; v.settle()
 assert v.error is None and v.k == 2; ran('widgets.explorers.roundtrip_explorer')
 
-w = session_widget(EditSession(ip, img, steps=2, progress=False)); c = w.controls
+w = session_widget(EditSession(ip, img, num_inference_steps=2, progress=False)); c = w.controls
 c['text'].value = 'make it red'; c['run'].click()
 c['mask_from'].value = 'rectangle'; c['xs'].value = (0, 32); c['text'].value = 'make it blue'; c['run'].click()
 c['mask_from'].value = 'brush'; c['brush'].mask = M > 0; c['run'].click()

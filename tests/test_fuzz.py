@@ -59,7 +59,7 @@ def check_contract(call, bad: str|None, names=()):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             return call()
-    with pytest.raises((ValueError, TypeError)) as e: call()
+    with pytest.raises((ValueError, TypeError, FileNotFoundError)) as e: call()  # a str image is a path: a missing file is FileNotFoundError
     msg = str(e.value)
     assert any(n in msg for n in (bad, *names)), f"error for bad {bad!r} does not name it: {msg}"
 
@@ -83,8 +83,8 @@ def test_to_tensor(bad, kind, badimg):
        bs=bad_steps, br=bad_ratio, bg=bad_number)
 def test_ddim_encode(bad, steps, r, g, bs, br, bg):
     z = SD.encode(IMG)
-    kw = dict(steps=steps, r=r, guidance_scale=g, prompt='a red circle', progress=False)
-    if bad == 'steps': kw['steps'] = bs
+    kw = dict(num_inference_steps=steps, r=r, guidance_scale=g, prompt='a red circle', progress=False)
+    if bad == 'steps': kw['num_inference_steps'] = bs
     if bad == 'r': kw['r'] = br
     if bad == 'guidance_scale': kw['guidance_scale'] = bg
     if bad == 'prompt': kw['prompt'] = 3
@@ -101,8 +101,8 @@ def test_ddim_encode(bad, steps, r, g, bs, br, bg):
 def test_ddim_decode(bad, g, eta, gen, bs, bg, bgen, mask, badmask):
     z = SD.encode(IMG); tr = ddim_encode(SD, z, 4, 0.5, progress=False)
     m = {'none': None, 'latent': np.ones((8, 8), bool), 'image': np.ones((16, 16), np.float32)}[mask]
-    kw = dict(steps=4, r=0.5, guidance_scale=g, eta=eta, generator=gen, mask=m, progress=False)
-    if bad == 'steps': kw['steps'] = bs
+    kw = dict(num_inference_steps=4, r=0.5, guidance_scale=g, eta=eta, generator=gen, mask=m, progress=False)
+    if bad == 'steps': kw['num_inference_steps'] = bs
     if bad == 'guidance_scale': kw['guidance_scale'] = bg
     if bad == 'eta': kw['eta'] = bg
     if bad == 'generator': kw['generator'] = bgen
@@ -116,15 +116,15 @@ def test_ddim_decode(bad, g, eta, gen, bs, bg, bgen, mask, badmask):
        kind=image_ok, r=ratio, g=finite, th=st.floats(0, 1), strength=ratio, gen=gen_ok, badimg=bad_image(),
        bs=bad_steps, br=bad_ratio, bg=bad_number, bgen=bad_gen)
 def test_diffedit(bad, kind, r, g, th, strength, gen, badimg, bs, br, bg, bgen):
-    kw = dict(r=r, steps=4, guidance_scale=g, threshold=th, strength=strength, n=2, generator=gen, progress=False)
+    kw = dict(r=r, num_inference_steps=4, guidance_scale=g, threshold=th, mask_encode_strength=strength, n=2, generator=gen, progress=False)
     img, b, q = make_image(kind), SD, 'a red circle'
     if bad == 'image': img = badimg[1]
     if bad == 'query': q = ''
     if bad == 'r': kw['r'] = br
-    if bad == 'steps': kw['steps'] = bs
+    if bad == 'steps': kw['num_inference_steps'] = bs
     if bad == 'guidance_scale': kw['guidance_scale'] = bg
     if bad == 'threshold': kw['threshold'] = bg if bg is not None else 1.5
-    if bad == 'strength': kw['strength'] = br
+    if bad == 'strength': kw['mask_encode_strength'] = br
     if bad == 'n': kw['n'] = bs
     if bad == 'generator': kw['generator'] = bgen
     if bad == 'mask': kw['mask'] = np.ones((2, 1, 16, 16)) if bgen is None else np.full((16, 16), np.nan)
@@ -143,11 +143,11 @@ def test_diffedit(bad, kind, r, g, th, strength, gen, badimg, bs, br, bg, bgen):
        mask=st.sampled_from(['none', 'image', 'latent']), badimg=bad_image(), bs=bad_steps, bg=bad_number, bgen=bad_gen)
 def test_ip2p_edit(bad, kind, steps, g, gi, gen, control, mask, badimg, bs, bg, bgen):
     m = {'none': None, 'image': np.pad(np.ones((8, 8)), 4), 'latent': np.pad(np.ones((4, 4), bool), 2)}[mask]
-    kw = dict(steps=steps, guidance_scale=g, image_guidance_scale=gi, generator=gen, mask=m, control=control, progress=False)
+    kw = dict(num_inference_steps=steps, guidance_scale=g, image_guidance_scale=gi, generator=gen, mask=m, control=control, progress=False)
     img, b, ins = make_image(kind), IP2P, 'make it blue'
     if bad == 'image': img = badimg[1]
     if bad == 'instruction': ins = None
-    if bad == 'steps': kw['steps'] = bs
+    if bad == 'steps': kw['num_inference_steps'] = bs
     if bad == 'guidance_scale': kw['guidance_scale'] = bg
     if bad == 'image_guidance_scale': kw['image_guidance_scale'] = bg
     if bad == 'generator': kw['generator'] = bgen
@@ -162,9 +162,9 @@ def test_ip2p_edit(bad, kind, steps, g, gi, gen, control, mask, badimg, bs, bg, 
 @given(bad=pick(['steps', 'guidance_scale', 'image_guidance_scale', 'mask', 'generator', 'control']),
        mode=st.sampled_from(['latent', 'image', 'concat']), g=finite, gen=gen_ok, bs=bad_steps, bg=bad_number, bgen=bad_gen)
 def test_session_edit(bad, mode, g, gen, bs, bg, bgen):
-    s = EditSession(IP2P, IMG, mode=mode, steps=2, progress=False)
+    s = EditSession(IP2P, IMG, mode=mode, num_inference_steps=2, progress=False)
     kw = dict(guidance_scale=g)
-    if bad == 'steps': kw['steps'] = bs
+    if bad == 'steps': kw['num_inference_steps'] = bs
     if bad == 'guidance_scale': kw['guidance_scale'] = bg
     if bad == 'image_guidance_scale': kw['image_guidance_scale'] = bg
     if bad == 'mask': kw['mask'] = np.zeros((8, 8))

@@ -34,14 +34,14 @@ def test_v_prediction_ddim_decode_matches_pipeline():
     pipe = b.pipeline(); pipe.scheduler = DDIMScheduler.from_config(b.scheduler.config)
     xT = torch.randn(1, 4, 8, 8, generator=g(0))
     theirs = pipe('a red circle', height=16, width=16, num_inference_steps=4, guidance_scale=5.0, latents=xT, output_type='latent').images
-    ours = ddim_decode(b, xT, 'a red circle', steps=4, r=1.0, guidance_scale=5.0, progress=False)
+    ours = ddim_decode(b, xT, 'a red circle', num_inference_steps=4, r=1.0, guidance_scale=5.0, progress=False)
     assert close(ours, theirs, 1e-5, 1e-5)
     wrong = copy.copy(b); wrong.scheduler = DDIMScheduler.from_config(b.scheduler.config, prediction_type='epsilon')
-    assert not close(ddim_decode(wrong, xT, 'a red circle', steps=4, r=1.0, guidance_scale=5.0, progress=False), theirs, 1e-3, 1e-3)
+    assert not close(ddim_decode(wrong, xT, 'a red circle', num_inference_steps=4, r=1.0, guidance_scale=5.0, progress=False), theirs, 1e-3, 1e-3)
 
 def test_v_prediction_ip2p_matches_pipeline():
     b = tiny('ip2p', seed=3, prediction_type='v_prediction')
-    ours = ip2p_edit(b, IMG, 'make the red circle blue', steps=4, generator=g(0), progress=False).latents
+    ours = ip2p_edit(b, IMG, 'make the red circle blue', num_inference_steps=4, generator=g(0), progress=False).latents
     theirs = b.pipeline()('make the red circle blue', image=PIL.Image.fromarray(IMG), num_inference_steps=4, generator=g(0),
                           output_type='latent').images
     assert close(ours, theirs, 1e-5, 1e-4)
@@ -70,7 +70,7 @@ def test_every_method_sees_the_same_model_under_any_prediction_type(pt):
     if pt == 'sample': return  # Euler-ancestral InstructPix2Pix does not take x₀ predictions
     e, v = tiny('ip2p', seed=4), _as_v('ip2p', 4)
     for c in CONTROLS:
-        le, lv = (ip2p_edit(b, IMG, 'make it blue', steps=3, mask=MASK, control=c, generator=g(1), progress=False).latents for b in (e, v))
+        le, lv = (ip2p_edit(b, IMG, 'make it blue', num_inference_steps=3, mask=MASK, control=c, generator=g(1), progress=False).latents for b in (e, v))
         assert close(lv, le, 1e-4, 1e-4), c
 
 # ---------- SDXL-class bundles ----------
@@ -78,11 +78,11 @@ def test_every_method_sees_the_same_model_under_any_prediction_type(pt):
 def test_sdxl_ip2p_matches_diffusers_xl_pipeline():
     b = tiny('ip2p_xl', seed=5)
     pipe = b.pipeline(); assert isinstance(pipe, StableDiffusionXLInstructPix2PixPipeline)
-    ours = ip2p_edit(b, IMG, 'make the red circle blue', steps=4, generator=g(0), progress=False).latents
+    ours = ip2p_edit(b, IMG, 'make the red circle blue', num_inference_steps=4, generator=g(0), progress=False).latents
     theirs = pipe('make the red circle blue', image=PIL.Image.fromarray(IMG), height=16, width=16, num_inference_steps=4, guidance_scale=7.5,
                   generator=g(0), output_type='latent').images
     assert close(ours, theirs, 1e-5, 1e-4)
-    other = ip2p_edit(b, IMG, 'make the red circle green', steps=4, generator=g(0), progress=False).latents
+    other = ip2p_edit(b, IMG, 'make the red circle green', num_inference_steps=4, generator=g(0), progress=False).latents
     assert not close(other, theirs, 1e-3, 1e-3)  # the text conditioning (hidden states + pooled) reaches the UNet
 
 def test_sdxl_ddim_decode_matches_diffusers_xl_pipeline():
@@ -90,16 +90,16 @@ def test_sdxl_ddim_decode_matches_diffusers_xl_pipeline():
     pipe = b.pipeline(); assert isinstance(pipe, StableDiffusionXLPipeline); pipe.scheduler = DDIMScheduler.from_config(b.scheduler.config)
     xT = torch.randn(1, 4, 8, 8, generator=g(0))
     theirs = pipe('a red circle', height=16, width=16, num_inference_steps=3, guidance_scale=5.0, latents=xT, output_type='latent').images
-    assert close(ddim_decode(b, xT, 'a red circle', steps=3, r=1.0, guidance_scale=5.0, progress=False), theirs, 1e-5, 1e-5)
+    assert close(ddim_decode(b, xT, 'a red circle', num_inference_steps=3, r=1.0, guidance_scale=5.0, progress=False), theirs, 1e-5, 1e-5)
 
 def test_sdxl_diffedit_emilie_reed_bench_run():
     from imiebench.reed import roundtrips
     from imiebench.bench.methods import run_method, BenchConfig
     from imiebench.bench.format import BenchCase, BenchStep
     bx, bi = tiny('sdxl', seed=7), tiny('ip2p_xl', seed=7)
-    r = diffedit(bx, IMG, 'a red circle', 'a blue square', steps=4, n=2, generator=g(0), progress=False)
+    r = diffedit(bx, IMG, 'a red circle', 'a blue square', num_inference_steps=4, n=2, generator=g(0), progress=False)
     assert r.image.shape == (1, 3, 16, 16) and torch.isfinite(r.image).all() and r.mask.raw.abs().sum() > 0
-    s = EditSession(bi, IMG, steps=3, control='blend', progress=False)
+    s = EditSession(bi, IMG, num_inference_steps=3, control='blend', progress=False)
     s.edit('make it blue'); s.edit('make it red', mask=MASK)
     assert len(s) == 2 and s.image.shape == (16, 16, 3)
     keep = torch.from_numpy(MASK[::2, ::2] == 0).expand(1, 4, 8, 8)  # 'blend' keeps the previous latents outside the mask exactly

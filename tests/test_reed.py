@@ -69,7 +69,7 @@ def test_pixel_ops_and_session_arguments():
     assert pixel_edit(img, 'brightness', delta=0.1).astype(int).sum() > img.astype(int).sum()
     b = tiny('ip2p', seed=0)
     with pytest.raises(TypeError, match='AutoencoderKL'): MixedSession(b, img, vae='reed')
-    s = MixedSession(b, img, vae=tiny('sd', seed=3).vae, steps=2, progress=False)
+    s = MixedSession(b, img, vae=tiny('sd', seed=3).vae, num_inference_steps=2, progress=False)
     assert s.b.vae is not b.vae and s.b.unet is b.unet
     s.pixel('blur', sigma=1.0); s.edit('make it blue'); s.pixel('contrast', factor=1.3)
     assert len(s) == 3 and s.history[0].instruction.startswith('[pixel] blur')

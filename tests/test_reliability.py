@@ -12,7 +12,7 @@ def b(): return tiny('ip2p')
 
 @pytest.fixture()
 def session(b):
-    s = EditSession(b, IMG, steps=2, progress=False)
+    s = EditSession(b, IMG, num_inference_steps=2, progress=False)
     s.edit('make it blue'); s.edit('make it red', mask=np.pad(np.ones((8, 8)), 4)); return s
 
 def test_history_is_read_only(session):
@@ -75,14 +75,14 @@ def test_other_weights_warn_middle_layer_and_dtype(session, tmp_path, b):
 
 def test_scheduler_saved_and_restored_bit_exact(b, tmp_path):
     sch = make_scheduler(EulerDiscreteScheduler)
-    s = EditSession(b, IMG, steps=2, progress=False, scheduler=sch); s.edit('make it blue')
+    s = EditSession(b, IMG, num_inference_steps=2, progress=False, scheduler=sch); s.edit('make it blue')
     s2 = EditSession.load(s.save(tmp_path / 's.session'), b, progress=False)  # no scheduler passed: the saved one
     assert type(s2.scheduler) is EulerDiscreteScheduler
     assert torch.equal(s.edit('make it red').latents, s2.edit('make it red').latents)
     with pytest.warns(UserWarning, match='scheduler'): EditSession.load(tmp_path / 's.session', b, scheduler=make_scheduler(DDIMScheduler), progress=False)
 
 def test_generator_given_is_saved(b, tmp_path):
-    s = EditSession(b, IMG, steps=2, progress=False); s.edit('make it blue', generator=torch.Generator().manual_seed(5)); s.edit('add a square', generator=7)
+    s = EditSession(b, IMG, num_inference_steps=2, progress=False); s.edit('make it blue', generator=torch.Generator().manual_seed(5)); s.edit('add a square', generator=7)
     s2 = EditSession.load(s.save(tmp_path / 's.session'), b, progress=False)
     assert torch.equal(s2.history[0].settings['generator_state'], s.history[0].settings['generator_state'])
     assert s2.history[1].settings['seed'] == 7
@@ -123,18 +123,18 @@ def test_ip2p_bad_numbers(b, kw, match):
     with pytest.raises((ValueError, TypeError), match=match): ip2p_edit(b, IMG, 'make it blue', progress=False, **({'steps': 2} | kw))
 
 def test_session_rejects_bad_settings_before_recording(b):
-    s = EditSession(b, IMG, steps=2, progress=False)
+    s = EditSession(b, IMG, num_inference_steps=2, progress=False)
     for kw in (dict(guidance_scale=float('nan')), dict(steps=0), dict(image_guidance_scale=float('-inf'))):
         with pytest.raises(ValueError): s.edit('make it blue', **kw)
     assert len(s) == 0
-    with pytest.raises(ValueError, match='steps'): EditSession(b, IMG, steps=0)
+    with pytest.raises(ValueError, match='steps'): EditSession(b, IMG, num_inference_steps=0)
 
 def test_pipeline_instead_of_bundle(b):
-    with pytest.raises(TypeError, match='bundle_from_pipeline'): ip2p_edit(as_pipeline(b), IMG, 'make it blue', steps=2, progress=False)
+    with pytest.raises(TypeError, match='bundle_from_pipeline'): ip2p_edit(as_pipeline(b), IMG, 'make it blue', num_inference_steps=2, progress=False)
     with pytest.raises(TypeError, match='bundle_from_pipeline'): EditSession(as_pipeline(b), IMG)
 
 def test_numpy_scalars_accepted(b):
-    r = ip2p_edit(b, IMG, 'make it blue', steps=np.int64(2), guidance_scale=np.float32(3.5), progress=False, generator=0)
+    r = ip2p_edit(b, IMG, 'make it blue', num_inference_steps=np.int64(2), guidance_scale=np.float32(3.5), progress=False, generator=0)
     assert torch.isfinite(r.image).all()
 
 def test_load_bench_names_and_paths(tmp_path, monkeypatch):
@@ -256,7 +256,7 @@ def test_cli_refuses_before_the_work(tmp_path):
     with pytest.raises(ValueError, match='seed must be an int in 0..'): demo(tmp_path / 'd', seed=2 ** 64)
 
 def test_session_save_and_load_paths(b, tmp_path):
-    s = EditSession(b, IMG, steps=1, progress=False); s.edit('make it blue')
+    s = EditSession(b, IMG, num_inference_steps=1, progress=False); s.edit('make it blue')
     with pytest.raises(ValueError, match='existing folder'): s.save(tmp_path)
     with pytest.raises(FileNotFoundError, match='does not exist'): s.save(tmp_path / 'missing' / 'a.session')
     with pytest.raises(TypeError, match='path must be a file path'): s.save(5)
@@ -279,7 +279,7 @@ def test_session_widget_redo_with_shared_noise(b):
     "An undo followed by the same edit puts back the step computed before, with shared noise too (its key used seed + i)."
     from imiebench.widgets.session import session_widget
     for noise in ('fresh', 'shared'):
-        s = EditSession(b, IMG, steps=1, noise=noise, progress=False); w = session_widget(s); c = w.controls
+        s = EditSession(b, IMG, num_inference_steps=1, noise=noise, progress=False); w = session_widget(s); c = w.controls
         for t in ('make it blue', 'make it red'): c['text'].value = t; c['run'].click()
         kept = s.history[-1]; c['undo'].click(); c['run'].click()
         assert w.counts == dict(edits=2, redone=1, strips=w.counts['strips']) and s.history[-1] is kept, (noise, w.counts)

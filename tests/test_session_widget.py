@@ -12,7 +12,7 @@ M = np.zeros((16, 16), bool); M[4:12, 2:9] = True
 def b(): return tiny('ip2p', seed=5)
 
 def widget(b, steps=10, **kw):
-    w = session_widget(EditSession(b, IMG, steps=steps, progress=False), **kw); return w, w.controls, w.session
+    w = session_widget(EditSession(b, IMG, num_inference_steps=steps, progress=False), **kw); return w, w.controls, w.session
 
 def edit(c, text, mask_from='none'):
     c['text'].value, c['mask_from'].value = text, mask_from; c['run'].click()
@@ -77,7 +77,7 @@ def test_brush_clears_after_an_edit_unless_pinned(b):
 
 def test_preview_then_exact(b):
     w, c, s = widget(b, steps=10)
-    quick = s.preview('make it blue', steps=preview_steps(10)).image
+    quick = s.preview('make it blue', num_inference_steps=preview_steps(10)).image
     edit(c, 'make it blue')
     assert [f[0] for f in w.frames] == ['preview', 'exact'] and w.frames[0][2] <= w.frames[1][2]
     assert np.array_equal(w.frames[0][1], quick) and np.array_equal(w.frames[1][1], s.image)
@@ -90,12 +90,12 @@ def test_preview_then_exact(b):
 
 @pytest.mark.parametrize('steps, kw, kinds', [(10, dict(preview_steps=0), ['exact']), (3, {}, ['exact']), (10, dict(preview_steps=2), ['preview', 'exact'])])
 def test_preview_steps(b, steps, kw, kinds):
-    w, c, s = widget(b, steps=steps, **kw); quick = s.preview('make it blue', steps=2).image
+    w, c, s = widget(b, steps=steps, **kw); quick = s.preview('make it blue', num_inference_steps=2).image
     edit(c, 'make it blue'); assert [f[0] for f in w.frames] == kinds
     if 'preview' in kinds: assert np.array_equal(w.frames[0][1], quick)  # preview_steps=2: the same edit with 2 steps
 
 def test_widget_arguments_checked(b):
-    s = EditSession(b, IMG, steps=2, progress=False)
+    s = EditSession(b, IMG, num_inference_steps=2, progress=False)
     with pytest.raises(ValueError, match='preview_steps must be an int ≥ 0, got -1'): session_widget(s, preview_steps=-1)
     with pytest.raises(TypeError, match='s must be an EditSession, got object'): session_widget(object())
 
@@ -108,7 +108,7 @@ def test_strip_is_crisp(b):
     with pytest.raises(ValueError, match='expected images and as many titles'): strip_image([IMG], ['a', 'b'])
 
 def test_session_preview(b):
-    s = EditSession(b, IMG, steps=5, progress=False); s.edit('make it blue')
+    s = EditSession(b, IMG, num_inference_steps=5, progress=False); s.edit('make it blue')
     p = s.preview('make it red', mask=M); assert len(s) == 1 and p.settings['steps'] == preview_steps(5) == 3
     assert np.array_equal(p.image, s.edit('make it red', mask=M, steps=3).image)
     assert [preview_steps(n) for n in (1, 2, 3, 10, 20, 40)] == [1, 2, 3, 3, 3, 6]
@@ -118,19 +118,19 @@ def test_session_preview(b):
 @pytest.mark.parametrize('mode', ['latent', 'image'])
 def test_next_condition_follows_the_history(b, mode):
     "The conditioning kept for a preview and its edit follows undo, redo and new edits: the next edit is what a session with that history gives."
-    s = EditSession(b, IMG, steps=3, mode=mode, progress=False); s.edit('make it blue'); s.preview('make it red'); s.edit('make it red')
+    s = EditSession(b, IMG, num_inference_steps=3, mode=mode, progress=False); s.edit('make it blue'); s.preview('make it red'); s.edit('make it red')
     s.undo(); c = s.edit('make it green')  # conditioned on the first edit again
-    t = EditSession(b, IMG, steps=3, mode=mode, progress=False); t.edit('make it blue'); d = t.edit('make it green')
+    t = EditSession(b, IMG, num_inference_steps=3, mode=mode, progress=False); t.edit('make it blue'); d = t.edit('make it green')
     assert np.array_equal(c.image, d.image) and torch.equal(c.cond, d.cond)
     s.undo(); s.undo(); e = s.edit('make it green')
-    u = EditSession(b, IMG, steps=3, mode=mode, progress=False); assert torch.equal(e.cond, u._condition()[0])
+    u = EditSession(b, IMG, num_inference_steps=3, mode=mode, progress=False); assert torch.equal(e.cond, u._condition()[0])
 
 
 def png_size(data: bytes): return PIL.Image.open(io.BytesIO(data)).size
 
 def test_reprs_show_the_image_and_one_line(b):
-    s = EditSession(b, IMG, steps=2, progress=False); step = s.edit('make it blue', mask=M)
-    r = ip2p_edit(b, IMG, 'make it blue', steps=2, generator=torch.Generator().manual_seed(0), progress=False)
+    s = EditSession(b, IMG, num_inference_steps=2, progress=False); step = s.edit('make it blue', mask=M)
+    r = ip2p_edit(b, IMG, 'make it blue', num_inference_steps=2, generator=torch.Generator().manual_seed(0), progress=False)
     assert isinstance(r, IP2PResult)
     for x, line in ((r, r.summary()), (step, repr(step)), (s, s.summary())):
         h = x._repr_html_()

@@ -388,7 +388,7 @@ def test_edit_explorer_previews_then_equals_diffedit(tiny_sd):
         ex.settle()
     labels = _labels(sent)
     assert labels[0] == 'preview (mask only)' and labels[-1] == 'exact' and ex.shown == 'exact'
-    ref = diffedit(tiny_sd, SRC, 'a red circle', 'a blue circle', steps=6, r=0.7, threshold=0.3, strength=0.7, guidance_scale=8.0,
+    ref = diffedit(tiny_sd, SRC, 'a red circle', 'a blue circle', num_inference_steps=6, r=0.7, threshold=0.3, mask_encode_strength=0.7, guidance_scale=8.0,
                    generator=torch.Generator().manual_seed(0), progress=False)
     torch.testing.assert_close(ex.last.image, ref.image, atol=1e-5, rtol=0)
     assert ex.cache.counts['encode'] == 1 and ex.cache.preview_counts['encode'] == 1  # one exact and one coarse inversion
@@ -402,7 +402,7 @@ def test_edit_explorer_brush_replaces_the_inferred_mask(tiny_sd):
     _fu(ex.brush, mask_bits=pack_mask(m)); ex.settle()
     assert ex.last_preview.note == 'mask only, painted mask'
     np.testing.assert_array_equal(ex.last.mask.mask_image[0, 0].numpy() > 0.5, m)
-    ref = diffedit(tiny_sd, SRC, 'a red circle', steps=6, r=0.7, mask=m, generator=torch.Generator().manual_seed(0), progress=False)
+    ref = diffedit(tiny_sd, SRC, 'a red circle', num_inference_steps=6, r=0.7, mask=m, generator=torch.Generator().manual_seed(0), progress=False)
     torch.testing.assert_close(ex.last.image, ref.image, atol=1e-5, rtol=0)
     ex.brush.clear(); ex.settle()
     torch.testing.assert_close(ex.last.mask.mask, ex.cache.mask(0.5, 0.5).mask)  # erased: the inferred mask again

@@ -224,10 +224,10 @@ def test_partition_of_a_blank_image_is_the_grid(hw, n, beta, colour):
 # ---------------------------------------------------------------- DiffEdit: too few steps names the cause
 def test_diffedit_steps_one_names_strength(sd):
     img = np.zeros((16, 16, 3), np.uint8)
-    with pytest.raises(ValueError, match=r"mask noise `strength`=0.5 gives int\(0.5·1\) = 0 timesteps.*use steps ≥ 2, or strength ≥ 1"):
-        diffedit_mask(sd, img, 'a red circle', steps=1)
-    with pytest.raises(ValueError, match=r"steps=1 is too few for strength:"):
-        diffedit(sd, img, 'a red circle', steps=1, r=1.0, progress=False)
-    with pytest.raises(ValueError, match=r"too few for r and strength"):
-        diffedit(sd, img, 'a red circle', steps=1, progress=False)
-    assert diffedit(sd, img, 'a red circle', steps=1, r=1.0, strength=1.0, n=1, progress=False).image.shape == (1, 3, 16, 16)
+    with pytest.raises(ValueError, match=r"mask noise `mask_encode_strength`=0.5 gives int\(0.5·1\) = 0 timesteps.*use num_inference_steps ≥ 2, or mask_encode_strength ≥ 1"):
+        diffedit_mask(sd, img, 'a red circle', num_inference_steps=1)
+    with pytest.raises(ValueError, match=r"num_inference_steps=1 is too few for mask_encode_strength:"):
+        diffedit(sd, img, 'a red circle', num_inference_steps=1, r=1.0, progress=False)
+    with pytest.raises(ValueError, match=r"too few for r and mask_encode_strength"):
+        diffedit(sd, img, 'a red circle', num_inference_steps=1, progress=False)
+    assert diffedit(sd, img, 'a red circle', num_inference_steps=1, r=1.0, mask_encode_strength=1.0, n=1, progress=False).image.shape == (1, 3, 16, 16)

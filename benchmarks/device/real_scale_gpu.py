@@ -45,7 +45,7 @@ def run(arch, size, a, res):
     R = res[arch] = dict(size=size, build_s=round(build, 1), vae_dtype=str(b.vae.dtype), weights_gib=_gib(CUDA and torch.cuda.memory_allocated()))
     if b.kind == 'sd':
         T, r, n = a.diffedit_steps, a.r, a.n
-        ours = lambda T: diffedit(b, img, 'a red circle', 'a blue square', r=r, steps=T, n=n, generator=g(), progress=False).image
+        ours = lambda T: diffedit(b, img, 'a red circle', 'a blue square', r=r, num_inference_steps=T, n=n, generator=g(), progress=False).image
         pipe = b.pipeline(StableDiffusionDiffEditPipeline, inverse_scheduler=DDIMInverseScheduler.from_config(b.scheduler.config))
         pipe.scheduler = DDIMScheduler.from_config(b.scheduler.config)
         def theirs(T):
@@ -58,7 +58,7 @@ def run(arch, size, a, res):
     else:
         T = a.emilie_steps
         def ours(T):
-            s = EditSession(b, img, mode='latent', steps=T, progress=False); s.edit('make the red circle blue'); return s.history[-1].latents
+            s = EditSession(b, img, mode='latent', num_inference_steps=T, progress=False); s.edit('make the red circle blue'); return s.history[-1].latents
         pipe = b.pipeline(); kw = dict(height=size, width=size) if b.xl else {}
         theirs = lambda T: pipe('make the red circle blue', image=pil, num_inference_steps=T, guidance_scale=7.5, generator=g(), output_type='np', **kw).images
         for name, fn in (('emilie_ours', ours), ('ip2p_diffusers', theirs)):

@@ -39,7 +39,7 @@ class MethodInfo:
 def _diffedit(b, ims, q, ref, m, cfg, gens):
     "DiffEdit (`diffedit.diffedit`) decoding in the given masks."
     from imiebench.diffedit import diffedit
-    return diffedit(b, ims, q, ref, r=cfg.r, steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image
+    return diffedit(b, ims, q, ref, r=cfg.r, num_inference_steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image
 
 def _blended(b, ims, q, ref, m, cfg, gens):
     "Blended latent diffusion (`blended.blended_latent`) in the given masks."
@@ -150,7 +150,7 @@ def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> l
         z, new = torch.empty_like(cond), [None] * N
         for rows in ([i for i in range(N) if i in masks], [i for i in range(N) if i not in masks]):
             if not rows: continue
-            r = ip2p_edit(b, None, [prompts[i] for i in rows], steps=cfg.steps, guidance_scale=cfg.guidance_scale,
+            r = ip2p_edit(b, None, [prompts[i] for i in rows], num_inference_steps=cfg.steps, guidance_scale=cfg.guidance_scale,
                           image_guidance_scale=cfg.image_guidance_scale, mask=torch.cat([masks[i] for i in rows]) if rows[0] in masks else None,
                           control=info.control, image_latents=cond[rows], source_latents=src[rows],
                           generator=[gens[i] for i in rows], progress=False)
@@ -174,7 +174,7 @@ def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[
         if infer := [i for i in range(N) if i not in user]:  # infer where to edit (DiffEdit's mask), one noise draw set per unit
             z0 = b.encode(ims[infer])
             noise = noise_draws(z0.shape, [gens[i] for i in infer], cfg.mask_n, b.device, b.dtype)
-            m[infer] = diffedit_mask(b, ims[infer], [q[i] for i in infer], [ref[i] for i in infer], n=cfg.mask_n, steps=cfg.steps,
+            m[infer] = diffedit_mask(b, ims[infer], [q[i] for i in infer], [ref[i] for i in infer], n=cfg.mask_n, num_inference_steps=cfg.steps,
                                      latents=z0, noise=noise).mask
         ims = to_uint8(METHOD_INFO[method].edit(b, ims, q, ref, m, cfg, gens)); out.append(ims)
     return [[out[k][i] for k in range(n)] for i in range(N)]

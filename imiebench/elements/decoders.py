@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn as nn
 
-from ..core import check_int, check_number, check_generator, check_prompt
+from ..core import check_int, check_number, check_generator, check_prompt, renamed
 from .model import Elements, ContentEncoder, LightDecoder, batch_elements, fourier
 
 # %% auto #0
@@ -59,16 +59,20 @@ def _check_els(els) -> list:
 @torch.no_grad()
 def decode_diffusion(m: ToyElements, els: Elements|Sequence[Elements], # elements of N images
                      prompt: str|Sequence[str]='', # the caption C of each image ('' = none)
-                     steps: int=25, guidance: float=3.0, # DDIM steps, CFG weight w
+                     num_inference_steps: int=25, # DDIM steps (formerly `steps`)
+                     guidance_scale: float=3.0, # CFG weight w (formerly `guidance`)
                      generator: torch.Generator|None=None, progress: bool=False,
                      callback_on_step_end: Callable|None=None, # diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
+                     **renamed_kwargs, # `steps=`, `guidance=`: the old names, for one release (FutureWarning)
                     ) -> torch.Tensor: # N×3×H×W in [−1, 1]
     "Diffusion-decoder images from (edited) elements and text."
+    v = renamed('decode_diffusion', renamed_kwargs, dict(num_inference_steps=num_inference_steps, guidance_scale=guidance_scale),
+                dict(num_inference_steps=25, guidance_scale=3.0), steps='num_inference_steps', guidance='guidance_scale')
     from diffusers.utils.torch_utils import randn_tensor
     from imiebench.sampling import denoise, CFG, ddim_scheduler
     if m.bundle is None or m.tokens is None: raise ValueError("this ToyElements has no diffusion decoder (train stage 'diffusion' or load it)")
     els = _check_els(els); N = len(els)
-    steps = check_int(steps, 'steps', 1); guidance = check_number(guidance, 'guidance'); generator = check_generator(generator)
+    steps, guidance = check_int(v['num_inference_steps'], 'num_inference_steps', 1), check_number(v['guidance_scale'], 'guidance_scale'); generator = check_generator(generator)
     if isinstance(prompt, str): check_prompt(prompt, 'prompt', allow_empty=True)
     elif isinstance(prompt, (list, tuple)): [check_prompt(p, 'prompt', allow_empty=True) for p in prompt]
     else: raise TypeError(f"prompt must be a str or a list of str, got {type(prompt).__name__}")

@@ -61,7 +61,7 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
         status.value = f"{op} element {rec.id}: {int(st['el'].alive.sum())} of {st['el'].n} elements alive"; redraw(); return rec
     def dec(el):  # one decoding with the chosen decoder (the same seed before and after: only the edits differ)
         if ctl['decoder'].value == 'diffusion':
-            return to_uint8(decode_diffusion(m, el, prompt, steps=steps, generator=torch.Generator().manual_seed(seed)))[0]
+            return to_uint8(decode_diffusion(m, el, prompt, num_inference_steps=steps, generator=torch.Generator().manual_seed(seed)))[0]
         return to_uint8(decode_light(m, el))[0]
     big = lambda a: png(np.repeat(np.repeat(a, 4, 0), 4, 1))
     def decode(*_):

@@ -66,7 +66,7 @@ class ExplorerCache:
         self.counts, self.preview_counts = dict(mask=0, encode=0, decode=0), dict(mask=0, encode=0, decode=0)
 
     def _soft_map(self, strength: float, n: int) -> DiffEditMask:
-        return diffedit_mask(self.b, self.x, self.query, self.reference, n=n, strength=strength, steps=self.steps,
+        return diffedit_mask(self.b, self.x, self.query, self.reference, n=n, mask_encode_strength=strength, num_inference_steps=self.steps,
                              generator=torch.Generator().manual_seed(self.seed), latents=self.z0, value_range=(-1, 1))
 
     def mask(self, strength: float, threshold: float) -> DiffEditMask:
@@ -105,7 +105,7 @@ class ExplorerCache:
     def edit(self, r: float=0.7, threshold: float=0.5, strength: float=0.5, guidance_scale: float=5.0,
              mask=None, # a painted mask (H×W, 1 = edit) that replaces the inferred one, as `diffedit(mask=)`; None: infer
             ) -> DiffEditResult:
-        "What `diffedit(b, image, query, reference, r=, threshold=, strength=, guidance_scale=, steps=, generator=seeded, mask=)` returns."
+        "What `diffedit(b, image, query, reference, r=, threshold=, mask_encode_strength=, guidance_scale=, num_inference_steps=, generator=seeded, mask=)` returns."
         m, tr = self.mask(strength, threshold) if mask is None else self.user_mask(mask), self.trajectory(r)
         key = (len(tr.timesteps), float(guidance_scale), m.mask.cpu().numpy().tobytes())
         if key not in self._decoded:
@@ -113,8 +113,8 @@ class ExplorerCache:
             self._decoded[key] = (self.b.decode(z), z); self.counts['decode'] += 1
             while len(self._decoded) > self.memo: self._decoded.pop(next(iter(self._decoded)))
         img, z = self._decoded[key]
-        return DiffEditResult(img, m, z, tr, dict(query=self.query, reference=self.reference, r=r, steps=self.steps, mode='diffedit',
-                                                  guidance_scale=guidance_scale, n=self.n, strength=strength, threshold=threshold))
+        return DiffEditResult(img, m, z, tr, dict(query=self.query, reference=self.reference, r=r, num_inference_steps=self.steps, mode='diffedit',
+                                                  guidance_scale=guidance_scale, n=self.n, mask_encode_strength=strength, threshold=threshold))
 
     @torch.no_grad()
     def preview(self, r: float=0.7, threshold: float=0.5, strength: float=0.5, guidance_scale: float=5.0,

@@ -130,7 +130,7 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
         else:
             n = emilie_preview_steps(d['steps']) if preview_n is None else preview_n
             if 0 < n < d['steps']:  # the preview goes to the browser now; the exact edit replaces it when done
-                show(s.preview(text, mask=m, steps=n, **kw).image, 'preview', f"{n} of {d['steps']} steps; the exact edit follows")
+                show(s.preview(text, mask=m, num_inference_steps=n, **kw).image, 'preview', f"{n} of {d['steps']} steps; the exact edit follows")
             s.edit(text, mask=m, **kw); counts['edits'] += 1
         if c['mask_from'].value == 'brush' and not c['pin'].value: c['brush'].clear()
     def undo():
