@@ -198,8 +198,10 @@ def embed(b: Bundle, prompts: str|list[str]) -> torch.Tensor: # N×L×D text con
     for p in prompts: check_prompt(p, "prompt", allow_empty=True)
     with _EMBED_LOCK:  # the cache is shared: calls from several threads must not interleave
         missing = [p for p in dict.fromkeys(prompts) if p not in b._cache]
+        # a warning once per new prompt (embeddings are cached); 'raise' checks every prompt, cached or not, so that setting
+        # it after a warning makes that prompt an error, as the warning says
+        check_words(b.tokenizer, list(dict.fromkeys(prompts)) if b.unknown_words == 'raise' else missing, b.unknown_words)
         if missing:
-            check_words(b.tokenizer, missing, b.unknown_words)  # once per new prompt (embeddings are cached)
             for p, h in zip(missing, _hidden(b, missing)): b._cache[p] = h
         for p in prompts: b._cache.move_to_end(p)
         out = torch.stack([b._cache[p] for p in prompts])
@@ -329,8 +331,9 @@ def _load_pipeline(cls, src, local_files_only, dtype, **kw):
         raise WeightsNotFoundError(
             f"could not load {cls.__name__} weights {src!r} (local_files_only={local_files_only}): {e}\n"
             f"No model hub may be reachable from here. On a connected machine run "
-            f"`huggingface-cli download {src} --local-dir DIR`, copy DIR here and pass its path instead of the id; "
-            f"or use the offline toy zoo: `imiebench.toy.zoo.load_toy(...)`.") from e
+            f"`hf download {src} --local-dir DIR` (huggingface_hub < 0.34: `huggingface-cli download {src} --local-dir DIR`), "
+            f"copy DIR here and pass its path instead of the id; "
+            f"or use the offline toy zoo: `imiebench.toy.zoo.load_toy({'ip2p' if 'InstructPix2Pix' in cls.__name__ else 'sd'!r})`.") from e
 
 def bundle_from_pipeline(pipe, name: str='bundle') -> Bundle:
     "A `Bundle` sharing the components of a diffusers pipeline."
