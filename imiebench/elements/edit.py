@@ -165,7 +165,8 @@ def compose(a: Elements, b: Elements, ids, dy: float=0., dx: float=0.,
            ) -> Elements:
     "Insert elements `ids` of `b` into `a` (shifted by dy, dx); elements of `a` they cover are deleted."
     if a.image_size != b.image_size: raise ValueError(f"canvas sizes differ: {a.image_size} vs {b.image_size}; expected equal sizes")
-    if (a.features is None) != (b.features is None): raise ValueError("encode both element sets (or neither) before composing")
+    if (a.features is None) != (b.features is None): raise ValueError(f"{'b' if a.features is not None else 'a'} is not encoded: encode both element sets before composing "
+                                                                       "(`encode_elements(encoder, image, part)`), or neither")
     ids = check_ids(b, ids); dy, dx = _num(dy, 'dy'), _num(dx, 'dx')
     cat = lambda u, v: np.concatenate([u, v[ids]])
     feats = None if a.features is None else torch.cat([a.features, b.features[ids]])

@@ -219,10 +219,11 @@ def pad_rows(rows: list[torch.Tensor], K: int) -> torch.Tensor:
 def batch_elements(els: Sequence[Elements]) -> ElementBatch:
     "Pad encoded `Elements` of several images into one batch; each needs at least one alive element."
     for i, e in enumerate(els):
-        if e.features is None: raise ValueError("elements are not encoded: call `encode_elements` first")
+        if e.features is None: raise ValueError(f"element set {i} is not encoded (features is None): make it with "
+                                            "`encode_elements(encoder, image, part)` (a ContentEncoder, the image, its partition) instead")
         if not e.alive.any():
             raise ValueError(f"element set {i} has no alive element ({e.n} element(s), all deleted): there is nothing to decode; "
-                             "expected at least one alive element (undo a delete)")
+                             "expected at least one alive element: edits return new Elements, so decode the one from before the `delete`")
     K = max(e.n for e in els)
     return ElementBatch(pad_rows([e.features.float() for e in els], K), pad_rows([e.positions() for e in els], K),
                         pad_rows([torch.from_numpy(e.alive) for e in els], K).bool())

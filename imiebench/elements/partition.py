@@ -5,6 +5,7 @@
 # %% ../../nbs/40_elements_partition.ipynb #bd52a82c
 from __future__ import annotations
 import functools, math
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,9 +113,11 @@ class SamProvider:
             from imiebench.models import WeightsNotFoundError
             try: model = SamModel.from_pretrained(model)
             except (OSError, ValueError) as e:
-                raise WeightsNotFoundError(f"could not load SAM weights {model!r}: {e}\nNo model hub may be reachable from here; "
-                                           f"download the model on a connected machine and pass its folder, or use the offline "
-                                           f"providers 'color' / 'vae'.") from e
+                local = model.startswith(('/', './', '../', '~')) or Path(model).expanduser().exists()
+                get = ("pass a folder that `SamModel.save_pretrained(DIR)` wrote" if local else "No model hub may be reachable from here; "
+                       f"download it on a connected machine (`hf download {model} --local-dir DIR`), copy DIR here and pass it")
+                raise WeightsNotFoundError(f"could not load SAM weights {model!r}: {e}\n{get}: `SamProvider('DIR')`; or use an offline "
+                                           "provider: `provider='color'`, or `provider=VAEProvider(load_toy_vae())` (imiebench.toy.zoo.load_toy_vae).") from e
         if not isinstance(model, SamModel): raise TypeError(f"expected a SamModel or a model id, got {type(model).__name__}")
         self.model, self.device, self.prompt_batch = model.to(device).eval(), device, prompt_batch
     @torch.no_grad()
