@@ -41,7 +41,9 @@ def _rgb(im: PIL.Image.Image|None, size: int|None, errs: list, where: str) -> np
     try: a = _resize(image_rgb8(im, where), size)
     except ValueError as e: errs.append(str(e)); return None
     if a.shape[0] % 8 or a.shape[1] % 8:
-        errs.append(f"{where}: image size {a.shape[:2]} is not a multiple of 8 (pass size= to resize)"); return None
+        s = max(8, round(max(a.shape[:2]) / 8) * 8)  # the nearest multiple of 8 to the longer side
+        errs.append(f"{where}: image size {a.shape[:2]} is not a multiple of 8 (pass size= to resize): e.g. size={s} resizes "
+                    f"images and masks to {s}×{s}"); return None
     return a
 
 def _check_size(m: np.ndarray|None, img: np.ndarray|None, errs: list, where: str) -> np.ndarray|None:
@@ -331,7 +333,8 @@ def _editing_types_arg(editing_types) -> set[str]|None:
     if editing_types is None: return None
     if isinstance(editing_types, str):
         raise TypeError(f"editing_types must be a list or tuple of editing_type_id values such as ['1', '2'], got the string {editing_types!r}: "
-                        "a string is not split into ids; for one type pass a one-item list such as ['1']")
+                        "a string is not split into ids; for one type pass a one-item list such as "
+                        f"{[editing_types] if editing_types in PIE_EDITING_TYPES else ['1']!r}")
     if not isinstance(editing_types, (list, tuple)):
         raise TypeError(f"editing_types must be a list or tuple of editing_type_id values such as ['1', '2'], got {type(editing_types).__name__}")
     if not editing_types: raise ValueError("editing_types is empty: it would keep no case (None keeps all)")

@@ -137,7 +137,7 @@ def load_lpips(net: str='alex', # 'alex' (LPIPS' default), 'squeeze' (PIE-Bench'
         f = lpips_backbone_file(net)
         if not random_backbone and not f.exists():
             raise _weights_error(f"LPIPS({net}) needs torchvision's ImageNet {net} weights at {f} (the lpips package ships only "
-                                       f"its linear heads); copy the file there or set TORCH_HOME")
+                                       f"its linear heads); copy the file there (or to $TORCH_HOME/hub/checkpoints/ with TORCH_HOME set)")
         import lpips
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')

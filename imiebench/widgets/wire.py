@@ -57,8 +57,8 @@ def binary_mask(mask, # bool, 0/1 (or 0/255 uint8) array or tensor, or PIL 'L'/'
                 shape: tuple[int,int], # the image's (H, W)
                ) -> np.ndarray: # H×W bool
     "Validate a binary mask of the image's size; soft or out-of-range values are an error (threshold first)."
-    given = describe(mask)
-    if isinstance(mask, PIL.Image.Image):
+    given, pil = describe(mask), isinstance(mask, PIL.Image.Image)
+    if pil:
         if mask.mode not in ('L', '1'): raise ValueError(f"expected a mask as a PIL image of mode 'L' or '1', got {given}")
         mask = np.asarray(mask.convert('L'))
     elif isinstance(mask, torch.Tensor): mask = mask.detach().cpu().numpy()
@@ -74,8 +74,10 @@ def binary_mask(mask, # bool, 0/1 (or 0/255 uint8) array or tensor, or PIL 'L'/'
     on = 255 if mask.dtype == np.uint8 and vals.max(initial=0) == 255 else 1
     if not np.isin(vals, (0, on)).all():
         bad = vals[~np.isin(vals, (0, on))]
+        thr = 127 if np.issubdtype(mask.dtype, np.integer) and vals.max() > 1 else 0.5  # grey levels 0..255, or soft values in [0, 1]
         raise ValueError(f"expected a binary mask (only 0 and 1, or 0 and 255 for uint8), got {len(vals)} distinct values "
-                         f"in [{vals.min():.3g}, {vals.max():.3g}] (e.g. {bad[0]:.3g}); threshold it first, e.g. `mask > 0.5`")
+                         f"in [{vals.min():.3g}, {vals.max():.3g}] (e.g. {bad[0]:.3g}); threshold it first, e.g. "
+                         f"`{'np.asarray(mask)' if pil else 'mask'} > {thr}`")
     return mask == on
 
 def pack_mask(mask: np.ndarray # H×W bool
