@@ -11,7 +11,8 @@ from .argtypes import positive_int, int_in, positive_float, float_in, fraction, 
 
 # %% auto #0
 __all__ = ['DEMO_SEED_MAX', 'DEMO_TEXT_CFG', 'DEMO_IMAGE_CFG', 'DEMO_CAPTION_CFG', 'RESULTS', 'ZOO_STAGES', 'demo_edits',
-           'binomial_range', 'toy_rates', 'expectations', 'demo', 'summary', 'edit_image', 'parser', 'main']
+           'binomial_range', 'toy_rates', 'expectations', 'demo', 'demo_figure', 'summary', 'edit_image', 'parser',
+           'main']
 
 # %% ../nbs/90_cli.ipynb #b5316a00
 DEMO_SEED_MAX = 2 ** 63 - 1  # the sampling noise is `torch.Generator().manual_seed(seed)`, which takes seeds below 2**64
@@ -93,7 +94,7 @@ def demo(out: str|Path='out', # output folder (demo.png, demo.json)
         ) -> dict:
     "Sample `n` held-out toy-world scenes from their captions, make `n` instruction edits (the edit kinds in turn), round-trip the sources through the VAE; write a figure and a JSON summary with what to expect."
     import numpy as np, torch, PIL.Image
-    from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend is left alone
+    from imiebench.bench.report import FIG_DPI
     from imiebench.toy.world import caption
     from imiebench.toy.oracle import oracle, edit_success
     from imiebench.toy.zoo import load_toy
@@ -122,15 +123,24 @@ def demo(out: str|Path='out', # output folder (demo.png, demo.json)
                captions=[caption(s) for s in scenes], instructions=[e.instruction for e in edits],
                settings=dict(steps=steps, text_cfg=DEMO_TEXT_CFG, image_cfg=DEMO_IMAGE_CFG, caption_cfg=DEMO_CAPTION_CFG, seed=seed))
     rates = toy_rates(); res['expected'] = expectations(rates, n); res['measured'] = rates
-    fig = Figure(figsize=(1.6 * n, 6.8)); axs = fig.subplots(4, n, squeeze=False)
-    for i in range(n):
-        for r, (im, t) in enumerate([(gen[i], f"sample ({'ok' if res['caption_ok'][i] else 'x'})"), (src[i], 'source'),
-                                     (edited[i], f"{edits[i].kind} ({'ok' if res['edit_ok'][i] else 'x'})"), (rt[i], f"VAE {res['roundtrip_psnr'][i]:.1f} dB")]):
-            axs[r, i].imshow(im); axs[r, i].set_title(t, fontsize=7); axs[r, i].axis('off')
-        axs[1, i].set_title('source:\n' + '\n'.join(_wrap(edits[i].instruction, 22)), fontsize=6)
-    fig.tight_layout(); fig.savefig(out / 'demo.png', dpi=80)
+    demo_figure(res, [gen, src, edited, rt]).savefig(out / 'demo.png', dpi=FIG_DPI)
     (out / 'demo.json').write_text(json.dumps(res, indent=1))
     return res
+
+def demo_figure(res: dict, # `demo`'s result: its verdicts, kinds, instructions and PSNRs label the panels
+                rows: list, # four lists of n H×W×3 uint8 images: caption samples, sources, edits, VAE round trips
+               ):
+    "The demo's figure, one column per edit: readable at 100 % when saved at `bench.report.FIG_DPI` (text ≥ 9 pt, instructions wrapped)."
+    from imiebench.bench.report import FIG_DPI
+    from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend is left alone
+    n = len(res['edit_ok'])
+    fig = Figure(figsize=(2.2 * n, 9.5), dpi=FIG_DPI, layout='constrained'); axs = fig.subplots(4, n, squeeze=False)
+    for i in range(n):
+        titles = (f"sample ({'ok' if res['caption_ok'][i] else 'x'})", 'source:\n' + '\n'.join(_wrap(res['instructions'][i], 22)),
+                  f"{res['kinds'][i]} ({'ok' if res['edit_ok'][i] else 'x'})", f"VAE {res['roundtrip_psnr'][i]:.1f} dB")
+        for r, t in enumerate(titles):
+            axs[r, i].imshow(rows[r][i]); axs[r, i].set_title(t, fontsize=10); axs[r, i].axis('off')
+    return fig
 
 def summary(res: dict, # `demo`'s result
            ) -> str:
@@ -166,7 +176,7 @@ def edit_image(image: str|Path, # an image file (or anything `core.to_tensor` ta
     m = None if mask is None else (np.asarray(resize_image(mask, size).convert('L')) > 127).astype(np.float32)
     out = Path(out)
     if out.is_dir(): raise ValueError(f"out={str(out)!r} is a folder; expected an image file path such as edited.png")
-    s = EditSession(load_toy('ip2p', device=device or 'cpu'), img, mode=mode, steps=steps, guidance_scale=DEMO_TEXT_CFG,
+    s = EditSession(load_toy('ip2p', device=device or 'cpu'), img, mode=mode, num_inference_steps=steps, guidance_scale=DEMO_TEXT_CFG,
                     image_guidance_scale=DEMO_IMAGE_CFG, seed=seed, progress=False)
     for ins in instructions: s.edit(ins, mask=m)
     out.parent.mkdir(parents=True, exist_ok=True); PIL.Image.fromarray(s.image).save(out)
@@ -279,7 +289,7 @@ def main(argv: list[str]|None=None) -> None:
             bench = independent_turns(load_bench(a.set, max_cases=a.n_cases)); cfg.max_cases = None  # --n-cases counts scenes, not turns
         rep = run_bench(bench, a.out, cfg, device=a.device)
         if rep is not None:  # the main process (under `accelerate launch`)
-            print(rep['markdown']); print(f"bench: wrote {Path(a.out)}/report.md, report.json, summary.csv, steps.csv, strip.png, drift.png, intervals.png in {time.time() - t0:.0f} s")
+            print(rep['markdown']); print(f"bench: wrote {Path(a.out)}/report.md, report.json, summary.csv, steps.csv, gallery.png, strip.png, drift.png, intervals.png in {time.time() - t0:.0f} s")
     elif a.cmd == 'train-zoo':
         from dataclasses import replace
         from imiebench.toy.zoo import ZooConfig, train_zoo
