@@ -4,6 +4,7 @@
 
 # %% ../nbs/10_ddim.ipynb #3b3e6a50
 from __future__ import annotations
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,7 +17,7 @@ from .core import (resize_mask, to_mask, check_number, check_int, check_generato
                             check_mask_batch, check_prompts, renamed)
 
 # %% auto #0
-__all__ = ['check_ratio', 'ddim_schedulers', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
+__all__ = ['check_ratio', 'ddim_schedulers', 'min_fraction', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
 
 # %% ../nbs/10_ddim.ipynb #42b25bb3
 def check_ratio(r: float, what: str='encoding ratio r'):
@@ -30,11 +31,15 @@ def ddim_schedulers(b: Bundle) -> tuple[DDIMScheduler, DDIMInverseScheduler]:
     inv = set(inspect.signature(DDIMInverseScheduler.__init__).parameters)  # e.g. no `thresholding`: diffusers would log each key it drops
     return sch, DDIMInverseScheduler.from_config({k: v for k, v in cfg.items() if k in inv or k.startswith('_')})
 
+def min_fraction(steps: int) -> float:
+    "The smallest fraction (3 decimals, rounded up) of a `steps`-step grid that gets a timestep: int(steps · f) ≥ 1."
+    return math.ceil(1000 / steps) / 1000
+
 def decode_timesteps(scheduler, steps: int, r: float) -> torch.Tensor:
     "Descending DDIM timesteps used to decode from ratio `r` (k = int(r·steps) of them)."
     r = check_ratio(r); steps = check_int(steps, 'steps', 1); scheduler.set_timesteps(steps)
     k = min(int(steps * r), steps)
-    if k < 1: raise ValueError(f"encoding ratio r={r} with {steps} steps gives no step; use r ≥ {1/steps:.3g} or more steps")
+    if k < 1: raise ValueError(f"encoding ratio r={r} with {steps} steps gives no step; use r ≥ {min_fraction(steps):g} or num_inference_steps ≥ {math.ceil(1 / r) if r > 0 else 'more'}")
     return scheduler.timesteps[steps - k:]
 
 # %% ../nbs/10_ddim.ipynb #92fb519d

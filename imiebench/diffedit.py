@@ -16,7 +16,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_prompts, check_number, check_int, check_generator,
                             check_latents, check_choice, to_uint8, renamed)
 from .models import Bundle, check_bundle
-from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers
+from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers, min_fraction
 from .sampling import cfg_combine, check_callback
 
 # %% auto #0
@@ -74,7 +74,7 @@ def check_steps_cover(steps: int, # DDIM steps of the timestep grid
     said = ' and '.join(f"{what.get(k, k)}={v:g} gives int({v:g}·{steps}) = 0 timesteps" for k, v in bad.items())
     raise ValueError(f"num_inference_steps={steps} is too few for {' and '.join(bad)}: {said} on the {steps}-step DDIM grid, and each needs at "
                      f"least one; use num_inference_steps ≥ {max(need(v) for v in bad.values())}, or "
-                     + ' and '.join(f"{k} ≥ {1 / steps:.3g}" for k in bad))
+                     + ' and '.join(f"{k} ≥ {min_fraction(steps):g}" for k in bad))
 
 # %% ../nbs/11_diffedit.ipynb #28808c3f
 @torch.no_grad()

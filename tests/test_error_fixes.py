@@ -306,3 +306,29 @@ def test_bench_command_names_the_files_it_wrote(tmp_path, capsys):
     names = m.group(1).split(', ')
     assert all((tmp_path / f).is_file() for f in names), names
     assert {p.name for p in tmp_path.glob('*.png')} <= set(names) and 'gallery.png' in names
+
+
+# ---------------------------------------------------------------- ddim, diffedit, emilie (10, 11, 20)
+def test_ddim_too_few_steps_either_fix_works():
+    from diffusers import DDIMScheduler
+    from imiebench.ddim import decode_timesteps
+    sch = DDIMScheduler()
+    for steps, r in ((3, 0.2), (7, 0.1), (1, 0.5), (50, 0.015)):
+        e = raised(ValueError, lambda: decode_timesteps(sch, steps, r))
+        r2 = float(code(e, r'use r ≥ ([0-9.]+)')); n2 = int(code(e, r'num_inference_steps ≥ (\d+)'))
+        assert len(decode_timesteps(sch, steps, r2)) >= 1 and len(decode_timesteps(sch, n2, r)) >= 1
+
+def test_diffedit_too_few_steps_either_fix_works():
+    from imiebench.diffedit import diffedit
+    sd, img = tiny('sd'), scene(16)
+    e = raised(ValueError, lambda: diffedit(sd, img, 'a red circle', num_inference_steps=3, mask_encode_strength=0.3, n=2, progress=False))
+    n2, s2 = int(code(e, r'use num_inference_steps ≥ (\d+)')), float(code(e, r'mask_encode_strength ≥ ([0-9.]+)'))
+    assert diffedit(sd, img, 'a red circle', num_inference_steps=n2, mask_encode_strength=0.3, n=2, progress=False).image.shape == (1, 3, 16, 16)
+    assert diffedit(sd, img, 'a red circle', num_inference_steps=3, mask_encode_strength=s2, n=2, progress=False).image.shape == (1, 3, 16, 16)
+
+def test_renamed_argument_both_given():
+    from imiebench.ddim import ddim_encode
+    sd = tiny('sd'); z0 = sd.encode(scene(16))
+    e = raised(TypeError, lambda: ddim_encode(sd, z0, num_inference_steps=3, steps=4, progress=False))
+    name = code(e, r'pass `(\w+)=` only')
+    assert len(ddim_encode(sd, z0, **{name: 4}, r=0.5, progress=False).timesteps) == 2
