@@ -41,13 +41,31 @@ import imiebench.widgets.brush; print('imiebench.widgets.brush from', imiebench.
 ]
 
 
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    "A notebook of code `cells` on the `python3` kernel, written to `path`."
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, path); return path
+
+
+def open_and_run(pg, url: str, token: str, name: str, workspace: str|None=None):
+    "Open notebook `name` in JupyterLab on page `pg` (in its own `workspace`, if given), wait until it is the current one, run every cell."
+    pg.goto(f"{url}/lab/{f'workspaces/{workspace}/' if workspace else ''}tree/{name}?token={token}")
+    pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.context"
+                         f" && window.jupyterapp.shell.currentWidget.context.path === {name!r}")
+    pg.evaluate("""async () => {
+        const nb = window.jupyterapp.shell.currentWidget;
+        await nb.context.ready; await nb.sessionContext.ready;
+        window.__nb = nb;
+        await window.jupyterapp.commands.execute('notebook:run-all-cells');
+    }""")
+
+
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory):
     "A JupyterLab server in a temp dir; yields (url, token, root); killed (with its kernels) at the end."
     root = tmp_path_factory.mktemp('lab')
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, root/'widgets.ipynb')
+    write_notebook(root/'widgets.ipynb', NOTEBOOK)
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]),
                OMP_NUM_THREADS='1', JUPYTER_CONFIG_DIR=str(root/'.jupyter'), JUPYTER_RUNTIME_DIR=str(root/'.runtime'),
@@ -93,15 +111,7 @@ def page(lab):
             pg = browser.new_page(viewport={'width': 1200, 'height': 1400})
             pg.on('console', lambda m: logs.append(f'{m.type}: {m.text}'))
             pg.set_default_timeout(120_000)
-            pg.goto(f'{url}/lab/tree/widgets.ipynb?token={token}')
-            pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                                 " && window.jupyterapp.shell.currentWidget.sessionContext")
-            pg.evaluate("""async () => {
-                const nb = window.jupyterapp.shell.currentWidget;
-                await nb.context.ready; await nb.sessionContext.ready;
-                window.__nb = nb;
-                await window.jupyterapp.commands.execute('notebook:run-all-cells');
-            }""")
+            open_and_run(pg, url, token, 'widgets.ipynb')
             try:
                 pg.wait_for_function("() => document.querySelectorAll('.imie-brush canvas.imie-mask').length === 2"
                                      " && document.querySelectorAll('.imie-elements g.imie-el').length === 2")
@@ -256,11 +266,10 @@ def test_element_editor_in_browser(page, lab):
     assert page.evaluate("() => window.__nb.content.widgets.length") == len(NOTEBOOK)
 
 
-def test_docs_page_renders_maths_and_figures_offline(tmp_path):
+def test_docs_page_renders_maths_and_figures_offline(tmp_path, page):
     """One docs page built by `make docs` (10_ddim's maths lessons and a figure, as a small notebook) opened from file:// in
     headless Chromium with every non-file request refused: MathJax (the packaged copy in the site) typesets every formula,
     no raw `$...$` is left in the text, the figure loads, the link to another notebook points at its page."""
-    from playwright.sync_api import sync_playwright
     lessons = [c for c in nbformat.read(REPO / 'nbs' / '10_ddim.ipynb', as_version=4).cells if c.cell_type == 'markdown' and '$' in c.source]
     nb = nbformat.v4.new_notebook(cells=lessons + [
         nbformat.v4.new_markdown_cell("Display maths: $$\\tilde y_t = M\\,y_t + (1 - M)\\,x_t$$ and the [DDIM page](10_ddim.ipynb)."),
@@ -275,25 +284,23 @@ def test_docs_page_renders_maths_and_figures_offline(tmp_path):
     assert 'src="mathjax/MathJax.js?' in html and 'cdnjs.cloudflare.com/ajax/libs/mathjax' not in html
     assert 'href="10_ddim.html"' in html and 'maths_page.html' in (site / 'contents.html').read_text()
     refused = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'])
-        try:
-            pg = browser.new_page()
-            pg.route('**/*', lambda r: r.continue_() if r.request.url.startswith('file:') else (refused.append(r.request.url), r.abort()))
-            pg.goto((site / 'maths_page.html').as_uri())
-            pg.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"
-                                 " && document.querySelectorAll('.MathJax, .MathJax_Display').length > 0", timeout=30_000)
-            r = pg.evaluate("""() => ({
-                formulae: document.querySelectorAll('script[type^="math/tex"]').length,
-                rendered: [...document.querySelectorAll('script[type^="math/tex"]')].filter(s => {
-                    const e = s.previousElementSibling; return e && (e.classList.contains('MathJax') || e.classList.contains('MathJax_Display'))
-                        && e.getBoundingClientRect().width > 0; }).length,
-                errors: document.querySelectorAll('.MathJax_Error, .MathJax .merror').length,
-                raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].map(e => e.innerText).join('\\n').match(/\\$[^$\\n]+\\$/g),
-                images: [...document.querySelectorAll('.jp-OutputArea img')].map(i => [i.complete, i.naturalWidth]),
-            })""")
-        finally:
-            browser.close()
+    pg = page.context.browser.new_page()  # the module's browser (one Playwright per process), a page of its own
+    try:
+        pg.route('**/*', lambda r: r.continue_() if r.request.url.startswith('file:') else (refused.append(r.request.url), r.abort()))
+        pg.goto((site / 'maths_page.html').as_uri())
+        pg.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"
+                             " && document.querySelectorAll('.MathJax, .MathJax_Display').length > 0", timeout=30_000)
+        r = pg.evaluate("""() => ({
+            formulae: document.querySelectorAll('script[type^="math/tex"]').length,
+            rendered: [...document.querySelectorAll('script[type^="math/tex"]')].filter(s => {
+                const e = s.previousElementSibling; return e && (e.classList.contains('MathJax') || e.classList.contains('MathJax_Display'))
+                    && e.getBoundingClientRect().width > 0; }).length,
+            errors: document.querySelectorAll('.MathJax_Error, .MathJax .merror').length,
+            raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].map(e => e.innerText).join('\\n').match(/\\$[^$\\n]+\\$/g),
+            images: [...document.querySelectorAll('.jp-OutputArea img')].map(i => [i.complete, i.naturalWidth]),
+        })""")
+    finally:
+        pg.close()
     n_inline = sum(c.source.replace('$$', '').count('$') // 2 for c in lessons)
     assert r['formulae'] >= n_inline + 1 and r['rendered'] == r['formulae'], r
     assert r['errors'] == 0 and not r['raw'], r
@@ -320,23 +327,13 @@ def held_edit(*a, **k):  # the exact edit starts once the test has seen the prev
     while not _gate.exists() and time.time() - t0 < 60: time.sleep(0.02)
     return _edit(*a, **k)
 s.edit = held_edit"""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (setup, 'w')])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, root/'session.ipynb')
+    write_notebook(root/'session.ipynb', [setup, 'w'])
     pg = page.context.browser.new_page(viewport={'width': 1200, 'height': 1400})  # a context of its own
     logs = []; pg.on('console', lambda m: logs.append(f'{m.type}: {m.text}'))
     pg.set_default_timeout(120_000)  # (the kernel imports torch and loads the toy model: slow on a busy machine)
     label = "() => (document.querySelector('.imie-session .imie-shown') || {}).textContent || ''"
     try:
-        pg.goto(f'{url}/lab/workspaces/imie-session/tree/session.ipynb?token={token}')
-        pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                             " && window.jupyterapp.shell.currentWidget.context && window.jupyterapp.shell.currentWidget.context.path === 'session.ipynb'")
-        pg.evaluate("""async () => {
-            const nb = window.jupyterapp.shell.currentWidget;
-            await nb.context.ready; await nb.sessionContext.ready;
-            window.__nb = nb;
-            await window.jupyterapp.commands.execute('notebook:run-all-cells');
-        }""")
+        open_and_run(pg, url, token, 'session.ipynb', 'imie-session')
         pg.wait_for_function(f"() => ({label})().startsWith('original')")
         pg.evaluate(f"""() => {{  // every label the widget shows, in order
             const el = document.querySelector('.imie-session .imie-shown'), get = {label};
@@ -417,21 +414,11 @@ def _seen(pg, view: str) -> list:
 def test_previews_then_exact_in_browser(page, lab):
     "11's DiffEdit explorer and 30's round-trip slider in a real browser: a slider moved by keyboard / mouse shows a labelled preview, then the exact result."
     url, token, root = lab
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PREVIEW_NOTEBOOK])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, root/'previews.ipynb')
+    write_notebook(root/'previews.ipynb', PREVIEW_NOTEBOOK)
     pg = page.context.browser.new_page(viewport={'width': 1200, 'height': 1400})  # a second page (its own workspace): the brush notebook's is left as it is
     try:
         pg.set_default_timeout(120_000)
-        pg.goto(f'{url}/lab/workspaces/previews/tree/previews.ipynb?token={token}')
-        pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                             " && window.jupyterapp.shell.currentWidget.sessionContext")
-        pg.evaluate("""async () => {
-            const nb = window.jupyterapp.shell.currentWidget;
-            await nb.context.ready; await nb.sessionContext.ready;
-            window.__nb = nb;
-            await window.jupyterapp.commands.execute('notebook:run-all-cells');
-        }""")
+        open_and_run(pg, url, token, 'previews.ipynb', 'previews')
         pg.wait_for_function("() => ['t-ex', 't-rt'].every(v => document.querySelector(`.${v} .imie-shown`)?.textContent === 'exact')"
                              " && document.querySelectorAll('.t-ex .imie-brush canvas.imie-mask').length === 1")
         settled = wait_kernel(pg, "print(json.dumps([ex.pending, rt.pending, ex.previews, rt.previews, ex.calls, rt.calls]))", lambda v: not v[0] and not v[1])
