@@ -53,7 +53,7 @@ def faked():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(R, 'run_units', fake.run_units); mp.setattr(R, 'score_case', Fake.score_case)
         mp.setattr(R, '_zoo_stamp', lambda name: 'fake'); mp.setattr(zoo, 'load_toy', lambda *a, **k: None)
-        mp.setattr(metrics, 'metric_availability', lambda scorer=None: {}); mp.setattr(report, '_figures', lambda *a, **k: None)
+        mp.setattr(metrics, 'metric_availability', lambda scorer=None: {}); mp.setattr(report, 'report_figures', lambda *a, **k: {})
         yield fake
 
 SCORER = Scorer('fake', None, None, notes='fake scores')
