@@ -443,7 +443,7 @@ class InstructionRecipe:
     def __post_init__(self):
         if self.init not in ('caption', 'scratch'): raise ValueError(f"init must be 'caption' or 'scratch', got {self.init!r}")
 
-# The recipe of the instruction UNet the zoo shipped first (from scratch, then continued; benchmarks/results/zoo_history.json, `ip2p_earlier`).
+# The recipe of the instruction UNet the zoo shipped first (from scratch, then continued; zoo_history.json in benchmarks/results, `ip2p_earlier`).
 SCRATCH_RECIPE = InstructionRecipe(init='scratch', conv_in_lr_mult=1.0, p_identity=0.0, n_hard=0)
 
 @dataclass
