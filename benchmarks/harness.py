@@ -3,6 +3,12 @@ and the few measurements that more than one script makes (mask IoU, the instruct
 
 A script in `benchmarks/` imports it as `from harness import ...` (Python puts the script's folder on `sys.path`);
 a script elsewhere puts `benchmarks/` on `sys.path` first. Nothing here writes into the package.
+
+Every result file written here has one layout (`SCHEMA`):
+`{"schema": 1, "command": ..., "commit": ..., "fingerprint": ..., "metrics": ...}` — the command line that measured it,
+git HEAD at the time (`-dirty` when tracked files differed), a hash of the weights used (`weights_fingerprint`; null
+where no model is used) and the numbers. `write_json` refuses a call without them; `read_metrics` reads the numbers
+of a file in this layout or of an older file (written before the layout, kept as they were).
 """
 from __future__ import annotations
 import contextlib, fcntl, json, os, time
@@ -17,18 +23,85 @@ def result_path(name: str|Path) -> Path:
     return p if p.parent != Path('.') else RESULTS / p
 
 
-def write_json(name: str|Path, obj, **kw) -> Path:
-    "Write `obj` as indented JSON (atomically: a reader never sees half a file); returns the path."
+SCHEMA = 1  # the version of the result-file layout above; files without a `schema` field predate it
+_MISSING = object()
+
+
+def git_commit(root: str|Path|None=None) -> str:
+    "git HEAD of the repository at `root` (default: this one), `-dirty` appended when tracked files differ from it; 'unknown' outside git."
+    import subprocess
+    cwd = Path(root) if root is not None else RESULTS.parent.parent
+    run = lambda *a: subprocess.run(['git', *a], cwd=cwd, capture_output=True, text=True)
+    head = run('rev-parse', '--short=12', 'HEAD')
+    if head.returncode: return 'unknown'
+    dirty = run('status', '--porcelain', '--untracked-files=no').stdout.strip()
+    return head.stdout.strip() + ('-dirty' if dirty else '')
+
+
+def _hash_weights(h, w) -> None:
+    "Feed one weight source into hash `h` (see `weights_fingerprint`)."
+    import torch
+    if isinstance(w, (str, Path)):
+        p = Path(w)
+        if not p.exists(): raise FileNotFoundError(f"weights_fingerprint: {str(p)!r} does not exist; pass a weights file, a folder of them, a torch module or a bundle")
+        for f in sorted(x for x in ([p] if p.is_file() else p.rglob('*')) if x.is_file()):
+            h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode()); h.update(f.read_bytes())
+    elif isinstance(w, torch.nn.Module):
+        for k, v in sorted(w.state_dict().items()):
+            v = v.detach().cpu().contiguous()
+            h.update(f'{k}:{v.dtype}:{tuple(v.shape)}'.encode()); h.update(v.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif all(hasattr(w, a) for a in ('vae', 'unet', 'text_encoder')):  # a Bundle: its models in a fixed order
+        for m in (w.vae, w.unet, w.text_encoder, getattr(w, 'text_encoder_2', None)):
+            if m is not None: _hash_weights(h, m)
+    else: raise TypeError(f"weights_fingerprint: cannot hash a {type(w).__name__}; pass a weights file or folder (str/Path), a torch module or a bundle (vae, unet, text_encoder)")
+
+
+def weights_fingerprint(*weights) -> str:
+    """A result file's model `fingerprint`: the first 16 hex digits of a SHA-256 over each argument in order — a torch
+    module: every tensor of its `state_dict()` sorted by name (name, dtype, shape, then its bytes); a bundle: its VAE,
+    UNet and text encoder(s) in that order, each as a module; a file or folder: each file's path relative to it and
+    its bytes, in sorted order. The same weights give the same fingerprint, in any process."""
+    import hashlib
+    if not weights: raise TypeError("weights_fingerprint() needs the weights a measurement used (modules, bundles or paths); write fingerprint=None where no model is used")
+    h = hashlib.sha256()
+    for w in weights: _hash_weights(h, w)
+    return h.hexdigest()[:16]
+
+
+def write_json(name: str|Path, # a bare file name goes to `benchmarks/results/`
+               obj=_MISSING, # refused: the layout before `SCHEMA` (pass `metrics=`)
+               *, command: str=_MISSING, # the exact command line that measured it (`command_line()`)
+               fingerprint: str|None=_MISSING, # `weights_fingerprint(...)` of the weights used, or None where no model is used
+               metrics=_MISSING, # the numbers (JSON-able)
+               parts: dict|None=None, # per-part provenance (command, commit, fingerprint), as `update_parts` keeps it
+               default=None, # json's `default` for values it cannot write (e.g. `str`)
+              ) -> Path:
+    "Write one result file in the `SCHEMA` layout (atomically: a reader never sees half a file); returns the path."
+    missing = [k for k, v in dict(command=command, fingerprint=fingerprint, metrics=metrics).items() if v is _MISSING]
+    if obj is not _MISSING or missing:
+        raise TypeError(f"write_json({str(name)!r}): missing {', '.join(missing) or 'nothing'}{'; a positional result object is the old form' if obj is not _MISSING else ''}. "
+                        "Every result file carries command, commit, fingerprint and metrics: call write_json(name, command=command_line(), "
+                        "fingerprint=weights_fingerprint(<weights used>) or None (no model), metrics=<the numbers>); the commit is added here")
+    if not isinstance(command, str) or not command.strip(): raise TypeError(f"write_json: command must be the command line as a non-empty str, got {command!r}; pass command=command_line()")
+    if fingerprint is not None and not isinstance(fingerprint, str): raise TypeError(f"write_json: fingerprint must be a str from weights_fingerprint(...) or None, got {type(fingerprint).__name__}")
+    doc = dict(schema=SCHEMA, command=command, commit=git_commit(), fingerprint=fingerprint, metrics=metrics) | ({'parts': parts} if parts else {})
     p = result_path(name); p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + f'.tmp{os.getpid()}')
-    tmp.write_text(json.dumps(obj, indent=1, **kw)); tmp.replace(p)
+    tmp.write_text(json.dumps(doc, indent=1, default=default)); tmp.replace(p)
     return p
 
 
 def read_json(name: str|Path, default=None):
-    "The JSON in a result file, or `default` when there is none."
+    "The JSON in a result file (the whole file, in whichever layout), or `default` when there is none."
     p = result_path(name)
     return json.loads(p.read_text()) if p.exists() else default
+
+
+def read_metrics(name: str|Path, default=None):
+    "The numbers in a result file: its `metrics` in the `SCHEMA` layout, the whole file for one written before it; `default` when there is none."
+    d = read_json(name, _MISSING)
+    if d is _MISSING: return default
+    return d['metrics'] if isinstance(d, dict) and 'schema' in d and 'metrics' in d else d
 
 
 @contextlib.contextmanager
@@ -42,16 +115,17 @@ def _locked(p: Path):
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def upsert_run(name: str|Path, entry: dict, key: str='key') -> Path:
-    """Add `entry` to the list of runs in result file `name`, replacing the run with the same `entry[key]`
-    (order kept). Safe when several processes finish at once (they take turns on one lock)."""
+def upsert_run(name: str|Path, entry: dict, key: str='key', *, fingerprint: str|None=_MISSING, command: str|None=None) -> Path:
+    """Add `entry` to the list of runs in result file `name` (its `metrics`), replacing the run with the same `entry[key]`
+    (order kept). Safe when several processes finish at once (they take turns on one lock). `fingerprint`: of the weights
+    this entry measured (the file's fields are the last write's)."""
     p = result_path(name)
     with _locked(p):
-        runs = read_json(p, [])
+        runs = read_metrics(p, [])
         i = next((j for j, r in enumerate(runs) if r.get(key) == entry[key]), None)
         if i is None: runs.append(entry)
         else: runs[i] = entry
-        write_json(p, runs)
+        write_json(p, command=command or command_line(), fingerprint=fingerprint, metrics=runs)
     return p
 
 
@@ -97,14 +171,20 @@ def command_line() -> str:
     return f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} .venv/bin/python " + ' '.join(sys.argv)
 
 
-def update_parts(name: str|Path, parts: dict, command: str|None=None) -> Path:
-    """Merge the measured `parts` (part name → result) into result file `name`, keeping the other parts, and record the
-    command that measured each one under `commands`."""
+def update_parts(name: str|Path, parts: dict, command: str|None=None, *, fingerprint: str|None=_MISSING) -> Path:
+    """Merge the measured `parts` (part name → result) into result file `name`'s `metrics`, keeping the other parts; the
+    file's `parts` records each part's command, commit and weights `fingerprint` (a file from before `SCHEMA`: its
+    `commands` are carried over)."""
     p = result_path(name)
+    command = command or command_line()
     with _locked(p):
         d = read_json(p, {})
-        d.update(parts); d.setdefault('commands', {}).update({k: command or command_line() for k in parts})
-        write_json(p, d)
+        if 'schema' in d: metrics, prov = d['metrics'], d.get('parts', {})
+        else: prov = {k: dict(command=c) for k, c in d.pop('commands', {}).items()}; metrics = d
+        metrics.update(parts)
+        commit = git_commit()
+        prov.update({k: dict(command=command, commit=commit, fingerprint=None if fingerprint is _MISSING else fingerprint) for k in parts})
+        write_json(p, command=command, fingerprint=fingerprint, metrics=metrics, parts=prov)
     return p
 
 
