@@ -11,7 +11,7 @@ from imiebench.bench.format import load_bench
 from imiebench.bench.methods import BenchConfig, DEFAULT_METHODS, run_units
 from imiebench.bench.runner import chunk_units
 from imiebench.toy.zoo import load_toy
-from harness import write_json
+from harness import write_json, command_line, toy_fingerprint
 
 p = argparse.ArgumentParser(); p.add_argument('--cases', type=int, default=8); p.add_argument('--seeds', default='0,1,2')
 p.add_argument('--methods', default=','.join(DEFAULT_METHODS)); a = p.parse_args()
@@ -35,5 +35,5 @@ for m in a.methods.split(','):
     print(m, res[m], flush=True)
 tot_b, tot_1 = sum(r['batched_s'] for r in res.values()), sum(r['one_at_a_time_s'] for r in res.values())
 out = dict(cases=a.cases, seeds=list(cfg.seeds), steps=cfg.steps, precision=cfg.precision, methods=res, total_speedup=round(tot_1 / tot_b, 2))
-write_json('bench_batching.json', out)
+write_json('bench_batching.json', command=command_line(), fingerprint=toy_fingerprint('ip2p'), metrics=out)
 print(f"SUMMARY: batched {tot_b:.0f} s vs one unit at a time {tot_1:.0f} s: {tot_1 / tot_b:.2f}x; largest pixel difference {max(r['max_pixel_diff'] for r in res.values())}")

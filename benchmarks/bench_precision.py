@@ -33,5 +33,5 @@ for m in sorted({k[0] for k in keys}):
                              seconds_per_edit_bf16=round(rep_b['methods'][m]['seconds_per_edit']['mean'], 3))
     print(m, out['methods'][m], flush=True)
 if a.seconds: out |= dict(wall_s=dict(fp32=a.seconds[0], bf16=a.seconds[1]), speedup=round(a.seconds[0] / a.seconds[1], 2))
-write_json('bench_precision.json', out)
+write_json('bench_precision.json', command=command_line(), fingerprint=None, metrics=out)  # reads two runs' records (their weights: each report.json)
 print('SUMMARY:', json.dumps({k: v for k, v in out.items() if k != 'methods'}))

@@ -18,7 +18,7 @@ from imiebench.toy.oracle import edit_success
 from imiebench.diffedit import diffedit_mask, diffedit, diffusers_mask_draws, rescale_map
 from imiebench.ddim import ddim_encode, ddim_decode
 from imiebench.core import to_tensor, to_uint8
-from harness import KINDS, iou, UNetMeter, update_parts
+from harness import KINDS, iou, UNetMeter, update_parts, write_json, command_line, toy_fingerprint
 
 warnings.filterwarnings('ignore')
 
@@ -132,8 +132,7 @@ def part_tradeoff(b, n_edit, steps=25, ratios=(0.3, 0.5, 0.7, 0.9)):
                              success=float(np.mean([edit_success(o, e) for o, e in zip(outs, es)]))))
         modes[mode] = rows
     d = dict(n_edits=n_edit, steps=steps, modes=modes)
-    import pathlib; f = pathlib.Path(__file__).parent / 'results' / 'diffedit_tradeoff.json'
-    f.parent.mkdir(exist_ok=True); f.write_text(json.dumps(d, indent=1))
+    write_json('diffedit_tradeoff.json', command=command_line(), fingerprint=toy_fingerprint('sd'), metrics=d)
     return d
 
 if __name__ == '__main__':
@@ -148,7 +147,7 @@ if __name__ == '__main__':
         res[part] = dict(iou=lambda: part_iou(b, a.n_iou), parity=lambda: part_parity(b), speed=lambda: part_speed(b, a.n_edit),
                          tradeoff=lambda: part_tradeoff(b, a.n_edit))[part]()
         print(json.dumps({part: res[part]}), flush=True)  # each part as soon as it is done
-        if part != 'tradeoff': update_parts('diffedit.json', {a.key or part: res[part]})
+        if part != 'tradeoff': update_parts('diffedit.json', {a.key or part: res[part]}, fingerprint=toy_fingerprint('sd'))
     s = []
     if 'iou' in res: s.append(f"mask IoU {res['iou']['with_reference']['mean_iou']:.3f} with reference / {res['iou']['empty_reference']['mean_iou']:.3f} empty (goal ≥0.5)")
     if 'parity' in res: s.append(f"parity: mask agreement {res['parity']['mask_pixel_agreement']:.4f} (goal ≥0.99), invert Δ {res['parity']['invert_max_abs_diff']:.1e}, decode Δ {res['parity']['decode_max_abs_diff']:.1e}")

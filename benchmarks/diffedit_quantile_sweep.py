@@ -10,7 +10,7 @@ import numpy as np, torch, torch.nn.functional as F
 from imiebench.toy.zoo import load_toy
 from imiebench.toy.world import random_scene, random_edit
 from imiebench.diffedit import diffedit_mask, rescale_map
-from harness import iou, KINDS, write_json, command_line
+from harness import iou, KINDS, write_json, command_line, toy_fingerprint
 
 p = argparse.ArgumentParser(); p.add_argument('--n', type=int, default=200); p.add_argument('--qs', default='0.9,0.95,0.97,0.98,0.99,0.995,1.0')
 a = p.parse_args(); torch.set_grad_enabled(False); b = load_toy('sd')
@@ -23,5 +23,5 @@ for q in map(float, a.qs.split(',')):
     rows[q] = dict(mean_iou=round(float(np.mean(v)), 4), object_edits=round(float(np.mean([x for x, e in zip(v, es) if e.kind in KINDS])), 4))
     print(q, rows[q], flush=True)
 best = max(rows, key=lambda q: rows[q]['mean_iou'])
-write_json('diffedit_quantile_sweep.json', dict(n=a.n, edits='training seeds', quantiles={str(q): r for q, r in rows.items()}, best=best, command=command_line()))
+write_json('diffedit_quantile_sweep.json', command=command_line(), fingerprint=toy_fingerprint('sd'), metrics=dict(n=a.n, edits='training seeds', quantiles={str(q): r for q, r in rows.items()}, best=best, command=command_line()))
 print(f"SUMMARY quantile sweep on {a.n} training-seed edits: best {best} ({rows[best]}); " + ', '.join(f"{q}: {r['mean_iou']:.3f}" for q, r in rows.items()))

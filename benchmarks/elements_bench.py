@@ -14,7 +14,7 @@ from imiebench.toy.world import random_scene, render, random_edit, caption
 from imiebench.toy.oracle import edit_success, preserved
 from imiebench.core import to_uint8
 from imiebench.metrics import psnr
-from harness import write_json
+from harness import write_json, command_line, toy_fingerprint
 from imiebench.elements.partition import partition, ColorProvider, slic_partition
 from imiebench.elements.model import encode_elements
 from imiebench.elements.decoders import decode_light, decode_diffusion
@@ -24,7 +24,7 @@ warnings.filterwarnings('ignore')
 RES = pathlib.Path(__file__).parent / 'results'
 
 def emit(part, d, summary):
-    write_json(f'elements_{part}.json', d)
+    write_json(f'elements_{part}.json', command=command_line(), fingerprint=toy_fingerprint('sd', 'elements'), metrics=d)
     print(json.dumps(d)); print(f"[{part}] {summary}", flush=True)
 
 def part_partition(n_scenes):

@@ -15,7 +15,7 @@ from imiebench.toy.oracle import edit_success, retained
 from imiebench.emilie import EditSession, ip2p_edit, MODES, CONTROLS
 from imiebench.core import to_uint8
 from imiebench.metrics import psnr
-from harness import read_json, write_json
+from harness import read_metrics, write_json, command_line, toy_fingerprint
 
 warnings.filterwarnings('ignore')
 OBJECT_KINDS = ('recolor', 'reshape', 'resize', 'add', 'remove', 'move')
@@ -124,7 +124,7 @@ def main():
     ap.add_argument('--out', default='benchmarks/results/emilie.json')
     a = ap.parse_args()
     ip = load_toy('ip2p'); res = {}
-    try: old = read_json(a.out, {})
+    try: old = read_metrics(a.out, {})
     except ValueError: old = {}
     for part in a.parts.split(','):
         t = time.time()
@@ -136,7 +136,7 @@ def main():
         else: raise SystemExit(f"unknown part {part!r}")
         r['seconds'] = round(time.time() - t, 1); res[part] = r
         print(json.dumps({part: r}), flush=True)
-        write_json(a.out, old | res)  # after every part: an interrupted run keeps the parts it finished
+        write_json(a.out, command=command_line(), fingerprint=toy_fingerprint('ip2p'), metrics=old | res)  # after every part: an interrupted run keeps the parts it finished
     if 'drift' in res:
         d = res['drift']['psnr_to_input']; print('SUMMARY drift PSNR@20:', {k: v['20'] for k, v in d.items()})
     if 'sequences' in res:

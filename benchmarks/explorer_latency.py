@@ -16,7 +16,7 @@ the EMILIE session widget. Writes benchmarks/results/explorer_latency_<label>.js
 import argparse, json, os, statistics, subprocess, sys, time, warnings
 from pathlib import Path
 import numpy as np, torch
-from harness import write_json
+from harness import write_json, command_line, toy_fingerprint
 
 def help_seconds(repeats: int=3) -> float:
     "Best-of-`repeats` wall time of `imiebench --help` in a fresh process."
@@ -120,7 +120,7 @@ def main(argv=None):
                sliders=res, roundtrip_slider=rt, preview_goal=PREVIEW_GOAL, help_s=round(help_s, 3), torch_threads=torch.get_num_threads(),
                omp=os.environ.get('OMP_NUM_THREADS'), note='CPU shared with other jobs; ratios are measured side by side in one run')
     Path(a.out).mkdir(parents=True, exist_ok=True)
-    write_json(Path(a.out) / f'explorer_latency_{a.label}.json', out)
+    write_json(Path(a.out) / f'explorer_latency_{a.label}.json', command=command_line(), fingerprint=toy_fingerprint('ip2p', 'reed_vae'), metrics=out)
     print(json.dumps(out, indent=1))
     print(f"explorer_latency[{a.label}]: full recompute {full_s:.2f} s; exact move/full ratio " +
           ', '.join(f"{k} {v['ratio_to_full']:.2f}" for k, v in res.items()) + '; preview ' +

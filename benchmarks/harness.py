@@ -68,6 +68,20 @@ def weights_fingerprint(*weights) -> str:
     return h.hexdigest()[:16]
 
 
+def toy_weights(*names: str, root: str|Path|None=None) -> list[Path]:
+    """The toy zoo's folders `names` ('sd', 'ip2p', 'clip', 'reed_vae', 'elements') under `root` (default: the package's
+    zoo) that exist; 'ip2p' brings 'sd' first (its VAE and text encoder are sd's, `toy.zoo.share_components`)."""
+    from imiebench.toy.zoo import zoo_dir
+    base = Path(root) if root is not None else zoo_dir()
+    names = dict.fromkeys(n for x in names for n in (('sd', 'ip2p') if x == 'ip2p' else (x,)))
+    return [base / n for n in names if (base / n).exists()]
+
+
+def toy_fingerprint(*names: str, root: str|Path|None=None) -> str:
+    "`weights_fingerprint` of the toy zoo's weight files in folders `names` (see `toy_weights`): the fingerprint of a measurement on the toy zoo."
+    return weights_fingerprint(*toy_weights(*names, root=root))
+
+
 def write_json(name: str|Path, # a bare file name goes to `benchmarks/results/`
                obj=_MISSING, # refused: the layout before `SCHEMA` (pass `metrics=`)
                *, command: str=_MISSING, # the exact command line that measured it (`command_line()`)

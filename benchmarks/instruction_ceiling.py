@@ -11,7 +11,7 @@ Adds one entry per VAE (`--name`, default 'shipped') to benchmarks/results/instr
 import argparse, collections
 import numpy as np, torch
 from diffusers import AutoencoderKL
-from harness import heldout_edits, upsert_run, command_line
+from harness import heldout_edits, upsert_run, command_line, weights_fingerprint
 from imiebench.toy.world import random_scene, render
 from imiebench.toy.oracle import edit_success, oracle
 from imiebench.toy.zoo import HELDOUT_SEED, load_toy_vae, images_to_tensor, highpass
@@ -39,5 +39,5 @@ entry = dict(key=a.name, vae=a.vae or 'the shipped zoo VAE', made_by=a.made_by, 
              per_kind={k: float(np.mean(v)) for k, v in sorted(kinds.items())},
              texture_read_back={f'{t} -> {r}': c for (t, r), c in sorted(read.items())},
              highpass_correlation=detail, command=command_line())
-upsert_run('instruction_ceiling.json', entry)
+upsert_run('instruction_ceiling.json', entry, fingerprint=weights_fingerprint(vae))
 print(entry)

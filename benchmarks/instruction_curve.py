@@ -13,7 +13,7 @@ import argparse, json, time
 from pathlib import Path
 import torch
 from safetensors.torch import load_file
-from harness import gate_instruction, write_json
+from harness import gate_instruction, write_json, read_metrics, command_line, weights_fingerprint, toy_weights
 from imiebench.toy.zoo import load_toy, ip2p_unet_from
 
 p = argparse.ArgumentParser(); p.add_argument('runs', nargs='+'); p.add_argument('--n', type=int, default=100)
@@ -21,7 +21,7 @@ p.add_argument('--every', type=int, default=1000, help='evaluate snapshots whose
 p.add_argument('--steps', type=int, default=20); p.add_argument('--text-cfg', default='3,7.5')
 a = p.parse_args(); torch.set_grad_enabled(False)
 f = Path('benchmarks/results/instruction_curve.json')
-res = json.loads(f.read_text()) if f.exists() else dict(n=a.n, steps=a.steps, image_cfg=1.5, points=[])
+res = read_metrics(f) or dict(n=a.n, steps=a.steps, image_cfg=1.5, points=[])
 done = {(q['run'], q['step'], q['text_cfg'], q.get('n', res['n']), q.get('steps', res['steps'])) for q in res['points']}
 for run in map(Path, a.runs):
     args = json.loads((run / 'args.json').read_text())
@@ -38,4 +38,4 @@ for run in map(Path, a.runs):
             pt = dict(run=run.name, init=args['init'], n=a.n, steps=a.steps, edit_weight=args.get('edit_weight', 0.0), step=step,
                       samples=start + step * args['batch_size'], text_cfg=s_t,
                       edit_success=r['edit_success'], psnr_outside=r['psnr_outside_mask'], per_kind=r['per_kind'], eval_seconds=round(time.time() - t0))
-            res['points'].append(pt); write_json(f, res); print(json.dumps(pt), flush=True)
+            res['points'].append(pt); write_json(f, command=command_line(), fingerprint=weights_fingerprint(u, *toy_weights('sd')), metrics=res); print(json.dumps(pt), flush=True)

@@ -12,7 +12,7 @@ import numpy as np, torch, PIL.Image, collections
 from imiebench.toy.zoo import load_toy
 from imiebench.toy.world import random_scene, random_edit
 from imiebench.toy.oracle import oracle, edit_success
-from harness import write_json, command_line
+from harness import write_json, command_line, toy_fingerprint
 torch.set_grad_enabled(False)
 rng = lambda s: np.random.default_rng(s)
 pipe = load_toy('ip2p').pipeline(); rows = []
@@ -39,6 +39,6 @@ for kind, wording in (('recolor', 'as generated'), ('recolor', 'old colour left 
                                     ', '.join(k for k, f in (('colour', v.color_ok), ('shape', v.shape_ok), ('size', v.size_ok)) if not f))] += 1
         rows.append(dict(kind=kind, wording=wording, text_cfg=s_t, example=texts[0], counts=dict(sorted(c.items()))))
         print(rows[-1], flush=True)
-write_json('instruction_failures.json', dict(command=command_line(), n_per_kind=40, image_cfg=1.5, steps=20, rows=rows,
+write_json('instruction_failures.json', command=command_line(), fingerprint=toy_fingerprint('ip2p'), metrics=dict(command=command_line(), n_per_kind=40, image_cfg=1.5, steps=20, rows=rows,
            meaning="ok: the named property is right; success: the oracle's full check (shape, size, position too); unchanged: the old value; "
                    "gone: the object is missing; 'ok, failed: X': the named property is right but X is not"))

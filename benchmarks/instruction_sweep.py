@@ -6,7 +6,7 @@ change mask over samplers (`harness.SCHEDULERS`) and text/image guidance, on the
 Writes benchmarks/results/instruction_sweep.json (the previous sweep is kept there under `earlier` when `--keep-earlier NAME` names it).
 """
 import argparse, itertools, json, time, torch
-from harness import gate_instruction, write_json, command_line, RESULTS
+from harness import gate_instruction, write_json, command_line, read_metrics, toy_fingerprint
 
 p = argparse.ArgumentParser(); p.add_argument('--n', type=int, default=100); p.add_argument('--steps', type=int, default=20)
 p.add_argument('--schedulers', default='euler_a'); p.add_argument('--text', default='3,7.5,12'); p.add_argument('--image', default='1.0,1.5,2.5')
@@ -18,9 +18,10 @@ for sch, st, si in itertools.product(a.schedulers.split(','), map(float, a.text.
 best = max(rows, key=lambda r: r['edit_success'])
 earlier = {}
 if a.keep_earlier:
-    old = json.loads((RESULTS / 'instruction_sweep.json').read_text())
+    old = read_metrics('instruction_sweep.json')
     earlier = old.get('earlier', {}) | {a.keep_earlier: {k: v for k, v in old.items() if k != 'earlier'}}
-write_json('instruction_sweep.json', dict(command=command_line(), runs=rows, best=best) | (dict(earlier=earlier) if earlier else {}))
+write_json('instruction_sweep.json', command=command_line(), fingerprint=toy_fingerprint('ip2p'),
+           metrics=dict(command=command_line(), runs=rows, best=best) | (dict(earlier=earlier) if earlier else {}))
 print(f"SUMMARY: best success {best['edit_success']:.2f} with {best['scheduler']} at s_T {best['text_cfg']} s_I {best['image_cfg']} "
       f"(PSNR outside {best['psnr_outside_mask']:.1f} dB); "
       + ', '.join(f"{r['scheduler']} {r['text_cfg']}/{r['image_cfg']}: {r['edit_success']:.2f}/{r['psnr_outside_mask']:.1f}" for r in rows))

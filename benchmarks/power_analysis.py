@@ -52,7 +52,8 @@ def main(argv=None):
             print(f"{c.name:>9} {e:<20} δ {t.mean:+.3f} [{t.lo:+.3f}, {t.hi:+.3f}]  σ_b² {sb:.4f} σ_w² {sw:.4f}  cases for 80 % (1/2/3 seeds): "
                   f"dev δ {list(tests[f'{c.name}/{e}']['cases_needed_dev_effect'].values())}, smallest {list(tests[f'{c.name}/{e}']['cases_needed_smallest'].values())}")
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
-    write_json(a.out, dict(command='.venv/bin/python benchmarks/power_analysis.py ' + ' '.join(argv or sys.argv[1:]), commit=commit,
+    write_json(a.out, command='.venv/bin/python benchmarks/power_analysis.py ' + ' '.join(argv or sys.argv[1:]), fingerprint=None,  # records only, no model
+               metrics=dict(command='.venv/bin/python benchmarks/power_analysis.py ' + ' '.join(argv or sys.argv[1:]), commit=commit,
                            development_run=dict(n_records=len(recs), methods=sorted({r['method'] for r in recs}),
                                                 seeds=sorted({r['seed'] for r in recs}), cases=len({r['case'] for r in recs})),
                            alpha='0.05 / 6 (Bonferroni over the six primary tests; conservative for Holm)', smallest=SMALLEST, tests=tests))

@@ -17,7 +17,7 @@ import argparse, json, os, resource, subprocess, sys, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-from harness import UNetMeter, write_json
+from harness import UNetMeter, write_json, read_metrics
 ARCHS = ('sd15', 'sd21', 'ip2p', 'sdxl', 'ip2p_xl')
 
 
@@ -161,7 +161,7 @@ def main(argv=None):
         xl = a.one.endswith('xl')
         r = run_one(a.one, (a.xl_size or a.size) if xl else a.size, a.steps, a.n, a.r, a.dtype or ('bfloat16' if xl else 'float32'))
         print('RESULT ' + json.dumps(r), flush=True); return
-    out = Path(a.out); prev = json.loads(out.read_text()) if out.exists() else {}
+    out = Path(a.out); prev = read_metrics(out, {})
     runs = prev.get('runs', {})
     if a.memory:
         mem = prev.get('memory', {})
@@ -170,8 +170,8 @@ def main(argv=None):
             line = [l for l in p.stdout.splitlines() if l.startswith('RESULT ')]
             mem[v] = json.loads(line[-1][7:]) if line else dict(error=(p.stderr or p.stdout)[-2000:])
             print(json.dumps(mem[v]), flush=True)
-            write_json(out, prev | dict(memory=mem, memory_command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python '
-                                        'benchmarks/real_scale.py --memory --size ' + str(a.size)))
+            mcmd = 'OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/real_scale.py --memory --size ' + str(a.size)
+            write_json(out, command=mcmd, fingerprint=None, metrics=prev | dict(memory=mem, memory_command=mcmd))  # random weights (models.full_size): no trained model
         return
     for arch in a.archs.split(','):
         cmd = [sys.executable, __file__, '--one', arch] + sum([[f'--{k.replace("_", "-")}', str(v)] for k, v in vars(a).items()
@@ -182,8 +182,8 @@ def main(argv=None):
         runs[arch]['process_s'] = round(time.time() - t0, 1)
         print(json.dumps(runs[arch], indent=1), flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
-        prev = json.loads(out.read_text()) if out.exists() else {}
-        write_json(out, prev | dict(command='OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/real_scale.py ' + ' '.join(sys.argv[1:]),
+        prev = read_metrics(out, {}); rcmd = 'OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/real_scale.py ' + ' '.join(sys.argv[1:])
+        write_json(out, command=rcmd, fingerprint=None, metrics=prev | dict(command=rcmd,  # random weights (models.full_size): no trained model
                                        machine='CPU, shared with two training processes (2 cores); times are indicative',
                                        threads=int(os.environ.get('OMP_NUM_THREADS', '1')), runs=runs))
 

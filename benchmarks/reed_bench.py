@@ -19,12 +19,12 @@ from imiebench.reed import REEDConfig, train_reed, pixel_edit, image_metrics, lp
 from imiebench.toy.reed import toy_data, load_toy_reed_vae, MixedSession, parser
 from imiebench.toy.zoo import load_toy_vae, load_toy, HELDOUT_SEED, photo_crops
 from imiebench.core import to_tensor
-from harness import RESULTS, write_json, upsert_run, update_parts, command_line, reed_evaluate as evaluate
+from harness import RESULTS, write_json, upsert_run, update_parts, command_line, read_metrics, toy_fingerprint, weights_fingerprint, reed_evaluate as evaluate
 
 OUT = RESULTS / 'reed.json'
 RUNS = RESULTS / 'reed_runs.json'  # one entry per long run
 
-def save(res): write_json(OUT, res)
+def save(res): write_json(OUT, command=command_line(), fingerprint=toy_fingerprint('ip2p', 'reed_vae'), metrics=res)
 
 def variants(budget):
     base = dict(batch_size=8, crop=None, optimizer='sgd', lr=3e-3, warmup=5, val_every=10, ckpt_every=10**6, time_budget=budget, steps=10**6, patience=2)
@@ -113,7 +113,8 @@ def long_run(variant, budget, overrides=None, data=(768, 256), textures=0, init=
          for s in ('scenes', 'photos')}
     out['summary'] = dict(change_at_1_gain_at_25=d, goal='>= -0.5 dB at 1, >= +3 dB at 25')
     upsert_run(RUNS, dict(key=o['key'], run=tag, command=long_command(o)) | o | dict(config=out['config'], summary=out['summary'],
-                                                                                   Vanilla=out['Vanilla'], REED=out['REED']))
+                                                                                   Vanilla=out['Vanilla'], REED=out['REED']),
+               fingerprint=weights_fingerprint(r.vae), command=long_command(o))
     print(f"SUMMARY {tag}: (change at 1, gain at 25) vs vanilla = {d} dB; {r.steps} steps in {r.seconds:.0f} s, final k={r.ks[-1]}", flush=True)
 
 def anchor(res, budget, lams=(1.0, 0.3)):
@@ -138,7 +139,7 @@ def generalisation():
     with torch.no_grad():
         x = toy_data(0, 24, 'val'); a, b = roundtrips(van, x, 25, (1, 25)), roundtrips(reed, x, 25, (1, 25))
     d = {str(k): round(b[k]['psnr'] - a[k]['psnr'], 2) for k in (1, 25)}
-    write_json('reed_generalisation.json', dict(n=24, split='val', photos='new crops of the 7 training photos', change_at_1_gain_at_25=d,
+    write_json('reed_generalisation.json', command=command_line(), fingerprint=toy_fingerprint('sd', 'reed_vae'), metrics=dict(n=24, split='val', photos='new crops of the 7 training photos', change_at_1_gain_at_25=d,
                                                 what='PSNR of the shipped REED decoder minus vanilla after 1 and 25 round trips (dB)',
                                                 command=command_line(), seconds=round(time.time() - t0, 1)))
     print(f"SUMMARY generalisation: (change at 1, gain at 25) on new crops of the training photos {d} dB")
@@ -334,7 +335,7 @@ if __name__ == '__main__':
         for p in a.parts.split(','): heldout(a.n_scenes, a.n_photos) if p == 'heldout' else selection()
         raise SystemExit
     if a.parts == 'long': long_run(a.variant, a.budget, _overrides(a.set), tuple(int(v) for v in a.data.split(',')), a.textures, a.init); raise SystemExit
-    res = json.loads(OUT.read_text()) if OUT.exists() else {}
+    res = read_metrics(OUT, {})
     res['env'] = dict(threads=os.environ['OMP_NUM_THREADS'], torch=torch.__version__, budget_s=a.budget)
     t0 = time.time()
     for p in a.parts.split(','):

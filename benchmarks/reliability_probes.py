@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np, torch
-from harness import read_json, write_json
+from harness import read_metrics, write_json, toy_fingerprint
 
 RESULTS: list[dict] = []
 
@@ -890,8 +890,8 @@ def main(argv=None):
                by_category={k: dict(v) for k, v in by_cat.items()},
                failures=[r for r in RESULTS if r['outcome'] in ('silent_wrong', 'crash')], all=RESULTS)
     if a.sessions: res['session_memory'] = dict(edits=a.sessions, steps_per_edit=a.session_steps, modes=session_memory(a.sessions, a.session_steps))
-    old = read_json(a.out, {})
-    old[a.label] = res; write_json(a.out, old, default=str)
+    old = read_metrics(a.out, {})
+    old[a.label] = res; write_json(a.out, command=cmd, fingerprint=toy_fingerprint('ip2p', 'elements'), metrics=old, default=str)
     print(json.dumps(dict(label=a.label, probes=len(RESULTS), counts=dict(counts), by_category=res['by_category']), indent=1))
     print(f"{a.label}: {len(RESULTS)} probes: {counts['clear_error']} clear error, {counts['correct']} correct, "
           f"{counts['silent_wrong']} silent wrong, {counts['crash']} crash")

@@ -19,7 +19,7 @@ import argparse, statistics, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from harness import write_json
+from harness import write_json, command_line, toy_fingerprint
 
 PREVIEW_GOAL = dict(max_s=0.3, min_speedup=5.0)  # the interactive previews' goal (as for the explorers' sliders)
 KINDS = ['recolor', 'background', 'add', 'remove', 'reshape']
@@ -69,7 +69,7 @@ def main(argv=None):
     ip, es = load_toy('ip2p'), edits(a.edits)
     measure(ip, es[:1], min(a.steps), 1)  # warm-up
     res = dict(preview_goal=PREVIEW_GOAL, torch_threads=torch.get_num_threads(), by_steps=[measure(ip, es, n, a.repeats) for n in a.steps])
-    path = write_json(a.out, res)
+    path = write_json(a.out, command=command_line(), fingerprint=toy_fingerprint('ip2p'), metrics=res)
     import json; print(json.dumps(res, indent=1)); print('wrote', path)
     return res
 

@@ -15,7 +15,7 @@ from imiebench.toy.oracle import oracle, damage
 from imiebench.toy.zoo import (HELDOUT_SEED, HELDOUT_PHOTOS, load_photo, photo_crops, load_toy, load_toy_clip,
                               load_toy_vae, clip_scores, images_to_tensor, latent_drift)
 from imiebench.metrics import psnr
-from harness import gate_instruction, update_parts
+from harness import gate_instruction, update_parts, weights_fingerprint, toy_weights
 
 def rng(i): return np.random.default_rng(HELDOUT_SEED + i)
 
@@ -111,8 +111,9 @@ if __name__ == '__main__':
         elif part == 'instruction': res[part] = gate_instruction(a.n, a.zoo, steps=a.steps, text_cfg=a.text_cfg)
         res[part]['seconds'] = round(time.time() - t, 1)
     print(json.dumps(res, indent=1))
-    if a.zoo is None and a.vae is None: update_parts('toyzoo_gates.json', res)
-    elif a.record: update_parts('toyzoo_gates.json', {a.record: res | ({'made_by': a.made_by} if a.made_by else {})})
+    fp = weights_fingerprint(*([a.vae] if a.vae else []), *toy_weights('ip2p', 'clip', root=a.zoo))  # --vae replaces the zoo's VAE
+    if a.zoo is None and a.vae is None: update_parts('toyzoo_gates.json', res, fingerprint=fp)
+    elif a.record: update_parts('toyzoo_gates.json', {a.record: res | ({'made_by': a.made_by} if a.made_by else {})}, fingerprint=fp)
     s = []
     if 'oracle' in res: s.append(f"oracle {res['oracle']['objects']:.3f} (gate ≥0.99)")
     if 'vae' in res: s.append(f"VAE PSNR solid / textured / photos after {max(res['vae']['solid'])} trips: " + ' / '.join(f"{res['vae'][k][1]:.2f}→{res['vae'][k][max(res['vae'][k])]:.2f}" for k in ('solid', 'textured', 'photos')) + " dB (gate solid 1× ≥30)"

@@ -6,7 +6,7 @@ speed goal could come from call overhead rather than fewer calls. Median of 60 c
 Writes benchmarks/results/unet_call_overheads.json.
 """
 import torch, time, copy
-from harness import write_json, command_line
+from harness import write_json, command_line, toy_fingerprint
 from imiebench.toy.zoo import load_toy
 torch.set_num_threads(1)
 b = load_toy('sd'); u = b.unet.eval()
@@ -31,5 +31,5 @@ with torch.inference_mode(): res['fused_qkv_inference_mode_b1_ms'] = round(bench
 print('fused qkv, inference_mode b1', res['fused_qkv_inference_mode_b1_ms'])
 u3 = copy.deepcopy(u).to(memory_format=torch.channels_last)
 with torch.inference_mode(): res['channels_last_b1_ms'] = round(bench(lambda: u3(z.contiguous(memory_format=torch.channels_last), t, encoder_hidden_states=e)), 1)
-print('channels_last b1', res['channels_last_b1_ms']); write_json('unet_call_overheads.json', res)
+print('channels_last b1', res['channels_last_b1_ms']); write_json('unet_call_overheads.json', command=command_line(), fingerprint=toy_fingerprint('sd'), metrics=res)
 print(u.config.block_out_channels, u.config.down_block_types, sum(p.numel() for p in u.parameters()))

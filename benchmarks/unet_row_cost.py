@@ -7,7 +7,7 @@ Writes benchmarks/results/unet_row_cost.json (best of `reps` calls per batch siz
 """
 import argparse, os, time, torch
 from imiebench.toy.zoo import load_toy
-from harness import write_json, command_line
+from harness import write_json, command_line, toy_fingerprint
 
 p = argparse.ArgumentParser(); p.add_argument('--batches', default='3,6,18,60,180'); p.add_argument('--reps', type=int, default=5)
 a = p.parse_args(); torch.set_grad_enabled(False)
@@ -22,4 +22,4 @@ for prec in ('float32', 'bfloat16'):
                 t = time.perf_counter(); u(x, 500, encoder_hidden_states=e); best = min(best, time.perf_counter() - t)
         out['rows'].setdefault(prec, {})[n] = round(best / n * 1000, 2)
         print(prec, n, f"{best / n * 1000:.2f} ms per row", flush=True)
-write_json('unet_row_cost.json', out)
+write_json('unet_row_cost.json', command=command_line(), fingerprint=toy_fingerprint('ip2p'), metrics=out)

@@ -11,10 +11,10 @@ import torch
 from diffusers import AutoencoderKL
 from imiebench.toy.reed import save_toy_reed_vae, load_toy_reed_vae, toy_data
 from imiebench.toy.zoo import load_toy_vae, zoo_dir
-sys.path.insert(0, str(ROOT / 'benchmarks')); from harness import RESULTS, read_json, upsert_run, reed_evaluate as evaluate  # the long runs' own evaluation
+sys.path.insert(0, str(ROOT / 'benchmarks')); from harness import RESULTS, read_metrics, upsert_run, toy_fingerprint, reed_evaluate as evaluate  # the long runs' own evaluation
 
 run = Path(sys.argv[1]); torch.set_grad_enabled(False)
-runs = [r for r in read_json(RESULTS / 'reed_runs.json', []) if r['run'] == run.name]
+runs = [r for r in read_metrics(RESULTS / 'reed_runs.json', []) if r['run'] == run.name]
 if not runs: raise SystemExit(f"{run.name}: no entry with this `run` in benchmarks/results/reed_runs.json")
 res = runs[0]
 vae = AutoencoderKL.from_pretrained(run / 'vae').eval()
@@ -31,5 +31,6 @@ z['reed_vae'] = dict(run=run.name, config=res['config'], steps=res['REED']['trai
                      note='decoder-only REED finetuning of the zoo VAE (benchmarks/reed_bench.py --parts long), shipped with scripts/ship_reed_vae.py')
 zj.write_text(json.dumps(z, indent=1))
 upsert_run(RESULTS / 'reed_runs.json', res | dict(int8=dict(change_at_1_gain_at_25={k: list(v) for k, v in d.items()}, device='cpu',
-                                                           command=f'OMP_NUM_THREADS=1 .venv/bin/python scripts/ship_reed_vae.py runs/{run.name}')))
+                                                           command=f'OMP_NUM_THREADS=1 .venv/bin/python scripts/ship_reed_vae.py runs/{run.name}')),
+           fingerprint=toy_fingerprint('sd', 'reed_vae'), command=f'OMP_NUM_THREADS=1 .venv/bin/python scripts/ship_reed_vae.py runs/{run.name}')
 print(f"SUMMARY shipped {run.name}: (change at 1, gain at 25) vs vanilla after int8 = {d} dB (float: {res['summary']['change_at_1_gain_at_25']})")

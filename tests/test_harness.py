@@ -90,3 +90,13 @@ def test_upsert_run_replaces_the_run_with_the_same_key(tmp_path):
     H.upsert_run(p, dict(key='a', v=3), fingerprint='ab', command='c3')
     d = json.loads(p.read_text())
     assert d['metrics'] == [dict(key='a', v=3), dict(key='b', v=2)] and d['command'] == 'c3' and d['fingerprint'] == 'ab'
+
+
+def test_toy_fingerprint_hashes_the_zoo_folders(tmp_path):
+    for n in ('sd', 'ip2p', 'clip'): (tmp_path / n).mkdir(); (tmp_path / n / 'w.bin').write_bytes(n.encode())
+    assert H.toy_weights('ip2p', 'clip', 'sd', root=tmp_path) == [tmp_path / 'sd', tmp_path / 'ip2p', tmp_path / 'clip']  # ip2p brings sd, once
+    assert H.toy_weights('elements', root=tmp_path) == []
+    f = H.toy_fingerprint('ip2p', root=tmp_path)
+    assert f == H.weights_fingerprint(tmp_path / 'sd', tmp_path / 'ip2p') and f != H.toy_fingerprint('sd', root=tmp_path)
+    (tmp_path / 'sd' / 'w.bin').write_bytes(b'other')
+    assert H.toy_fingerprint('ip2p', root=tmp_path) != f  # the shared VAE / text encoder count
