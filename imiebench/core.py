@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'describe', 'check_finite', 'read_image', 'to_tensor',
-           'fit_size', 'to_uint8', 'to_pil', 'resize_image', 'to_mask', 'resize_mask', 'check_prompt', 'check_prompts',
-           'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int',
-           'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'ddim_config',
-           'fresh_scheduler', 'noise_draws', 'renamed']
+__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'OUTPUT_TYPES', 'describe', 'check_finite', 'read_image',
+           'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'resize_image', 'to_mask', 'resize_mask', 'check_prompt',
+           'check_prompts', 'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number',
+           'check_int', 'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch',
+           'ddim_config', 'fresh_scheduler', 'noise_draws', 'prepare_mask', 'check_output_type', 'postprocess',
+           'renamed']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -345,6 +346,44 @@ def noise_draws(shape, # N×… : the batch the draws are for
     if isinstance(generator, (list, tuple)):
         return torch.cat([randn_tensor((n,) + tuple(shape[1:]), generator=g, device=device, dtype=dtype) for g in generator])
     return randn_tensor((shape[0] * n,) + tuple(shape[1:]), generator=generator, device=device, dtype=dtype)
+
+# %% ../nbs/00_core.ipynb #1ff71af4
+def prepare_mask(mask, # 1 = edit here: anything `to_mask` takes, at image size or latent size
+                 n: int, # images in the batch: one mask for all, or one per image
+                 latent_hw: tuple[int,int], # (h, w) of the latents the mask confines
+                 factor: int, # the VAE's factor: the image is (h·factor, w·factor)
+                 device=None, dtype=None, # of the returned mask
+                 allow_empty: bool=True, # False: an all-zeros mask is an error (nothing would be edited)
+                 name: str='mask', # the argument's name, for messages
+                ) -> torch.Tensor: # 1×1×h×w or n×1×h×w in [0, 1] at latent size
+    "A user mask checked (batch, size, emptiness) and resized to the latents: what every method does with its `mask=`."
+    m = check_mask_batch(to_mask(mask, device=device), n, name)
+    HW, hw = (latent_hw[0] * factor, latent_hw[1] * factor), tuple(latent_hw)
+    if tuple(m.shape[-2:]) not in (HW, hw):
+        raise ValueError(f"{name} size {tuple(m.shape[-2:])} matches neither the image {HW} nor the latents {hw}: "
+                         f"give a mask of the image's size (or the latents'), e.g. core.resize_mask(mask, {HW})")
+    if not allow_empty and m.sum() == 0:
+        raise ValueError(f"the {name} is all zeros: nothing would be edited (pass {name}=None to edit everywhere)")
+    return resize_mask(m, hw).to(device, dtype)
+
+# %% ../nbs/00_core.ipynb #2c1d5a1f
+OUTPUT_TYPES = ('pil', 'np', 'pt', 'latent')  # diffusers' `output_type` values; None: the workbench's N×3×H×W tensor in [-1, 1]
+
+def check_output_type(output_type, name: str='output_type') -> str|None:
+    "`output_type` if it is None or one of `OUTPUT_TYPES`, else a ValueError that names the choices."
+    if output_type is not None and (not isinstance(output_type, str) or output_type not in OUTPUT_TYPES):
+        raise ValueError(f"{name} must be one of {OUTPUT_TYPES} (diffusers' meanings) or None (an N×3×H×W tensor in [-1, 1]), "
+                         f"got {output_type!r}")
+    return output_type
+
+def postprocess(image: torch.Tensor, # N×3×H×W in [-1, 1] (a VAE decode)
+                output_type: str|None=None, # None (as is), 'pt', 'np' or 'pil' ('latent' is the caller's: it skips the decode)
+               ):
+    "Decoded images in the form `output_type` asks for, as diffusers' `VaeImageProcessor.postprocess` gives them."
+    if check_output_type(output_type) is None: return image
+    if output_type == 'latent': raise ValueError("postprocess: output_type='latent' returns the latents before decoding; the method handles it")
+    from diffusers.image_processor import VaeImageProcessor
+    return VaeImageProcessor(do_resize=False).postprocess(image.detach(), output_type=output_type)
 
 # %% ../nbs/00_core.ipynb #38b8f03d
 def _user_level() -> int:
