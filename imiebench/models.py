@@ -18,12 +18,12 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProject
 from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator, ddim_config
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'UNKNOWN_WORDS', 'PREDICTION_TYPES', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log',
-           'word_tokenizer', 'find_unknown_words', 'check_words', 'Bundle', 'encode', 'decode', 'embed', 'unet_kwargs',
-           'predict', 'n_tokens', 'sd_scheduler_config', 'make_scheduler', 'alpha_sigma', 'to_epsilon', 'from_epsilon',
-           'predict_eps', 'WeightsNotFoundError', 'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p',
-           'load_sdxl', 'load_ip2p_xl', 'save_bundle', 'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet',
-           'tiny', 'set_memory', 'full_size', 'n_params']
+__all__ = ['SPECIAL_TOKENS', 'UNKNOWN_WORDS', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log', 'word_tokenizer',
+           'find_unknown_words', 'check_words', 'Bundle', 'encode', 'decode', 'embed', 'unet_kwargs', 'predict',
+           'n_tokens', 'sd_scheduler_config', 'make_scheduler', 'predict_eps', 'WeightsNotFoundError',
+           'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle',
+           'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'set_memory', 'full_size', 'n_params',
+           'PREDICTION_TYPES', 'alpha_sigma', 'to_epsilon', 'from_epsilon']
 
 # %% ../nbs/01_models.ipynb #d73a1bec
 import logging
@@ -249,56 +249,14 @@ def make_scheduler(cls=DDIMScheduler, **kw):
     return cls(**{k: v for k, v in sd_scheduler_config(**kw).items() if k in ok})
 
 # %% ../nbs/01_models.ipynb #fdad4f69
-PREDICTION_TYPES = ('epsilon', 'v_prediction', 'sample')
-
-def _alpha_bar(scheduler, t) -> torch.Tensor:
-    "ᾱ at timestep(s) `t` (float32, one per entry of `t`): the scheduler's σ where it has one for `t`, else `alphas_cumprod`."
-    import numpy as np
-    ts = torch.as_tensor(t).detach().flatten().float().cpu()
-    ac = scheduler.alphas_cumprod.detach().float().cpu()
-    sig, grid = getattr(scheduler, 'sigmas', None), getattr(scheduler, 'timesteps', None)
-    out = []
-    for v in ts.tolist():
-        hit = None if sig is None or grid is None else (torch.as_tensor(grid).float().cpu() == v).nonzero()
-        if hit is not None and len(hit): s = torch.as_tensor(sig)[int(hit[0])].float().cpu(); out.append(1 / (1 + s ** 2))
-        elif v == int(v): out.append(ac[int(v)])
-        else:  # fractional timestep off the grid: interpolate σ as Euler schedulers do
-            s_all = ((1 - ac) / ac) ** 0.5
-            s = torch.tensor(float(np.interp(v, np.arange(len(ac)), s_all.numpy()))); out.append(1 / (1 + s ** 2))
-    return torch.stack(out)
-
-def alpha_sigma(scheduler, t, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "(α_t, σ_t) = (√ᾱ_t, √(1−ᾱ_t)) at `t` (a scalar or one per item), shaped to broadcast over `like` (N×C×h×w)."
-    ab = _alpha_bar(scheduler, t)
-    shape = () if ab.numel() == 1 else (-1,) + (1,) * (like.ndim - 1)
-    a, s = ab ** 0.5, (1 - ab) ** 0.5
-    return tuple(v.reshape(shape).to(like.device, like.dtype) for v in (a, s))
-
-def _check_pt(pt):
-    if pt not in PREDICTION_TYPES: raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {pt!r}")
-    return pt
-
-def to_epsilon(scheduler, output: torch.Tensor, # the UNet output
-               x_t: torch.Tensor, # the UNet's (noisy-latent) input at `t`, after `scale_model_input`
-               t, prediction_type: str|None=None, # default: the scheduler's
-              ) -> torch.Tensor:
-    "The UNet output as noise ε, whatever the model predicts."
-    pt = _check_pt(prediction_type or scheduler.config.get('prediction_type', 'epsilon'))
-    if pt == 'epsilon': return output
-    a, s = alpha_sigma(scheduler, t, output)
-    return a * output + s * x_t if pt == 'v_prediction' else (x_t - a * output) / s
-
-def from_epsilon(scheduler, eps: torch.Tensor, x_t: torch.Tensor, t, prediction_type: str|None=None) -> torch.Tensor:
-    "Inverse of `to_epsilon`: ε back to the model's prediction type (v = (ε − σ_t·x_t)/α_t; x̂₀ = (x_t − σ_t·ε)/α_t)."
-    pt = _check_pt(prediction_type or scheduler.config.get('prediction_type', 'epsilon'))
-    if pt == 'epsilon': return eps
-    a, s = alpha_sigma(scheduler, t, eps)
-    return (eps - s * x_t) / a if pt == 'v_prediction' else (x_t - s * eps) / a
+from .predictions import PREDICTION_TYPES, alpha_sigma, to_epsilon, from_epsilon, _check_pt  # noqa: F401 (moved to `predictions`; kept importable from here)
+_all_ = ['PREDICTION_TYPES', 'alpha_sigma', 'to_epsilon', 'from_epsilon']
 
 def predict_eps(b: Bundle, x: torch.Tensor, t, emb: torch.Tensor,
                 scheduler=None, # whose ᾱ/σ at `t` to use (default: the bundle's); the prediction type is always the bundle's
                 size: tuple[int, int]|None=None) -> torch.Tensor:
     "`predict` converted to ε (`x`'s first `out_channels` channels are the noisy latent x_t)."
+    if not isinstance(b, Bundle): check_bundle(b)  # a flow bundle predicts velocities: the error says where they go
     return to_epsilon(scheduler or b.scheduler, predict(b, x, t, emb, size), x[:, :b.unet.config.out_channels], t, b.prediction_type)
 
 Bundle.predict_eps = predict_eps
@@ -347,6 +305,10 @@ def check_bundle(b, name: str='b', kind: str|None=None, # 'sd' or 'ip2p' when a 
                 ) -> Bundle:
     "`b` must be a `Bundle` (a diffusers pipeline gets a TypeError that says how to wrap it once)."
     if not isinstance(b, Bundle):
+        if getattr(b, 'prediction_type', None) == 'flow':
+            raise TypeError(f"{name} is a flow-matching bundle ({type(b).__name__}, a transformer predicting velocities) and this takes an "
+                            "ε/v-prediction UNet bundle (`Bundle`): a velocity is not noise. Use the flow path: `sampling.denoise` with "
+                            "`sampling.CFG` on the flow bundle, `flow_edit.flow_invert`, `flow_edit.velocity_mask`")
         if all(hasattr(b, k) for k in ('unet', 'vae', 'scheduler', 'components')):
             raise TypeError(f"{name} must be an imiebench Bundle, got a diffusers {type(b).__name__}: wrap it once with "
                             f"`bundle_from_pipeline(pipe)` (it shares the pipeline's components) and pass the bundle")

@@ -15,36 +15,55 @@ from diffusers.utils.torch_utils import randn_tensor
 from tqdm.auto import tqdm
 
 from .core import ddim_config
-from .models import Bundle, predict_eps, from_epsilon
+from .models import Bundle, predict_eps, check_bundle
+from .predictions import is_flow, convert, to_epsilon, add_noise
 
 # %% auto #0
-__all__ = ['EPS_CONTROLS', 'CALLBACK_TENSORS', 'Guided', 'cfg_combine', 'CFG', 'IP2PGuidance', 'LoopState', 'RegionControl',
-           'EpsControl', 'TrajectoryBlend', 'NoiseBlend', 'ddim_scheduler', 'step_kwargs', 'LoopView', 'check_callback',
-           'denoise']
+__all__ = ['EPS_CONTROLS', 'CALLBACK_TENSORS', 'Guided', 'cfg_combine', 'is_flow_bundle', 'CFG', 'IP2PGuidance', 'LoopState',
+           'RegionControl', 'EpsControl', 'TrajectoryBlend', 'NoiseBlend', 'ddim_scheduler', 'step_kwargs', 'LoopView',
+           'check_callback', 'denoise']
 
 # %% ../nbs/04_sampling.ipynb #78070b3e
 class Guided(NamedTuple):
-    "One step's noise estimates: the guided ε̂ and the null ε (the prediction without the edit's text; None when not computed)."
-    eps: torch.Tensor
-    null: torch.Tensor|None
+    "One step's estimates, of prediction type `kind`: the guided one and the null one (without the edit's text; None when not computed)."
+    eps: torch.Tensor  # the guided prediction: ε̂ (kind 'epsilon') or a flow velocity û (kind 'flow')
+    null: torch.Tensor|None  # the null prediction, same kind
+    kind: str = 'epsilon'  # `predictions.PREDICTION_TYPES`: 'epsilon' from UNet bundles, 'flow' from flow bundles
 
 def cfg_combine(e_u: torch.Tensor, e_c: torch.Tensor, w: float) -> torch.Tensor:
-    "Classifier-free guidance: ε_∅ + w (ε_c − ε_∅) — the one place the formula is written."
+    "Classifier-free guidance: ε_∅ + w (ε_c − ε_∅) — the one place the formula is written (on ε or on velocities alike)."
     return e_u + w * (e_c - e_u)
 
 # %% ../nbs/04_sampling.ipynb #2c7c8859
+def is_flow_bundle(b) -> bool:
+    "Whether `b` is a flow-matching bundle (a transformer predicting velocities; `flow.FlowBundle`)."
+    return getattr(b, 'prediction_type', None) == 'flow' and callable(getattr(b, 'predict', None))
+
+def _cat(u, c):
+    "Batch-concatenate two conditionings: tensors, or a flow bundle's conditioning type (which has `.cat`)."
+    return torch.cat([u, c]) if isinstance(u, torch.Tensor) else type(c).cat([u, c])
+
 @dataclass
 class CFG:
-    "Classifier-free guidance for a caption model in one batched UNet call on (uncond, cond); no `uncond` or w = 1: cond only."
-    b: Bundle
-    cond: torch.Tensor  # N×L×D text embeddings (`Bundle.embed`)
-    uncond: torch.Tensor|None = None  # N×L×D (the empty or a negative prompt); None: no guidance
+    "Classifier-free guidance for a caption model in one batched call on (uncond, cond); no `uncond` or w = 1: cond only (ε, or a flow bundle's velocity)."
+    b: Bundle  # a UNet `Bundle`, or a flow bundle with the 'cfg' guidance form (`flow.FlowBundle`)
+    cond: object  # text conditioning from `b.embed` (N×L×D; a flow bundle's `flow.FlowCond`)
+    uncond: object = None  # the same for the empty or a negative prompt; None: no guidance
     scale: float = 1.0  # w
-    scheduler: object = None  # whose ᾱ/σ convert v/x₀ outputs to ε (default: the bundle's)
+    scheduler: object = None  # whose ᾱ/σ convert a UNet's v/x₀ outputs to ε (default: the bundle's; unused for flow bundles)
+    def __post_init__(self):
+        self.flow = is_flow_bundle(self.b)
+        if not self.flow: return
+        if 'cfg' not in self.b.guidance_forms:
+            raise ValueError(f"CFG: {type(self.b).__name__} has no classifier-free guidance (its guidance forms: {self.b.guidance_forms}); "
+                             "use the guidance its bundle provides (`b.guidance(...)`)")
+    def _predict(self, x, t, c):
+        return self.b.predict(x, t, c) if self.flow else predict_eps(self.b, x, t, c, self.scheduler)
     def __call__(self, x: torch.Tensor, t) -> Guided:
-        if self.uncond is None or self.scale == 1: return Guided(predict_eps(self.b, x, t, self.cond, self.scheduler), None)
-        e_u, e_c = predict_eps(self.b, torch.cat([x, x]), t, torch.cat([self.uncond, self.cond]), self.scheduler).chunk(2)
-        return Guided(cfg_combine(e_u, e_c, self.scale), e_u)
+        kind = 'flow' if self.flow else 'epsilon'
+        if self.uncond is None or self.scale == 1: return Guided(self._predict(x, t, self.cond), None, kind)
+        e_u, e_c = self._predict(torch.cat([x, x]), t, _cat(self.uncond, self.cond)).chunk(2)
+        return Guided(cfg_combine(e_u, e_c, self.scale), e_u, kind)
 
 # %% ../nbs/04_sampling.ipynb #341b9a5f
 @dataclass
@@ -57,6 +76,7 @@ class IP2PGuidance:
     image_scale: float = 1.5  # s_I
     scheduler: object = None  # whose ᾱ/σ convert v/x₀ outputs to ε (default: the bundle's)
     def __post_init__(self):
+        check_bundle(self.b, 'IP2PGuidance.b')  # a flow bundle's image enters as context tokens, not channels: its own guidance
         N = len(self.image)
         self._emb = torch.cat([self.text.expand(N, -1, -1), self.b.embed('').expand(2 * N, -1, -1)])
         self._cond = torch.cat([self.image, self.image, torch.zeros_like(self.image)])
@@ -88,7 +108,10 @@ class EpsControl(RegionControl):
     def __post_init__(self):
         if self.kind not in EPS_CONTROLS: raise ValueError(f"kind must be one of {EPS_CONTROLS}, got {self.kind!r}")
     def on_eps(self, i, g):
-        if self.kind == 'literal': return self.mask * g.eps
+        if self.kind == 'literal':
+            if g.kind != 'epsilon': raise ValueError(f"EpsControl('literal') zeroes ε̂ outside the mask, and this guidance gives {g.kind!r} predictions "
+                                                     "(zeroing a velocity freezes the latents instead); use kind='null', a blend that means the same in every parameterisation")
+            return self.mask * g.eps
         if g.null is None: raise ValueError("EpsControl('null') needs a guidance that returns the null ε (CFG with uncond, or IP2PGuidance)")
         return self.mask * g.eps + (1 - self.mask) * g.null
 
@@ -110,7 +133,7 @@ class NoiseBlend(RegionControl):
     source: torch.Tensor  # scaled source latents z_0
     def on_latents(self, i, z, loop):
         ts, s = loop.timesteps, self.source
-        keep = s if i + 1 == len(ts) else loop.scheduler.add_noise(s, randn_tensor(s.shape, generator=loop.generator, device=s.device, dtype=s.dtype), ts[i + 1:i + 2])
+        keep = s if i + 1 == len(ts) else add_noise(loop.scheduler, s, randn_tensor(s.shape, generator=loop.generator, device=s.device, dtype=s.dtype), ts[i + 1])
         return self.mask * z + (1 - self.mask) * keep
 
 # %% ../nbs/04_sampling.ipynb #e83107ef
@@ -163,10 +186,19 @@ def check_callback(fn, name: str='callback_on_step_end') -> Callable|None:
                     f"{getattr(fn, '__name__', type(fn).__name__)} requires {n} positional argument(s)")
 
 # %% ../nbs/04_sampling.ipynb #5612b907
+def _check_fresh(scheduler) -> str:
+    "What `scheduler` steps on ('flow' for flow schedulers, else its prediction type); a flow scheduler must not have stepped since `set_timesteps`."
+    if is_flow(scheduler):
+        if getattr(scheduler, 'step_index', None) is not None:
+            raise ValueError(f"{type(scheduler).__name__} has already stepped (step_index={scheduler.step_index}) and counts its steps itself: "
+                             "call scheduler.set_timesteps(...) (a flow bundle: `b.set_timesteps(scheduler, n, latents)`) before each `denoise`")
+        return 'flow'
+    return scheduler.config.get('prediction_type', 'epsilon')
+
 @torch.no_grad()
 def denoise(z: torch.Tensor, # the starting latents (noise × init_noise_sigma, x_r, or x_0 for inversion)
-            scheduler, # any diffusers scheduler, `set_timesteps` already called
-            guidance: Callable, # (x, t) -> Guided: `CFG`, `IP2PGuidance` or your own
+            scheduler, # any diffusers scheduler (DDIM-type or FlowMatchEulerDiscreteScheduler), `set_timesteps` called for this run
+            guidance: Callable, # (x, t) -> Guided: `CFG`, `IP2PGuidance`, a flow bundle's guidance or your own
             timesteps: torch.Tensor|None=None, # the part of `scheduler.timesteps` to run (default: all)
             region: RegionControl|None=None, # confine the edit to a mask
             generator: torch.Generator|list|None=None, # for stochastic steps and the blends' noise
@@ -176,15 +208,17 @@ def denoise(z: torch.Tensor, # the starting latents (noise × init_noise_sigma, 
     "Run `scheduler` from `z` over `timesteps` with `guidance`, optionally confined by `region`: the workbench's one denoising loop."
     cb = check_callback(callback_on_step_end)
     ts = scheduler.timesteps if timesteps is None else timesteps
+    target = _check_fresh(scheduler)
     view = LoopView(scheduler, len(ts), guidance)
     kw, loop = step_kwargs(scheduler, generator, eta), LoopState(scheduler, ts, generator)
     for i, t in enumerate(tqdm(ts, desc=desc, disable=not progress, leave=False)):
-        x = scheduler.scale_model_input(z, t)
+        x = scheduler.scale_model_input(z, t) if hasattr(scheduler, 'scale_model_input') else z  # (flow schedulers have none)
         g = guidance(x, t)
-        eps = g.eps if region is None else region.on_eps(i, g)
-        z = scheduler.step(from_epsilon(scheduler, eps, x, t), t, z, **kw).prev_sample
+        pred = g.eps if region is None else region.on_eps(i, g)
+        z = scheduler.step(convert(scheduler, pred, x, t, g.kind, target), t, z, **kw).prev_sample
         if region is not None: z = region.on_latents(i, z, loop)
         if cb is not None:
+            eps = pred if g.kind == 'epsilon' else to_epsilon(scheduler, pred, x, t, g.kind)  # callbacks see ε, never a velocity
             out = cb(view, i, t, dict(latents=z, eps=eps))
             if out: z = out.get('latents', z)
     return z
