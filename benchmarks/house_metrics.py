@@ -1,55 +1,101 @@
-"""The house in numbers: module sizes, denoising loops, training loops, classifier-free-guidance formulas and metric
-definitions in the package; definitions and lines per export cell in each notebook; notebook asserts that read committed
-result files; the size of the shipped toy zoo — for the working tree or any commit.
+"""The house in numbers, for the working tree or any commit (read with `git show`, nothing is checked out), so that
+"before" and "after" come from this one script:
 
-    .venv/bin/python benchmarks/house_metrics.py            # the working tree
-    .venv/bin/python benchmarks/house_metrics.py 1386137    # a commit (read with `git show`, nothing is checked out)
+    .venv/bin/python benchmarks/house_metrics.py                  # the working tree (key 'worktree')
+    .venv/bin/python benchmarks/house_metrics.py --rev 036719d    # a commit (key: its short hash; HEAD works too)
 
-Writes benchmarks/results/house_metrics.json (keyed by the commit, or 'worktree').
-A denoising loop is a line that calls a scheduler's `.step(` inside a `for` over timesteps (counted as lines calling
-`.step(` on something other than an optimiser, LR schedule, EMA or grad scaler); a training loop is a line calling an
-optimiser's `.step(`; a CFG formula is an expression `u + w * (c - u)`; a metric definition is a `def` whose name contains
-`psnr` or `ssim`, or a line computing `10 * log10` (a PSNR written inline); a notebook assert on a committed file is a
-non-export code cell that reads `benchmarks/results` and asserts (`assert`, `test_eq`, `test_close`, ...).
+Writes benchmarks/results/house_metrics.json: `metrics` maps each measured commit to its numbers (entries from before
+this layout, written by an earlier version of this script, are kept as they were). CI time on a fresh clone is not
+measured here. What is counted, by pattern (a measure of the source, not of behaviour):
+
+- modules: lines of every `imiebench/**/*.py` but `_modidx.py`; `modules_over_400_lines`.
+- export cells: per notebook, the lines (with `#| export`) of each export cell that defines something; median / max per
+  notebook, `notebooks_export_cell_median_over_20`; definitions per export cell.
+- loops: a denoising loop is a line calling `.step(` on something other than an optimiser, LR schedule, EMA or grad
+  scaler; a training loop is a line calling an optimiser's `.step(`; a CFG formula is an expression `u + w * (c - u)`.
+- metric copies: per metric (psnr, ssim, lpips), each `def` whose name contains it, and for psnr each line computing
+  `10 * log10` (a PSNR written inline).
+- method copies: per method, each function or class (any depth) whose name matches the method's pattern
+  (`METHODS`); `method_code_in_bench_toy` lists those in `bench/` and `toy/`, which should hold no method code.
+- notebook asserts on committed files: non-export code cells that assert and read `benchmarks/results` or use a name
+  bound (through any chain of assignments) to what such a read returned.
+- zoo MB: the size of `imiebench/assets/zoo`.
 """
-import ast, json, re, statistics, subprocess, sys
+import argparse, ast, json, re, statistics, subprocess
 from pathlib import Path
-from harness import read_json, write_json
+from harness import read_metrics, write_json, command_line
 
 ROOT = Path(__file__).resolve().parents[1]
-rev = sys.argv[1] if len(sys.argv) > 1 else None
+METHODS = dict(ddim=r'ddim', diffedit=r'diffedit', emilie=r'emilie|instruction_cond|ip2p_edit|editsession',
+               blended=r'blend', reed=r'reed|mixedsession|roundtrip', elements=r'element',
+               mask_preparation=r'(prepare|prep|latent)_mask|mask_to_latent|resize_mask')  # name patterns (lower case)
+METRICS = ('psnr', 'ssim', 'lpips')
 
-def files(pattern: str) -> dict[str, str]:
-    "path -> text of the tracked files matching `pattern` (at `rev`, or in the working tree)."
+
+def git(*args: str) -> str:
+    "stdout of a git command in the repository."
+    return subprocess.run(['git', *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def files(pattern: str, rev: str|None) -> dict[str, str]:
+    "path -> text of the files matching `pattern` (tracked at `rev`, or in the working tree)."
     if rev is None: return {str(p.relative_to(ROOT)): p.read_text() for p in ROOT.glob(pattern)}
-    names = subprocess.run(['git', 'ls-tree', '-r', '--name-only', rev], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     rx = re.compile('^' + re.escape(pattern).replace(r'\*\*/', '(.*/)?').replace(r'\*', '[^/]*') + '$')
-    return {n: subprocess.run(['git', 'show', f'{rev}:{n}'], cwd=ROOT, capture_output=True, text=True, check=True).stdout for n in names if rx.match(n)}
+    return {n: git('show', f'{rev}:{n}') for n in git('ls-tree', '-r', '--name-only', rev).split() if rx.match(n)}
 
-py = {k: v for k, v in files('imiebench/**/*.py').items() if not k.endswith('_modidx.py')}
-lines = {k: len(v.splitlines()) for k, v in py.items()}
-loops = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines())
-               if '.step(' in l and not re.search(r'\b(opt|optim|optimizer|sched|lr_sched|ema|scaler)\s*\.step\(', l))
-cfg = re.compile(r'(\w+) \+ (\w+) \* \((\w+) - \1\)')
-cfgs = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines()) if cfg.search(l))
-train_loops = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines()) if re.search(r'\b(opt|optim|optimizer)\.step\(', l))
-metric_defs = sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines())
-                     if re.search(r'def \w*(psnr|ssim)\w*\(', l) or re.search(r'10\s*\*\s*(np\.|torch\.|math\.)?log10', l))
+
+def where(py: dict[str, str], rx: str) -> list[str]:
+    "'path:line' of every line of the modules matching regular expression `rx`."
+    return sorted(f"{k}:{i + 1}" for k, v in py.items() for i, l in enumerate(v.splitlines()) if re.search(rx, l))
+
+
+def definitions(py: dict[str, str]) -> list[tuple[str, str]]:
+    "(module, name) of every function and class, at any depth, in the modules."
+    out = []
+    for k, v in py.items():
+        try: t = ast.parse(v)
+        except SyntaxError: continue
+        out += [(k, n.name) for n in ast.walk(t) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    return sorted(out)
+
+
+def method_copies(defs: list[tuple[str, str]]) -> dict[str, dict]:
+    "Per method: its definitions ('module:name') and the modules they are in."
+    out = {}
+    for m, rx in METHODS.items():
+        hits = [f'{k}:{n}' for k, n in defs if re.search(rx, n.lower())]
+        out[m] = dict(definitions=len(hits), modules=sorted({h.split(':')[0] for h in hits}), where=hits)
+    return out
+
+
+def metric_copies(py: dict[str, str]) -> dict[str, list[str]]:
+    "Per metric: where it is defined (a `def` with its name in the function's name; for psnr also an inline `10 * log10`)."
+    out = {m: where(py, rf'def \w*{m}\w*\(') for m in METRICS}
+    out['psnr'] = sorted(set(out['psnr']) | set(where(py, r'10\s*\*\s*(np\.|torch\.|math\.)?log10')))
+    return out
+
 
 def result_asserts(text: str) -> int:
-    "Non-export code cells of a notebook that read a committed result file and assert."
-    n = 0
+    """Non-export code cells of a notebook that assert on a committed result file: cells that read `benchmarks/results`
+    and assert, and cells that assert on a name bound (directly or through other names, line by line) to what such a
+    read returned; a name bound again to something else is no longer counted."""
+    n, tainted = 0, set()
+    asserts = re.compile(r'\b(assert|test_eq|test_close|test_fail|test_ne)\b')
+    mentions = lambda l, names: any(re.search(rf'\b{re.escape(x)}\b', l) for x in names)
     for c in json.loads(text)['cells']:
         s = ''.join(c['source'])
-        if c['cell_type'] == 'code' and not s.startswith('#| export') and 'benchmarks' in s and 'results' in s \
-           and re.search(r'\b(assert|test_eq|test_close|test_fail|test_ne)\b', s): n += 1
+        if c['cell_type'] != 'code' or s.startswith('#| export'): continue
+        reads = 'results' in s and ('benchmarks' in s or 'RESULTS' in s)
+        used = mentions(s, tainted)
+        for l in s.splitlines():
+            m = re.match(r'\s*([\w, ]+?)\s*=(?!=)(.*)', l)
+            if not m: continue
+            lhs = {x.strip() for x in m.group(1).split(',') if x.strip().isidentifier()}
+            if re.search(r'benchmarks/results|RESULTS', m.group(2)) or mentions(m.group(2), tainted): tainted |= lhs; used = True
+            else: tainted -= lhs
+        if asserts.search(s) and (reads or used): n += 1
     return n
 
-def zoo_mb() -> float:
-    "Size of imiebench/assets/zoo (MB) at `rev` or in the working tree."
-    if rev is None: return round(sum(p.stat().st_size for p in (ROOT / 'imiebench/assets/zoo').rglob('*') if p.is_file()) / 1e6, 2)
-    out = subprocess.run(['git', 'ls-tree', '-r', '-l', rev, 'imiebench/assets/zoo'], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return round(sum(int(l.split()[3]) for l in out.splitlines() if l.split()[3].isdigit()) / 1e6, 2)
 
 def export_defs(text: str) -> list[tuple[int, int]]:
     "(definitions, lines) of every export cell of a notebook that defines something."
@@ -63,19 +109,60 @@ def export_defs(text: str) -> list[tuple[int, int]]:
         if n: out.append((n, len(s.splitlines())))
     return out
 
-nbs = files('nbs/*.ipynb')
-per_nb = {Path(k).stem: export_defs(v) for k, v in nbs.items()}
-cells = [d for v in per_nb.values() for d in v]
-cell_lines = {k: dict(median=statistics.median(l for _, l in v), max=max(l for _, l in v)) for k, v in sorted(per_nb.items()) if v}
-big = max(lines, key=lines.get)
-res = dict(modules=len(py), largest_module=big, largest_module_lines=lines[big], modules_over_400_lines=sorted(k for k, n in lines.items() if n > 400),
-           denoising_loops=loops, cfg_formulas=cfgs, export_cells=len(cells),
-           defs_per_export_cell_median=statistics.median(n for n, _ in cells), defs_per_export_cell_mean=round(statistics.mean(n for n, _ in cells), 2),
-           export_cell_lines_median=statistics.median(l for _, l in cells),
-           export_cell_lines_by_notebook=cell_lines,
-           notebooks_export_cell_median_over_20=sorted(k for k, v in cell_lines.items() if v['median'] > 20),
-           training_loops=train_loops, metric_definitions=metric_defs,
-           notebook_asserts_on_result_files=sum(result_asserts(v) for v in nbs.values()), zoo_mb=zoo_mb())
-key = rev or 'worktree'
-write_json('house_metrics.json', (read_json('house_metrics.json', {}) or {}) | {key: res})
-print(key, json.dumps(res, indent=1))
+
+def zoo_mb(rev: str|None) -> float:
+    "Size of imiebench/assets/zoo (MB) at `rev` or in the working tree."
+    if rev is None: return round(sum(p.stat().st_size for p in (ROOT / 'imiebench/assets/zoo').rglob('*') if p.is_file()) / 1e6, 2)
+    rows = [l.split() for l in git('ls-tree', '-r', '-l', rev, 'imiebench/assets/zoo').splitlines()]
+    return round(sum(int(r[3]) for r in rows if r[3].isdigit()) / 1e6, 2)
+
+
+def notebook_numbers(nbs: dict[str, str]) -> dict:
+    "Export-cell sizes per notebook and the notebook asserts on committed result files."
+    per_nb = {Path(k).stem: export_defs(v) for k, v in nbs.items()}
+    cells = [d for v in per_nb.values() for d in v]
+    by_nb = {k: dict(cells=len(v), median=statistics.median(l for _, l in v), max=max(l for _, l in v)) for k, v in sorted(per_nb.items()) if v}
+    return dict(export_cells=len(cells), defs_per_export_cell_median=statistics.median(n for n, _ in cells),
+                defs_per_export_cell_mean=round(statistics.mean(n for n, _ in cells), 2),
+                export_cell_lines_median=statistics.median(l for _, l in cells), export_cell_lines_by_notebook=by_nb,
+                notebooks_export_cell_median_over_20=sorted(k for k, v in by_nb.items() if v['median'] > 20),
+                notebook_asserts_on_result_files=sum(result_asserts(v) for v in nbs.values()))
+
+
+def measure(rev: str|None) -> dict:
+    "Every number above, at commit `rev` (None: the working tree)."
+    py = {k: v for k, v in files('imiebench/**/*.py', rev).items() if not k.endswith('_modidx.py')}
+    lines = {k: len(v.splitlines()) for k, v in py.items()}
+    big = max(lines, key=lines.get)
+    loops = [x for x in where(py, r'\.step\(') if not re.search(r'\b(opt|optim|optimizer|sched|lr_sched|ema|scaler)\s*\.step\(',
+                                                                 py[x.rsplit(':', 1)[0]].splitlines()[int(x.rsplit(':', 1)[1]) - 1])]
+    copies = method_copies(definitions(py))
+    metrics = metric_copies(py)
+    return dict(modules=len(py), largest_module=big, largest_module_lines=lines[big],
+                modules_over_400_lines={k: n for k, n in sorted(lines.items()) if n > 400},
+                denoising_loops=loops, training_loops=where(py, r'\b(opt|optim|optimizer)\.step\('),
+                cfg_formulas=where(py, r'(\w+) \+ (\w+) \* \((\w+) - \1\)'),
+                metric_copies=metrics, metric_definitions_count={m: len(v) for m, v in metrics.items()},
+                method_copies={m: dict(definitions=v['definitions'], modules=v['modules']) for m, v in copies.items()},
+                method_code_in_bench_toy=sorted(w for v in copies.values() for w in v['where'] if w.startswith(('imiebench/bench/', 'imiebench/toy/'))),
+                zoo_mb=zoo_mb(rev)) | notebook_numbers(files('nbs/*.ipynb', rev))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument('--rev', default=None, help='a commit (hash, tag, HEAD); default: the working tree')
+    p.add_argument('--out', default='house_metrics.json', help='result file (a bare name goes to benchmarks/results/)')
+    a = p.parse_args(argv)
+    key = git('rev-parse', '--short=7', a.rev).strip() if a.rev else 'worktree'
+    res = measure(a.rev)
+    write_json(a.out, command=command_line(), fingerprint=None, metrics=(read_metrics(a.out, {}) or {}) | {key: res})  # no model
+    print(key, json.dumps(res, indent=1))
+    print(f"{key}: {len(res['modules_over_400_lines'])} modules over 400 lines, export-cell median {res['export_cell_lines_median']} lines "
+          f"({len(res['notebooks_export_cell_median_over_20'])} notebooks over 20), {len(res['denoising_loops'])} denoising / "
+          f"{len(res['training_loops'])} training loops, metric definitions {res['metric_definitions_count']}, "
+          f"{len(res['method_code_in_bench_toy'])} method definitions in bench/toy, {res['notebook_asserts_on_result_files']} notebook asserts on result files, zoo {res['zoo_mb']} MB")
+    return res
+
+
+if __name__ == '__main__':
+    main()
