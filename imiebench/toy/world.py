@@ -5,15 +5,15 @@
 # %% ../../nbs/02_toy_world.ipynb #18c88395
 from __future__ import annotations
 import re, functools
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, asdict
 import numpy as np
 
 # %% auto #0
 __all__ = ['COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'TEXTURES', 'TEXTURE_ADJ', 'SIZE_FRAC', 'TEXTURE_AMP', 'COLOR_NAMES',
            'MPL_PALETTE', 'POS_PHRASE', 'EDIT_KINDS', 'GLOBAL_KINDS', 'TEMPLATES', 'VOCAB', 'IMAGE_SIZE',
            'IMAGE_CONVENTIONS', 'check_name', 'check_size', 'Obj', 'Scene', 'random_scene', 'object_coverage',
-           'object_mask', 'scene_masks', 'background', 'render', 'render_mpl', 'caption', 'words', 'refer', 'dilate',
-           'Edit', 'make_edit', 'valid_kinds', 'random_edit', 'edit_sequence', 'vocabulary']
+           'object_mask', 'scene_masks', 'background', 'render', 'render_mpl', 'caption', 'words', 'refer',
+           'vocabulary']
 
 # %% ../../nbs/02_toy_world.ipynb #e1b4fbdc
 COLORS: dict[str, tuple[int, int, int]] = {
@@ -257,168 +257,6 @@ def refer(scene:Scene, i:int) -> str:
     if sum(p.size == o.size for p in same) == 1: return f"{o.size} {o.color} {o.shape}"
     return f"{o.color} {o.shape} {POS_PHRASE[o.pos]}"
 
-# %% ../../nbs/02_toy_world.ipynb #f211eaa7
-def _change_mask(kind, src, tgt, i, size):
-    "Ground-truth change mask (float32 in {0, 1}) of an edit of object `i` (global if None)."
-    if kind in GLOBAL_KINDS:
-        cov = scene_masks(src, size).max(0) if src.objects else np.zeros((size, size), np.float32)
-        return (cov < 0.999).astype(np.float32)
-    m = np.zeros((size, size), bool)
-    if kind != 'add': m |= object_coverage(*_key(src.objects[i if kind != 'remove' else i]), size) > 0
-    if kind != 'remove': m |= object_coverage(*_key(tgt.objects[i]), size) > 0
-    return dilate(m, max(1, size // 64)).astype(np.float32)
-
-def _key(o): return o.shape, o.size, o.pos
-
-def dilate(m, r):
-    "Binary dilation of bool `m` by a (2r+1)² square."
-    out = m.copy(); H, W = m.shape
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            out[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] |= m[max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
-    return out
-
-# %% ../../nbs/02_toy_world.ipynb #26501fed
-@dataclass
-class Edit:
-    "One instruction with its ground truth (see the kinds above)."
-    kind: str  # one of `EDIT_KINDS`
-    instruction: str  # e.g. "make the red circle blue"
-    source: Scene  # scene before the edit
-    target: Scene  # scene after the edit
-    mask: np.ndarray = field(compare=False, repr=False)  # float32 size×size, 1 where the target render differs
-    ref_caption: str = ''  # caption(source), DiffEdit's reference text R
-    query_caption: str = ''  # caption(target), DiffEdit's query text Q
-    obj_index: int|None = None  # edited object: index in target.objects (in source.objects for 'remove'); None if global
-    size: int = 64  # image size of `mask` and of the image properties
-    @property
-    def source_image(self) -> np.ndarray: return render(self.source, self.size)
-    @property
-    def target_image(self) -> np.ndarray: return render(self.target, self.size)
-    def images(self, size:int|None=None) -> tuple[np.ndarray, np.ndarray]:
-        "(source, target) renders at `size` (default `self.size`)."
-        return render(self.source, size or self.size), render(self.target, size or self.size)
-    def mask_at(self, size:int) -> np.ndarray:
-        "The ground-truth change mask at another image size."
-        return _change_mask(self.kind, self.source, self.target, self.obj_index, check_size(size))
-    def to_dict(self) -> dict:
-        "JSON-able dict (the mask is recomputed by `from_dict`)."
-        return dict(kind=self.kind, instruction=self.instruction, source=self.source.to_dict(),
-                    target=self.target.to_dict(), obj_index=self.obj_index, size=self.size)
-    @classmethod
-    def from_dict(cls, d:dict) -> Edit:
-        src, tgt = Scene.from_dict(d['source']), Scene.from_dict(d['target'])
-        return cls(d['kind'], d['instruction'], src, tgt,
-                   _change_mask(d['kind'], src, tgt, d['obj_index'], d['size']),
-                   caption(src), caption(tgt), d['obj_index'], d['size'])
-
-# %% ../../nbs/02_toy_world.ipynb #b6f1212d
-def make_edit(scene:Scene, # source scene
-              kind:str, # one of `EDIT_KINDS`
-              obj_index:int|None=None, # object to edit (recolor/reshape/resize/remove/move)
-              color:str|None=None, # new colour (recolor, add, background)
-              shape:str|None=None, # new shape (reshape, add)
-              size:str|None=None, # object size (add)
-              pos:str|None=None, # cell (add, move)
-              texture:str|None=None, # new texture (texture)
-              template:int=0, # which instruction wording (index into `TEMPLATES[kind]`, modulo)
-              img_size:int=64, # size of the change mask
-             ) -> Edit:
-    "Build the `Edit` of `kind` on `scene` with explicit parameters (validated)."
-    check_name(kind, EDIT_KINDS, 'edit kind'); img_size = check_size(img_size)
-    objs, i = list(scene.objects), obj_index
-    if kind in ('recolor', 'reshape', 'resize', 'remove', 'move'):
-        if not isinstance(i, (int, np.integer)) or not 0 <= i < len(objs):
-            raise ValueError(f"obj_index must index one of the {len(objs)} objects, got {i!r}")
-        i = int(i); o = objs[i]; ref = refer(scene, i)
-    tpls = TEMPLATES[kind]; tpl = tpls[template % len(tpls)]
-    if kind == 'recolor':
-        check_name(color, COLORS, 'color')
-        if color in (o.color, scene.bg): raise ValueError(f"new color {color!r} must differ from the object's ({o.color!r}) and the background ({scene.bg!r})")
-        objs[i] = o.replace(color=color); text = tpl.format(ref=ref, color=color)
-    elif kind == 'reshape':
-        check_name(shape, SHAPES, 'shape')
-        if shape == o.shape: raise ValueError(f"new shape {shape!r} equals the current shape")
-        objs[i] = o.replace(shape=shape); text = tpl.format(ref=ref, shape=shape)
-    elif kind == 'resize':
-        new = 'large' if o.size == 'small' else 'small'
-        objs[i] = o.replace(size=new)
-        text = tpl.format(ref=ref, bigger='bigger' if new == 'large' else 'smaller', large=new)
-    elif kind == 'add':
-        o = Obj(check_name(shape, SHAPES, 'shape'), check_name(color, COLORS, 'color'),
-                check_name(size, SIZES, 'size'), check_name(pos, POSITIONS, 'position'))
-        if pos not in scene.free_cells(): raise ValueError(f"cell {pos!r} is occupied; expected a free cell: {scene.free_cells()}")
-        objs.append(o); i = len(objs) - 1; text = tpl.format(size=size, color=color, shape=shape, where=POS_PHRASE[pos])
-    elif kind == 'remove':
-        if len(objs) < 2: raise ValueError("remove needs a scene with >= 2 objects (scenes never become empty)")
-        objs.pop(i); text = tpl.format(ref=ref)
-    elif kind == 'move':
-        check_name(pos, POSITIONS, 'position')
-        if pos not in scene.free_cells(): raise ValueError(f"cell {pos!r} is occupied; expected a free cell: {scene.free_cells()}")
-        objs[i] = o.replace(pos=pos); text = tpl.format(ref=ref, pos=pos, where=POS_PHRASE[pos])
-    elif kind == 'background':
-        check_name(color, COLORS, 'color')
-        if color == scene.bg or color in {p.color for p in objs}:
-            raise ValueError(f"new background color {color!r} must differ from the current one and from every object color")
-        text = tpl.format(color=color)
-    else:
-        check_name(texture, TEXTURES, 'texture')
-        if texture == scene.texture: raise ValueError(f"new texture {texture!r} equals the current texture")
-        text = tpl.format(adj=TEXTURE_ADJ[texture])
-    target = scene.replace(objects=objs, bg=color if kind == 'background' else scene.bg,
-                           texture=texture if kind == 'texture' else scene.texture)
-    gi = None if kind in GLOBAL_KINDS else i
-    return Edit(kind, text, scene, target, _change_mask(kind, scene, target, gi, img_size),
-                caption(scene), caption(target), gi, img_size)
-
-# %% ../../nbs/02_toy_world.ipynb #54b90e1f
-def valid_kinds(scene:Scene, max_objects:int=4) -> list[str]:
-    "Edit kinds applicable to `scene` (see `random_edit`)."
-    free = bool(scene.free_cells()); n = len(scene.objects)
-    ok = {'recolor': n > 0, 'reshape': n > 0, 'resize': n > 0, 'add': free and n < max_objects,
-          'remove': n >= 2, 'move': free and n > 0, 'background': True, 'texture': True}
-    return [k for k in EDIT_KINDS if ok[k]]
-
-def _pick(rng, seq): return seq[int(rng.integers(len(seq)))]
-
-def random_edit(scene:Scene, # source scene
-                rng:np.random.Generator, # source of randomness
-                kinds:tuple[str,...]|list[str]|None=None, # allowed kinds (default: all `EDIT_KINDS`)
-                size:int=64, # size of the change mask
-                max_objects:int=4, # 'add' only below this many objects
-               ) -> Edit:
-    "A random valid edit of `scene` (kind uniform among the valid allowed kinds)."
-    kinds = EDIT_KINDS if kinds is None else tuple(check_name(k, EDIT_KINDS, 'edit kind') for k in kinds)
-    cand = [k for k in valid_kinds(scene, max_objects) if k in kinds]
-    if not cand: raise ValueError(f"no edit of kinds {list(kinds)} applies to {caption(scene)!r}")
-    kind = _pick(rng, cand); n = len(scene.objects)
-    i = int(rng.integers(n)) if n and kind not in ('add',) + GLOBAL_KINDS else None
-    kw = dict(template=int(rng.integers(3)), img_size=size)
-    if kind == 'recolor':
-        kw['color'] = _pick(rng, [c for c in COLOR_NAMES if c not in (scene.objects[i].color, scene.bg)])
-    elif kind == 'reshape': kw['shape'] = _pick(rng, [s for s in SHAPES if s != scene.objects[i].shape])
-    elif kind == 'add':
-        kw.update(shape=_pick(rng, SHAPES), color=_pick(rng, [c for c in COLOR_NAMES if c != scene.bg]),
-                  size=_pick(rng, SIZES), pos=_pick(rng, scene.free_cells()))
-    elif kind == 'move': kw['pos'] = _pick(rng, scene.free_cells())
-    elif kind == 'background':
-        kw['color'] = _pick(rng, [c for c in COLOR_NAMES if c != scene.bg and c not in {o.color for o in scene.objects}])
-    elif kind == 'texture': kw['texture'] = _pick(rng, [t for t in TEXTURES if t != scene.texture])
-    return make_edit(scene, kind, i, **kw)
-
-def edit_sequence(scene:Scene, # first source scene
-                  rng:np.random.Generator, # source of randomness
-                  n:int=4, # number of edits
-                  kinds=None, # allowed kinds (default: all)
-                  size:int=64, # mask size
-                  max_objects:int=4, # 'add' only below this many objects
-                 ) -> list[Edit]:
-    "`n` chained random edits: each edit's source is the previous edit's target."
-    out = []
-    for _ in range(n):
-        e = random_edit(scene, rng, kinds, size, max_objects); out.append(e); scene = e.target
-    return out
-
 # %% ../../nbs/02_toy_world.ipynb #a994ba9b
 def _vocab():
     ws = set()
@@ -443,3 +281,13 @@ IMAGE_CONVENTIONS = f"""Images the toy models expect (what `render(scene)` draws
 def vocabulary() -> list[str]: # sorted lowercase words
     "The words the toy models know (`VOCAB`): a word outside it is read as `<unk>` (`models.check_words` warns)."
     return list(VOCAB)
+
+# %% ../../nbs/02_toy_world.ipynb #ee9a96d7
+import importlib
+_MOVED = {'imiebench.toy.edits': ('Edit', 'make_edit', 'valid_kinds', 'random_edit', 'edit_sequence', 'dilate')}
+
+def __getattr__(name: str): # a name of this module's sections
+    "Names that moved to a section of their own (`_MOVED`) stay importable from `toy.world`."
+    mod = next((m for m, names in _MOVED.items() if name in names), None)
+    if mod is None: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(mod), name)
