@@ -19,9 +19,55 @@ from imiebench.elements.partition import partition, ColorProvider, slic_partitio
 from imiebench.elements.model import encode_elements
 from imiebench.elements.decoders import decode_light, decode_diffusion
 from imiebench.toy.elements import partition_quality, load_toy_elements, toy_move, toy_pixel_move, TOY_N
+from imiebench.toy.elements import ELEMENT_TASKS, feasible_tasks, random_task, task_elements, task_score, pixel_task
 
 warnings.filterwarnings('ignore')
 RES = pathlib.Path(__file__).parent / 'results'
+
+TASK_SEED = HELDOUT_SEED + 70_000  # held-out scenes of the element-edit tasks: TASK_SEED + 10_000·(task index) + j
+
+def wilson(k, n, z=1.96):
+    "Rate k/n with its 95 % Wilson score interval."
+    if n == 0: return dict(rate=float('nan'), lo=float('nan'), hi=float('nan'), n=0)
+    p = k / n; d = 1 + z * z / n; c = (p + z * z / (2 * n)) / d; h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return dict(rate=p, lo=float(max(0., c - h)), hi=float(min(1., c + h)), n=int(n))
+
+def heldout_tasks(encoder, n, kinds=ELEMENT_TASKS):
+    "kind → n (ElementTask, encoded source elements) on held-out scenes (the first feasible scenes from the kind's seed range)."
+    out = {}
+    for ki, kind in enumerate(kinds):
+        rows, j = [], 0
+        while len(rows) < n:
+            s = TASK_SEED + 10_000 * ki + j; j += 1; sc = random_scene(np.random.default_rng(s))
+            if kind not in feasible_tasks(sc): continue
+            t = random_task(sc, kind, np.random.default_rng(s))
+            el = encode_elements(encoder, t.source_image)
+            try: task_elements(el, t)
+            except ValueError: pass  # kept: the method fails this case (scored as a failure below)
+            rows.append((t, el))
+        out[kind] = rows
+    return out
+
+def _score(images, tasks):
+    sc = [task_score(im, t) for im, t in zip(images, tasks)]
+    ps = [psnr(im, t.target_image) for im, t in zip(images, tasks)]
+    return dict(success=wilson(sum(a for a, _ in sc), len(sc)), preserved=wilson(sum(b for _, b in sc), len(sc)),
+                success_and_preserved=wilson(sum(a and b for a, b in sc), len(sc)), psnr_to_target=float(np.mean(ps)),
+                ok=[bool(a and b) for a, b in sc])
+
+def decode_tasks(fn, rows, edit=True, chunk=25):
+    "Images (uint8) a decoder `fn` (elements list → N×3×H×W) makes of each task's edited (or, `edit=False`, unedited) elements; an edit that raises gives a black image."
+    els, bad = [], []
+    for t, el in rows:
+        try: els.append(task_elements(el, t) if edit else el); bad.append(False)
+        except ValueError: els.append(el); bad.append(True)
+    ims = []
+    for i in range(0, len(els), chunk): ims += list(to_uint8(fn(els[i:i + chunk])))
+    return [np.zeros_like(im) if b else im for im, b in zip(ims, bad)]
+
+def score_outputs(fn, tasks):
+    "Per task kind: success, preserved and success∧preserved (Wilson 95 %) and PSNR to the ground truth of decoder `fn` on the edited elements."
+    return {k: _score(decode_tasks(fn, rows), [t for t, _ in rows]) for k, rows in tasks.items()}
 
 def emit(part, d, summary):
     write_json(f'elements_{part}.json', command=command_line(), fingerprint=toy_fingerprint('sd', 'elements'), metrics=d)

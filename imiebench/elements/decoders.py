@@ -11,10 +11,10 @@ import torch
 import torch.nn as nn
 
 from ..core import check_int, check_number, check_generator, check_prompt, renamed
-from .model import Elements, ContentEncoder, LightDecoder, batch_elements, fourier
+from .model import Elements, ContentEncoder, LightDecoder, batch_elements, fourier, _Res
 
 # %% auto #0
-__all__ = ['ElementTokens', 'ToyElements', 'decode_light', 'decode_diffusion']
+__all__ = ['ElementTokens', 'ToyElements', 'decode_light', 'paint_elements', 'CanvasDecoder', 'decode_canvas', 'decode_diffusion']
 
 # %% ../../nbs/43_elements_decoders.ipynb #1487dead
 class ElementTokens(nn.Module):
@@ -34,6 +34,7 @@ class ToyElements:
     tokens: ElementTokens|None = None
     bundle: object|None = None  # `imiebench.models.Bundle` whose UNet is the element-conditioned diffusion decoder
     info: dict = field(default_factory=dict)
+    canvas: nn.Module|None = None  # `CanvasDecoder` (if trained)
 
 # %% ../../nbs/43_elements_decoders.ipynb #160d7a0c
 @torch.no_grad()
@@ -54,6 +55,65 @@ def _check_els(els) -> list:
         raise TypeError("els must be an Elements or a non-empty list of them (from `encode_elements`)")
     if len({tuple(e.image_size) for e in els}) > 1: raise ValueError(f"elements are on different canvas sizes: {sorted({tuple(e.image_size) for e in els})}")
     return els
+
+# %% ../../nbs/43_elements_decoders.ipynb #9e70b668
+def paint_elements(els: Sequence[Elements]) -> torch.Tensor:
+    """The element canvas of each (edited) element set: B×(D+3)×H×W. Every pixel carries the features of the alive element
+    covering it (`Elements.label_map`: later elements on top), its position (u, v) ∈ [0, 1]² inside that element's box,
+    and a hole flag (1 where no alive element lies: deleted or vacated pixels)."""
+    els = _check_els(els)
+    for i, e in enumerate(els):
+        if e.features is None: raise ValueError(f"element set {i} is not encoded (features is None): make it with "
+                                                "`encode_elements(encoder, image, part)` instead")
+    H, W = els[0].image_size; out = []
+    yy, xx = torch.meshgrid(torch.arange(H) + .5, torch.arange(W) + .5, indexing='ij')
+    for e in els:
+        lab = torch.from_numpy(e.label_map()); hole = lab < 0; k = lab.clamp(min=0)
+        f = e.features.float()[k].permute(2, 0, 1) * ~hole
+        b = torch.from_numpy(e.boxes()).float()[k]  # H×W×4 box of the covering element
+        u = ((yy - b[..., 0]) / (b[..., 2] - b[..., 0]).clamp(min=1e-3)).clamp(0, 1) * ~hole
+        v = ((xx - b[..., 1]) / (b[..., 3] - b[..., 1]).clamp(min=1e-3)).clamp(0, 1) * ~hole
+        out.append(torch.cat([f, u[None], v[None], hole[None].float()]))
+    return torch.stack(out)
+
+# %% ../../nbs/43_elements_decoders.ipynb #050b230b
+class CanvasDecoder(nn.Module):
+    """𝓓_canvas: a small convolutional U-Net on the element canvas (`paint_elements`) plus Fourier features of the pixel's
+    canvas position → RGB. Translation-equivariant in the elements by construction (convolutions see where each element
+    *is*, with its exact shape); holes left by deleted or moved elements are filled from their surroundings."""
+    def __init__(self, feat_dim: int=32, ch: int=32, n_freq: int=6):
+        super().__init__(); self.n_freq = n_freq; c1, c2, c3 = ch, 2 * ch, 4 * ch
+        self.inp = nn.Conv2d(feat_dim + 3 + 4 * n_freq, c1, 3, padding=1)
+        self.e1, self.d1 = _Res(c1), nn.Conv2d(c1, c2, 3, stride=2, padding=1)
+        self.e2, self.d2 = _Res(c2), nn.Conv2d(c2, c3, 3, stride=2, padding=1)
+        self.mid = nn.Sequential(_Res(c3), _Res(c3))
+        self.u2, self.m2 = nn.ConvTranspose2d(c3, c2, 2, stride=2), _Res(c2)
+        self.u1, self.m1 = nn.ConvTranspose2d(c2, c1, 2, stride=2), _Res(c1)
+        self.out = nn.Sequential(nn.GroupNorm(8, c1), nn.SiLU(), nn.Conv2d(c1, 3, 3, padding=1))
+    def coords(self, B: int, H: int, W: int, device=None) -> torch.Tensor: # B×4n_freq×H×W: sin, cos of 2^k π (y, x)/(H, W)
+        p = torch.stack(torch.meshgrid((torch.arange(H, device=device) + .5) / H, (torch.arange(W, device=device) + .5) / W, indexing='ij'), -1)
+        return fourier(p, self.n_freq)[..., 2:].permute(2, 0, 1)[None].expand(B, -1, -1, -1)
+    def forward(self, canvas: torch.Tensor) -> torch.Tensor: # B×(D+3)×H×W (H, W multiples of 4) → B×3×H×W
+        B, _, H, W = canvas.shape
+        h1 = self.e1(self.inp(torch.cat([canvas, self.coords(B, H, W, canvas.device)], 1)))
+        h2 = self.e2(self.d1(h1)); h = self.mid(self.d2(h2))
+        h = self.m2(self.u2(h) + h2); h = self.m1(self.u1(h) + h1)
+        return self.out(h)
+
+# %% ../../nbs/43_elements_decoders.ipynb #c907c94a
+@torch.no_grad()
+def decode_canvas(m: ToyElements, els: Elements|Sequence[Elements]) -> torch.Tensor:
+    "Canvas-decoder images of (edited) elements: N×3×H×W in [−1, 1] at the elements' canvas size (sides multiples of 4)."
+    if m.canvas is None: raise ValueError("this ToyElements has no canvas decoder: load the shipped models (`load_toy_elements()`) "
+                                          "or train one (`toy.elements.train_canvas`)")
+    els = _check_els(els); H, W = els[0].image_size
+    if H % 4 or W % 4: raise ValueError(f"the canvas decoder needs canvas sides that are multiples of 4, got {H}×{W}")
+    for i, e in enumerate(els):
+        if not e.alive.any():
+            raise ValueError(f"element set {i} has no alive element ({e.n} element(s), all deleted): there is nothing to decode; "
+                             "expected at least one alive element: edits return new Elements, so decode the one from before the `delete`")
+    dev = next(m.canvas.parameters()).device
+    return m.canvas(paint_elements(els).to(dev)).clamp(-1, 1).cpu()
 
 # %% ../../nbs/43_elements_decoders.ipynb #7c2a3c89
 @torch.no_grad()

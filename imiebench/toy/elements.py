@@ -5,25 +5,30 @@
 # %% ../../nbs/45_toy_elements.ipynb #500f786f
 from __future__ import annotations
 import json
+from dataclasses import dataclass, replace as dc_replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..training import int8_delta, from_int8_delta
-from .world import render, random_scene, caption, scene_masks, object_mask, POSITIONS
+from ..training import int8_delta, from_int8_delta, TrainConfig, train_loop
+from .world import render, random_scene, caption, scene_masks, object_mask, POSITIONS, Scene, Obj
 from .zoo import HELDOUT_SEED, zoo_dir, load_toy, load_toy_vae
 from ..elements.partition import partition, grid_partition, slic_partition, boundary_recall, undersegmentation_error, VAEProvider
-from ..elements.model import Elements, ContentEncoder, LightDecoder
-from ..elements.edit import move, pixel_move
-from ..elements.decoders import ToyElements, ElementTokens
+from ..elements.model import Elements, ContentEncoder, LightDecoder, encode_elements, batch_elements
+from ..elements.edit import move, pixel_move, delete, resize
+from ..elements.decoders import ToyElements, ElementTokens, CanvasDecoder, paint_elements
 from ..elements.train import ElementPool, ElementsConfig, element_pool, train_elements, ElementsAE, ElementsDM
 
 # %% auto #0
-__all__ = ['TOY_N', 'TOY_BETA', 'gt_labels', 'partition_quality', 'make_element_pool', 'train_toy_elements', 'elements_dir',
-           'save_toy_elements', 'load_toy_elements', 'toy_move', 'toy_pixel_move']
+__all__ = ['TOY_N', 'TOY_BETA', 'ELEMENT_TASKS', 'TASK_FACTOR', 'RESIZE_BAND', 'RESIZE_IOU', 'TRAIN_FACTORS', 'gt_labels',
+           'partition_quality', 'make_element_pool', 'train_toy_elements', 'elements_dir', 'save_toy_elements',
+           'load_toy_elements', 'toy_move', 'toy_pixel_move', 'scaled_render', 'ElementTask', 'feasible_tasks',
+           'random_task', 'object_elements', 'task_elements', 'pixel_task', 'resized_iou', 'task_score', 'task_pool',
+           'task_batch', 'train_decoder']
 
 # %% ../../nbs/45_toy_elements.ipynb #1bbd835e
 TOY_N, TOY_BETA = 64, 16.  # partition of the 64×64 toy images used for the shipped models
@@ -129,3 +134,198 @@ def toy_pixel_move(edit, fill: str='ring') -> np.ndarray:
     i0, i1 = POSITIONS.index(o.pos), POSITIONS.index(t.pos)
     m = binary_dilation(object_mask(o, H) > 0, np.ones((3, 3), bool))
     return pixel_move(img, m, round((i1 // 3 - i0 // 3) * H / 3), round((i1 % 3 - i0 % 3) * H / 3), fill)
+
+# %% ../../nbs/45_toy_elements.ipynb #0a0170cc
+ELEMENT_TASKS = ('recon', 'move', 'delete', 'shrink', 'grow', 'overlap')  # the element edits measured on the toy world
+TASK_FACTOR = {'shrink': 0.6, 'grow': 1.5}  # held-out resize factors (shrink: a large object, grow: a small one)
+
+def scaled_render(scene: Scene, # what to draw
+                  scales: dict|None=None, # object index → factor on its extent, about its cell centre (default: none scaled)
+                  size: int=64) -> np.ndarray:
+    "`render` with some objects drawn `factor` times their size (the ground truth of a resize by any factor): uint8 size×size×3."
+    from imiebench.toy.world import background, COLORS, SIZE_FRAC, _cell_center, _inside, check_size
+    size, scales = check_size(size), scales or {}; img = background(scene.bg, scene.texture, scene.seed, size); S = 4
+    u = (np.arange(size * S) + .5) / S
+    for k, o in enumerate(scene.objects):
+        f = float(scales.get(k, 1.)); cx, cy = _cell_center(o.pos, size); h = SIZE_FRAC[o.size] * size / 6 * f
+        if f == 1.: a = object_mask(o, size)
+        else: a = _inside(o.shape, u[None, :] - cx, u[:, None] - cy, h).astype(np.float32).reshape(size, S, size, S).mean((1, 3))
+        img += a[..., None] * (np.asarray(COLORS[o.color], np.float32) - img)
+    return np.rint(img).clip(0, 255).astype(np.uint8)
+
+# %% ../../nbs/45_toy_elements.ipynb #e9fa924c
+@dataclass
+class ElementTask:
+    "One element edit of a toy scene with its ground truth (see `random_task` for each kind)."
+    kind: str  # one of `ELEMENT_TASKS`
+    source: Scene  # the scene before the edit
+    target: Scene  # the scene the oracle reads the result against (resize: the object with the other size name)
+    obj: int|None = None  # the edited object: index in `source.objects`
+    other: int|None = None  # 'overlap': the object dragged onto (index in `source.objects`; collision deletion removes it)
+    factor: float = 1.  # 'shrink'/'grow': factor on the object's extent, about its centre
+    size: int = 64
+    @property
+    def source_image(self) -> np.ndarray: return render(self.source, self.size)
+    @property
+    def target_image(self) -> np.ndarray:
+        "The ground-truth render after the edit (a resize draws the object `factor` times its size)."
+        return scaled_render(self.source, {self.obj: self.factor}, self.size) if self.kind in TASK_FACTOR else render(self.target, self.size)
+    def offset(self) -> tuple[int, int]:
+        "'move'/'overlap': the (dy, dx) px from the object's cell to its new cell."
+        o, to = self.source.objects[self.obj], self.target.objects[self.target_index].pos
+        i0, i1 = POSITIONS.index(o.pos), POSITIONS.index(to)
+        return round((i1 // 3 - i0 // 3) * self.size / 3), round((i1 % 3 - i0 % 3) * self.size / 3)
+    @property
+    def target_index(self) -> int|None:
+        "The edited object's index in `target.objects` (None: deleted)."
+        if self.kind == 'delete': return None
+        return self.obj - (self.other is not None and self.other < self.obj)
+
+# %% ../../nbs/45_toy_elements.ipynb #819f18e1
+def feasible_tasks(scene: Scene) -> list[str]:
+    "The `ELEMENT_TASKS` a scene allows: delete and overlap need two objects, shrink a large one, grow a small one, move a free cell."
+    n, sizes = len(scene.objects), {o.size for o in scene.objects}
+    ok = dict(recon=True, move=n > 0 and bool(scene.free_cells()), delete=n >= 2, shrink='large' in sizes, grow='small' in sizes, overlap=n >= 2)
+    return [k for k in ELEMENT_TASKS if ok[k]]
+
+def random_task(scene: Scene, # the source scene
+                kind: str, # one of `feasible_tasks(scene)`
+                rng: np.random.Generator, # picks the object, the cell, and (with `factor_range`) the factor
+                factor_range: tuple[float, float]|None=None, # 'shrink'/'grow': draw the factor uniformly here (default: `TASK_FACTOR`)
+                size: int=64) -> ElementTask:
+    """The `ElementTask` of `kind` on `scene`. recon: no edit. move: an object to a free cell. delete: an object (the oracle
+    must not find it). shrink/grow: a large/small object by `factor` about its centre; the oracle reads it against the other
+    size name. overlap: an object dragged onto another one's cell; collision deletion removes the one below, the dragged
+    one must stay intact."""
+    if kind not in feasible_tasks(scene): raise ValueError(f"task {kind!r} does not apply to {caption(scene)!r}; expected one of {feasible_tasks(scene)}")
+    objs = scene.objects; pick = lambda s: int(s[int(rng.integers(len(s)))])
+    if kind == 'recon': return ElementTask(kind, scene, scene, size=size)
+    if kind in TASK_FACTOR:
+        i = pick([k for k, o in enumerate(objs) if o.size == ('large' if kind == 'shrink' else 'small')])
+        f = TASK_FACTOR[kind] if factor_range is None else float(rng.uniform(*factor_range))
+        t = scene.replace(objects=[o.replace(size='small' if kind == 'shrink' else 'large') if k == i else o for k, o in enumerate(objs)])
+        return ElementTask(kind, scene, t, i, factor=f, size=size)
+    i = pick(range(len(objs)))
+    if kind == 'move':
+        to = scene.free_cells()[int(rng.integers(len(scene.free_cells())))]
+        return ElementTask(kind, scene, scene.replace(objects=[o.replace(pos=to) if k == i else o for k, o in enumerate(objs)]), i, size=size)
+    if kind == 'delete': return ElementTask(kind, scene, scene.replace(objects=[o for k, o in enumerate(objs) if k != i]), i, size=size)
+    j = pick([k for k in range(len(objs)) if k != i])
+    t = scene.replace(objects=[o.replace(pos=objs[j].pos) if k == i else o for k, o in enumerate(objs) if k != j])
+    return ElementTask(kind, scene, t, i, j, size=size)
+
+# %% ../../nbs/45_toy_elements.ipynb #bf5964b3
+def object_elements(el: Elements, obj: Obj) -> np.ndarray:
+    "Ids of the elements of a toy object: those at least half inside its mask, else the one under its centre."
+    H = el.image_size[0]; m = object_mask(obj, H) > .5; ids = el.select(m)
+    if len(ids): return ids
+    ys, xs = np.nonzero(m); k = el.label_map()[int(ys.mean()), int(xs.mean())]
+    return np.array([k]) if k >= 0 else np.zeros(0, int)
+
+def task_elements(el: Elements, task: ElementTask) -> Elements:
+    "Carry out `task` on the source's elements: move / delete / resize (about the cell centre) the object's elements, with collision deletion; parts pushed off the canvas are cut."
+    if task.kind == 'recon': return el
+    o = task.source.objects[task.obj]; ids = object_elements(el, o)
+    if not len(ids): raise ValueError(f"no element covers the {o.color} {o.shape} at the {o.pos}: the partition lost it; nothing to edit")
+    if task.kind == 'delete': return delete(el, ids)
+    if task.kind in TASK_FACTOR:
+        i = POSITIONS.index(o.pos); c = ((i // 3 + .5) * el.image_size[0] / 3, (i % 3 + .5) * el.image_size[1] / 3)
+        return resize(el, ids, task.factor, center=c, clip=True)
+    return move(el, ids, *task.offset(), clip=True)
+
+# %% ../../nbs/45_toy_elements.ipynb #c7519546
+def pixel_task(task: ElementTask) -> np.ndarray:
+    "The pixel-editing baseline: the object's pixels (dilated by 1 px) cut, the hole filled with the surrounding colour, and pasted shifted / scaled (nothing pasted for 'delete')."
+    from scipy.ndimage import binary_dilation
+    img = task.source_image
+    if task.kind == 'recon': return img
+    m = binary_dilation(object_mask(task.source.objects[task.obj], task.size) > 0, np.ones((3, 3), bool))
+    if task.kind == 'delete': return pixel_move(img, m, 10 * task.size, 0)  # pasted off the canvas: only the fill is left
+    if task.kind in TASK_FACTOR: return pixel_move(img, m, 0, 0, scale=task.factor)
+    return pixel_move(img, m, *task.offset())
+
+# %% ../../nbs/45_toy_elements.ipynb #30ef85bc
+RESIZE_BAND = 1.6  # shrink/grow: the object's area within [f²/1.6, 1.6 f²] of its source area
+RESIZE_IOU = 0.6  # shrink/grow: IoU of the object's pixels with the ground-truth scaled shape
+
+def resized_iou(image: np.ndarray, task: ElementTask) -> float:
+    """IoU of the pixels nearer the object's colour than the ground-truth background, inside its cell, with the scaled
+    shape (coverage ≥ ½). The oracle's shape templates exist for the two named sizes only, so a resize checks shape here."""
+    from imiebench.toy.world import background, COLORS
+    o = task.source.objects[task.obj]; n = task.size
+    gt = (scaled_render(task.source.replace(objects=[o]), {0: task.factor}, n) != render(task.source.replace(objects=[]), n)).any(-1)
+    x, bg = image.astype(np.float32), background(task.source.bg, task.source.texture, task.source.seed, n)
+    fg = ((x - np.asarray(COLORS[o.color], np.float32)) ** 2).sum(-1) < ((x - bg) ** 2).sum(-1)
+    i = POSITIONS.index(o.pos); cell = np.zeros((n, n), bool); cell[i // 3 * n // 3:(i // 3 + 1) * n // 3, i % 3 * n // 3:(i % 3 + 1) * n // 3] = True
+    fg &= cell
+    return float((fg & gt).sum() / max((fg | gt).sum(), 1))
+
+def task_score(image: np.ndarray, # H×W×3 uint8 result
+               task: ElementTask) -> tuple[bool, bool]:
+    """(success, preserved) of a result by the toy oracle, read against `task.target`. success: recon — every object,
+    colour and texture right; move/overlap — the object right in its new cell and its old cell empty; delete — the
+    oracle does not find it; shrink/grow — the object present in its colour, its area f² (±`RESIZE_BAND`×) of the
+    source's and its pixels' IoU with the scaled shape ≥ `RESIZE_IOU`. preserved: every other object right, no
+    spurious object, background and texture right."""
+    from imiebench.toy.oracle import oracle
+    from imiebench.toy.world import object_coverage
+    r = oracle(image, task.target)
+    if task.kind == 'recon': return r.all_ok, r.all_ok
+    ti = task.target_index; vac = None if task.kind in TASK_FACTOR else task.source.objects[task.obj].pos
+    if task.kind in TASK_FACTOR:
+        v = r.objects[ti]; a0, a1 = (float(object_coverage(o.shape, o.size, o.pos, task.size).sum()) for o in (task.source.objects[task.obj], task.target.objects[ti]))
+        f2 = task.factor ** 2; ok = v.color_ok and f2 / RESIZE_BAND <= v.area_ratio * a1 / a0 <= f2 * RESIZE_BAND and resized_iou(image, task) >= RESIZE_IOU
+    else: ok = (ti is None or r.objects[ti].ok) and (vac is None or vac not in r.spurious)
+    keep = all(v.ok for j, v in enumerate(r.objects) if j != ti) and not [p for p in r.spurious if p != vac] and r.bg_ok and r.texture_ok
+    return bool(ok), bool(keep)
+
+# %% ../../nbs/45_toy_elements.ipynb #49a88241
+TRAIN_FACTORS = {'shrink': (0.45, 0.9), 'grow': (1.2, 2.0)}  # resize factors drawn for training (the held-out 0.6 and 1.5 inside)
+
+def task_pool(encoder: ContentEncoder, n: int, seed: int=0, progress: bool=True) -> list[tuple[Scene, Elements]]:
+    "Random training scenes (seeds seed..seed+n−1, all < HELDOUT_SEED) with their encoded elements (toy partition)."
+    if seed + n > HELDOUT_SEED: raise ValueError(f"pool seeds {seed}..{seed + n - 1} reach HELDOUT_SEED={HELDOUT_SEED}; training never uses held-out scenes")
+    out = []
+    for s in tqdm(range(seed, seed + n), desc='task pool', disable=not progress):
+        sc = random_scene(np.random.default_rng(s)); out.append((sc, dc_replace(encode_elements(encoder, render(sc, 64)), partition=None)))
+    return out
+
+def task_batch(pool: list, idx, kinds=ELEMENT_TASKS, rng: np.random.Generator|None=None) -> tuple[list[Elements], torch.Tensor]:
+    "Edited elements and ground-truth targets (B×3×H×W in [−1, 1]) of pool items `idx`, each with a random feasible task among `kinds`."
+    rng = rng or np.random.default_rng(0); els, ys = [], []
+    for i in idx:
+        sc, el = pool[i]; ks = [k for k in feasible_tasks(sc) if k in kinds]
+        t = random_task(sc, ks[int(rng.integers(len(ks)))], rng)
+        if t.kind in TASK_FACTOR: t = dc_replace(t, factor=float(rng.uniform(*TRAIN_FACTORS[t.kind])))
+        try: e2 = task_elements(el, t)
+        except ValueError: t, e2 = ElementTask('recon', sc, sc), el  # the partition lost the object: reconstruct
+        els.append(e2); ys.append(t.target_image)
+    return els, torch.from_numpy(np.stack(ys)).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+# %% ../../nbs/45_toy_elements.ipynb #6a2a2291
+def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the trained decoder and its summary
+                  decoder: str='canvas', # 'canvas' (`CanvasDecoder`) or 'light' (`LightDecoder`)
+                  kinds=ELEMENT_TASKS, # tasks of the training pool (('recon',): reconstructions only)
+                  n_pool: int=2000, cfg: TrainConfig|None=None,
+                  encoder: ContentEncoder|None=None, # frozen content encoder (default: the shipped one)
+                  progress: bool=True) -> dict:
+    "Train (or resume) a decoder on frozen element features to render the ground truth of edited elements; returns a summary."
+    if decoder not in ('canvas', 'light'): raise ValueError(f"decoder must be 'canvas' or 'light', got {decoder!r}")
+    bad = [k for k in kinds if k not in ELEMENT_TASKS]
+    if bad or not len(kinds): raise ValueError(f"kinds must be a non-empty subset of {ELEMENT_TASKS}, got {kinds!r}")
+    cfg = cfg or TrainConfig(steps=20000, batch_size=16, lr=1e-3, warmup=50, weight_decay=0.01, ckpt_every=100, time_budget=30 * 60, keep_every=500)
+    work = Path(work); work.mkdir(parents=True, exist_ok=True); f = work / f'pool_{n_pool}.pt'
+    enc = (encoder or load_toy_elements(diffusion=False).encoder).eval().requires_grad_(False)
+    if f.exists(): pool = torch.load(f, weights_only=False)
+    else: pool = task_pool(enc, n_pool, progress=progress); torch.save(pool, work / 'pool.tmp'); (work / 'pool.tmp').replace(f)
+    torch.manual_seed(cfg.seed); dec = CanvasDecoder() if decoder == 'canvas' else LightDecoder()
+    def loss_fn(step, g):
+        rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=g)))
+        els, y = task_batch(pool, rng.integers(len(pool), size=cfg.batch_size), kinds, rng)
+        if decoder == 'canvas': return F.mse_loss(dec(paint_elements(els)), y)
+        b = batch_elements(els); return F.mse_loss(dec(b.feats, b.pos, b.alive), y)
+    res = train_loop(dec, loss_fn, cfg, work / f'ckpt_{decoder}', desc=f'{decoder} decoder', progress=progress)
+    torch.save(dec.state_dict(), work / f'{decoder}.pt')
+    out = dict(decoder=decoder, kinds=list(kinds), final_loss=float(np.mean(res.losses[-50:])), steps=res.steps, seconds=res.seconds,
+               loss_curve=[float(np.mean(res.losses[i:i + 50])) for i in range(0, len(res.losses), 50)])
+    (work / f'summary_{decoder}.json').write_text(json.dumps(out)); return out
