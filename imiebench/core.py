@@ -19,7 +19,7 @@ __all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'OUTPUT
            'check_prompts', 'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number',
            'check_int', 'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch',
            'ddim_config', 'fresh_scheduler', 'noise_draws', 'prepare_mask', 'check_output_type', 'postprocess',
-           'renamed']
+           'output_uint8', 'renamed']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -384,6 +384,16 @@ def postprocess(image: torch.Tensor, # N×3×H×W in [-1, 1] (a VAE decode)
     if output_type == 'latent': raise ValueError("postprocess: output_type='latent' returns the latents before decoding; the method handles it")
     from diffusers.image_processor import VaeImageProcessor
     return VaeImageProcessor(do_resize=False).postprocess(image.detach(), output_type=output_type)
+
+# %% ../nbs/00_core.ipynb #ad2aa185
+def output_uint8(image, # a method's `image`, in the form `output_type` gave it
+                 output_type: str|None=None, # how `image` is given: None (N×3×H×W in [-1, 1]) or one of OUTPUT_TYPES
+                ) -> list[np.ndarray]|None: # H×W×3 uint8 images, or None for latents (nothing to show)
+    "A result's images as uint8, whatever `output_type` it was asked in (what a result's display shows)."
+    if check_output_type(output_type) == 'latent': return None
+    if output_type == 'pil': return [np.asarray(im.convert('RGB')) for im in image]
+    if output_type == 'np': return list((np.clip(image, 0, 1) * 255).round().astype(np.uint8))
+    return list(to_uint8(image * 2 - 1 if output_type == 'pt' else image))
 
 # %% ../nbs/00_core.ipynb #38b8f03d
 def _user_level() -> int:
