@@ -17,10 +17,10 @@ from .models import WeightsNotFoundError, word_tokenizer, TINY_WORDS
 
 # %% auto #0
 __all__ = ['EDITOR_KINDS', 'QWEN_SPECIAL', 'KONTEXT_SCHEDULER', 'QWEN_SCHEDULER', 'QWEN_TEMPLATE', 'QWEN_DROP', 'FULL_EDITORS',
-           'PUBLISHED_PARAMS', 'EditorBundle', 'pack', 'unpack', 'check_editor_size', 'editor_encode', 'editor_decode',
-           'byte_tokenizer', 'tiny_editor', 'editor_pixels', 'EditorText', 'kontext_text', 'qwen_text', 'editor_text',
-           'full_size_editor', 'editor_params', 'bundle_from_editor_pipeline', 'load_flux_kontext',
-           'load_qwen_image_edit', 'editor_pipeline']
+           'PUBLISHED_PARAMS', 'EditorBundle', 'pack', 'unpack', 'check_editor_size', 'normalise', 'denormalise',
+           'editor_encode', 'editor_decode', 'byte_tokenizer', 'tiny_editor', 'editor_pixels', 'EditorText',
+           'kontext_text', 'qwen_text', 'editor_text', 'full_size_editor', 'editor_params',
+           'bundle_from_editor_pipeline', 'load_flux_kontext', 'load_qwen_image_edit', 'editor_pipeline']
 
 # %% ../nbs/14_flow_editors.ipynb #a71308ae
 EDITOR_KINDS = ('kontext', 'qwen')  # FLUX.1 Kontext-class, Qwen-Image-Edit-class
@@ -87,13 +87,22 @@ def check_editor_size(b: EditorBundle, H: int, W: int, what: str='image'):
                          f"(VAE factor {b.vae_factor} × 2×2 patches); resize it to {near[0]}×{near[1]} first, e.g. "
                          f"`imiebench.core.resize_image(image, {near})`")
 
-def _vae_stats(b: EditorBundle, like: torch.Tensor):
-    "(offset, scale) with normalised z = (E(x) − offset) · scale, broadcast over `like`."
+def _stats(b: EditorBundle, like: torch.Tensor):
+    "(offset, scale): Kontext's (shift, s); Qwen's per-channel (μ, σ) broadcast over `like`."
     c = b.vae.config
     if b.kind == 'kontext': return c.shift_factor or 0.0, c.scaling_factor
     shape = (1, b.latent_channels) + (1,) * (like.ndim - 2)
-    mu = torch.tensor(c.latents_mean).view(shape).to(like.device, like.dtype)
-    return mu, 1.0 / torch.tensor(c.latents_std).view(shape).to(like.device, like.dtype)
+    return tuple(torch.tensor(v).view(shape).to(like.device, like.dtype) for v in (c.latents_mean, c.latents_std))
+
+def normalise(b: EditorBundle, z: torch.Tensor) -> torch.Tensor:
+    "VAE latents → the space the editor denoises in: Kontext (z − shift)·s, Qwen (z − μ)/σ (each as its pipeline computes it)."
+    off, sc = _stats(b, z)
+    return (z - off) * sc if b.kind == 'kontext' else (z - off) / sc
+
+def denormalise(b: EditorBundle, z: torch.Tensor) -> torch.Tensor:
+    "Inverse of `normalise`: Kontext z/s + shift, Qwen z/(1/σ) + μ (each as its pipeline computes it)."
+    off, sc = _stats(b, z)
+    return z / sc + off if b.kind == 'kontext' else z / (1.0 / sc) + off
 
 # %% ../nbs/14_flow_editors.ipynb #22e402c1
 @torch.no_grad()
@@ -102,22 +111,16 @@ def editor_encode(b: EditorBundle, images, # anything `core.to_tensor` accepts, 
     "The VAE mode of `images`, normalised as the editor denoises (what both pipelines hand the transformer as context)."
     x = to_tensor(images, multiple=1, device=b.vae.device, dtype=b.vae.dtype)
     check_editor_size(b, *x.shape[-2:])
-    if b.kind == 'qwen':
-        z = b.vae.encode(x[:, :, None]).latent_dist.mode()
-        off, sc = _vae_stats(b, z); return ((z - off) * sc)[:, :, 0]
-    z = b.vae.encode(x).latent_dist.mode()
-    off, sc = _vae_stats(b, z); return (z - off) * sc
+    if b.kind == 'qwen': return normalise(b, b.vae.encode(x[:, :, None]).latent_dist.mode())[:, :, 0]  # (one frame of a video VAE)
+    return normalise(b, b.vae.encode(x).latent_dist.mode())
 
 @torch.no_grad()
 def editor_decode(b: EditorBundle, z: torch.Tensor, # N×C×h×w normalised latents
                  ) -> torch.Tensor: # N×3×H×W in [-1, 1]
     "Decode normalised latents to images (clamped to [-1, 1])."
     z = check_latents(z, 'latents', channels=b.latent_channels).to(b.vae.device, b.vae.dtype)
-    if b.kind == 'qwen':
-        z = z[:, :, None]; off, sc = _vae_stats(b, z)
-        return b.vae.decode(z / sc + off).sample[:, :, 0].clamp(-1, 1)
-    off, sc = _vae_stats(b, z)
-    return b.vae.decode(z / sc + off).sample.clamp(-1, 1)
+    if b.kind == 'qwen': return b.vae.decode(denormalise(b, z[:, :, None])).sample[:, :, 0].clamp(-1, 1)
+    return b.vae.decode(denormalise(b, z)).sample.clamp(-1, 1)
 
 EditorBundle.encode, EditorBundle.decode = editor_encode, editor_decode
 
