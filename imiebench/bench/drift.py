@@ -13,7 +13,8 @@ import torch
 # %% auto #0
 __all__ = ['COMPONENTS', 'ITERATIONS', 'DEV_SEED', 'CONFIRM_SEED', 'ENDPOINTS', 'TurnImages', 'make_turn', 'cutoff_sigma',
            'low_response', 'band_inner', 'ideal_output', 'DriftResult', 'drift_run', 'with_vae', 'emilie_start',
-           'emilie_turn', 'ToyChains', 'toy_chains', 'interval', 'endpoints', 'verdict', 'curves', 'drift_figure']
+           'emilie_turn', 'ToyChains', 'toy_chains', 'interval', 'endpoints', 'verdict', 'curves', 'swap_check',
+           'drift_figure']
 
 # %% ../../nbs/35_drift.ipynb #a8256849
 COMPONENTS = ('vae', 'noise', 'edit')  # the parts a turn's error is split into (the VAE round trip, the sampler's noising, the editor)
@@ -106,6 +107,16 @@ def _check_chain_inputs(x0, targets, masks, instructions):
     return x0, tg, ms
 
 # %% ../../nbs/35_drift.ipynb #a252cdfd
+def _check_ideal(turn, ideal) -> tuple:
+    "The components to make ideal, checked; a chain that cannot go on from an image (no `restate`) cannot have any."
+    if isinstance(ideal, str) or not all(c in COMPONENTS for c in ideal):
+        raise ValueError(f"ideal must be a tuple of components out of {COMPONENTS}, got {ideal!r}")
+    if ideal and not callable(getattr(turn, 'restate', None)):
+        raise ValueError("ideal components need a chain that can go on from an image: give the turn a restate(state, images) -> (state, images) "
+                         "(`emilie_turn` has one in image iteration; latent iteration carries latents, which an image cannot replace)")
+    return tuple(ideal)
+
+# %% ../../nbs/35_drift.ipynb #a096944f
 def drift_run(turn: Callable, # turn(state, instructions, t) -> TurnImages (`make_turn`, `emilie_turn`)
               state, # the chains' starting state (e.g. x0's images, `emilie_start`)
               x0, # N×3×H×W the starting images in [-1, 1] (= the ground truth x*_0)
@@ -113,17 +124,22 @@ def drift_run(turn: Callable, # turn(state, instructions, t) -> TurnImages (`mak
               masks: list, # T change masks m_t, each N×1×H×W (1 where turn t's edit acts)
               instructions: list[list[str]], # T lists of N instructions
               sigma: float=1.5, # the low-pass σ in pixels (`cutoff_sigma`)
+              ideal: tuple=(), # components swapped for their ideal *in the chain itself* (needs `turn.restate`); () = the real chain
               progress: bool=True,
              ) -> DriftResult:
     "Run N chains for T turns and split every turn's error into the VAE, the noising and the editor, and into two bands."
     from tqdm.auto import tqdm
-    x_in, tg, ms = _check_chain_inputs(x0, targets, masks, instructions)
+    x_in, tg, ms = _check_chain_inputs(x0, targets, masks, instructions); ideal = _check_ideal(turn, ideal)
+    keep = np.array([c not in ideal for c in COMPONENTS], float)[:, None, None, None, None]
     w, src = low_response(x_in.shape[-2:], sigma), x_in
     A = np.zeros((len(COMPONENTS), *x_in.shape)); rows, add = [], 0.
     for t in tqdm(range(len(tg)), desc='turns', disable=not progress):
         ti = turn(state, instructions[t], t)
         k, n, out = _f64(ti.kept), _f64(ti.null), _f64(ti.out); m = ms[t]
         L = np.stack([k - x_in, n - k, out - n - (ideal_output(x_in, src, tg[t], m) - x_in)])
+        if ideal:  # the chain goes on from the ideal output plus the parts left real (clipped and quantised as the chain's images are)
+            L = L * keep; nxt, out = turn.restate(ti.state, torch.from_numpy(ideal_output(x_in, src, tg[t], m) + L.sum(0)))
+            ti.state, out = nxt, _f64(out)
         A = (1 - m) * A + L; e = out - tg[t]
         add = max(add, float(np.abs(A.sum(0) - e).max()))
         hf = lambda x: band_inner(x, x, w)[:, 1]
@@ -131,9 +147,9 @@ def drift_run(turn: Callable, # turn(state, instructions, t) -> TurnImages (`mak
                      np.stack([band_inner(a, a, w) for a in A], 1), hf(out - out.mean((2, 3), keepdims=True)) / np.maximum(hf(tg[t] - tg[t].mean((2, 3), keepdims=True)), 1e-12)))
         state, x_in, src = ti.state, out, tg[t]
     mse, band, share, alone, hfr = (np.stack(r, 1) for r in zip(*rows))
-    return DriftResult(mse, band, share, alone, hfr, add, float(sigma))
+    return DriftResult(mse, band, share, alone, hfr, add, float(sigma), settings=dict(ideal=list(ideal)))
 
-# %% ../../nbs/35_drift.ipynb #2e185689
+# %% ../../nbs/35_drift.ipynb #9a6105c1
 from ..core import to_uint8, to_tensor
 from ..models import Bundle, check_bundle
 from ..emilie import ip2p_edit, next_condition
@@ -150,7 +166,7 @@ def with_vae(b: Bundle, vae, # a diffusers AutoencoderKL with the bundle's laten
         raise ValueError(f"vae has {vae.config.latent_channels} latent channels, the bundle's UNet expects {b.vae.config.latent_channels}: pass a VAE of the bundle's latent space")
     return dataclasses.replace(b, vae=vae.to(b.device, b.vae.dtype), _cache=b._cache)
 
-# %% ../../nbs/35_drift.ipynb #c508d0d5
+# %% ../../nbs/35_drift.ipynb #070865fd
 ITERATIONS = ('image', 'latent')  # EMILIE's session modes a drift chain runs
 
 def _images(u8: np.ndarray) -> torch.Tensor: return to_tensor(list(u8), multiple=1)
@@ -163,7 +179,7 @@ def emilie_start(b: Bundle, images: np.ndarray, # N×H×W×3 uint8: the chains' 
         raise ValueError(f"images must be N×H×W×3 uint8 (e.g. np.stack of toy.world.render), got {images.dtype} {images.shape}")
     return dict(images=images, original=b.encode(list(images), scale=False), last=None)
 
-# %% ../../nbs/35_drift.ipynb #070865fd
+# %% ../../nbs/35_drift.ipynb #9825ab1b
 def emilie_turn(b: Bundle, # an InstructPix2Pix-type bundle (`with_vae` for another decoder)
                 mode: str='latent', # 'latent' (EMILIE's latent iteration, f = 'global') or 'image' (decode, quantise, re-encode)
                 num_inference_steps: int=10, # sampler steps of every edit
@@ -183,9 +199,13 @@ def emilie_turn(b: Bundle, # an InstructPix2Pix-type bundle (`with_vae` for anot
     def codec(state):
         if mode == 'image' or state['last'] is None: return _images(to_uint8(b.decode(b.encode(list(state['images'])))))
         return _images(state['images'])  # latent iteration: the carried latent's decode is the image the chain shows
-    return make_turn(edit, codec)
+    def restate(state, x):  # image iteration goes on from any image: quantised as the session's images are
+        u8 = to_uint8(x); return state | dict(images=u8, last=(None, list(u8))), _images(u8)
+    turn = make_turn(edit, codec)
+    if mode == 'image': turn.restate = restate
+    return turn
 
-# %% ../../nbs/35_drift.ipynb #f818d10b
+# %% ../../nbs/35_drift.ipynb #5296dd31
 @dataclass
 class ToyChains:
     "N toy-world edit sequences of T turns as `drift_run` takes them."
@@ -212,12 +232,12 @@ def toy_chains(n: int, # chains
                      col(lambda es: torch.tensor(np.stack([e.mask for e in es]))[:, None]), col(lambda es: [e.instruction for e in es]),
                      col(lambda es: [e.kind for e in es]))
 
-# %% ../../nbs/35_drift.ipynb #4ad88491
+# %% ../../nbs/35_drift.ipynb #62cf5a10
 from ..toy.zoo import HELDOUT_SEED
 DEV_SEED = HELDOUT_SEED + 340_000  # this notebook's small runs read these chains
 CONFIRM_SEED = HELDOUT_SEED + 350_000  # benchmarks/drift_bench.py: chains nobody read before the endpoints below were declared
 
-# %% ../../nbs/35_drift.ipynb #47713549
+# %% ../../nbs/35_drift.ipynb #ece864b3
 ENDPOINTS = ('low_share', 'hf_ratio', 'edit_low_share', 'vae_low_growth')
 
 def interval(num: np.ndarray, # one value per chain
@@ -232,7 +252,7 @@ def interval(num: np.ndarray, # one value per chain
     boot = num[idx].mean(1) / den[idx].mean(1); a = (1 - level) / 2
     return [float(num.mean() / den.mean()), float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))]
 
-# %% ../../nbs/35_drift.ipynb #f35766ec
+# %% ../../nbs/35_drift.ipynb #2fd14b40
 def endpoints(r: DriftResult, early: int=5, # T_0, the early turn (1-based)
               level: float=0.95) -> dict: # endpoint → [estimate, lo, hi]
     "The declared endpoints (`ENDPOINTS`) of a run at its last turn, with bootstrap intervals over its chains."
@@ -253,7 +273,7 @@ def verdict(ep: dict, # `endpoints` of one run
     say = lambda d: ('holds' if all(d.values()) else 'does not hold', {k: bool(x) for k, x in d.items()})
     return dict(FreqEdit=say(freq), VAE_LFA=say(lfa))
 
-# %% ../../nbs/35_drift.ipynb #226c7492
+# %% ../../nbs/35_drift.ipynb #c9c9d3c7
 def curves(r: DriftResult) -> dict:
     "Per turn, the mean over chains of everything a figure or a result file shows (JSON-able lists)."
     m = lambda a: np.round(a.mean(0), 7).tolist()
@@ -261,7 +281,20 @@ def curves(r: DriftResult) -> dict:
                 **{f'{c}_share': m(r.share[:, :, k].sum(-1)) for k, c in enumerate(COMPONENTS)},
                 **{f'{c}_{b}_alone': m(r.alone[:, :, k, j]) for k, c in enumerate(COMPONENTS) for j, b in enumerate(('low', 'high'))})
 
-# %% ../../nbs/35_drift.ipynb #44889523
+# %% ../../nbs/35_drift.ipynb #4267b71a
+def swap_check(real: DriftResult, # the real chain
+               swapped: dict, # component → DriftResult of the same chains with that component ideal (`drift_run(..., ideal=(k,))`)
+               level: float=0.95) -> dict:
+    "Per component: the swapped chain's error energy per turn, the prediction mean((e − A^k)²) from the real chain, and their last-turn gap ÷ the real error (interval)."
+    out = {}
+    for c, r in swapped.items():
+        if c not in COMPONENTS or r.mse.shape != real.mse.shape: raise ValueError(f"swapped must map components of {COMPONENTS} to runs shaped like real {real.mse.shape}, got {c!r}")
+        k = COMPONENTS.index(c); pred = real.mse - 2 * real.share[:, :, k].sum(-1) + real.alone[:, :, k].sum(-1)
+        out[c] = dict(measured=np.round(r.mse.mean(0), 7).tolist(), predicted=np.round(pred.mean(0), 7).tolist(),
+                      gap=interval(r.mse[:, -1] - pred[:, -1], real.mse[:, -1], level))
+    return out
+
+# %% ../../nbs/35_drift.ipynb #c5557f5e
 def drift_figure(runs: dict, # name → DriftResult (or its `curves`)
                  size: float=2.6, # inches per panel
                 ):
