@@ -16,9 +16,9 @@ from .sampling import Guided, cfg_combine, denoise, check_callback, EpsControl
 from .flow_editors import EditorBundle, EditorText, pack, unpack, editor_text, editor_pixels, check_editor_size, editor_pipeline
 
 # %% auto #0
-__all__ = ['GUIDANCE_FORMS', 'DEFAULTS', 'image_shift', 'editor_timesteps', 'editor_velocity', 'KontextGuidance',
-           'QwenEditGuidance', 'FlowEditResult', 'check_guidance', 'editor_guidance', 'editor_mask', 'flow_edit',
-           'pipeline_edit']
+__all__ = ['GUIDANCE_FORMS', 'DEFAULTS', 'image_shift', 'editor_timesteps', 'editor_velocity', 'editor_predict',
+           'KontextGuidance', 'QwenEditGuidance', 'FlowEditResult', 'check_guidance', 'editor_guidance', 'editor_mask',
+           'flow_edit', 'pipeline_edit']
 
 # %% ../nbs/14a_flow_edit.ipynb #7f2d9499
 def image_shift(scheduler, n_tokens: int) -> float:
@@ -67,7 +67,18 @@ def editor_velocity(b: EditorBundle, x: torch.Tensor, # N×C×h×w noisy latents
     out = out[:, :(h // 2) * (w // 2)]
     return out if packed else unpack(out, h, w)
 
-# %% ../nbs/14a_flow_edit.ipynb #561fe55c
+# %% ../nbs/14a_flow_edit.ipynb #9921e2b8
+def editor_predict(b: EditorBundle, x: torch.Tensor, t, cond: EditorText, # as `editor_velocity`
+                   image: torch.Tensor|None=None, # N×C×h×w context latents (required: an editor always reads its image)
+                   guidance_scale: float|None=None) -> torch.Tensor:
+    "The flow-bundle contract of `sampling` (`b.predict(x, t, cond, ...)` → velocity): an editor's velocity, the image as context."
+    if image is None: raise TypeError("an instruction editor's prediction needs image= (N×C×h×w context latents, `b.encode(image)`)")
+    if b.kind == 'kontext' and b.guidance_embeds and guidance_scale is None: guidance_scale = 2.5
+    return editor_velocity(b, x, t, cond, image, guidance_scale)
+
+EditorBundle.predict = editor_predict
+
+# %% ../nbs/14a_flow_edit.ipynb #1add4432
 GUIDANCE_FORMS = {'kontext': ('distilled', 'true_cfg'), 'qwen': ('true_cfg',)}  # what each editor's guidance offers
 EditorBundle.prediction_type = 'flow'  # (what `sampling` asks of a flow bundle)
 EditorBundle.guidance_forms = property(lambda self: GUIDANCE_FORMS[self.kind])
@@ -113,7 +124,7 @@ class QwenEditGuidance:
         null = unpack(v_n, h, w) if self.null is None else editor_velocity(b, x, t, self.null, self.image)
         return Guided(unpack(v, h, w), null, 'flow')
 
-# %% ../nbs/14a_flow_edit.ipynb #325646d2
+# %% ../nbs/14a_flow_edit.ipynb #23e476cb
 @dataclass
 class FlowEditResult:
     "One flow-editor edit: images (N×3×H×W in [-1, 1]), the final normalised latents and the settings."
@@ -141,7 +152,7 @@ def check_guidance(b: EditorBundle, guidance_scale, true_cfg_scale, negative_pro
         raise ValueError(f"true_cfg_scale={s} needs a negative_prompt (true CFG runs against it; ' ' is Qwen-Image-Edit's usual one)")
     return dict(guidance_scale=None if gs is None else check_number(gs, 'guidance_scale'), true_cfg_scale=s, negative_prompt=neg)
 
-# %% ../nbs/14a_flow_edit.ipynb #ee78e553
+# %% ../nbs/14a_flow_edit.ipynb #a89fe9a7
 def editor_guidance(b: EditorBundle, text: EditorText, image: torch.Tensor, # conditioning of N items; N×C×h×w context latents
                     settings: dict, # `check_guidance`'s
                     negative: EditorText|None=None, null: EditorText|None=None):
@@ -159,7 +170,7 @@ def editor_mask(b: EditorBundle, mask, latent_size: tuple[int, int], n: int) -> 
     if m.sum() == 0: raise ValueError("the mask is all zeros: nothing would be edited (pass mask=None to edit everywhere)")
     return resize_mask(m, (h, w)).to(b.dtype)
 
-# %% ../nbs/14a_flow_edit.ipynb #76e24535
+# %% ../nbs/14a_flow_edit.ipynb #eb5b3c7a
 @torch.no_grad()
 def flow_edit(b: EditorBundle, image, # the image to edit (PIL, uint8 array or tensor; sides multiples of `b.multiple`); Qwen's VL encoder reads it
               instruction: str, num_inference_steps: int=28, # Euler steps
@@ -193,7 +204,7 @@ def flow_edit(b: EditorBundle, image, # the image to edit (PIL, uint8 array or t
     if not torch.isfinite(z).all(): raise FloatingPointError(f"flow_edit produced non-finite latents ({b.dtype}); try float32")
     return FlowEditResult(b.decode(z), z, st | dict(instruction=instruction, steps=steps, mask=m is not None))
 
-# %% ../nbs/14a_flow_edit.ipynb #c669d5c9
+# %% ../nbs/14a_flow_edit.ipynb #afe76c8b
 def pipeline_edit(b: EditorBundle, image, instruction: str, num_inference_steps: int=28, generator: torch.Generator|None=None,
                   **settings) -> torch.Tensor: # N×C×h×w normalised latents
     "The diffusers pipeline's edit of `image` at its own size (the reference of the parity checks): final latents, unpacked."
