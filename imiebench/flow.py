@@ -18,8 +18,10 @@ from .models import word_tokenizer, check_words, TINY_WORDS, WeightsNotFoundErro
 from .sampling import CFG, denoise
 
 # %% auto #0
-__all__ = ['FlowCond', 'FlowBundle', 'calculate_shift', 'set_timesteps', 'fresh_scheduler', 'flow_embed', 'flow_predict',
-           'flow_encode', 'flow_decode', 'SD3Bundle', 'tiny_sd3', 'flow_noise', 'flow_sample', 'as_sd3_pipeline']
+__all__ = ['FULL_SD3', 'PUBLISHED_PARAMS', 'FLOW_FULL_SIZE', 'FlowCond', 'FlowBundle', 'calculate_shift', 'set_timesteps',
+           'fresh_scheduler', 'flow_embed', 'flow_predict', 'flow_encode', 'flow_decode', 'SD3Bundle', 'tiny_sd3',
+           'flow_noise', 'flow_sample', 'as_sd3_pipeline', 'bundle_from_sd3_pipeline', 'load_sd3', 'full_size',
+           'flow_params']
 
 # %% ../nbs/13_flow.ipynb #7ce7a9d4
 @dataclass
@@ -260,3 +262,76 @@ def as_sd3_pipeline(b: SD3Bundle, progress: bool=False) -> StableDiffusion3Pipel
     return pipe
 
 SD3Bundle.pipeline = as_sd3_pipeline
+
+# %% ../nbs/13_flow.ipynb #6cf66238
+def bundle_from_sd3_pipeline(pipe: StableDiffusion3Pipeline, name: str='sd3') -> SD3Bundle:
+    "An `SD3Bundle` sharing the modules of a diffusers SD3 pipeline."
+    return SD3Bundle(vae=pipe.vae, transformer=pipe.transformer, scheduler=pipe.scheduler, name=name,
+                     text_encoders=[pipe.text_encoder, pipe.text_encoder_2, pipe.text_encoder_3],
+                     tokenizers=[pipe.tokenizer, pipe.tokenizer_2, pipe.tokenizer_3])
+
+def load_sd3(src: str, # hub id (e.g. stabilityai/stable-diffusion-3-medium-diffusers) or local diffusers folder
+             local_files_only: bool|None=None, # None: honour HF_HUB_OFFLINE
+             device=None, dtype=None,
+             **components, # modules to use instead of the folder's, e.g. text_encoder_3=None to leave T5 out
+            ) -> SD3Bundle:
+    "Load an SD3-class bundle with its FlowMatchEulerDiscreteScheduler."
+    device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
+    try: pipe = _load_pipeline(StableDiffusion3Pipeline, src, local_files_only, dtype, **components)
+    except WeightsNotFoundError as e:
+        msg = str(e).split('; or use the offline toy zoo')[0]
+        raise WeightsNotFoundError(f"{msg}; or build SD3-class random weights offline: `flow.tiny_sd3()` (tests) or "
+                                   "`flow.full_size('sd3')` (the published architecture)") from e.__cause__
+    return bundle_from_sd3_pipeline(pipe, name=str(src)).to(device)
+
+# %% ../nbs/13_flow.ipynb #921536b7
+_CLIP = dict(vocab_size=49408, max_position_embeddings=77, bos_token_id=0, eos_token_id=2, pad_token_id=1)
+FULL_SD3 = dict(
+    transformer=dict(sample_size=128, patch_size=2, in_channels=16, num_layers=24, attention_head_dim=64, num_attention_heads=24,
+                     joint_attention_dim=4096, caption_projection_dim=1536, pooled_projection_dim=2048, out_channels=16, pos_embed_max_size=192),
+    vae=dict(in_channels=3, out_channels=3, block_out_channels=[128, 256, 512, 512], down_block_types=['DownEncoderBlock2D'] * 4,
+             up_block_types=['UpDecoderBlock2D'] * 4, latent_channels=16, layers_per_block=2, norm_num_groups=32, sample_size=1024,
+             scaling_factor=1.5305, shift_factor=0.0609, use_quant_conv=False, use_post_quant_conv=False, force_upcast=True),
+    clip_l=_CLIP | dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, hidden_act='quick_gelu', projection_dim=768),
+    clip_g=_CLIP | dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=20, hidden_act='gelu', projection_dim=1280),
+    t5=dict(vocab_size=32128, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64, relative_attention_num_buckets=32,
+            feed_forward_proj='gated-gelu', tie_word_embeddings=False),
+    scheduler=dict(num_train_timesteps=1000, shift=3.0), size=1024)
+PUBLISHED_PARAMS = {'sd3': dict(transformer=2_028_328_000, clip_l_clip_g_transformer_vae_with_pos_table=2_987_080_931)}
+
+def _module(cls, cfg, dtype, g, device):
+    "`cls(cfg)` with random weights (`models._random_module`), or on the meta device without any allocation; tied weights re-tied."
+    if str(device) == 'meta':
+        from accelerate import init_empty_weights
+        with init_empty_weights(include_buffers=True): m = cls(**cfg) if isinstance(cfg, dict) else cls(cfg)
+    else: m = _random_module(cls, cfg, dtype, g, device)
+    if hasattr(m, 'tie_weights'): m.tie_weights()
+    return m.eval()
+
+# %% ../nbs/13_flow.ipynb #ddea23b3
+def _full_sd3(dtype=torch.float32, seed: int=0, device='cpu', t5: bool=True) -> SD3Bundle:
+    c, g = FULL_SD3, torch.Generator().manual_seed(seed)
+    tok = lambda: word_tokenizer(TINY_WORDS, max_length=77)
+    tes = [_module(CLIPTextModelWithProjection, CLIPTextConfig(**c['clip_l']), dtype, g, device),
+           _module(CLIPTextModelWithProjection, CLIPTextConfig(**c['clip_g']), dtype, g, device),
+           _module(T5EncoderModel, T5Config(**c['t5']), dtype, g, device) if t5 else None]
+    b = SD3Bundle(vae=_module(AutoencoderKL, c['vae'], dtype, g, device), transformer=_module(SD3Transformer2DModel, c['transformer'], dtype, g, device),
+                  text_encoders=tes, tokenizers=[tok(), tok(), tok() if t5 else None], scheduler=FlowMatchEulerDiscreteScheduler(**c['scheduler']),
+                  name='full-sd3', unknown_words='ignore')
+    return b if str(device) == 'meta' else b.to(device, dtype)
+
+FLOW_FULL_SIZE = {'sd3': _full_sd3}
+
+def full_size(name: str, # one of FLOW_FULL_SIZE ('sd3')
+              dtype: torch.dtype=torch.float32, seed: int=0,
+              device='cpu', # 'meta': the architecture without allocating weights (to count parameters)
+              **kw, # the builder's options (SD3: t5=False leaves out T5-XXL)
+             ) -> FlowBundle:
+    "A full-size random-weight flow bundle built offline from the published config `name`."
+    if name not in FLOW_FULL_SIZE: raise ValueError(f"name must be one of {tuple(FLOW_FULL_SIZE)} (UNet models: `models.full_size`), got {name!r}")
+    return FLOW_FULL_SIZE[name](dtype=dtype, seed=seed, device=device, **kw)
+
+def flow_params(b: FlowBundle) -> dict:
+    "Parameter counts per component (text encoders as text_encoder, text_encoder_2, …)."
+    ms = dict(transformer=b.transformer, vae=b.vae) | {f"text_encoder{'' if i == 0 else f'_{i + 1}'}": m for i, m in enumerate(b.text_encoders)}
+    return {k: sum(p.numel() for p in m.parameters()) for k, m in ms.items() if m is not None}
