@@ -16,7 +16,8 @@ import numpy as np, torch
 from diffusers import AutoencoderKL
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 from imiebench.reed import REEDConfig, train_reed, pixel_edit, image_metrics, lpips_available, roundtrips
-from imiebench.toy.reed import toy_data, load_toy_reed_vae, MixedSession, parser
+from imiebench.toy.reed import toy_data, load_toy_reed_vae, parser
+from imiebench.emilie import MixedSession
 from imiebench.toy.zoo import load_toy_vae, load_toy, HELDOUT_SEED, photo_crops
 from imiebench.core import to_tensor
 from harness import RESULTS, write_json, upsert_run, update_parts, command_line, read_metrics, toy_fingerprint, weights_fingerprint, reed_evaluate as evaluate

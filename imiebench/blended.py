@@ -6,10 +6,12 @@
 from __future__ import annotations
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
-from .core import to_tensor, to_mask, resize_mask, check_prompts, check_int, check_number, check_generator, renamed
+from .core import (to_tensor, prepare_mask, check_prompts, check_int, check_number, check_generator, renamed, check_output_type,
+                            postprocess, output_uint8)
 from .models import Bundle, check_bundle
 from .sampling import denoise, CFG, NoiseBlend, ddim_scheduler, check_callback
 
@@ -20,19 +22,26 @@ __all__ = ['BlendedResult', 'check_inputs', 'blended_latent']
 @dataclass
 class BlendedResult:
     "What `blended_latent` returns: the edited images, their latents and the latent-size mask that confined the edit."
-    image: torch.Tensor # N×3×H×W in [-1, 1]
+    image: torch.Tensor|np.ndarray|list # as `output_type` asks: by default N×3×H×W in [-1, 1]
     latents: torch.Tensor # N×C×h×w scaled latents of the result
     mask: torch.Tensor # N×1×h×w, 1 = regenerated
     settings: dict
-    def __repr__(self): return f"BlendedResult({len(self.image)} image(s) {tuple(self.image.shape[-2:])}, {self.settings})"
+    output_type: str|None = None # how `image` is given: None (a tensor in [-1, 1]) or one of `core.OUTPUT_TYPES`
+    def __repr__(self): return f"BlendedResult({len(self.latents)} {'latents' if self.output_type == 'latent' else 'image(s)'} {self._hw()}, {self.settings})"
+    def _hw(self) -> tuple:
+        ims = output_uint8(self.image, self.output_type)
+        return tuple(self.latents.shape[-2:]) if ims is None else ims[0].shape[:2]
 
-def check_inputs(b: Bundle, image, prompt, mask, num_inference_steps, guidance_scale, generator, callback_on_step_end=None) -> tuple:
-    "Every argument of `blended_latent` checked before any model runs: `(n images, prompts, steps, guidance, generators, callback)`."
+def check_inputs(b: Bundle, image, prompt, mask, num_inference_steps, guidance_scale, generator, # as `blended_latent` takes them
+                 callback_on_step_end=None, output_type: str|None=None,
+                ) -> tuple: # (n images, prompts, steps, guidance, generators, callback, latent-size mask or None)
+    "Every argument of `blended_latent` checked before any model runs; the mask prepared as every method prepares one (`core.prepare_mask`)."
     b = check_bundle(b, kind='sd')
     steps, guidance_scale = check_int(num_inference_steps, 'num_inference_steps', 1), check_number(guidance_scale, 'guidance_scale')
-    n = len(to_tensor(image, multiple=b.vae_factor))  # sizes: what the bundle's VAE takes
-    if mask is not None: to_mask(mask)  # a mask that is not one fails here, before the first UNet call
-    return n, check_prompts(prompt, n, 'prompt'), steps, guidance_scale, check_generator(generator, b.device, n=n), check_callback(callback_on_step_end)
+    x = to_tensor(image, multiple=b.vae_factor); n, hw = len(x), (x.shape[-2] // b.vae_factor, x.shape[-1] // b.vae_factor)
+    m = None if mask is None else prepare_mask(mask, n, hw, b.vae_factor)  # batch and size checked before the first UNet call
+    check_output_type(output_type)
+    return n, check_prompts(prompt, n, 'prompt'), steps, guidance_scale, check_generator(generator, b.device, n=n), check_callback(callback_on_step_end), m
 
 # %% ../nbs/12_blended.ipynb #371c9380
 @torch.no_grad()
@@ -44,17 +53,20 @@ def blended_latent(b: Bundle, # a caption (Stable Diffusion–type) bundle
                    guidance_scale: float=5.0, # classifier-free guidance
                    generator=None, # a torch.Generator, or one per image
                    callback_on_step_end=None, # diffusers' fn(pipe, i, t, callback_kwargs) or fn(i, t, callback_kwargs) (`sampling.check_callback`)
-                   progress: bool=True,
+                   progress: bool=True, # a progress bar
+                   output_type: str|None=None, # the result's `image`: None (N×3×H×W in [-1, 1]), or diffusers' 'pil', 'np', 'pt', 'latent' (no decode)
                    **renamed_kwargs, # `steps=`: the old name, for one release (FutureWarning)
                   ) -> BlendedResult:
     "Blended latent diffusion with a caption model: DDIM under `prompt`, the latents outside `mask` replaced by the input's, noised alike, after every step."
     num_inference_steps = renamed('blended_latent', renamed_kwargs, dict(num_inference_steps=num_inference_steps), dict(num_inference_steps=20),
                                   steps='num_inference_steps')['num_inference_steps']
-    n, prompt, steps, guidance_scale, generator, cb = check_inputs(b, image, prompt, mask, num_inference_steps, guidance_scale, generator, callback_on_step_end)
+    n, prompt, steps, guidance_scale, generator, cb, m = check_inputs(b, image, prompt, mask, num_inference_steps, guidance_scale, generator,
+                                                                      callback_on_step_end, output_type)
     src = b.encode(image); sch = ddim_scheduler(b); sch.set_timesteps(steps, device=b.device)  # steps on ε: `CFG` converts v/x₀
-    m = torch.ones_like(src[:, :1]) if mask is None else resize_mask(to_mask(mask, device=b.device), tuple(src.shape[-2:])).to(b.dtype)
+    m = torch.ones_like(src[:, :1]) if m is None else m.to(b.device, b.dtype)
     c, u = b.embed(prompt).expand(n, -1, -1), b.embed('').expand(n, -1, -1)
     z = randn_tensor(src.shape, generator=generator, device=b.device, dtype=b.dtype) * sch.init_noise_sigma
     z = denoise(z, sch, CFG(b, c, u, guidance_scale), region=NoiseBlend(m, src), generator=generator, callback_on_step_end=cb,
                 progress=progress, desc='blended')
-    return BlendedResult(b.decode(z), z, m.expand(n, -1, -1, -1), dict(prompt=prompt, num_inference_steps=steps, guidance_scale=guidance_scale))
+    image = z if output_type == 'latent' else postprocess(b.decode(z), output_type)
+    return BlendedResult(image, z, m.expand(n, -1, -1, -1), dict(prompt=prompt, num_inference_steps=steps, guidance_scale=guidance_scale), output_type)

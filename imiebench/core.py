@@ -361,7 +361,7 @@ def prepare_mask(mask, # 1 = edit here: anything `to_mask` takes, at image size 
     HW, hw = (latent_hw[0] * factor, latent_hw[1] * factor), tuple(latent_hw)
     if tuple(m.shape[-2:]) not in (HW, hw):
         raise ValueError(f"{name} size {tuple(m.shape[-2:])} matches neither the image {HW} nor the latents {hw}: "
-                         f"give a mask of the image's size (or the latents'), e.g. core.resize_mask(mask, {HW})")
+                         f"give a mask of the image's size (or the latents'), e.g. core.resize_mask(core.to_mask({name}), {HW})")
     if not allow_empty and m.sum() == 0:
         raise ValueError(f"the {name} is all zeros: nothing would be edited (pass {name}=None to edit everywhere)")
     return resize_mask(m, hw).to(device, dtype)

@@ -8,16 +8,18 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 from diffusers import DDIMScheduler, DDIMInverseScheduler
 
 from .models import Bundle, check_bundle
 from .sampling import denoise, CFG, TrajectoryBlend, ddim_scheduler, check_callback
-from .core import (resize_mask, to_mask, check_number, check_int, check_generator, check_latents,
-                            check_mask_batch, check_prompts, renamed)
+from .core import (prepare_mask, check_number, check_int, check_generator, check_latents, check_prompts, renamed,
+                            check_output_type, postprocess)
 
 # %% auto #0
-__all__ = ['check_ratio', 'ddim_schedulers', 'min_fraction', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode', 'ddim_decode']
+__all__ = ['BLENDS', 'check_ratio', 'ddim_schedulers', 'min_fraction', 'decode_timesteps', 'DDIMTrajectory', 'ddim_encode',
+           'check_inputs', 'ddim_decode']
 
 # %% ../nbs/10_ddim.ipynb #42b25bb3
 def check_ratio(r: float, what: str='encoding ratio r'):
@@ -84,39 +86,53 @@ def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
     denoise(z, inv, _cfg(b, prompt, '', len(z), guidance_scale), timesteps=ts, callback_on_step_end=record, progress=progress, desc='DDIM encode')
     return DDIMTrajectory(traj, ts, steps, r)
 
+# %% ../nbs/10_ddim.ipynb #3fbeb9a0
+BLENDS = ('matching', 'diffusers')  # mask guidance: the encoder's latent at the matching t (the paper), or one step noisier (diffusers)
+
+def check_inputs(b: Bundle, start, prompt, negative_prompt, # as `ddim_decode` takes them
+                 num_inference_steps, r, guidance_scale, mask=None, blend: str='matching', eta: float=0.0,
+                 generator=None, callback_on_step_end=None, output_type: str|None='latent',
+                ) -> tuple: # (bundle, trajectory or None, start latents, prompts, negative prompts, steps, r, guidance_scale, eta, generator)
+    "Every argument of `ddim_decode` that can be checked before a model runs; a bad one raises naming it, what it got and what it takes."
+    b = check_bundle(b, kind='sd')
+    if blend not in BLENDS: raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
+    if not isinstance(start, (torch.Tensor, DDIMTrajectory)): raise TypeError(f"start must be latents (a tensor) or a DDIMTrajectory, got {type(start).__name__}")
+    steps = check_int(num_inference_steps, 'num_inference_steps', 1); r = check_ratio(r); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    eta = check_number(eta, 'eta', 0, 1); generator = check_generator(generator, b.device)
+    check_callback(callback_on_step_end); check_output_type(output_type)
+    traj = start if isinstance(start, DDIMTrajectory) else None
+    if mask is not None and traj is None: raise ValueError("mask guidance needs the encoder trajectory: pass the DDIMTrajectory from ddim_encode")
+    z = check_latents(traj.x_r if traj is not None else start, 'start', channels=b.unet.config.in_channels)
+    prompt, negative_prompt = check_prompts(prompt, len(z), 'prompt', allow_empty=True), check_prompts(negative_prompt, len(z), 'negative_prompt', allow_empty=True)
+    return b, traj, z, prompt, negative_prompt, steps, r, guidance_scale, eta, generator
+
 # %% ../nbs/10_ddim.ipynb #cd5aef99
 @torch.no_grad()
 def ddim_decode(b: Bundle, start: torch.Tensor|DDIMTrajectory, # x_r, or the trajectory (needed for mask guidance)
                 prompt: str|list[str], # one prompt, or one per latent
                 num_inference_steps: int=50, # DDIM steps of the full grid (formerly `steps`)
                 r: float=0.8, # encoding ratio: decode the last r·num_inference_steps steps
-                guidance_scale: float=5.0,
+                guidance_scale: float=5.0, # classifier-free guidance
                 mask: torch.Tensor|None=None, # N×1×h×w (or image size: resized) in [0,1], 1 = follow the prompt
-                blend: str='matching', # 'matching' t (paper) or 'diffusers' (one step noisier)
-                negative_prompt: str|list[str]='', eta: float=0.0, generator: torch.Generator|None=None,
+                blend: str='matching', # one of BLENDS: the matching t (paper) or 'diffusers' (one step noisier)
+                negative_prompt: str|list[str]='', # what the guidance steers away from ('' = unconditional)
+                eta: float=0.0, # DDIM's η (0: deterministic)
+                generator: torch.Generator|None=None, # for η > 0
                 callback_on_step_end: Callable|None=None, # diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
-                progress: bool=True,
+                progress: bool=True, # a progress bar
+                output_type: str|None='latent', # 'latent' (the scaled x_0, as before), or the decoded images: None (N×3×H×W in [-1, 1]), 'pil', 'np', 'pt'
                 **renamed_kwargs, # `steps=`: the old name, for one release (FutureWarning)
-               ) -> torch.Tensor: # scaled x_0
+               ) -> torch.Tensor|np.ndarray|list: # scaled x_0 (default), or the images `output_type` asks for
     "DDIM-decode from ratio `r` under `prompt`, optionally keeping the unmasked region on the encoder's trajectory."
     steps = renamed('ddim_decode', renamed_kwargs, dict(num_inference_steps=num_inference_steps), dict(num_inference_steps=50), steps='num_inference_steps')['num_inference_steps']
-    b = check_bundle(b, kind='sd')
-    if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
-    if not isinstance(start, (torch.Tensor, DDIMTrajectory)): raise TypeError(f"start must be latents (a tensor) or a DDIMTrajectory, got {type(start).__name__}")
-    steps = check_int(steps, 'num_inference_steps', 1); r = check_ratio(r); guidance_scale = check_number(guidance_scale, 'guidance_scale')
-    eta = check_number(eta, 'eta', 0, 1); generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
-    traj = start if isinstance(start, DDIMTrajectory) else None
-    if mask is not None and traj is None: raise ValueError("mask guidance needs the encoder trajectory: pass the DDIMTrajectory from ddim_encode")
-    z = check_latents(traj.x_r if traj is not None else start, 'start', channels=b.unet.config.in_channels).to(b.device, b.dtype)
-    prompt, negative_prompt = check_prompts(prompt, len(z), 'prompt', allow_empty=True), check_prompts(negative_prompt, len(z), 'negative_prompt', allow_empty=True)
+    b, traj, z, prompt, negative_prompt, steps, r, guidance_scale, eta, generator = check_inputs(
+        b, start, prompt, negative_prompt, steps, r, guidance_scale, mask, blend, eta, generator, callback_on_step_end, output_type)
+    z = z.to(b.device, b.dtype)
     sch, _ = ddim_schedulers(b); ts = decode_timesteps(sch, steps, r)
     if traj is not None and len(traj.latents) != len(ts) + 1:
         raise ValueError(f"trajectory has {len(traj.latents) - 1} encoded steps but decoding (steps={steps}, r={r}) needs {len(ts)}")
-    if mask is not None:
-        mask = check_mask_batch(to_mask(mask), len(z))
-        hw, HW = tuple(z.shape[-2:]), (z.shape[-2] * b.vae_factor, z.shape[-1] * b.vae_factor)
-        if tuple(mask.shape[-2:]) not in (hw, HW): raise ValueError(f"mask size {tuple(mask.shape[-2:])} matches neither the latents {hw} nor the image {HW}")
-        mask = resize_mask(mask.to(b.device, b.dtype), hw)
+    if mask is not None: mask = prepare_mask(mask, len(z), tuple(z.shape[-2:]), b.vae_factor, b.device, b.dtype)
     region = None if mask is None else TrajectoryBlend(mask, traj.latents, blend)
-    return denoise(z, sch, _cfg(b, prompt, negative_prompt, len(z), guidance_scale), timesteps=ts, region=region, generator=generator, eta=eta,
-                   callback_on_step_end=callback_on_step_end, progress=progress, desc='DDIM decode')
+    z = denoise(z, sch, _cfg(b, prompt, negative_prompt, len(z), guidance_scale), timesteps=ts, region=region, generator=generator, eta=eta,
+                callback_on_step_end=callback_on_step_end, progress=progress, desc='DDIM decode')
+    return z if output_type == 'latent' else postprocess(b.decode(z), output_type)

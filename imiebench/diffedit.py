@@ -13,15 +13,15 @@ import torch
 import torch.nn.functional as F
 from diffusers.utils.torch_utils import randn_tensor
 
-from .core import (to_tensor, to_mask, resize_mask, check_prompt, check_prompts, check_number, check_int, check_generator,
-                            check_latents, check_choice, to_uint8, renamed)
+from .core import (to_tensor, to_mask, resize_mask, prepare_mask, check_prompt, check_prompts, check_number, check_int,
+                            check_generator, check_latents, check_choice, renamed, check_output_type, postprocess, output_uint8)
 from .models import Bundle, check_bundle
 from .ddim import DDIMTrajectory, ddim_encode, ddim_decode, decode_timesteps, check_ratio, ddim_schedulers, min_fraction
 from .sampling import cfg_combine, check_callback
 
 # %% auto #0
 __all__ = ['RESCALES', 'MODES', 'DiffEditMask', 'rescale_map', 'check_mask_args', 'check_steps_cover', 'diffedit_mask',
-           'diffusers_mask_draws', 'DiffEditResult', 'diffedit']
+           'diffusers_mask_draws', 'DiffEditResult', 'check_inputs', 'diffedit']
 
 # %% ../nbs/11_diffedit.ipynb #670191ef
 @dataclass
@@ -148,31 +148,53 @@ MODES = ('diffedit', 'sdedit', 'encode_decode', 'no_encoding')
 
 @dataclass
 class DiffEditResult:
-    "Output of `diffedit`: edited images (N×3×H×W in [-1,1]), the mask used, final latents, settings."
-    image: torch.Tensor
+    "Output of `diffedit`: edited images (as `output_type` asks; by default N×3×H×W in [-1,1]), the mask used, final latents, settings."
+    image: torch.Tensor|np.ndarray|list
     mask: DiffEditMask|None
     latents: torch.Tensor
     trajectory: DDIMTrajectory
     settings: dict = field(default_factory=dict)
+    output_type: str|None = None  # how `image` is given: None (a tensor in [-1, 1]) or one of `core.OUTPUT_TYPES`
 
     def __repr__(self):
-        s, (h, w) = self.settings, tuple(self.image.shape[-2:])
+        s, ims = self.settings, output_uint8(self.image, self.output_type)
+        h, w = tuple(self.latents.shape[-2:]) if ims is None else ims[0].shape[:2]
         q = s.get('query'); q = q[0] if isinstance(q, list) and len(q) == 1 else q
         m = '' if self.mask is None else f", mask {float(self.mask.mask_image.float().mean()):.0%} of the image"
-        return (f"DiffEditResult({len(self.image)} image(s) {h}×{w}, {s.get('mode', '?')}, r={s.get('r')}, steps={s.get('num_inference_steps')}, "
+        what = 'latents' if ims is None else 'image(s)'
+        return (f"DiffEditResult({len(self.latents)} {what} {h}×{w}, {s.get('mode', '?')}, r={s.get('r')}, steps={s.get('num_inference_steps')}, "
                 f"guidance {s.get('guidance_scale')}{m}, query={q!r})")
 
-    def _repr_png_(self) -> bytes:
-        "The edited image(s), side by side."
+    def _repr_png_(self) -> bytes|None:
+        "The edited image(s), side by side (None for `output_type='latent'`: nothing to show)."
         import io, PIL.Image
-        a = to_uint8(self.image.detach().float().cpu())
-        buf = io.BytesIO(); PIL.Image.fromarray(np.concatenate(list(a), 1)).save(buf, format='png'); return buf.getvalue()
+        a = output_uint8(self.image.detach().float().cpu() if isinstance(self.image, torch.Tensor) else self.image, self.output_type)
+        if a is None: return None
+        buf = io.BytesIO(); PIL.Image.fromarray(np.concatenate(a, 1)).save(buf, format='png'); return buf.getvalue()
 
 def _noised_trajectory(b, z0, steps, r, generator) -> DDIMTrajectory:
     "Forward-noised latents q(x_t | x_0) at the encoding timesteps, one noise draw (SDEdit-style)."
     sch, _ = ddim_schedulers(b); ts = decode_timesteps(sch, steps, r).flip(0)
     eps = randn_tensor(z0.shape, generator=generator, device=b.device, dtype=b.dtype)
     return DDIMTrajectory([z0] + [sch.add_noise(z0, eps, t.expand(len(z0))) for t in ts], ts, steps, r)
+
+# %% ../nbs/11_diffedit.ipynb #bdd7a772
+def check_inputs(b: Bundle, image, query, reference, # as `diffedit` takes them
+                 r, num_inference_steps, guidance_scale, mode: str, mask, n, mask_encode_strength, threshold, rescale: str,
+                 encode_prompt: str, encode_guidance, blend: str, generator=None, callback_on_step_end=None, output_type: str|None=None,
+                ) -> tuple: # (bundle, images N×3×H×W in [-1, 1], queries, references, r, steps, guidance_scale, encode_guidance, generator)
+    "Every argument of `diffedit` that can be checked before a model runs; a bad one raises naming it, what it got and what it takes."
+    b = check_bundle(b, kind='sd')
+    check_choice(mode, 'mode', MODES); r = check_ratio(r)
+    check_prompt(encode_prompt, 'encode_prompt', allow_empty=True); check_choice(rescale, 'rescale', RESCALES)
+    steps = check_int(num_inference_steps, 'num_inference_steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
+    encode_guidance = check_number(encode_guidance, 'encode_guidance'); check_mask_args(n, mask_encode_strength, threshold, 3.0)
+    check_steps_cover(steps, r=r, **({'mask_encode_strength': mask_encode_strength} if mode in ('diffedit', 'no_encoding') and mask is None else {}))
+    if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
+    generator = check_generator(generator, b.device); check_callback(callback_on_step_end); check_output_type(output_type)
+    x = to_tensor(image, multiple=b.vae_factor)
+    query, reference = check_prompts(query, len(x), 'query'), check_prompts(reference, len(x), 'reference', allow_empty=True)
+    return b, x, query, reference, r, steps, guidance_scale, encode_guidance, generator
 
 # %% ../nbs/11_diffedit.ipynb #5252be9a
 @torch.no_grad()
@@ -184,46 +206,39 @@ def diffedit(b: Bundle, image, query: str|list[str], reference: str|list[str]=''
              mask=None, # a user mask (image or latent size, 1 = edit) instead of inferring one
              n: int=10, # mask inference: noise draws averaged
              mask_encode_strength: float=0.5, # mask inference: noise level, a fraction of the schedule (diffusers' name; formerly `strength`)
-             threshold: float=0.5, rescale: str='minmax', # mask inference
-             encode_prompt: str='', encode_guidance: float=1.0, # paper: unconditional encoding
-             blend: str='matching', generator: torch.Generator|None=None,
+             threshold: float=0.5, # mask inference: binarisation threshold on the rescaled map
+             rescale: str='minmax', # mask inference: one of RESCALES
+             encode_prompt: str='', # the text the encoding is conditioned on (paper: '', unconditional)
+             encode_guidance: float=1.0, # classifier-free guidance of the encoding (paper: none)
+             blend: str='matching', # mask guidance: `ddim.BLENDS`
+             generator: torch.Generator|None=None, # mask inference's noise (and SDEdit's)
              callback_on_step_end: Callable|None=None, # decoding steps: diffusers' fn(pipe, i, t, callback_kwargs), or fn(i, t, callback_kwargs) (`sampling.check_callback`)
-             progress: bool=True,
+             progress: bool=True, # progress bars
+             output_type: str|None=None, # the result's `image`: None (N×3×H×W in [-1, 1]), or diffusers' 'pil', 'np', 'pt', 'latent' (no decode)
              **renamed_kwargs, # `steps=`, `strength=`: the old names, for one release (FutureWarning)
             ) -> DiffEditResult:
     "Edit `image` towards `query` with DiffEdit (or one of its ablations)."
     v = renamed('diffedit', renamed_kwargs, dict(num_inference_steps=num_inference_steps, mask_encode_strength=mask_encode_strength),
                 dict(num_inference_steps=50, mask_encode_strength=0.5), steps='num_inference_steps', strength='mask_encode_strength')
-    steps, strength = v['num_inference_steps'], v['mask_encode_strength']
-    b = check_bundle(b, kind='sd')
-    if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    r = check_ratio(r)
-    check_prompt(encode_prompt, 'encode_prompt', allow_empty=True); check_choice(rescale, 'rescale', RESCALES)
-    steps = check_int(steps, 'num_inference_steps', 1); guidance_scale = check_number(guidance_scale, 'guidance_scale')
-    encode_guidance = check_number(encode_guidance, 'encode_guidance'); check_mask_args(n, strength, threshold, 3.0)
-    check_steps_cover(steps, r=r, **({'mask_encode_strength': strength} if mode in ('diffedit', 'no_encoding') and mask is None else {}))
-    if blend not in ('matching', 'diffusers'): raise ValueError(f"blend must be 'matching' or 'diffusers', got {blend!r}")
-    generator = check_generator(generator, b.device); check_callback(callback_on_step_end)
-    x = to_tensor(image, multiple=b.vae_factor)
-    query, reference = check_prompts(query, len(x), 'query'), check_prompts(reference, len(x), 'reference', allow_empty=True)
+    strength = v['mask_encode_strength']
+    b, x, query, reference, r, steps, guidance_scale, encode_guidance, generator = check_inputs(
+        b, image, query, reference, r, v['num_inference_steps'], guidance_scale, mode, mask, n, strength, threshold, rescale,
+        encode_prompt, encode_guidance, blend, generator, callback_on_step_end, output_type)
     z0 = b.encode(x, value_range=(-1, 1))
     m = None
     if mode in ('diffedit', 'no_encoding'):
         if mask is None:
             m = diffedit_mask(b, x, query, reference, n=n, mask_encode_strength=strength, threshold=threshold, rescale=rescale, num_inference_steps=steps,
                               generator=generator, latents=z0, value_range=(-1, 1))
-            lat_mask = m.mask
         else:
-            um = to_mask(mask, device=b.device)
-            if um.shape[-2:] not in (x.shape[-2:], z0.shape[-2:]):
-                raise ValueError(f"mask size {tuple(um.shape[-2:])} matches neither the image {tuple(x.shape[-2:])} nor the latents {tuple(z0.shape[-2:])}")
-            if len(um) not in (1, len(x)): raise ValueError(f"mask batch {len(um)} does not match {len(x)} images")
-            lat_mask = resize_mask(um, tuple(z0.shape[-2:])).to(b.dtype)
-            m = DiffEditMask(lat_mask, lat_mask, resize_mask(um, tuple(x.shape[-2:])), resize_mask(um, tuple(x.shape[-2:])), lat_mask, 0)
+            lat = prepare_mask(mask, len(x), tuple(z0.shape[-2:]), b.vae_factor, b.device, b.dtype)
+            full = resize_mask(to_mask(mask, device=b.device), tuple(x.shape[-2:]))
+            m = DiffEditMask(lat, lat, full, full, lat, 0)
     if mode in ('diffedit', 'encode_decode'):
         traj = ddim_encode(b, z0, steps, r, encode_prompt, encode_guidance, progress=progress)
     else: traj = _noised_trajectory(b, z0, steps, r, generator)
     z = ddim_decode(b, traj, query, steps, r, guidance_scale, mask=m.mask if m is not None else None, blend=blend,
                     generator=generator, callback_on_step_end=callback_on_step_end, progress=progress)
-    return DiffEditResult(b.decode(z), m, z, traj, dict(query=query, reference=reference, r=r, num_inference_steps=steps, mode=mode,
-                                                         guidance_scale=guidance_scale, n=n, mask_encode_strength=strength, threshold=threshold))
+    image = z if output_type == 'latent' else postprocess(b.decode(z), output_type)
+    return DiffEditResult(image, m, z, traj, dict(query=query, reference=reference, r=r, num_inference_steps=steps, mode=mode,
+                                                  guidance_scale=guidance_scale, n=n, mask_encode_strength=strength, threshold=threshold), output_type)

@@ -11,14 +11,14 @@ from typing import Callable
 import numpy as np, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
-from .core import to_tensor, to_uint8, check_int, check_number, check_bool, check_finite, RANGE_TOL
+from .core import to_tensor, check_int, check_number, check_bool, check_finite, RANGE_TOL
 from .metrics import psnr, ssim
 from .training import TrainConfig, TrainHook, train_loop
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'FSL_TARGETS', 'MIXED_PRECISIONS', 'PIXEL_OPS', 'lpips_available', 'gradient_proxy', 'perceptual_loss',
+__all__ = ['OPTIMIZERS', 'FSL_TARGETS', 'MIXED_PRECISIONS', 'lpips_available', 'gradient_proxy', 'perceptual_loss',
            'image_metrics', 'draw_noise', 'reed_loss', 'REEDConfig', 'REEDResult', 'validation_loss', 'train_reed',
-           'vae_roundtrip', 'roundtrips', 'hflip', 'brighten', 'darken', 'edit_roundtrips', 'save_vae', 'pixel_edit']
+           'vae_roundtrip', 'roundtrips', 'hflip', 'brighten', 'darken', 'edit_roundtrips', 'save_vae']
 
 # %% ../nbs/30_reed.ipynb #4e02f5b5
 _LPIPS = {}
@@ -327,62 +327,5 @@ def save_vae(vae: AutoencoderKL, path, dtype=torch.float16) -> Path:
     import copy
     path = Path(path); copy.deepcopy(vae).to('cpu', dtype).save_pretrained(path, safe_serialization=True); return path
 
-# %% ../nbs/30_reed.ipynb #501e80dc
-def _box(box, H, W, what='box'):
-    if len(box) != 4: raise ValueError(f"{what} must be (y0, x0, y1, x1), got {box!r}")
-    y0, x0, y1, x1 = (int(v) for v in box)
-    if not (0 <= y0 < y1 <= H and 0 <= x0 < x1 <= W): raise ValueError(f"{what} {box!r} is empty or outside the {H}×{W} image")
-    return y0, x0, y1, x1
-
-def _gauss(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    r = max(1, int(math.ceil(3 * sigma))); t = torch.arange(-r, r + 1, dtype=x.dtype)
-    k = torch.exp(-t ** 2 / (2 * sigma ** 2)); k = k / k.sum()
-    x = F.pad(x, (r, r, r, r), mode='reflect')
-    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(3, 1, 1, 1), groups=3)
-    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(3, 1, 1, 1), groups=3)
-
-def _op_crop_paste(x, src, dst): # copy the box `src` to top-left corner `dst`
-    H, W = x.shape[-2:]; y0, x0, y1, x1 = _box(src, H, W, 'src')
-    dy, dx = int(dst[0]), int(dst[1]); h, w = y1 - y0, x1 - x0
-    if not (0 <= dy and dy + h <= H and 0 <= dx and dx + w <= W): raise ValueError(f"dst {dst!r} puts the {h}×{w} patch outside the image")
-    out = x.clone(); out[..., dy:dy + h, dx:dx + w] = x[..., y0:y1, x0:x1]; return out
-
-def _op_paste_image(x, other, box): # paste `other` (any image, resized to the box) into `box`
-    H, W = x.shape[-2:]; y0, x0, y1, x1 = _box(box, H, W)
-    o = to_tensor(other).float()
-    o = F.interpolate(o, size=(y1 - y0, x1 - x0), mode='bilinear', antialias=True, align_corners=False)
-    out = x.clone(); out[..., y0:y1, x0:x1] = o; return out
-
-PIXEL_OPS = {
-    'brightness': lambda x, delta=0.1: x + 2 * delta,  # delta in [0,1] units
-    'contrast': lambda x, factor=1.2: (x - x.mean((-1, -2), keepdim=True)) * factor + x.mean((-1, -2), keepdim=True),
-    'color_shift': lambda x, rgb=(0.05, 0., -0.05): x + 2 * torch.tensor(rgb, dtype=x.dtype).view(1, 3, 1, 1),
-    'blur': lambda x, sigma=1.0: _gauss(x, sigma),
-    'sharpen': lambda x, amount=0.5, sigma=1.0: x + amount * (x - _gauss(x, sigma)),
-    'crop_paste': _op_crop_paste,
-    'paste_image': _op_paste_image,
-}
-
-def _check_pixel_args(op: str, kw: dict, hw: tuple):
-    "Finite numbers for every numeric parameter; σ > 0 and small enough for the image; rgb of three numbers."
-    for k, v in kw.items():
-        if k in ('src', 'dst', 'box', 'other'): continue  # boxes and images are checked by the op
-        if k == 'rgb':
-            if not isinstance(v, (tuple, list, np.ndarray)) or len(v) != 3: raise ValueError(f"pixel op {op!r}: rgb must be three numbers, got {v!r}")
-            for c in v: check_number(c, f"pixel op {op!r} rgb value")
-        elif isinstance(v, (str, bytes)) or v is None: raise TypeError(f"pixel op {op!r}: {k} must be a number, got {v!r}")
-        else: check_number(v, f"pixel op {op!r} {k}")
-    if 'sigma' in kw:
-        s = float(kw['sigma']); lim = (min(hw) - 1) / 3
-        if not 0 < s <= lim: raise ValueError(f"pixel op {op!r} sigma must be in (0, {lim:.3g}] for a {hw[0]}×{hw[1]} image, got {kw['sigma']!r}")
-    if 'src' in kw and len(kw.get('dst', ())) != 2: raise ValueError(f"pixel op {op!r}: dst must be (y, x), got {kw.get('dst')!r}")
-
-def pixel_edit(image, op: str, **kw) -> np.ndarray: # H×W×3 uint8
-    "Apply a conventional (non-diffusion) edit from `PIXEL_OPS` to one image; result clamped and quantized."
-    if not isinstance(op, str) or op not in PIXEL_OPS: raise ValueError(f"unknown pixel op {op!r}; expected one of {sorted(PIXEL_OPS)}")
-    x = to_tensor(image).float()
-    if len(x) != 1: raise ValueError(f"pixel_edit takes one image, got a batch of {len(x)}")
-    _check_pixel_args(op, kw, tuple(x.shape[-2:]))
-    try: y = PIXEL_OPS[op](x, **kw)
-    except TypeError as e: raise TypeError(f"pixel op {op!r}: {e}") from None
-    return to_uint8(y.clamp(-1, 1))[0]
+# %% ../nbs/30_reed.ipynb #8c2fd763
+from .pixel import PIXEL_OPS, pixel_edit  # noqa: F401 (re-exported) REED's experiments edit with them; `imiebench.reed.pixel_edit` stays importable

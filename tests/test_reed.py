@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from imiebench.reed import (REEDConfig, reed_loss, draw_noise, train_reed, pixel_edit, roundtrips, edit_roundtrips,
                             image_metrics)
-from imiebench.toy.reed import toy_data, MixedSession
+from imiebench.toy.reed import toy_data
+from imiebench.emilie import MixedSession
 from imiebench.models import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
