@@ -1,8 +1,14 @@
 """Editable image elements on the toy world: partition quality and β sweep, partition speed,
-reconstruction PSNR, and "move object" edits.
+reconstruction PSNR, "move object" edits, and the element-edit tasks with their gates.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/elements_bench.py [--parts partition,speed,recon,edits]
-        [--n-scenes 100] [--n-recon 100] [--n-edits 60] [--steps 25]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/elements_bench.py [--parts partition,speed,recon,edits,tasks]
+        [--n-scenes 100] [--n-recon 100] [--n-edits 60] [--n-tasks 100] [--steps 25]
+
+tasks: recon, move, delete, shrink ×0.6, grow ×1.5, overlap (`toy.elements.ELEMENT_TASKS`), n each on held-out scenes,
+success / preserved / success∧preserved with 95 % Wilson intervals, for the canvas decoder after the edit, the same
+decoder without the edit, the shipped light decoder and the pixel baseline (recon: and the VAE round trip, with the
+paired ratio of the canvas decoder's rate to it and its bootstrap interval). Gates: recon ≥ 0.90 × VAE round trip,
+every edit ≥ 0.80 (`met`: the interval's lower end clears it; `met_point`: the point estimate does).
 
 Held-out scenes only (seeds ≥ HELDOUT_SEED). Each part prints one JSON object and one summary line, and
 writes benchmarks/results/elements_<part>.json.
@@ -19,7 +25,9 @@ from imiebench.elements.partition import partition, ColorProvider, slic_partitio
 from imiebench.elements.model import encode_elements
 from imiebench.elements.decoders import decode_light, decode_diffusion
 from imiebench.toy.elements import partition_quality, load_toy_elements, toy_move, toy_pixel_move, TOY_N
-from imiebench.toy.elements import ELEMENT_TASKS, feasible_tasks, random_task, task_elements, task_score, pixel_task
+from imiebench.toy.elements import ELEMENT_TASKS, feasible_tasks, random_task, task_elements, task_score, pixel_task, RESIZE_BAND, RESIZE_IOU
+from imiebench.toy.zoo import load_toy
+from imiebench.elements.decoders import decode_canvas
 
 warnings.filterwarnings('ignore')
 RES = pathlib.Path(__file__).parent / 'results'
@@ -146,12 +154,48 @@ def part_edits(n, steps):
     d = dict(n=n, n_solid=int(sum(solid)), steps=steps, guidance=3.0, methods=res)
     emit('edits', d, f"{n} held-out move edits, success∧preserved: " + ', '.join(f"{k} {v['success_and_preserved']:.2f}" for k, v in res.items()))
 
+def paired_ratio(a, b, reps=2000, seed=0):
+    "Ratio of the rates of paired booleans a / b (same scenes), with a 95 % paired bootstrap interval, and the difference."
+    a, b = np.asarray(a, float), np.asarray(b, float); rng = np.random.default_rng(seed)
+    idx = rng.integers(len(a), size=(reps, len(a))); ra, rb = a[idx].mean(1), b[idx].mean(1)
+    r = ra / np.maximum(rb, 1e-9); d = ra - rb
+    return dict(ratio=float(a.mean() / max(b.mean(), 1e-9)), ratio_lo=float(np.quantile(r, .025)), ratio_hi=float(np.quantile(r, .975)),
+                diff=float(a.mean() - b.mean()), diff_lo=float(np.quantile(d, .025)), diff_hi=float(np.quantile(d, .975)))
+
+def part_tasks(n, gate=0.80, recon_gate=0.90):
+    "Element edits on held-out scenes, per task: the canvas decoder after the edit, the same decoder without the edit, the shipped light decoder, the pixel baseline (and, for recon, the VAE round trip)."
+    m = load_toy_elements(diffusion=False); b = load_toy('sd')
+    if m.canvas is None: raise SystemExit("no canvas decoder in the zoo: train it (scripts/train_elements_canvas.py) and ship it first")
+    tasks = heldout_tasks(m.encoder, n); res = {}
+    canvas, light = (lambda els: decode_canvas(m, els)), (lambda els: decode_light(m, els))
+    for kind, rows in tasks.items():
+        ts = [t for t, _ in rows]
+        outs = dict(canvas=decode_tasks(canvas, rows), canvas_no_edit=decode_tasks(canvas, rows, edit=False),
+                    light=decode_tasks(light, rows), pixel=[pixel_task(t) for t in ts])
+        if kind == 'recon':
+            src = np.stack([t.source_image for t in ts])
+            with torch.no_grad(): outs['vae_roundtrip'] = list(to_uint8(b.decode(b.encode(src))))
+        res[kind] = {k: _score(v, ts) for k, v in outs.items()}
+        print(f"[tasks] {kind}: " + ', '.join(f"{k} {v['success_and_preserved']['rate']:.2f}" for k, v in res[kind].items()), flush=True)
+    r = res['recon']; rel = paired_ratio(r['canvas']['ok'], r['vae_roundtrip']['ok'])
+    gates = dict(recon=dict(rule=f"canvas all-ok ≥ {recon_gate} × VAE round trip's, paired on the same scenes", **rel, met=rel['ratio_lo'] >= recon_gate, met_point=rel['ratio'] >= recon_gate))
+    for kind in ELEMENT_TASKS[1:]:
+        w = res[kind]['canvas']['success_and_preserved']
+        gates[kind] = dict(rule=f"canvas success∧preserved ≥ {gate}", rate=w['rate'], lo=w['lo'], hi=w['hi'], met=w['lo'] >= gate, met_point=w['rate'] >= gate)
+    for kind in res:
+        for v in res[kind].values(): v.pop('ok')
+    d = dict(n_per_task=n, seeds=f"TASK_SEED={TASK_SEED} + 10000·task index + j (held-out)", resize_band=RESIZE_BAND, resize_iou=RESIZE_IOU, tasks=res, gates=gates)
+    write_json('elements_tasks.json', command=command_line(), fingerprint=toy_fingerprint('elements', 'sd'), metrics=d)
+    print(json.dumps(gates))
+    print("[tasks] canvas decoder, success∧preserved: " + ', '.join(f"{k} {res[k]['canvas']['success_and_preserved']['rate']:.2f}" for k in res)
+          + f"; recon vs VAE round trip ×{rel['ratio']:.2f} [{rel['ratio_lo']:.2f}, {rel['ratio_hi']:.2f}]", flush=True)
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--parts', default='partition,speed,recon,edits')
     ap.add_argument('--n-scenes', type=int, default=100); ap.add_argument('--n-recon', type=int, default=100)
-    ap.add_argument('--n-edits', type=int, default=60); ap.add_argument('--steps', type=int, default=25)
+    ap.add_argument('--n-edits', type=int, default=60); ap.add_argument('--n-tasks', type=int, default=100); ap.add_argument('--steps', type=int, default=25)
     a = ap.parse_args(); torch.set_num_threads(1)
     for p in a.parts.split(','):
         {'partition': lambda: part_partition(a.n_scenes), 'speed': part_speed, 'recon': lambda: part_recon(a.n_recon, a.steps),
-         'edits': lambda: part_edits(a.n_edits, a.steps)}[p]()
+         'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks)}[p]()

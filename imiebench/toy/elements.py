@@ -28,7 +28,7 @@ __all__ = ['TOY_N', 'TOY_BETA', 'ELEMENT_TASKS', 'TASK_FACTOR', 'RESIZE_BAND', '
            'partition_quality', 'make_element_pool', 'train_toy_elements', 'elements_dir', 'save_toy_elements',
            'load_toy_elements', 'toy_move', 'toy_pixel_move', 'scaled_render', 'ElementTask', 'feasible_tasks',
            'random_task', 'object_elements', 'task_elements', 'pixel_task', 'resized_iou', 'task_score', 'task_pool',
-           'task_batch', 'train_decoder']
+           'task_batch', 'train_decoder', 'save_canvas']
 
 # %% ../../nbs/45_toy_elements.ipynb #1bbd835e
 TOY_N, TOY_BETA = 64, 16.  # partition of the 64×64 toy images used for the shipped models
@@ -100,7 +100,7 @@ def save_toy_elements(work='runs/elements', out=None, dtype=torch.float16) -> Pa
     return out
 
 def load_toy_elements(root=None, diffusion: bool=True, device='cpu') -> ToyElements:
-    "The shipped element models (`diffusion=False`: content encoder and light decoder only)."
+    "The shipped element models: content encoder, light decoder, canvas decoder (if shipped) and (unless `diffusion=False`) the diffusion decoder."
     from safetensors.torch import load_file
     from imiebench.models import WeightsNotFoundError
     root = Path(root or elements_dir())
@@ -109,6 +109,8 @@ def load_toy_elements(root=None, diffusion: bool=True, device='cpu') -> ToyEleme
     ae = ElementsAE(ContentEncoder(), LightDecoder()); ae.load_state_dict({k: v.float() for k, v in load_file(root / 'ae.safetensors').items()})
     info = json.loads((root / 'info.json').read_text()) if (root / 'info.json').exists() else {}
     m = ToyElements(ae.encoder.eval().to(device), ae.light.eval().to(device), info=info)
+    if (root / 'canvas.safetensors').exists():  # the canvas decoder (float16 on disk)
+        m.canvas = CanvasDecoder(); m.canvas.load_state_dict({k: v.float() for k, v in load_file(root / 'canvas.safetensors').items()}); m.canvas.eval().to(device)
     if diffusion and (root / 'dm_delta.safetensors').exists():
         sd = load_toy('sd', device=device); dm = ElementsDM(sd.unet, ElementTokens(m.encoder.dim, sd.text_encoder.config.hidden_size))
         dm.load_state_dict(from_int8_delta(load_file(root / 'dm_delta.safetensors'), sd.unet.state_dict(), 'unet.'))
@@ -329,3 +331,16 @@ def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the tr
     out = dict(decoder=decoder, kinds=list(kinds), final_loss=float(np.mean(res.losses[-50:])), steps=res.steps, seconds=res.seconds,
                loss_curve=[float(np.mean(res.losses[i:i + 50])) for i in range(0, len(res.losses), 50)])
     (work / f'summary_{decoder}.json').write_text(json.dumps(out)); return out
+
+# %% ../../nbs/45_toy_elements.ipynb #f4fbb334
+def save_canvas(work='runs/elements_canvas', # a `train_decoder(work, 'canvas')` folder
+                out=None, # default: the package's zoo
+                dtype=torch.float16) -> Path:
+    "Ship the canvas decoder of `work` (canvas.pt) as `canvas.safetensors` in `dtype`, its training summary in `info.json`."
+    from safetensors.torch import save_file
+    work = Path(work); out = Path(out or elements_dir()); out.mkdir(parents=True, exist_ok=True)
+    if not (work / 'canvas.pt').exists(): raise FileNotFoundError(f"no canvas.pt in {work}: train it first with `train_decoder({str(work)!r}, 'canvas')`")
+    save_file({k: v.to(dtype).contiguous() for k, v in torch.load(work / 'canvas.pt').items()}, out / 'canvas.safetensors')
+    info = json.loads((out / 'info.json').read_text()) if (out / 'info.json').exists() else {}
+    s = work / 'summary_canvas.json'; info.setdefault('training', {})['canvas'] = json.loads(s.read_text()) if s.exists() else {}
+    (out / 'info.json').write_text(json.dumps(info, indent=1)); return out

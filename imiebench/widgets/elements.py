@@ -11,7 +11,7 @@ from ..core import to_uint8, check_int, check_prompt
 from ..elements.partition import as_image
 from ..elements.model import Elements, encode_elements, overlay
 from ..elements.edit import ElementEdit, apply_edits
-from ..elements.decoders import ToyElements, decode_light, decode_diffusion
+from ..elements.decoders import ToyElements, decode_light, decode_diffusion, decode_canvas
 
 # %% auto #0
 __all__ = ['element_editor', 'element_widget']
@@ -27,7 +27,7 @@ def _check_elements(el, what: str='el') -> Elements:
 def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: int=0):
     """ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons, and three views
     side by side: the elements (selected: red dot, edited: green), the decoding of the elements *before* any edit and the
-    decoding *after* the edits, both with the chosen decoder (so a change between them is the edit's, not the decoder's).
+    decoding *after* the edits, both with the chosen decoder (the canvas decoder when the models have one; a change between them is the edit's, not the decoder's).
     Edits are replayed with `apply_edits(..., clip=True)` (an element moved partly off the canvas is cut at its edge); a
     button that cannot act (nothing selected, every element deleted, an edit off the canvas) shows why in the status line.
     `.state` holds the elements (`el`), the `edits`, and the last decodings (`before`: decoder → image, `after`)."""
@@ -37,11 +37,12 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
     check_prompt(prompt, 'prompt', allow_empty=True); steps, seed = check_int(steps, 'steps', 1), check_int(seed, 'seed', 0, 2 ** 63 - 1)
     img = as_image(image); el0 = _check_elements(encode_elements(m.encoder, img), 'the image\'s elements')
     st = dict(el=el0, edits=[], touched=set(), before={}, after=None)
+    decoders = ['canvas'] * (m.canvas is not None) + ['light'] + ['diffusion'] * (m.bundle is not None)  # the trained canvas decoder first
     ctl = dict(id=W.Dropdown(options=list(range(el0.n)), value=0, description='element'),
                dy=W.IntSlider(0, min=-img.shape[0] // 2, max=img.shape[0] // 2, description='dy'),
                dx=W.IntSlider(0, min=-img.shape[1] // 2, max=img.shape[1] // 2, description='dx'),
                scale=W.FloatSlider(1.0, min=0.25, max=3.0, step=0.05, description='scale'),
-               decoder=W.ToggleButtons(options=['light', 'diffusion'] if m.bundle is not None else ['light'], value='light'))
+               decoder=W.ToggleButtons(options=decoders, value=decoders[0]))
     view, before, out, status = W.Image(format='png'), W.Image(format='png'), W.Image(format='png'), W.Label()
     def redraw(*_):
         sel = [] if ctl['id'].value is None else [ctl['id'].value]
@@ -62,7 +63,7 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
     def dec(el):  # one decoding with the chosen decoder (the same seed before and after: only the edits differ)
         if ctl['decoder'].value == 'diffusion':
             return to_uint8(decode_diffusion(m, el, prompt, num_inference_steps=steps, generator=torch.Generator().manual_seed(seed)))[0]
-        return to_uint8(decode_light(m, el))[0]
+        return to_uint8((decode_canvas if ctl['decoder'].value == 'canvas' else decode_light)(m, el))[0]
     big = lambda a: png(np.repeat(np.repeat(a, 4, 0), 4, 1))
     def decode(*_):
         d = ctl['decoder'].value

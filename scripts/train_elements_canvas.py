@@ -1,0 +1,27 @@
+"""Train the shipped canvas decoder of the element models (the recipe the ablation picked: canvas decoder, training pool of
+every element edit, frozen shipped content encoder), resumable, with fp16 milestones every 500 steps, then ship it.
+
+    nohup env OMP_NUM_THREADS=1 .venv/bin/python scripts/train_elements_canvas.py [--minutes 40] [--from runs/elements_ablation/canvas_edits] > runs/elements_canvas.log 2>&1 &
+
+`--from` starts from an ablation arm's checkpoint (its minutes count toward `--minutes`). `--ship` only writes
+runs/elements_canvas/canvas.pt (the latest weights) into the zoo.
+"""
+import argparse, shutil, pathlib
+import torch
+from imiebench.training import TrainConfig
+from imiebench.toy.elements import train_decoder, save_canvas, ELEMENT_TASKS
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--minutes', type=float, default=40.); ap.add_argument('--work', default='runs/elements_canvas')
+    ap.add_argument('--from', dest='src', default=None); ap.add_argument('--ship', action='store_true')
+    ap.add_argument('--budget', default='stop', help="'stop': train until the minutes are spent (a resumed run continues); 'fit': fit a cosine length to them")
+    a = ap.parse_args(); torch.set_num_threads(1); work = pathlib.Path(a.work)
+    if a.src and not (work / 'ckpt_canvas').exists():
+        shutil.copytree(a.src, work, dirs_exist_ok=True)
+        if (work / 'ckpt').exists(): (work / 'ckpt').rename(work / 'ckpt_canvas')  # an arm of an older ablation script
+    if not a.ship:
+        cfg = TrainConfig(steps=100_000, batch_size=16, lr=1e-3, warmup=50, weight_decay=0.01, ckpt_every=50, time_budget=a.minutes * 60, keep_every=500, budget=a.budget)
+        s = train_decoder(work, 'canvas', ELEMENT_TASKS, n_pool=2000, cfg=cfg, progress=False)
+        print(f"canvas decoder: {s['steps']} steps, final loss {s['final_loss']:.4f}", flush=True)
+    print('shipped to', save_canvas(work), flush=True)
