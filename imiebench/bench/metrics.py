@@ -4,14 +4,12 @@
 
 # %% ../../nbs/52_bench_metrics.ipynb #76f2e72c
 from __future__ import annotations
-import os, warnings
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
 import torch
-import torch.nn.functional as F
 
 from ..metrics import psnr
 
@@ -21,14 +19,9 @@ def _weights_error(msg: str) -> OSError:
     return WeightsNotFoundError(msg)
 
 # %% auto #0
-__all__ = ['l1_distance', 'l2_distance', 'psnr_unedited', 'mse_unedited', 'ssim_unedited', 'lpips_unedited', 'MAGICBRUSH_CLIP_ID',
-           'PIE_CLIP_ID', 'CLIP_MEAN_STD', 'clip_i', 'DINO_ID', 'STRUCTURE_ID', 'dino_similarity', 'structure_distance',
-           'FIELD_METRICS', 'magicbrush_l1', 'magicbrush_l2', 'pie_psnr_unedited', 'pie_mse_unedited',
-           'pie_ssim_unedited', 'lpips_backbone_file', 'load_lpips', 'lpips_distance', 'pie_lpips_unedited',
-           'ClipEmbedder', 'clip_pixels', 'toy_clip_embedder', 'real_clip_embedder', 'magicbrush_clip', 'pie_clip',
-           'benchmark_clips', 'magicbrush_clip_i', 'magicbrush_clip_t', 'pie_clip_whole', 'pie_clip_edited', 'clip_t',
-           'clip_similarity', 'Dino', 'load_dino', 'magicbrush_dino', 'pie_structure_distance', 'metric_availability',
-           'field_metrics']
+__all__ = ['l1_distance', 'l2_distance', 'psnr_unedited', 'mse_unedited', 'ssim_unedited', 'lpips_unedited', 'magicbrush_l1',
+           'magicbrush_l2', 'pie_psnr_unedited', 'pie_mse_unedited', 'pie_ssim_unedited', 'lpips_backbone_file',
+           'load_lpips', 'lpips_distance', 'pie_lpips_unedited']
 
 # %% ../../nbs/52_bench_metrics.ipynb #2be97849
 def _img(a, name: str) -> np.ndarray:
@@ -161,321 +154,16 @@ def pie_lpips_unedited(src, out, mask, net: str='squeeze', model=None) -> float:
 
 lpips_unedited = pie_lpips_unedited
 
-# %% ../../nbs/52_bench_metrics.ipynb #601abf10
-MAGICBRUSH_CLIP_ID = 'openai/clip-vit-base-patch32'  # MagicBrush image_eval.py: clip.load("ViT-B/32")
-PIE_CLIP_ID = 'openai/clip-vit-large-patch14'  # PIE-Bench matrics_calculator.py: CLIPScore(model_name_or_path=...)
-CLIP_MEAN_STD = ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
+# %% ../../nbs/52_bench_metrics.ipynb #ff08b4a5
+import importlib
+_MOVED = {'imiebench.bench.field_metrics': (
+    'MAGICBRUSH_CLIP_ID', 'PIE_CLIP_ID', 'CLIP_MEAN_STD', 'ClipEmbedder', 'clip_pixels', 'toy_clip_embedder', 'real_clip_embedder',
+    'magicbrush_clip', 'pie_clip', 'benchmark_clips', 'magicbrush_clip_i', 'magicbrush_clip_t', 'pie_clip_whole', 'pie_clip_edited',
+    'clip_t', 'clip_similarity', 'DINO_ID', 'STRUCTURE_ID', 'Dino', 'load_dino', 'magicbrush_dino', 'pie_structure_distance',
+    'FIELD_METRICS', 'metric_availability', 'field_metrics')}
 
-@dataclass
-class ClipEmbedder:
-    "Unit-norm CLIP embeddings: `image(list of uint8 images)` and `text(list of str)` → N×D arrays."
-    name: str
-    image: object
-    text: object
-
-_EMB = {}
-
-def clip_pixels(images: list, # H×W×3 uint8 arrays or PIL images
-                size: int=224, # the shorter side after the (bicubic) resize
-                crop: int=224, # the side of the centre crop
-                mean_std: tuple=CLIP_MEAN_STD,
-               ) -> torch.Tensor: # N×3×crop×crop
-    "CLIP's preprocessing as OpenAI's `clip.load` does it on PIL images: resize (bicubic), centre crop, [0, 1], normalise."
-    from torchvision import transforms as T
-    tf = T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(crop), T.ToTensor(), T.Normalize(*mean_std)])
-    return torch.stack([tf(PIL.Image.fromarray(_img(a, 'image'))) for a in images])
-
-def toy_clip_embedder(device='cpu') -> ClipEmbedder:
-    "The toy zoo's CLIP (images resized to 64×64 bicubic, as `toy_scorer` does): the offline stand-in for both benchmarks' CLIPs."
-    if ('toy', str(device)) not in _EMB:
-        from imiebench.toy.zoo import load_toy_clip, projected_features
-        from imiebench.core import to_tensor
-        model, tok = load_toy_clip(device)
-        @torch.no_grad()
-        def image(ims):
-            x = torch.cat([to_tensor(PIL.Image.fromarray(_img(a, 'image')).resize((64, 64), PIL.Image.BICUBIC)) for a in ims]).to(model.device)
-            return F.normalize(projected_features(model.get_image_features(pixel_values=x)), dim=-1).cpu().numpy()
-        @torch.no_grad()
-        def text(ts):
-            ids = tok(list(ts), padding='max_length', max_length=tok.model_max_length, truncation=True, return_tensors='pt').input_ids.to(model.device)
-            return F.normalize(projected_features(model.get_text_features(input_ids=ids)), dim=-1).cpu().numpy()
-        _EMB['toy', str(device)] = ClipEmbedder('toy CLIP', image, text)
-    return _EMB['toy', str(device)]
-
-def _offline(local_files_only):
-    return os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false', 'False') if local_files_only is None else local_files_only
-
-def _side(v, key: str) -> int:
-    "A side from an image processor's `size`/`crop_size`: an int, a dict, or transformers 5's `SizeDict`."
-    if isinstance(v, (int, np.integer)): return int(v)
-    get = v.get if isinstance(v, dict) else (lambda k: getattr(v, k, None))
-    s = get(key) or get('height') or get('shortest_edge')
-    if s is None: raise ValueError(f"cannot read {key!r} from the image processor's size {v!r}")
-    return int(s)
-
-def real_clip_embedder(clip_id: str=MAGICBRUSH_CLIP_ID, # hub id or local folder (CLIPModel + tokenizer + preprocessor_config.json)
-                       device='cpu',
-                       local_files_only: bool|None=None, # None: True when HF_HUB_OFFLINE is set
-                      ) -> ClipEmbedder:
-    "A transformers CLIP by hub id or local folder (cached); `WeightsNotFoundError` naming the id and how to pass a folder when it is not available."
-    from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
-    lfo = _offline(local_files_only); key = ('real', str(clip_id), str(device), lfo)
-    if key in _EMB: return _EMB[key]
-    try:
-        model = CLIPModel.from_pretrained(clip_id, local_files_only=lfo, torch_dtype=torch.float32).to(device).eval()
-        tok = AutoTokenizer.from_pretrained(clip_id, local_files_only=lfo)
-        ip = CLIPImageProcessor.from_pretrained(clip_id, local_files_only=lfo)
-    except (OSError, ValueError) as e:
-        raise _weights_error(
-            f"could not load CLIP {clip_id!r} (local_files_only={lfo}): {str(e).splitlines()[0]}\n"
-            f"Without a reachable hub, pass a local folder instead: real_clip_embedder('/path/to/{str(clip_id).rstrip('/').rsplit('/', 1)[-1]}'), "
-            f"a folder where CLIPModel.save_pretrained and CLIPProcessor.save_pretrained wrote {clip_id} (config.json, model.safetensors, "
-            "the tokenizer files, preprocessor_config.json), or have it in the Hugging Face cache with HF_HUB_OFFLINE=1. "
-            "Offline without it: toy_clip_embedder().") from None
-    size, crop, ms = _side(ip.size, 'shortest_edge'), _side(ip.crop_size, 'height'), (tuple(ip.image_mean), tuple(ip.image_std))
-    _features = lambda o: o if isinstance(o, torch.Tensor) else o.pooler_output  # transformers 4 / 5
-    @torch.no_grad()
-    def image(ims):
-        return F.normalize(_features(model.get_image_features(pixel_values=clip_pixels(ims, size, crop, ms).to(device))), dim=-1).cpu().numpy()
-    @torch.no_grad()
-    def text(ts):
-        inp = tok(list(ts), return_tensors='pt', padding=True, truncation=True, max_length=model.config.text_config.max_position_embeddings).to(device)
-        return F.normalize(_features(model.get_text_features(input_ids=inp.input_ids, attention_mask=inp.attention_mask)), dim=-1).cpu().numpy()
-    _EMB[key] = ClipEmbedder(f"CLIP {clip_id}", image, text)
-    return _EMB[key]
-
-def magicbrush_clip(device='cpu', local_files_only: bool|None=None) -> ClipEmbedder:
-    "MagicBrush's CLIP, ViT-B/32 (`MAGICBRUSH_CLIP_ID`); offline a `WeightsNotFoundError` saying how to pass a folder."
-    return real_clip_embedder(MAGICBRUSH_CLIP_ID, device, local_files_only)
-
-def pie_clip(device='cpu', local_files_only: bool|None=None) -> ClipEmbedder:
-    "PIE-Bench's CLIP, ViT-L/14 (`PIE_CLIP_ID`); offline a `WeightsNotFoundError` saying how to pass a folder."
-    return real_clip_embedder(PIE_CLIP_ID, device, local_files_only)
-
-def benchmark_clips(scorer) -> dict[str, tuple[ClipEmbedder|None, str]]:
-    "The CLIP behind each benchmark's metrics: {'magicbrush': (embedder or None, why not), 'pie': ...} from a `ClipEmbedder` (both), a bench `Scorer` or None."
-    if isinstance(scorer, ClipEmbedder): return {'magicbrush': (scorer, ''), 'pie': (scorer, '')}
-    if scorer is None: return {'magicbrush': (None, 'no scorer given'), 'pie': (None, 'no scorer given')}
-    name = getattr(scorer, 'name', type(scorer).__name__); out = {}
-    for b, attr, cid in (('magicbrush', 'magicbrush_clip', MAGICBRUSH_CLIP_ID), ('pie', 'pie_clip', PIE_CLIP_ID)):
-        e = getattr(scorer, attr, None)
-        out[b] = (e, '') if isinstance(e, ClipEmbedder) else (None, f"scorer {name!r} has no {attr} (the benchmark's CLIP is {cid}: "
-                                                                    f"real_clip_embedder({cid!r}), or offline toy_clip_embedder())")
-    return out
-
-# %% ../../nbs/52_bench_metrics.ipynb #8d4f772b
-def _cos(clip: ClipEmbedder, image, text: str) -> float:
-    return float(clip.image([image])[0] @ clip.text([text])[0])
-
-def magicbrush_clip_i(out, # the edited image
-                      target, # MagicBrush's ground-truth output (any size: each image is preprocessed on its own)
-                      clip: ClipEmbedder, # `magicbrush_clip()` (ViT-B/32), offline `toy_clip_embedder()`
-                     ) -> float:
-    """MagicBrush's CLIP-I: cosine of the CLIP image embeddings of output and ground truth.
-    Source: `evaluation/image_eval.py` `eval_clip_i` (`1 - scipy.spatial.distance.cosine`, `clip.load("ViT-B/32")` preprocessing).
-    Differences: float32 (there float16 on a GPU); dot product of unit vectors."""
-    e = clip.image([_img(out, 'out'), _img(target, 'target')]); return float(e[0] @ e[1])
-
-def magicbrush_clip_t(out, # the edited image
-                      local_caption: str, # the turn's local description (`bench.formats.magicbrush_local_captions`)
-                      clip: ClipEmbedder, # `magicbrush_clip()` (ViT-B/32), offline `toy_clip_embedder()`
-                     ) -> float:
-    """MagicBrush's CLIP-T: cosine of the output's CLIP image embedding and the local description's text embedding.
-    Source: `evaluation/image_eval.py` `eval_clip_t` (`--caption_path local_captions.json`, `caption_dict[img_id][output name]`, `clip.tokenize`).
-    Differences: float32; text truncated at 77 tokens (`clip.tokenize` raises)."""
-    return _cos(clip, _img(out, 'out'), _text(local_caption, 'local_caption'))
-
-def pie_clip_whole(out, # the edited image
-                   target_prompt: str, # PIE-Bench's editing prompt, brackets removed
-                   clip: ClipEmbedder, # `pie_clip()` (ViT-L/14), offline `toy_clip_embedder()`
-                  ) -> float:
-    """PIE-Bench's CLIP similarity of the whole output: max(100 · cos, 0) (torchmetrics' `CLIPScore`).
-    Source: `matrics_calculator.py` `calculate_clip_similarity`, `evaluate.py` `clip_similarity_target_image`.
-    Differences: float32 as there; preprocessing `clip_pixels` (transformers' PIL `CLIPProcessor` then; the centre crops can differ
-    by a pixel on non-square images with an odd margin); long prompts truncated by the tokenizer (there: ids sliced at 77)."""
-    return 100 * max(_cos(clip, _img(out, 'out'), _text(target_prompt, 'target_prompt')), 0.)
-
-def _edited_part(out: np.ndarray, mask) -> np.ndarray:
-    "PIE-Bench's `np.uint8(img * mask)`: the output with the unedited part black."
-    return (out * _mask(mask, out.shape)[..., None]).astype(np.uint8)
-
-def pie_clip_edited(out, target_prompt: str, mask, # H×W, 1 = edited part
-                    clip: ClipEmbedder) -> float:
-    """PIE-Bench's CLIP similarity of the edited part: max(100 · cos, 0) of `uint8(out · mask)` and the target prompt.
-    Source: `matrics_calculator.py` `calculate_clip_similarity(img, txt, mask)`, `evaluate.py` `clip_similarity_target_image_edit_part`.
-    Differences: as `pie_clip_whole`; mask binarised at 0.5; an empty mask is a ValueError (there "nan")."""
-    a = _img(out, 'out')
-    if not _mask(mask, a.shape).any(): raise ValueError("mask is empty: there is no edited part (PIE-Bench scores it 'nan')")
-    return pie_clip_whole(_edited_part(a, mask), target_prompt, clip)
-
-clip_i = magicbrush_clip_i
-
-def clip_t(out, text: str, emb: ClipEmbedder) -> float:
-    "The CLIP-T form against any text (MagicBrush's against the local description: `magicbrush_clip_t`)."
-    return _cos(emb, _img(out, 'out'), _text(text, 'text'))
-
-def clip_similarity(out, text: str, emb: ClipEmbedder, mask=None) -> float:
-    "PIE-Bench's CLIP similarity: `pie_clip_whole`, or `pie_clip_edited` with a mask."
-    return pie_clip_whole(out, text, emb) if mask is None else pie_clip_edited(out, text, mask, emb)
-
-# %% ../../nbs/52_bench_metrics.ipynb #dad65ca3
-DINO_ID = 'facebook/dino-vits16'  # MagicBrush: torch.hub dino_vits16
-STRUCTURE_ID = 'facebook/dino-vitb8'  # PIE-Bench: torch.hub dino_vitb8
-_DINO = {}
-_IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-
-@dataclass
-class Dino:
-    "A DINO ViT (transformers `ViTModel`) and where it came from."
-    name: str
-    model: object
-
-def _on_disk(src: str) -> str:
-    "'' if `src` is a model folder or a hub id in the local Hugging Face cache, else why not."
-    p = Path(src).expanduser()
-    if p.is_dir(): return '' if (p / 'config.json').exists() else f"folder {p} has no config.json"
-    try:
-        from huggingface_hub import try_to_load_from_cache, constants
-        if isinstance(try_to_load_from_cache(src, 'config.json'), str): return ''
-        cache = constants.HF_HUB_CACHE
-    except Exception: cache = 'the Hugging Face cache'
-    return f"{src!r} is neither a model folder nor in the Hugging Face cache ({cache}); fetch it once where the hub is reachable"
-
-def load_dino(src: str=DINO_ID, # hub id (in the local Hugging Face cache) or local folder of a transformers ViT checkpoint
-              device='cpu') -> Dino:
-    "A DINO ViT already on disk (cached; never downloads); `WeightsNotFoundError` saying why when it is not there."
-    key = (str(src), str(device))
-    if key not in _DINO:
-        from transformers import ViTModel
-        why = _on_disk(str(src))
-        if why: _DINO[key] = _weights_error(f"DINO weights not on disk: {why}")
-        else:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter('ignore')
-                    m = ViTModel.from_pretrained(str(src), add_pooling_layer=False, local_files_only=True, torch_dtype=torch.float32)
-            except (OSError, ValueError) as e:
-                _DINO[key] = _weights_error(f"could not load DINO {str(src)!r}: {str(e).splitlines()[0]}")
-            else: _DINO[key] = Dino(str(src), m.to(device).eval())
-    if isinstance(_DINO[key], Exception): raise _DINO[key]
-    return _DINO[key]
-
-def _magicbrush_dino_input(a: np.ndarray, dino: Dino) -> torch.Tensor:
-    "MagicBrush's DINO transform on a PIL image: Resize(256, bicubic), CenterCrop(224), ToTensor, ImageNet Normalize."
-    from torchvision import transforms as T
-    tf = T.Compose([T.Resize(256, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(224), T.ToTensor(), T.Normalize(*_IMAGENET)])
-    return tf(PIL.Image.fromarray(a))[None].to(dino.model.device)
-
-def _pie_structure_input(a: np.ndarray, dino: Dino, scale: float) -> torch.Tensor:
-    "PIE-Bench's `global_transform` on a float tensor: Resize(224, max_size=480) (torchvision 0.13: no antialiasing), ImageNet Normalize."
-    from torchvision.transforms import functional as TF
-    x = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / scale
-    return TF.normalize(TF.resize(x, 224, max_size=480, antialias=False), *_IMAGENET)[None].to(dino.model.device)
-
-@torch.no_grad()
-def magicbrush_dino(out, target, dino: Dino, # `load_dino(DINO_ID)` (ViT-S/16)
-                   ) -> float:
-    """MagicBrush's DINO metric: cosine of the DINO CLS embeddings of output and ground truth.
-    Source: `evaluation/image_eval.py` (`torch.hub.load('facebookresearch/dino:main', 'dino_vits16')`, its transform, `eval_clip_i(metric='dino')`).
-    Differences: the transformers conversion of the same weights (`facebook/dino-vits16`); float32; dot product of unit vectors."""
-    a, b = _img(out, 'out'), _img(target, 'target')
-    f = [dino.model(pixel_values=_magicbrush_dino_input(v, dino), interpolate_pos_encoding=True).last_hidden_state[:, 0] for v in (a, b)]
-    return float(F.cosine_similarity(f[0], f[1]).item())
-
-def _last_keys(model) -> torch.nn.Module:
-    ks = [m for n, m in model.named_modules() if n.endswith(('k_proj', 'attention.key'))]
-    if not ks: raise TypeError(f"cannot find the key projections of {type(model).__name__}")
-    return ks[-1]
-
-@torch.no_grad()
-def _keys_self_sim(x: torch.Tensor, dino: Dino) -> torch.Tensor:
-    got = []; h = _last_keys(dino.model).register_forward_hook(lambda mod, i, o: got.append(o))
-    try: dino.model(pixel_values=x, interpolate_pos_encoding=True)
-    finally: h.remove()
-    k = got[-1][0]  # T×D: the heads' keys side by side, as PIE-Bench concatenates them
-    n = k.norm(dim=-1, keepdim=True)
-    return (k @ k.T) / (n @ n.T).clamp_min(1e-8)  # PIE-Bench's attn_cosine_sim
-
-def pie_structure_distance(src, out, dino: Dino, # PIE-Bench uses DINO ViT-B/8 (`STRUCTURE_ID`)
-                           pie_scale: bool=True, # feed 0–255 values as PIE-Bench's code does (False: [0, 1])
-                          ) -> float:
-    """PIE-Bench's structure distance: MSE between the cosine self-similarity of the last layer's keys of source and output.
-    Source: `matrics_calculator.py` `calculate_structure_distance` → `LossG.calculate_global_ssim_loss` (`get_keys_self_sim_from_input(layer_num=11)`).
-    Differences: the transformers conversion of `dino_vitb8` (`facebook/dino-vitb8`); the last layer's key projection is hooked directly."""
-    a, b = _pair(src, out, 'src', 'out'); s = 1. if pie_scale else 255.
-    return float(F.mse_loss(_keys_self_sim(_pie_structure_input(b, dino, s), dino), _keys_self_sim(_pie_structure_input(a, dino, s), dino)).item())
-
-dino_similarity, structure_distance = magicbrush_dino, pie_structure_distance
-
-# %% ../../nbs/52_bench_metrics.ipynb #b65df5c5
-FIELD_METRICS = {
-    'l1': 'MagicBrush L1 to the target (↓)', 'l2': 'MagicBrush L2 to the target (↓)',
-    'clip_i': "MagicBrush CLIP-I, output vs target (MagicBrush's CLIP, ViT-B/32) (↑)", 'dino': 'MagicBrush DINO, output vs target (↑)',
-    'clip_t': "MagicBrush CLIP-T, output vs the turn's local description (ViT-B/32) (↑)",
-    'clip_t_instruction': "CLIP-T form, output vs instruction (MagicBrush's CLIP) (↑)",
-    'clip_whole': "PIE-Bench CLIP similarity ×100, whole output vs target caption (PIE-Bench's CLIP, ViT-L/14) (↑)",
-    'clip_edited': "PIE-Bench CLIP similarity ×100, edited part vs target caption (ViT-L/14) (↑)",
-    'structure_distance': 'PIE-Bench structure distance, source vs output (↓)',
-    'psnr_unedited': 'PIE-Bench PSNR of the unedited part (↑)', 'ssim_unedited': 'PIE-Bench SSIM of the unedited part (↑)',
-    'mse_unedited': 'PIE-Bench MSE of the unedited part (↓)', 'lpips_unedited': 'PIE-Bench LPIPS of the unedited part (↓)',
-}
-
-def _try(f):
-    try: return f(), ''
-    except (OSError, ImportError) as e: return None, str(e).splitlines()[0]  # WeightsNotFoundError is an OSError
-
-def _clip_note(emb: ClipEmbedder, cid: str) -> str:
-    return f"{emb.name}, standing in for {cid}" if emb.name.startswith('toy') else emb.name
-
-def metric_availability(scorer=None, # what `field_metrics` gets: a ClipEmbedder, a bench Scorer, or None
-                        dino: str=DINO_ID, structure: str=STRUCTURE_ID, lpips_net: str='squeeze') -> dict[str, str]:
-    "Every field metric → 'available (…)' or 'not available: <why>' (for the report)."
-    clips = benchmark_clips(scorer)
-    d, dwhy = _try(lambda: load_dino(dino)); s, swhy = _try(lambda: load_dino(structure)); lp, lwhy = _try(lambda: load_lpips(lpips_net))
-    ok = lambda cond, what, why_not: f"available ({what})" if cond else f"not available: {why_not}"
-    clip = lambda b, cid, extra='': ok(clips[b][0], _clip_note(clips[b][0], cid) + extra if clips[b][0] else '', clips[b][1])
-    out = {k: 'available' for k in ('l1', 'l2', 'psnr_unedited', 'ssim_unedited', 'mse_unedited')}
-    out |= dict(clip_i=clip('magicbrush', MAGICBRUSH_CLIP_ID), clip_t_instruction=clip('magicbrush', MAGICBRUSH_CLIP_ID),
-                clip_t=clip('magicbrush', MAGICBRUSH_CLIP_ID, "; only on steps with a local description (MagicBrush's local_descriptions.json)"),
-                clip_whole=clip('pie', PIE_CLIP_ID), clip_edited=clip('pie', PIE_CLIP_ID),
-                dino=ok(d, dino, dwhy), structure_distance=ok(s, structure, swhy), lpips_unedited=ok(lp, f"LPIPS {lpips_net}", lwhy))
-    return {k: out[k] for k in FIELD_METRICS}
-
-def _opt_text(t, name: str) -> str|None:
-    if t is not None and not isinstance(t, str): raise TypeError(f"{name} must be a string or None, got {type(t).__name__} {t!r}")
-    return t if t and t.strip() else None
-
-def field_metrics(src, # the image before the edit (H×W×3 uint8)
-                  out, # the edited image
-                  target=None, # ground-truth result, if any
-                  mask=None, # H×W, 1 = the part meant to change (PIE-Bench's mask, the step's change mask)
-                  instruction: str|None=None, caption: str|None=None, # the instruction; a caption of the target (PIE-Bench's target prompt)
-                  scorer=None, # ClipEmbedder (both benchmarks), bench Scorer (its magicbrush_clip and pie_clip) or None (no CLIP metrics)
-                  dino: str=DINO_ID, structure: str=STRUCTURE_ID, lpips_net: str='squeeze',
-                  local_caption: str|None=None, # the turn's local description (MagicBrush's CLIP-T text)
-                 ) -> dict[str, float]:
-    "The field's metrics of one edit: only those that its inputs and the available weights allow."
-    src, out = _pair(src, out, 'src', 'out'); r = {}
-    instruction, caption, local_caption = _opt_text(instruction, 'instruction'), _opt_text(caption, 'caption'), _opt_text(local_caption, 'local_caption')
-    if target is not None:
-        target = _img(target, 'target'); r['l1'], r['l2'] = magicbrush_l1(out, target), magicbrush_l2(out, target)
-        d, _ = _try(lambda: load_dino(dino))
-        if d is not None: r['dino'] = magicbrush_dino(out, target, d)
-    clips = benchmark_clips(scorer); mb, pie = clips['magicbrush'][0], clips['pie'][0]
-    if mb is not None:  # one batch of images, one of texts
-        texts = {k: t for k, t in (('clip_t', local_caption), ('clip_t_instruction', instruction)) if t}
-        ie = mb.image([out] + ([target] if target is not None else []))
-        if target is not None: r['clip_i'] = float(ie[0] @ ie[1])
-        if texts: r |= {k: float(ie[0] @ v) for k, v in zip(texts, mb.text(list(texts.values())))}
-    if pie is not None and caption:
-        edited = mask is not None and _mask(mask, out.shape).any()
-        ie, te = pie.image([out] + ([_edited_part(out, mask)] if edited else [])), pie.text([caption])[0]
-        r['clip_whole'] = 100 * max(float(ie[0] @ te), 0.)
-        if edited: r['clip_edited'] = 100 * max(float(ie[1] @ te), 0.)
-    if mask is not None and (~_mask(mask, src.shape)).any():
-        r |= dict(psnr_unedited=pie_psnr_unedited(src, out, mask), ssim_unedited=pie_ssim_unedited(src, out, mask), mse_unedited=pie_mse_unedited(src, out, mask))
-        lp, _ = _try(lambda: load_lpips(lpips_net))
-        if lp is not None: r['lpips_unedited'] = pie_lpips_unedited(src, out, mask, model=lp)
-    s, _ = _try(lambda: load_dino(structure))
-    if s is not None: r['structure_distance'] = pie_structure_distance(src, out, s)
-    return r
+def __getattr__(name: str): # a name of this module's sections
+    "Names that moved to a section of their own (`_MOVED`) stay importable from `bench.metrics`."
+    mod = next((m for m, names in _MOVED.items() if name in names), None)
+    if mod is None: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(mod), name)
