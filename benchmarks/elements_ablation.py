@@ -10,7 +10,7 @@ features painted where each element lies, then a conv U-Net) × the training poo
 evaluation exists is not run again. Writes benchmarks/results/elements_ablation.json.
 """
 import argparse, json, pathlib, warnings
-import numpy as np, torch
+import torch
 from harness import write_json, command_line, weights_fingerprint
 from elements_bench import heldout_tasks, score_outputs
 from imiebench.training import TrainConfig

@@ -4,7 +4,7 @@ from imiebench.elements.partition import partition
 from imiebench.elements.model import make_elements, encode_elements, ContentEncoder, LightDecoder
 from imiebench.elements.edit import move, resize, delete
 from imiebench.elements.decoders import ToyElements, CanvasDecoder, paint_elements, decode_canvas
-from imiebench.toy.world import Scene, Obj, render, random_scene
+from imiebench.toy.world import Scene, Obj, render
 from imiebench.toy.zoo import HELDOUT_SEED
 from imiebench.toy.elements import (ELEMENT_TASKS, TASK_FACTOR, feasible_tasks, random_task, task_elements, task_score, pixel_task,
                                     object_elements, scaled_render, task_pool)
