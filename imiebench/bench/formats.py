@@ -14,8 +14,7 @@ import PIL.Image
 from .format import BenchCase, BenchSet, BenchStep, as_path, check_image_size, check_max_cases, image_grey8, image_rgb8
 
 # %% auto #0
-__all__ = ['MB_COLUMNS', 'PIE_EDITING_TYPES', 'decode_magicbrush_mask', 'load_magicbrush', 'magicbrush_local_captions',
-           'load_magicbrush_parquet', 'decode_pie_mask', 'encode_pie_mask', 'load_pie_bench', 'pie_editing_types',
+__all__ = ['MB_COLUMNS', 'decode_magicbrush_mask', 'load_magicbrush', 'magicbrush_local_captions', 'load_magicbrush_parquet',
            'demo_magicbrush', 'demo_pie_bench']
 
 # %% ../../nbs/51_bench_formats.ipynb #6f94c35a
@@ -270,124 +269,6 @@ def load_magicbrush_parquet(src, # a parquet file, a list of them, or a folder h
     return BenchSet('magicbrush' + (f"-{split}" if split else ''), cases, files[0].parent,
                     f"MagicBrush parquet ({len(files)} file(s)), {len(cases)} sessions, masks {masks}; no captions")
 
-# %% ../../nbs/51_bench_formats.ipynb #73450632
-PIE_EDITING_TYPES = {'0': 'random', '1': 'change object', '2': 'add object', '3': 'delete object',
-                     '4': 'change content', '5': 'change pose', '6': 'change color', '7': 'change material',
-                     '8': 'change background', '9': 'change style'}
-
-def decode_pie_mask(encoded, # PIE-Bench's run-length list [start, length, start, length, ...]
-                    shape: tuple[int,int]=(512, 512), # the image's (H, W): PIE-Bench's are 512×512
-                    border: bool=True, # set the one-pixel border to 1, as PIE-Bench's decoder does
-                   ) -> np.ndarray: # H×W float32, 1 = the part to edit
-    "Decode a PIE-Bench mask (PnPInversion's `mask_decode`, vectorised); an encoding that marks no pixel is refused."
-    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in shape)):
-        raise ValueError(f"shape must be (H, W), two positive ints, got {shape!r}")
-    a = np.asarray(encoded) if isinstance(encoded, (list, tuple, np.ndarray)) else None
-    if a is None or a.ndim != 1 or len(a) % 2 or (len(a) and not np.issubdtype(a.dtype, np.integer)):
-        raise ValueError(f"encoded mask must be a flat list of integer (start, length) pairs, got {type(encoded).__name__}"
-                         + (f" of shape {a.shape} and dtype {a.dtype}" if a is not None else ''))
-    if not len(a): raise ValueError("encoded mask is empty ([]): PIE-Bench defines no empty mask (each case marks the part to edit)")
-    n = shape[0] * shape[1]; st, ln = a[0::2].astype(np.int64), a[1::2].astype(np.int64)
-    bad = np.flatnonzero((st < 0) | (st >= n) | (ln < 0))
-    if len(bad):
-        j = int(bad[0]); raise ValueError(f"encoded mask run {j + 1} (start {st[j]}, length {ln[j]}) is outside a {tuple(shape)} image: "
-                                          f"starts must be in 0..{n - 1} and lengths ≥ 0 ({len(bad)} such run(s))")
-    if not ln.any(): raise ValueError(f"encoded mask marks no pixel: all {len(ln)} run(s) have length 0")
-    flat = np.zeros(n + 1, np.int32)
-    np.add.at(flat, st, 1); np.add.at(flat, st + np.minimum(ln, n - st), -1)  # a run past the end stops there (PnPInversion's clipping)
-    m = (np.cumsum(flat[:n]) > 0).astype(np.float32).reshape(shape)
-    if border: m[0, :] = m[-1, :] = m[:, 0] = m[:, -1] = 1
-    return m
-
-def encode_pie_mask(mask: np.ndarray) -> list[int]:
-    "The inverse: runs of ones of a binary H×W mask in row-major order, as [start, length, ...]."
-    f = np.concatenate([[0], (np.asarray(mask).reshape(-1) > .5).astype(np.int8), [0]])
-    d = np.flatnonzero(np.diff(f)); return [int(v) for s, e in zip(d[0::2], d[1::2]) for v in (s, e - s)]
-
-# %% ../../nbs/51_bench_formats.ipynb #58e11b3c
-def _load_512(im: PIL.Image.Image, what: str='image') -> np.ndarray:
-    "PnPInversion's `load_512`: RGB (16-bit scaled, see `image_rgb8`), centre-cropped to a square, resized to 512×512."
-    a = image_rgb8(im, what); h, w = a.shape[:2]
-    if h < w: a = a[:, (w - h) // 2:(w - h) // 2 + h]
-    elif w < h: a = a[(h - w) // 2:(h - w) // 2 + w]
-    return a if a.shape[:2] == (512, 512) else np.asarray(PIL.Image.fromarray(a).resize((512, 512)))
-
-def _pie_root(src: Path) -> tuple[Path, Path]:
-    "(mapping file, folder of annotation_images)."
-    f = src if src.is_file() else src / 'mapping_file.json'
-    if not f.exists(): raise FileNotFoundError(f"no PIE-Bench mapping_file.json at {f}")
-    return f, f.parent / 'annotation_images'
-
-def _pie_mapping(f: Path) -> dict:
-    "mapping_file.json: a non-empty object key -> annotation object."
-    mp = _read_json(f)
-    if not isinstance(mp, dict) or not mp: raise ValueError(f"{f}: expected a non-empty object key -> annotation")
-    if bad := [k for k, v in mp.items() if not isinstance(v, dict)]:
-        raise ValueError(f"{f}: case(s) {bad[:5]} are not objects {{image_path, original_prompt, editing_prompt, editing_instruction, editing_type_id, mask}}")
-    if bad := [k for k in mp if not k.strip()]: raise ValueError(f"{f}: a case key must be a non-empty string, got {bad[0]!r}")
-    return mp
-
-def _editing_types_arg(editing_types) -> set[str]|None:
-    "None, or a list/tuple of PIE-Bench editing_type_id values ('0'..'9', or the ints 0..9) → the set of ids as strings."
-    if editing_types is None: return None
-    if isinstance(editing_types, str):
-        raise TypeError(f"editing_types must be a list or tuple of editing_type_id values such as ['1', '2'], got the string {editing_types!r}: "
-                        "a string is not split into ids; for one type pass a one-item list such as "
-                        f"{[editing_types] if editing_types in PIE_EDITING_TYPES else ['1']!r}")
-    if not isinstance(editing_types, (list, tuple)):
-        raise TypeError(f"editing_types must be a list or tuple of editing_type_id values such as ['1', '2'], got {type(editing_types).__name__}")
-    if not editing_types: raise ValueError("editing_types is empty: it would keep no case (None keeps all)")
-    if bad := [t for t in editing_types if isinstance(t, bool) or not isinstance(t, (str, int))]:
-        raise TypeError(f"editing_types holds {bad[:5]}: each must be an editing_type_id, a str among {sorted(PIE_EDITING_TYPES)} (or the int)")
-    if bad := [t for t in editing_types if str(t) not in PIE_EDITING_TYPES]:
-        raise ValueError(f"editing_types must be among {sorted(PIE_EDITING_TYPES)}, got {bad}")
-    return {str(t) for t in editing_types}
-
-def _prompt(v) -> str|None:
-    return v.replace('[', '').replace(']', '') if isinstance(v, str) and v.strip() else None
-
-def load_pie_bench(src: str|Path, # the data folder (mapping_file.json + annotation_images/) or the mapping file
-                   use_masks: bool=False, # also give the annotated mask to the editor (PIE-Bench's methods get none)
-                   editing_types: list[str]|None=None, # keep only these editing_type_id values: a list/tuple of '0'..'9' (None: all)
-                   size: int|None=None, # resize images and masks to size×size after PIE-Bench's own 512×512 reading (a multiple of 8)
-                   max_cases: int|None=None, # load only the first cases (None: all; else an int ≥ 1)
-                  ) -> BenchSet:
-    "Load PIE-Bench as a `BenchSet` of one-step cases (instruction, source/target prompts, mask as `change_mask`)."
-    if not isinstance(use_masks, (bool, np.bool_)): raise TypeError(f"use_masks must be True or False, got {use_masks!r}")
-    keep = _editing_types_arg(editing_types); size = check_image_size(size); max_cases = check_max_cases(max_cases)
-    f, imdir = _pie_root(as_path(src, 'src')); mp = _pie_mapping(f)
-    if keep is not None:
-        mp = {k: v for k, v in mp.items() if str(v.get('editing_type_id')) in keep}
-        if not mp: raise ValueError(f"{f}: no case of editing_types {sorted(keep)}")
-    errs, cases = [], []
-    for key, it in list(mp.items())[:max_cases]:
-        where = f"case {key!r}"
-        miss = [k for k in ('image_path', 'original_prompt', 'editing_prompt', 'editing_instruction', 'mask') if k not in it]
-        if miss: errs.append(f"{where}: missing {', '.join(miss)}"); continue
-        img, rel = None, it['image_path']
-        if not isinstance(rel, str) or not rel.strip(): errs.append(f"{where}: image_path must be a path relative to annotation_images/ (a string), got {rel!r}")
-        elif (im := _open(imdir / rel, errs, f"{where} image")) is not None:
-            try: img = _rgb(PIL.Image.fromarray(_load_512(im, f"{where} image")), size, errs, f"{where} image")
-            except ValueError as e: errs.append(str(e))
-        try: m = _resize(decode_pie_mask(it['mask'], (512, 512)), size, mask=True)
-        except ValueError as e: errs.append(f"{where} mask: {e}"); m = None
-        ins, ref, query = (it['editing_instruction'] if isinstance(it['editing_instruction'], str) and it['editing_instruction'].strip() else None,
-                           _prompt(it['original_prompt']), _prompt(it['editing_prompt']))
-        if ins is None: errs.append(f"{where}: editing_instruction must be a non-empty string, got {it['editing_instruction']!r}")
-        if query is None: errs.append(f"{where}: editing_prompt must be a non-empty string, got {it['editing_prompt']!r}")
-        cases.append(BenchCase(key, img, ref or '', [BenchStep(ins, mask=m if use_masks else None, ref_caption=ref,
-                                                               query_caption=query, change_mask=m)]))
-    _raise(errs, f)
-    return BenchSet('pie-bench', cases, f.parent, f"PIE-Bench, {len(cases)} cases" + (f" of types {sorted(keep)}" if keep else '')
-                    + (', masks given to the editor' if use_masks else ''))
-
-def pie_editing_types(src: str|Path, # as for `load_pie_bench`
-                     ) -> dict[str, str]:
-    "Case id → editing type name (for per-type tables)."
-    f, _ = _pie_root(as_path(src, 'src'))
-    return {k: PIE_EDITING_TYPES.get(str(v.get('editing_type_id')), str(v.get('editing_type_id'))) for k, v in _pie_mapping(f).items()}
-
 # %% ../../nbs/51_bench_formats.ipynb #d00d6983
 def _demo_scenes(n: int, size: int, seed: int):
     "n sessions of 1..3 chained shapes-world edits: (image, [(instruction, target, mask, ref, query)])."
@@ -444,6 +325,7 @@ def demo_magicbrush(out: str|Path, # folder to write into
 
 def demo_pie_bench(out: str|Path, n: int=3, seed: int=11) -> Path:
     "Write a tiny PIE-Bench folder (`mapping_file.json` + `annotation_images/`, 512×512 JPEGs, RLE masks)."
+    from imiebench.bench.pie_bench import PIE_EDITING_TYPES, encode_pie_mask  # that section imports this module
     out = Path(out); mp = {}
     for i, (img, turns) in enumerate(_demo_scenes(n, 512, seed)):
         ins, _, m, ref, query = turns[0]; t = str(i % 10)
@@ -454,3 +336,13 @@ def demo_pie_bench(out: str|Path, n: int=3, seed: int=11) -> Path:
         mp[key] = dict(image_path=rel, original_prompt=ref, editing_prompt=q, editing_instruction=ins, editing_type_id=t,
                        blended_word='', mask=encode_pie_mask(m))
     (out / 'mapping_file.json').write_text(json.dumps(mp)); return out
+
+# %% ../../nbs/51_bench_formats.ipynb #522fe7f7
+import importlib
+_MOVED = {'imiebench.bench.pie_bench': ('PIE_EDITING_TYPES', 'decode_pie_mask', 'encode_pie_mask', 'load_pie_bench', 'pie_editing_types')}
+
+def __getattr__(name: str): # a name of this module's sections
+    "Names that moved to a section of their own (`_MOVED`) stay importable from `bench.formats`."
+    mod = next((m for m, names in _MOVED.items() if name in names), None)
+    if mod is None: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(mod), name)
