@@ -308,7 +308,7 @@ def check_bundle(b, name: str='b', kind: str|None=None, # 'sd' or 'ip2p' when a 
         if getattr(b, 'prediction_type', None) == 'flow':
             raise TypeError(f"{name} is a flow-matching bundle ({type(b).__name__}, a transformer predicting velocities) and this takes an "
                             "ε/v-prediction UNet bundle (`Bundle`): a velocity is not noise. Use the flow path: `sampling.denoise` with "
-                            "`sampling.CFG` on the flow bundle, `flow_edit.flow_invert`, `flow_edit.velocity_mask`")
+                            "`sampling.CFG` on the flow bundle, `flow_inversion.flow_invert`, `flow_inversion.velocity_mask`")
         if all(hasattr(b, k) for k in ('unet', 'vae', 'scheduler', 'components')):
             raise TypeError(f"{name} must be an imiebench Bundle, got a diffusers {type(b).__name__}: wrap it once with "
                             f"`bundle_from_pipeline(pipe)` (it shares the pipeline's components) and pass the bundle")
