@@ -190,7 +190,7 @@ def flow_edit(b: EditorBundle, image, # the image to edit (PIL, uint8 array or t
     if control != 'null': raise ValueError(f"control must be 'null' on a flow editor (gradient control with the null velocity outside the mask), got {control!r}")
     steps, generator, cb = check_int(num_inference_steps, 'num_inference_steps', 1), check_generator(generator, b.device), check_callback(callback_on_step_end)
     px = editor_pixels(image); check_editor_size(b, *px.shape[-2:])
-    c = b.encode(px) if image_latents is None else check_latents(image_latents, 'image_latents', channels=b.latent_channels, n=(len(px),))
+    c = b.encode(image) if image_latents is None else check_latents(image_latents, 'image_latents', channels=b.latent_channels, n=(len(px),))
     c = c.to(b.device, b.dtype); N, (h, w) = len(c), tuple(c.shape[-2:])
     m = editor_mask(b, mask, (h, w), N)
     vl = dict(image=image) if b.kind == 'qwen' else {}

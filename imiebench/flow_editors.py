@@ -17,8 +17,8 @@ from .models import WeightsNotFoundError, word_tokenizer, TINY_WORDS
 
 # %% auto #0
 __all__ = ['EDITOR_KINDS', 'QWEN_SPECIAL', 'KONTEXT_SCHEDULER', 'QWEN_SCHEDULER', 'QWEN_TEMPLATE', 'QWEN_DROP', 'FULL_EDITORS',
-           'PUBLISHED_PARAMS', 'EditorBundle', 'pack', 'unpack', 'check_editor_size', 'normalise', 'denormalise',
-           'editor_encode', 'editor_decode', 'byte_tokenizer', 'tiny_editor', 'editor_pixels', 'EditorText',
+           'PUBLISHED_PARAMS', 'EditorBundle', 'pack', 'unpack', 'editor_pixels', 'check_editor_size', 'normalise',
+           'denormalise', 'editor_encode', 'editor_decode', 'byte_tokenizer', 'tiny_editor', 'EditorText',
            'kontext_text', 'qwen_text', 'editor_text', 'full_size_editor', 'editor_params',
            'bundle_from_editor_pipeline', 'load_flux_kontext', 'load_qwen_image_edit', 'editor_pipeline']
 
@@ -77,7 +77,17 @@ def unpack(tokens: torch.Tensor, # N×(h/2·w/2)×4C
     if L != (h // 2) * (w // 2): raise ValueError(f"{L} tokens do not tile a {h}×{w} latent in 2×2 patches ({(h // 2) * (w // 2)} would)")
     return tokens.view(N, h // 2, w // 2, D // 4, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(N, D // 4, h, w)
 
-# %% ../nbs/14_flow_editors.ipynb #f3f52c68
+# %% ../nbs/14_flow_editors.ipynb #c8b787c9
+def editor_pixels(images, # PIL image, H×W×3 uint8 array, float tensor in [0, 1], or a list of one kind
+                 ) -> torch.Tensor: # N×3×H×W float32 in [-1, 1]
+    "Images as the diffusers pipelines preprocess them (8-bit: 2·(x/255) − 1; float tensors: 2x − 1), validated by `core.to_tensor`."
+    x = to_tensor(images, multiple=1)
+    first = images[0] if isinstance(images, (list, tuple)) and images else images
+    if isinstance(first, torch.Tensor): return x
+    u = torch.from_numpy(to_uint8(x)).permute(0, 3, 1, 2).float()  # the 8-bit values, exactly
+    return 2.0 * (u / 255.0) - 1.0
+
+# %% ../nbs/14_flow_editors.ipynb #c866f63e
 def check_editor_size(b: EditorBundle, H: int, W: int, what: str='image'):
     "H×W must be multiples of the editor's `multiple` (VAE factor × 2×2 patches): a ValueError naming the nearest sizes that work."
     m = b.multiple
@@ -104,12 +114,12 @@ def denormalise(b: EditorBundle, z: torch.Tensor) -> torch.Tensor:
     off, sc = _stats(b, z)
     return z / sc + off if b.kind == 'kontext' else z / (1.0 / sc) + off
 
-# %% ../nbs/14_flow_editors.ipynb #22e402c1
+# %% ../nbs/14_flow_editors.ipynb #57f94f1c
 @torch.no_grad()
-def editor_encode(b: EditorBundle, images, # anything `core.to_tensor` accepts, sides multiples of `b.multiple`
+def editor_encode(b: EditorBundle, images, # as `editor_pixels` takes them (8-bit images, or float tensors in [0, 1]), sides multiples of `b.multiple`
                   ) -> torch.Tensor: # N×C×h×w normalised latents
     "The VAE mode of `images`, normalised as the editor denoises (what both pipelines hand the transformer as context)."
-    x = to_tensor(images, multiple=1, device=b.vae.device, dtype=b.vae.dtype)
+    x = editor_pixels(images).to(b.vae.device, b.vae.dtype)
     check_editor_size(b, *x.shape[-2:])
     if b.kind == 'qwen': return normalise(b, b.vae.encode(x[:, :, None]).latent_dist.mode())[:, :, 0]  # (one frame of a video VAE)
     return normalise(b, b.vae.encode(x).latent_dist.mode())
@@ -124,7 +134,7 @@ def editor_decode(b: EditorBundle, z: torch.Tensor, # N×C×h×w normalised late
 
 EditorBundle.encode, EditorBundle.decode = editor_encode, editor_decode
 
-# %% ../nbs/14_flow_editors.ipynb #1c65f760
+# %% ../nbs/14_flow_editors.ipynb #25085698
 QWEN_SPECIAL = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|vision_start|>', '<|vision_end|>', '<|vision_pad|>', '<|image_pad|>', '<|video_pad|>']
 
 def byte_tokenizer(max_length: int=1024):
@@ -137,7 +147,7 @@ def byte_tokenizer(max_length: int=1024):
     tok.add_special_tokens({'additional_special_tokens': QWEN_SPECIAL[1:]})
     return tok
 
-# %% ../nbs/14_flow_editors.ipynb #02d0b09e
+# %% ../nbs/14_flow_editors.ipynb #4a130f23
 def _tiny_kontext() -> EditorBundle:
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
     tok, tok2 = word_tokenizer(TINY_WORDS, 16), word_tokenizer(TINY_WORDS, 16)
@@ -157,7 +167,7 @@ QWEN_SCHEDULER = dict(base_image_seq_len=256, base_shift=0.5, invert_sigmas=Fals
                       num_train_timesteps=1000, shift=1.0, shift_terminal=0.02, stochastic_sampling=False, time_shift_type='exponential',
                       use_beta_sigmas=False, use_dynamic_shifting=True, use_exponential_sigmas=False, use_karras_sigmas=False)  # Qwen-Image-Edit's
 
-# %% ../nbs/14_flow_editors.ipynb #e089d282
+# %% ../nbs/14_flow_editors.ipynb #8a4a4599
 def _tiny_qwen() -> EditorBundle:
     from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2VLProcessor, Qwen2VLImageProcessor,
                               Qwen2VLVideoProcessor)
@@ -187,16 +197,6 @@ def tiny_editor(kind: str='kontext', # one of EDITOR_KINDS
     for m in (b.transformer, b.vae, b.text_encoder, b.text_encoder_2):
         if m is not None: m.eval().requires_grad_(False)
     return b.to('cpu', torch.float32)
-
-# %% ../nbs/14_flow_editors.ipynb #b2255e32
-def editor_pixels(images, # PIL image, H×W×3 uint8 array, float tensor in [0, 1], or a list of one kind
-                 ) -> torch.Tensor: # N×3×H×W float32 in [-1, 1]
-    "Images as the diffusers pipelines preprocess them (8-bit: 2·(x/255) − 1; float tensors: 2x − 1), validated by `core.to_tensor`."
-    x = to_tensor(images, multiple=1)
-    first = images[0] if isinstance(images, (list, tuple)) and images else images
-    if isinstance(first, torch.Tensor): return x
-    u = torch.from_numpy(to_uint8(x)).permute(0, 3, 1, 2).float()  # the 8-bit values, exactly
-    return 2.0 * (u / 255.0) - 1.0
 
 # %% ../nbs/14_flow_editors.ipynb #f787e11b
 @dataclass
@@ -236,7 +236,7 @@ def qwen_text(b: EditorBundle, prompts: list[str], image, # the image the VL mod
              ) -> EditorText:
     "Qwen2.5-VL's last-layer states of the edit template (image + instruction), as `QwenImageEditPipeline.encode_prompt` computes them."
     import PIL.Image
-    pil = [PIL.Image.fromarray(a) for a in to_uint8(to_tensor(image, multiple=1))]
+    pil = [PIL.Image.fromarray(a) for a in to_uint8(editor_pixels(image))]
     if len(pil) not in (1, len(prompts)): raise ValueError(f"image: got {len(pil)} images for {len(prompts)} prompts; give one, or one per prompt")
     rows = []
     for i, p in enumerate(prompts):  # one prompt per VL call, as the pipeline encodes the instruction and the negative prompt

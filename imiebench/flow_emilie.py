@@ -14,7 +14,7 @@ from .predictions import to_epsilon
 from .diffedit import DiffEditMask, rescale_map, check_mask_args
 from .emilie import MODES
 from .flow_editors import EditorBundle, editor_pixels, editor_text, check_editor_size
-from .flow_edit import flow_edit, editor_velocity, editor_timesteps, check_guidance
+from .flow_edit import flow_edit, editor_velocity, check_guidance
 
 # %% auto #0
 __all__ = ['FLOW_MODES', 'FlowTurn', 'next_context', 'flow_emilie', 'flow_instruction_mask']
@@ -82,12 +82,14 @@ def flow_instruction_mask(b: EditorBundle, image, instruction: str, # the image 
     check_prompt(instruction, 'instruction'); check_mask_args(n, mask_encode_strength, threshold, 1.0)
     w = check_guidance(b, guidance_scale, None, None)['guidance_scale']
     px = editor_pixels(image); check_editor_size(b, *px.shape[-2:])
-    c = (b.encode(px) if image_latents is None else image_latents).to(b.device, b.dtype); N, (h, w_) = len(c), tuple(c.shape[-2:])
+    c = (b.encode(image) if image_latents is None else image_latents).to(b.device, b.dtype); N, (h, w_) = len(c), tuple(c.shape[-2:])
     generator = check_generator(generator, b.device, n=N)
-    sch = editor_timesteps(b, 1, (h, w_)); sigma = float(mask_encode_strength); t = torch.tensor(sigma * sch.config.num_train_timesteps)
+    from diffusers import FlowMatchEulerDiscreteScheduler
+    sch = FlowMatchEulerDiscreteScheduler(num_train_timesteps=b.scheduler.config.num_train_timesteps)  # unshifted: σ = t / num_train_timesteps
+    sigma = float(mask_encode_strength); t = torch.tensor(sigma * sch.config.num_train_timesteps)
     z0 = c.repeat_interleave(n, 0)
     xt = (1 - sigma) * z0 + sigma * noise_draws(c.shape, generator, n, b.device, b.dtype)
-    vl = dict(image=px) if b.kind == 'qwen' else {}
+    vl = dict(image=image) if b.kind == 'qwen' else {}
     rep = lambda e: type(e)(*(None if v is None else v.repeat_interleave(n, 0) for v in (e.states, e.pooled, e.mask)))  # n draws per image
     v_i, v_0 = (editor_velocity(b, xt, t, rep(editor_text(b, [p] * N, **vl)), z0, w) for p in (instruction, ''))
     e_i, e_0 = (to_epsilon(sch, v, xt, t, 'flow') for v in (v_i, v_0))
