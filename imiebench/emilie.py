@@ -25,9 +25,9 @@ _all_ = ['CONTROLS', 'DISPLAY_SIDE', 'IP2PResult', 'check_inputs', 'ip2p_edit', 
 
 # %% auto #0
 __all__ = ['MODES', 'RESCALES', 'NOISES', 'MAX_SEED', 'rescale_factor', 'next_condition', 'join_instructions', 'with_vae',
-           'preview_steps', 'EditSession', 'MixedSession', 'CONTROLS', 'DISPLAY_SIDE', 'IP2PResult', 'check_inputs',
-           'ip2p_edit', 'instruction_mask', 'display_scale', 'image_png', 'image_row', 'image_html', 'SessionStep',
-           'SESSION_FORMAT', 'weights_fingerprint', 'save_session', 'load_session']
+           'preview_steps', 'EditSession', 'MixedSession', 'edit_sequences', 'CONTROLS', 'DISPLAY_SIDE', 'IP2PResult',
+           'check_inputs', 'ip2p_edit', 'instruction_mask', 'display_scale', 'image_png', 'image_row', 'image_html',
+           'SessionStep', 'SESSION_FORMAT', 'weights_fingerprint', 'save_session', 'load_session']
 
 # %% ../nbs/20_emilie.ipynb #9e52b077
 MODES = ('latent', 'image', 'concat')
@@ -278,3 +278,43 @@ class MixedSession(EditSession):
                  **kw, # the rest of `EditSession`'s settings
                 ): super().__init__(b, image, mode=mode, vae=vae, **kw)
     def __repr__(self): return f"MixedSession(mode={self.mode!r}, {len(self)} steps: {[s.instruction for s in self.history]})"
+
+# %% ../nbs/20_emilie.ipynb #4f6aa3cf
+@torch.no_grad()
+def edit_sequences(b: Bundle, images: np.ndarray, # N×H×W×3 uint8: the originals
+                   instructions: list[list[str]], # per image, its instructions in order (every image the same number)
+                   masks: list[list]|None=None, # per image and step, a user mask (H×W, 1 = edit) or None; read when mask='user'
+                   mode: str='latent', # one of MODES: how the next edit is conditioned
+                   mask: str|None=None, # None (no mask), 'user' (`masks`) or 'auto' (the instruction's own, `instruction_mask`)
+                   control: str='null', # how a mask confines an edit, one of CONTROLS
+                   generators: Callable|None=None, # fn(k, offset) -> one torch.Generator per image for step k (offset 500: the inferred masks' noise)
+                   noise: str='fresh', # one of NOISES: 'shared' draws every edit's noise from generators(0, 0) (Algorithm 1's z_init)
+                   num_inference_steps: int=20, guidance_scale: float=7.5, image_guidance_scale: float=1.5, # every edit's
+                   mask_n: int=10, # mask='auto': noise draws of the inferred mask
+                  ) -> list[list[np.ndarray]]: # per image, the H×W×3 uint8 image after each step
+    "What an `EditSession` does to one image, for N images in lock-step, one batch per step: the engine the bench runs."
+    check_choice(mode, 'mode', MODES); check_choice(control, 'control', CONTROLS); check_choice(noise, 'noise', NOISES)
+    if mask not in (None, 'user', 'auto'): raise ValueError(f"mask must be None, 'user' or 'auto', got {mask!r}")
+    N, n = len(images), len(instructions[0])
+    if len(instructions) != N or any(len(x) != n for x in instructions): raise ValueError(f"instructions: give every one of the {N} images the same number of instructions")
+    gens_at = generators or (lambda k, offset=0: [torch.Generator(b.device).manual_seed(1000 * i + k + offset) for i in range(N)])
+    c_orig, last, out = b.encode(images, scale=False), None, []
+    for k in range(n):
+        prompts = [join_instructions(b, x[:k + 1]) for x in instructions] if mode == 'concat' else [x[k] for x in instructions]
+        cond, src = next_condition(b, mode, c_orig, last)  # what `EditSession` conditions its next edit on, for every image at once
+        gens = gens_at(0 if noise == 'shared' else k, 0)
+        if mask == 'auto':
+            am = instruction_mask(b, None, prompts, image_latents=cond, n=mask_n, generator=gens_at(k, 500)).mask
+            ms = {i: am[i:i + 1] for i in range(N) if am[i].sum() > 0}  # an empty inferred mask: edit everywhere
+        elif mask == 'user': ms = {i: torch.tensor(masks[i][k])[None, None] for i in range(N) if masks[i][k] is not None}
+        else: ms = {}
+        z, new = torch.empty_like(cond), [None] * N
+        for rows in ([i for i in range(N) if i in ms], [i for i in range(N) if i not in ms]):
+            if not rows: continue
+            r = ip2p_edit(b, None, [prompts[i] for i in rows], num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
+                          image_guidance_scale=image_guidance_scale, mask=torch.cat([ms[i] for i in rows]) if rows[0] in ms else None,
+                          control=control, image_latents=cond[rows], source_latents=src[rows], generator=[gens[i] for i in rows], progress=False)
+            z[rows] = r.latents
+            for i, im in zip(rows, to_uint8(r.image)): new[i] = im
+        last = (z, np.stack(new)); out.append(last[1])
+    return [[out[k][i] for k in range(n)] for i in range(N)]

@@ -130,34 +130,14 @@ def _captions(st: BenchStep, cfg: BenchConfig, case: BenchCase, k: int) -> tuple
     return st.query_caption, st.ref_caption or ''
 
 # %% ../../nbs/54_bench_methods.ipynb #84085c52
-@torch.no_grad()
 def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
-    "Edit every unit's sequence in lock-step, all units in one batch per step, by EMILIE's engine (`emilie.next_condition`, `emilie.ip2p_edit`)."
-    from imiebench.emilie import ip2p_edit, instruction_mask, join_instructions, next_condition
-    info, N, n = METHOD_INFO[method], len(units), len(units[0][0].steps)
-    c_orig, last, out = b.encode(np.stack([c.image for c, _ in units]), scale=False), None, []
-    for k in range(n):
-        steps_k = [c.steps[k] for c, _ in units]
-        prompts = ([join_instructions(b, [s.instruction for s in c.steps[:k + 1]]) for c, _ in units] if info.mode == 'concat'
-                   else [s.instruction for s in steps_k])
-        cond, src = next_condition(b, info.mode, c_orig, last)  # what `EditSession` conditions its next edit on, for every unit at once
-        gens = _gens(units, 0 if info.noise == 'shared' else k, b.device)  # 'shared': every edit draws unit's z_init again (Algorithm 1)
-        if info.mask == 'auto':
-            am = instruction_mask(b, None, prompts, image_latents=cond, n=cfg.mask_n, generator=_gens(units, k, b.device, 500)).mask
-            masks = {i: am[i:i + 1] for i in range(N) if am[i].sum() > 0}  # an empty inferred mask: edit everywhere
-        elif info.mask == 'user': masks = {i: torch.tensor(s.mask)[None, None] for i, s in enumerate(steps_k) if s.mask is not None}
-        else: masks = {}
-        z, new = torch.empty_like(cond), [None] * N
-        for rows in ([i for i in range(N) if i in masks], [i for i in range(N) if i not in masks]):
-            if not rows: continue
-            r = ip2p_edit(b, None, [prompts[i] for i in rows], num_inference_steps=cfg.steps, guidance_scale=cfg.guidance_scale,
-                          image_guidance_scale=cfg.image_guidance_scale, mask=torch.cat([masks[i] for i in rows]) if rows[0] in masks else None,
-                          control=info.control, image_latents=cond[rows], source_latents=src[rows],
-                          generator=[gens[i] for i in rows], progress=False)
-            z[rows] = r.latents
-            for i, im in zip(rows, to_uint8(r.image)): new[i] = im
-        last = (z, np.stack(new)); out.append(last[1])
-    return [[out[k][i] for k in range(n)] for i in range(N)]
+    "Edit every unit's sequence in lock-step by EMILIE's engine (`emilie.edit_sequences`) with the method's settings."
+    from imiebench.emilie import edit_sequences
+    info = METHOD_INFO[method]
+    return edit_sequences(b, np.stack([c.image for c, _ in units]), [[s.instruction for s in c.steps] for c, _ in units],
+                          [[s.mask for s in c.steps] for c, _ in units], mode=info.mode, mask=info.mask, control=info.control,
+                          generators=lambda k, offset=0: _gens(units, k, b.device, offset), noise=info.noise, num_inference_steps=cfg.steps,
+                          guidance_scale=cfg.guidance_scale, image_guidance_scale=cfg.image_guidance_scale, mask_n=cfg.mask_n)
 
 @torch.no_grad()
 def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
