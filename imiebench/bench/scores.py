@@ -70,7 +70,7 @@ def real_scorer(clip_id: str=PIE_CLIP_ID, # the CLIP of the paper's scores (clip
                ) -> Scorer:
     "The paper's scores with real CLIP and BLIP weights and each benchmark's own CLIP (by hub id or local folder); fails clearly offline."
     from transformers import BlipForConditionalGeneration, BlipProcessor
-    from imiebench.bench.metrics import _offline
+    from imiebench.bench.field_metrics import _offline
     lfo = _offline(local_files_only)
     def load(f, *a):
         try: return f(*a)
