@@ -14,12 +14,11 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ImageLike', 'RANGE_TOL', 'SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'OUTPUT_TYPES', 'describe', 'check_finite', 'read_image',
-           'to_tensor', 'fit_size', 'to_uint8', 'to_pil', 'resize_image', 'to_mask', 'resize_mask', 'check_prompt',
-           'check_prompts', 'make_generator', 'seed_everything', 'default_device', 'default_dtype', 'check_number',
-           'check_int', 'check_choice', 'check_bool', 'check_generator', 'check_latents', 'check_mask_batch',
-           'ddim_config', 'fresh_scheduler', 'noise_draws', 'prepare_mask', 'check_output_type', 'postprocess',
-           'output_uint8', 'renamed']
+__all__ = ['ImageLike', 'RANGE_TOL', 'describe', 'check_finite', 'read_image', 'to_tensor', 'fit_size', 'to_uint8', 'to_pil',
+           'resize_image', 'to_mask', 'resize_mask', 'check_prompt', 'check_prompts', 'make_generator',
+           'seed_everything', 'default_device', 'default_dtype', 'check_number', 'check_int', 'check_choice',
+           'check_bool', 'check_generator', 'check_latents', 'check_mask_batch', 'prepare_mask', 'renamed',
+           'moved_names']
 
 # %% ../nbs/00_core.ipynb #1a1002f8
 ImageLike = Union[PIL.Image.Image, np.ndarray, torch.Tensor]
@@ -306,47 +305,6 @@ def check_mask_batch(m: torch.Tensor, n: int, name: str='mask') -> torch.Tensor:
     if len(m) not in (1, n): raise ValueError(f"{name} has a batch of {len(m)}, expected 1 or {n} (one per image)")
     return m
 
-def _config(scheduler) -> dict:
-    cfg = getattr(scheduler, 'config', None)
-    if cfg is None or not callable(getattr(scheduler, 'set_timesteps', None)) or not callable(getattr(scheduler, 'step', None)):
-        raise TypeError(f"expected a diffusers scheduler (with .config, .set_timesteps and .step), got {type(scheduler).__name__}")
-    return dict(cfg)
-
-SCHEDULE_KEYS = ('num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'prediction_type',
-                 'rescale_betas_zero_snr', 'timestep_spacing', 'steps_offset')
-DDIM_SD_OPTIONS = dict(clip_sample=False, thresholding=False, set_alpha_to_one=False, steps_offset=1, timestep_spacing='leading')
-
-def ddim_config(scheduler, name: str='scheduler') -> dict:
-    "Config for a DDIM (inverse) scheduler on `scheduler`'s noise schedule: never clipping; DDIM options from a DDIM config, else Stable Diffusion's."
-    cfg = _config(scheduler)
-    asked = [k for k in ('clip_sample', 'thresholding') if cfg.get(k)]
-    if asked:
-        warnings.warn(f"{name} config has {', '.join(f'{k}=True' for k in asked)}: latent diffusion does not clip latents, "
-                      "so the DDIM paths use clip_sample=False, thresholding=False", UserWarning, stacklevel=3)
-    if type(scheduler).__name__ not in ('DDIMScheduler', 'DDIMInverseScheduler'):
-        # another class: its noise schedule only; DDIM's own options (absent from e.g. Euler's config, so from_config
-        # would fall back to DDIM's defaults: clip_sample=True, set_alpha_to_one=True) are Stable Diffusion's
-        cfg = DDIM_SD_OPTIONS | {k: v for k, v in cfg.items() if k in SCHEDULE_KEYS and k not in ('timestep_spacing', 'steps_offset')}
-    return cfg | dict(clip_sample=False, thresholding=False)
-
-def fresh_scheduler(scheduler, name: str='scheduler'):
-    "A new scheduler of the same class and config (its own timesteps and step state): calls never share one."
-    cfg = _config(scheduler)
-    if cfg.get('clip_sample') or cfg.get('thresholding'):
-        warnings.warn(f"{name} has clip_sample/thresholding on: latents are clipped on every step (wrong for latent diffusion); "
-                      f"build it with clip_sample=False", UserWarning, stacklevel=3)
-    return type(scheduler).from_config(cfg)
-
-def noise_draws(shape, # N×… : the batch the draws are for
-                generator, # a torch.Generator (or None), or a list of them, one per item
-                n: int=1, # draws per item: the result has N·n rows, item-major
-                device='cpu', dtype=torch.float32) -> torch.Tensor:
-    "Gaussian noise for `n` draws per item; with one generator per item an item's draws never depend on its batch."
-    from diffusers.utils.torch_utils import randn_tensor
-    if isinstance(generator, (list, tuple)):
-        return torch.cat([randn_tensor((n,) + tuple(shape[1:]), generator=g, device=device, dtype=dtype) for g in generator])
-    return randn_tensor((shape[0] * n,) + tuple(shape[1:]), generator=generator, device=device, dtype=dtype)
-
 # %% ../nbs/00_core.ipynb #1ff71af4
 def prepare_mask(mask, # 1 = edit here: anything `to_mask` takes, at image size or latent size
                  n: int, # images in the batch: one mask for all, or one per image
@@ -365,35 +323,6 @@ def prepare_mask(mask, # 1 = edit here: anything `to_mask` takes, at image size 
     if not allow_empty and m.sum() == 0:
         raise ValueError(f"the {name} is all zeros: nothing would be edited (pass {name}=None to edit everywhere)")
     return resize_mask(m, hw).to(device, dtype)
-
-# %% ../nbs/00_core.ipynb #2c1d5a1f
-OUTPUT_TYPES = ('pil', 'np', 'pt', 'latent')  # diffusers' `output_type` values; None: the workbench's N×3×H×W tensor in [-1, 1]
-
-def check_output_type(output_type, name: str='output_type') -> str|None:
-    "`output_type` if it is None or one of `OUTPUT_TYPES`, else a ValueError that names the choices."
-    if output_type is not None and (not isinstance(output_type, str) or output_type not in OUTPUT_TYPES):
-        raise ValueError(f"{name} must be one of {OUTPUT_TYPES} (diffusers' meanings) or None (an N×3×H×W tensor in [-1, 1]), "
-                         f"got {output_type!r}")
-    return output_type
-
-def postprocess(image: torch.Tensor, # N×3×H×W in [-1, 1] (a VAE decode)
-                output_type: str|None=None, # None (as is), 'pt', 'np' or 'pil' ('latent' is the caller's: it skips the decode)
-               ):
-    "Decoded images in the form `output_type` asks for, as diffusers' `VaeImageProcessor.postprocess` gives them."
-    if check_output_type(output_type) is None: return image
-    if output_type == 'latent': raise ValueError("postprocess: output_type='latent' returns the latents before decoding; the method handles it")
-    from diffusers.image_processor import VaeImageProcessor
-    return VaeImageProcessor(do_resize=False).postprocess(image.detach(), output_type=output_type)
-
-# %% ../nbs/00_core.ipynb #ad2aa185
-def output_uint8(image, # a method's `image`, in the form `output_type` gave it
-                 output_type: str|None=None, # how `image` is given: None (N×3×H×W in [-1, 1]) or one of OUTPUT_TYPES
-                ) -> list[np.ndarray]|None: # H×W×3 uint8 images, or None for latents (nothing to show)
-    "A result's images as uint8, whatever `output_type` it was asked in (what a result's display shows)."
-    if check_output_type(output_type) == 'latent': return None
-    if output_type == 'pil': return [np.asarray(im.convert('RGB')) for im in image]
-    if output_type == 'np': return list((np.clip(image, 0, 1) * 255).round().astype(np.uint8))
-    return list(to_uint8(image * 2 - 1 if output_type == 'pt' else image))
 
 # %% ../nbs/00_core.ipynb #38b8f03d
 def _user_level() -> int:
@@ -418,3 +347,21 @@ def renamed(fn: str, # the function's name (messages)
         warnings.warn(f"{fn}(): `{k}=` is now `{new}=` (as in diffusers); the old name will be removed in the next release", FutureWarning, stacklevel=_user_level())
         out[new] = v
     return out
+
+# %% ../nbs/00_core.ipynb #b22f85d9
+import importlib
+
+def moved_names(module: str, # the module that serves them: its `__name__`
+                moved: dict, # section module → the names that moved there
+               ): # a module-level `__getattr__`
+    "A module `__getattr__` under which the names that moved to a section of their own stay importable from `module`, each imported from its section on first use."
+    def __getattr__(name: str):
+        mod = next((m for m, names in moved.items() if name in names), None)
+        if mod is None: raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(mod), name)
+    return __getattr__
+
+# %% ../nbs/00_core.ipynb #c57c0cec
+_MOVED = {'imiebench.pipeline': ('SCHEDULE_KEYS', 'DDIM_SD_OPTIONS', 'ddim_config', 'fresh_scheduler', 'noise_draws',
+                                 'OUTPUT_TYPES', 'check_output_type', 'postprocess', 'output_uint8')}
+__getattr__ = moved_names(__name__, _MOVED)

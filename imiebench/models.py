@@ -4,7 +4,6 @@
 
 # %% ../nbs/01_models.ipynb #3344ec59
 from __future__ import annotations
-import os, warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,17 +12,16 @@ import torch
 from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, EulerAncestralDiscreteScheduler,
                        StableDiffusionPipeline, StableDiffusionInstructPix2PixPipeline,
                        StableDiffusionXLPipeline, StableDiffusionXLInstructPix2PixPipeline)
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, PreTrainedTokenizerFast
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from .core import to_tensor, default_device, default_dtype, check_prompt, check_latents, check_generator, ddim_config
+from .core import to_tensor, check_prompt, check_latents, check_generator, moved_names
+from .words import word_tokenizer, check_words
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'UNKNOWN_WORDS', 'TINY_WORDS', 'TINY_KINDS', 'FULL_SIZE', 'quiet_log', 'word_tokenizer',
-           'find_unknown_words', 'check_words', 'Bundle', 'encode', 'decode', 'embed', 'unet_kwargs', 'predict',
-           'n_tokens', 'sd_scheduler_config', 'make_scheduler', 'predict_eps', 'WeightsNotFoundError',
-           'bundle_from_pipeline', 'check_bundle', 'load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', 'save_bundle',
-           'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny', 'set_memory', 'full_size', 'n_params',
-           'PREDICTION_TYPES', 'alpha_sigma', 'to_epsilon', 'from_epsilon']
+__all__ = ['TINY_WORDS', 'TINY_KINDS', 'quiet_log', 'Bundle', 'encode', 'decode', 'embed', 'unet_kwargs', 'predict', 'n_tokens',
+           'sd_scheduler_config', 'make_scheduler', 'predict_eps', 'WeightsNotFoundError', 'bundle_from_pipeline',
+           'check_bundle', 'save_bundle', 'as_pipeline', 'tiny_vae', 'tiny_text_encoder', 'tiny_unet', 'tiny',
+           'set_memory', 'PREDICTION_TYPES', 'alpha_sigma', 'to_epsilon', 'from_epsilon']
 
 # %% ../nbs/01_models.ipynb #d73a1bec
 import logging
@@ -46,53 +44,6 @@ class _VacuousFloat32Notice(logging.Filter):
 
 _lg = logging.getLogger('diffusers.models.modeling_utils')  # dropped for good; the message naming modules still shows
 if not any(type(f).__name__ == '_VacuousFloat32Notice' for f in _lg.filters): _lg.addFilter(_VacuousFloat32Notice())
-
-# %% ../nbs/01_models.ipynb #e7916ebd
-SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>']
-
-def word_tokenizer(words: list[str], # the vocabulary (lowercase words; duplicates are dropped)
-                   max_length: int=40, # `model_max_length`: prompts are padded/truncated to this
-                  ) -> PreTrainedTokenizerFast:
-    "A word-level tokenizer over `words` that pads to `max_length` and adds `<bos>`/`<eos>`."
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors, normalizers
-    vocab = {t: i for i, t in enumerate(SPECIAL_TOKENS)}
-    for w in words:
-        if w not in vocab: vocab[w] = len(vocab)
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token='<unk>'))
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.post_processor = processors.TemplateProcessing(single='<bos> $A <eos>', special_tokens=[('<bos>', 2), ('<eos>', 3)])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=max_length, pad_token='<pad>',
-                                   unk_token='<unk>', bos_token='<bos>', eos_token='<eos>')
-
-UNKNOWN_WORDS = ('warn', 'raise', 'ignore')
-
-def find_unknown_words(tokenizer, # any tokenizer; only a word-level one (`word_tokenizer`, the toy zoo's) has unknown words
-                  text: str, # a prompt or instruction
-                 ) -> list[str]: # the words it maps to `<unk>`, in order, once each ([] for subword tokenizers such as CLIP's)
-    "The words of `text` a word-level tokenizer does not know."
-    bt = getattr(tokenizer, 'backend_tokenizer', None)
-    if bt is None or type(bt.model).__name__ != 'WordLevel': return []
-    vocab = tokenizer.get_vocab()
-    s = bt.normalizer.normalize_str(text) if bt.normalizer is not None else text
-    ws = [w for w, _ in bt.pre_tokenizer.pre_tokenize_str(s)] if bt.pre_tokenizer is not None else s.split()
-    return list(dict.fromkeys(w for w in ws if w not in vocab))
-
-def check_words(tokenizer, texts: str|list[str], # prompts about to be encoded
-                unknown_words: str='warn', # one of UNKNOWN_WORDS: a UserWarning, a ValueError, or nothing
-                what: str='prompt'):
-    "Warn (or raise) naming the words of `texts` that `tokenizer` does not know: a word-level model would read them as `<unk>`."
-    if unknown_words not in UNKNOWN_WORDS: raise ValueError(f"unknown_words must be one of {UNKNOWN_WORDS}, got {unknown_words!r}")
-    if unknown_words == 'ignore': return
-    for t in [texts] if isinstance(texts, str) else texts:
-        ws = find_unknown_words(tokenizer, t)
-        if not ws: continue
-        n = len(tokenizer.get_vocab()) - len(SPECIAL_TOKENS)
-        msg = (f"the {what} {t!r} has words the model does not know: {', '.join(map(repr, ws))} (read as <unk>, i.e. ignored). "
-               f"Its tokenizer knows {n} words (`tokenizer.get_vocab()`; the toy zoo's: `imiebench.toy.VOCAB`). "
-               "Set the bundle's unknown_words='raise' to make this an error, or 'ignore' to silence it.")
-        if unknown_words == 'raise': raise ValueError(msg)
-        warnings.warn(msg, UserWarning, stacklevel=4)
 
 # %% ../nbs/01_models.ipynb #32d76a6d
 @dataclass
@@ -269,30 +220,6 @@ class WeightsNotFoundError(OSError):
 try: from diffusers.utils.deprecation_utils import _TORCH_DTYPE_DEPRECATION_MESSAGE; DTYPE_KW = 'dtype'  # noqa: F401 (only its presence is tested)
 except ImportError: DTYPE_KW = 'torch_dtype'
 
-def _looks_local(src: str) -> bool:
-    "A path rather than a hub id: absolute/relative path syntax, or something that exists on disk."
-    return src.startswith(('/', './', '../', '~')) or Path(src).expanduser().exists()
-
-def _load_pipeline(cls, src, local_files_only, dtype, **kw):
-    "Call `cls.from_pretrained` with a clear error when `src` is missing."
-    src = str(src)
-    if _looks_local(src):
-        p = Path(src).expanduser()
-        if not (p / 'model_index.json').exists():
-            raise WeightsNotFoundError(f"no diffusers pipeline folder at {src!r} (expected {p/'model_index.json'}); "
-                                       f"save one with `pipe.save_pretrained(dir)` or pass a hub id")
-        src = str(p)
-    if local_files_only is None: local_files_only = os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false', 'False')
-    try:
-        return cls.from_pretrained(src, **{DTYPE_KW: dtype}, local_files_only=local_files_only, **kw)
-    except (OSError, ValueError) as e:
-        raise WeightsNotFoundError(
-            f"could not load {cls.__name__} weights {src!r} (local_files_only={local_files_only}): {e}\n"
-            f"No model hub may be reachable from here. On a connected machine run "
-            f"`hf download {src} --local-dir DIR` (huggingface_hub < 0.34: `huggingface-cli download {src} --local-dir DIR`), "
-            f"copy DIR here and pass its path instead of the id; "
-            f"or use the offline toy zoo: `imiebench.toy.zoo.load_toy({'ip2p' if 'InstructPix2Pix' in cls.__name__ else 'sd'!r})`.") from e
-
 def bundle_from_pipeline(pipe, name: str='bundle') -> Bundle:
     "A `Bundle` sharing the components of a diffusers pipeline."
     return Bundle(vae=pipe.vae, unet=pipe.unet, text_encoder=pipe.text_encoder, tokenizer=pipe.tokenizer,
@@ -316,50 +243,6 @@ def check_bundle(b, name: str='b', kind: str|None=None, # 'sd' or 'ip2p' when a 
     if kind is not None and b.kind != kind:
         raise ValueError(f"{name} must be a {kind!r} bundle ({8 if kind == 'ip2p' else 4} UNet input channels), got a {b.kind!r} bundle")
     return b
-
-# %% ../nbs/01_models.ipynb #d698bd86
-def load_sd(src: str|Path, # hub id or local diffusers folder of a Stable Diffusion–style pipeline
-            local_files_only: bool|None=None, # None: honour HF_HUB_OFFLINE
-            device=None, dtype=None,
-            **components, # components to use instead of the folder's (e.g. `vae=`), as diffusers' `from_pretrained` takes them
-           ) -> Bundle:
-    "Load a caption-conditioned (Stable Diffusion) bundle; the scheduler is swapped for DDIM."
-    device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
-    pipe = _load_pipeline(StableDiffusionPipeline, src, local_files_only, dtype, safety_checker=None,
-                          feature_extractor=None, requires_safety_checker=False, **components)
-    b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(ddim_config(pipe.scheduler))  # never clip_sample=True (the trap of from_config)
-    return b.to(device)
-
-def load_ip2p(src: str|Path, # hub id or local diffusers folder of an InstructPix2Pix pipeline
-              local_files_only: bool|None=None, device=None, dtype=None,
-              **components, # components to use instead of the folder's (e.g. `vae=`), as diffusers' `from_pretrained` takes them
-             ) -> Bundle:
-    "Load an instruction-conditioned (InstructPix2Pix) bundle with its Euler-ancestral scheduler."
-    device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
-    pipe = _load_pipeline(StableDiffusionInstructPix2PixPipeline, src, local_files_only, dtype, safety_checker=None,
-                          feature_extractor=None, requires_safety_checker=False, **components)
-    b = bundle_from_pipeline(pipe, name=str(src))
-    if b.kind != 'ip2p': raise ValueError(f"{src!r} has a UNet with {b.unet.config.in_channels} input channels; InstructPix2Pix needs 8")
-    return b.to(device)
-
-def load_sdxl(src: str|Path, # hub id (e.g. stabilityai/stable-diffusion-xl-base-1.0) or local diffusers folder
-              local_files_only: bool|None=None, device=None, dtype=None) -> Bundle:
-    "Load an SDXL-class caption bundle (two text encoders, added time ids); the scheduler is swapped for DDIM."
-    device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
-    pipe = _load_pipeline(StableDiffusionXLPipeline, src, local_files_only, dtype, add_watermarker=False)
-    b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(ddim_config(pipe.scheduler))  # never clip_sample=True (the trap of from_config)
-    if not b.xl: raise ValueError(f"{src!r} has no SDXL-class UNet (addition_embed_type={b.unet.config.get('addition_embed_type')!r})")
-    return b.to(device)
-
-def load_ip2p_xl(src: str|Path, # hub id (e.g. diffusers/sdxl-instructpix2pix-768) or local diffusers folder
-                 local_files_only: bool|None=None, device=None, dtype=None) -> Bundle:
-    "Load an SDXL-class InstructPix2Pix bundle (8 input channels) with its pipeline's scheduler."
-    device = torch.device(device or default_device()); dtype = dtype or default_dtype(device)
-    pipe = _load_pipeline(StableDiffusionXLInstructPix2PixPipeline, src, local_files_only, dtype, add_watermarker=False)
-    b = bundle_from_pipeline(pipe, name=str(src))
-    if b.kind != 'ip2p' or not b.xl:
-        raise ValueError(f"{src!r} is not an SDXL-class InstructPix2Pix model (in_channels={b.unet.config.in_channels}, xl={b.xl})")
-    return b.to(device)
 
 # %% ../nbs/01_models.ipynb #d5feb961
 def save_bundle(b: Bundle, path: str|Path) -> Path:
@@ -449,80 +332,8 @@ def set_memory(b: Bundle, attention_slicing: str|int|None=None, # None (off), 'a
 
 Bundle.set_memory = set_memory
 
-# %% ../nbs/01_models.ipynb #6aff77c4
-_SD_UNET = dict(act_fn='silu', attention_head_dim=8, block_out_channels=[320, 640, 1280, 1280], center_input_sample=False,
-                cross_attention_dim=768, down_block_types=['CrossAttnDownBlock2D'] * 3 + ['DownBlock2D'], downsample_padding=1,
-                flip_sin_to_cos=True, freq_shift=0, in_channels=4, layers_per_block=2, mid_block_scale_factor=1, norm_eps=1e-05,
-                norm_num_groups=32, out_channels=4, sample_size=64, up_block_types=['UpBlock2D'] + ['CrossAttnUpBlock2D'] * 3)
-_SD_VAE = dict(act_fn='silu', block_out_channels=[128, 256, 512, 512], down_block_types=['DownEncoderBlock2D'] * 4, in_channels=3,
-               latent_channels=4, layers_per_block=2, norm_num_groups=32, out_channels=3, sample_size=512,
-               up_block_types=['UpDecoderBlock2D'] * 4, scaling_factor=0.18215)
-_CLIP_L = dict(vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
-               max_position_embeddings=77, hidden_act='quick_gelu', layer_norm_eps=1e-05, projection_dim=768,
-               bos_token_id=0, eos_token_id=2, pad_token_id=1)
-_XL_UNET = dict(act_fn='silu', addition_embed_type='text_time', addition_embed_type_num_heads=64, addition_time_embed_dim=256,
-                attention_head_dim=[5, 10, 20], block_out_channels=[320, 640, 1280], center_input_sample=False,
-                cross_attention_dim=2048, down_block_types=['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
-                downsample_padding=1, flip_sin_to_cos=True, freq_shift=0, in_channels=4, layers_per_block=2,
-                mid_block_scale_factor=1, norm_eps=1e-05, norm_num_groups=32, out_channels=4,
-                projection_class_embeddings_input_dim=2816, sample_size=128, transformer_layers_per_block=[1, 2, 10],
-                up_block_types=['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'], use_linear_projection=True)
-_SCHED = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', clip_sample=False,
-              set_alpha_to_one=False, steps_offset=1, prediction_type='epsilon')
-
-FULL_SIZE = {
-    'sd15': dict(unet=_SD_UNET, vae=_SD_VAE, text_encoder=_CLIP_L, scheduler=('DDIMScheduler', _SCHED), size=512),
-    'sd21': dict(unet=_SD_UNET | dict(attention_head_dim=[5, 10, 20, 20], cross_attention_dim=1024, use_linear_projection=True,
-                                      sample_size=96, upcast_attention=True),
-                 vae=_SD_VAE | dict(sample_size=768),
-                 text_encoder=_CLIP_L | dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16,
-                                             hidden_act='gelu', projection_dim=512),
-                 scheduler=('DDIMScheduler', _SCHED | dict(prediction_type='v_prediction')), size=768),
-    'ip2p': dict(unet=_SD_UNET | dict(in_channels=8), vae=_SD_VAE, text_encoder=_CLIP_L,
-                 scheduler=('EulerAncestralDiscreteScheduler', _SCHED), size=512),
-    'sdxl': dict(unet=_XL_UNET, vae=_SD_VAE | dict(sample_size=1024, scaling_factor=0.13025, force_upcast=True),
-                 text_encoder=_CLIP_L,
-                 text_encoder_2=_CLIP_L | dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=20,
-                                               hidden_act='gelu', projection_dim=1280),
-                 scheduler=('DDIMScheduler', _SCHED), size=1024),
-}
-FULL_SIZE['ip2p_xl'] = FULL_SIZE['sdxl'] | dict(unet=_XL_UNET | dict(in_channels=8), scheduler=('EulerAncestralDiscreteScheduler', _SCHED),
-                                                 size=768)
-
-def _random_module(cls, cfg, dtype, generator: torch.Generator, device='cpu'):
-    "Build `cls(cfg)` with parameters created directly in `dtype` and drawn from N(0, 1/fan_in); norms 1, biases 0."
-    from accelerate import init_empty_weights
-    from accelerate.utils import set_module_tensor_to_device
-    with init_empty_weights(include_buffers=False): m = cls(cfg) if not isinstance(cfg, dict) else cls(**cfg)
-    for name, p in list(m.named_parameters()):
-        w = torch.empty(p.shape, dtype=torch.float32)
-        if p.ndim >= 2: w.normal_(0, p[0].numel() ** -0.5, generator=generator)
-        else: w.fill_(1. if name.endswith('weight') else 0.)
-        set_module_tensor_to_device(m, name, device, value=w.to(dtype), dtype=dtype)  # (without dtype= it casts back to float32)
-        del w
-    for name, buf in list(m.named_buffers()):
-        if buf.is_floating_point(): set_module_tensor_to_device(m, name, device, value=buf.to(dtype), dtype=dtype)
-    return m.eval().requires_grad_(False)
-
-def full_size(name: str, # one of FULL_SIZE: 'sd15', 'sd21', 'ip2p', 'sdxl', 'ip2p_xl'
-              dtype: torch.dtype=torch.float32, seed: int=0, device='cpu',
-              prediction_type: str|None=None, # override the published scheduler's (e.g. 'v_prediction')
-             ) -> Bundle:
-    "A full-size random-weight bundle built offline from the published config `name`."
-    import diffusers
-    if name not in FULL_SIZE: raise ValueError(f"name must be one of {tuple(FULL_SIZE)}, got {name!r}")
-    c, g = FULL_SIZE[name], torch.Generator().manual_seed(seed)
-    cls, skw = c['scheduler']; skw = skw | ({} if prediction_type is None else dict(prediction_type=_check_pt(prediction_type)))
-    sched = getattr(diffusers, cls).from_config(skw)
-    te = _random_module(CLIPTextModel, CLIPTextConfig(**c['text_encoder']), dtype, g, device)
-    te2 = _random_module(CLIPTextModelWithProjection, CLIPTextConfig(**c['text_encoder_2']), dtype, g, device) if 'text_encoder_2' in c else None
-    tok = lambda: word_tokenizer(TINY_WORDS, max_length=77)
-    b = Bundle(vae=_random_module(AutoencoderKL, c['vae'], dtype, g, device), unet=_random_module(UNet2DConditionModel, c['unet'], dtype, g, device),
-               text_encoder=te, tokenizer=tok(), scheduler=sched, name=f'full-{name}', text_encoder_2=te2,
-               tokenizer_2=tok() if te2 is not None else None, force_zeros_for_empty_prompt=te2 is not None)
-    return b.to(device, dtype)
-
-def n_params(b: Bundle) -> dict:
-    "Parameter counts per component."
-    ms = dict(unet=b.unet, vae=b.vae, text_encoder=b.text_encoder, text_encoder_2=b.text_encoder_2)
-    return {k: sum(p.numel() for p in m.parameters()) for k, m in ms.items() if m is not None}
+# %% ../nbs/01_models.ipynb #1935ebcb
+_MOVED = {'imiebench.words': ('SPECIAL_TOKENS', 'UNKNOWN_WORDS', 'find_unknown_words'),
+          'imiebench.loaders': ('load_sd', 'load_ip2p', 'load_sdxl', 'load_ip2p_xl', '_looks_local', '_load_pipeline'),
+          'imiebench.architectures': ('FULL_SIZE', 'full_size', 'n_params', '_random_module')}
+__getattr__ = moved_names(__name__, _MOVED)
