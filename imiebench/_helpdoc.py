@@ -11,6 +11,7 @@ from pathlib import Path
 
 _PKG = 'imiebench'
 
+# %% ../nbs/00a_helpdoc.ipynb #0e9f2ac3
 def param_section(obj, # a function or class (a dataclass documents its fields)
                  ) -> str: # numpy-style 'Parameters' (and 'Returns') section, '' when `obj` has no docments
     "The docstring section listing `obj`'s documented parameters (fastcore's `docments`)."
@@ -24,6 +25,7 @@ def param_section(obj, # a function or class (a dataclass documents its fields)
     if ret and not inspect.isclass(obj): out += ['', 'Returns', '-------', f"    {ret}"] if ps else ['Returns', '-------', f"    {ret}"]
     return '\n'.join(out)
 
+# %% ../nbs/00a_helpdoc.ipynb #185760e2
 def _targets(module):
     "(qualname, object) of the public functions, classes and their public methods defined in `module`."
     for nm in getattr(module, '__all__', ()):
@@ -35,13 +37,16 @@ def _targets(module):
                 v = getattr(v, '__func__', v)  # staticmethod / classmethod
                 if not k.startswith('_') and inspect.isfunction(v): yield f"{nm}.{k}", v
 
+# %% ../nbs/00a_helpdoc.ipynb #745b9852
 def _resolve(module, qualname):
     o = module
     for p in qualname.split('.'): o = getattr(o, p, None)
     return getattr(o, '__func__', o)
 
+# %% ../nbs/00a_helpdoc.ipynb #c1528a6c
 def _cache_file(path: str) -> Path: return Path(importlib.util.cache_from_source(path)).with_suffix('.helpdoc.json')
 
+# %% ../nbs/00a_helpdoc.ipynb #c2cdf4a5
 def sections(module) -> dict: # qualname → section text
     "The Parameters sections of `module`'s public objects, from a cache next to its bytecode (recomputed when the source changes)."
     path = getattr(module, '__file__', None)
@@ -61,6 +66,7 @@ def sections(module) -> dict: # qualname → section text
     except OSError: pass  # a read-only install: recomputed next time
     return secs
 
+# %% ../nbs/00a_helpdoc.ipynb #8099943c
 def add_param_docs(module):
     "Append each public object's Parameters section to its docstring (idempotent)."
     for q, s in sections(module).items():
@@ -69,10 +75,12 @@ def add_param_docs(module):
         try: o.__doc__ = f"{doc.rstrip()}\n\n{s}" if doc.strip() else s
         except (AttributeError, TypeError): pass
 
+# %% ../nbs/00a_helpdoc.ipynb #fa0aa367
 def _add_quietly(module):
     try: add_param_docs(module)
     except Exception: pass  # documentation must never break an import
 
+# %% ../nbs/00a_helpdoc.ipynb #757b9b62
 class _HelpDocFinder(importlib.abc.MetaPathFinder):
     "Adds the Parameters sections to each module of the package once it has been executed."
     def find_spec(self, name, path=None, target=None):
@@ -89,6 +97,7 @@ class _HelpDocFinder(importlib.abc.MetaPathFinder):
             ld.exec_module, ld._helpdoc = exec_module, True
         return spec
 
+# %% ../nbs/00a_helpdoc.ipynb #769982af
 def install():
     "Document every module of the package imported so far, and each one imported from now on."
     if not any(isinstance(f, _HelpDocFinder) for f in sys.meta_path): sys.meta_path.insert(0, _HelpDocFinder())

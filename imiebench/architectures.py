@@ -70,6 +70,7 @@ def _random_module(cls, cfg, dtype, generator: torch.Generator, device='cpu'):
         if buf.is_floating_point(): set_module_tensor_to_device(m, name, device, value=buf.to(dtype), dtype=dtype)
     return m.eval().requires_grad_(False)
 
+# %% ../nbs/01d_architectures.ipynb #88e05b00
 def full_size(name: str, # one of FULL_SIZE: 'sd15', 'sd21', 'ip2p', 'sdxl', 'ip2p_xl'
               dtype: torch.dtype=torch.float32, seed: int=0, device='cpu',
               prediction_type: str|None=None, # override the published scheduler's (e.g. 'v_prediction')
@@ -88,6 +89,7 @@ def full_size(name: str, # one of FULL_SIZE: 'sd15', 'sd21', 'ip2p', 'sdxl', 'ip
                tokenizer_2=tok() if te2 is not None else None, force_zeros_for_empty_prompt=te2 is not None)
     return b.to(device, dtype)
 
+# %% ../nbs/01d_architectures.ipynb #05cc9e06
 def n_params(b: Bundle) -> dict:
     "Parameter counts per component."
     ms = dict(unet=b.unet, vae=b.vae, text_encoder=b.text_encoder, text_encoder_2=b.text_encoder_2)

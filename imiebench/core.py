@@ -29,6 +29,7 @@ def describe(x) -> str:
     if isinstance(x, (np.ndarray, torch.Tensor)): return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}"
     return type(x).__name__
 
+# %% ../nbs/00_core.ipynb #e8abe846
 def check_finite(t: torch.Tensor, what: str):
     "Raise if `t` holds NaN or inf."
     if not torch.isfinite(t).all():
@@ -41,6 +42,7 @@ def _pil_to_array(img: PIL.Image.Image) -> np.ndarray:
         raise ValueError(f"expected an RGB image, got PIL mode {img.mode!r}; convert it first, e.g. `img.convert('RGB')`")
     return np.asarray(img)
 
+# %% ../nbs/00_core.ipynb #6e08a38e
 def _array_to_tensor(a: np.ndarray) -> torch.Tensor:
     "H×W×3 (or N×H×W×3) uint8 array → N×3×H×W float in [-1, 1]."
     if a.dtype != np.uint8:
@@ -53,6 +55,7 @@ def _array_to_tensor(a: np.ndarray) -> torch.Tensor:
 
 RANGE_TOL = 1e-3  # float tensors may overshoot their range by this much (decoders do) before it is an error
 
+# %% ../nbs/00_core.ipynb #5245d7be
 def _tensor_to_tensor(t: torch.Tensor, value_range: tuple|None=None) -> torch.Tensor:
     "Validate a C×H×W or N×C×H×W float tensor and map it to [-1, 1] (see `to_tensor` for `value_range`)."
     if not t.is_floating_point():
@@ -90,6 +93,7 @@ def read_image(path: str|os.PathLike, # an image file: PNG, JPEG, … (anything 
     except (PIL.UnidentifiedImageError, OSError) as e:
         raise ValueError(f"{str(p)!r} is not an image PIL can read ({p.stat().st_size} bytes: {e}); expected an image file such as PNG or JPEG") from None
 
+# %% ../nbs/00_core.ipynb #4c73e93f
 def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8 array, (N×)3×H×W float tensor in [0,1], image file path, or a list of them
               size: int|tuple[int,int]|None=None, # resize to this (H, W) (or square side) — only when asked
               multiple: int=8, # sides must be multiples of this (the VAE's downsampling factor)
@@ -119,6 +123,7 @@ def to_tensor(img: ImageLike|Sequence[ImageLike], # PIL RGB image, H×W×3 uint8
                          f"{'×'.join(map(str, fit_size((h, w), multiple)))} (the nearest multiples), `resize_image(image, (H, W))` any size")
     return t.to(device=device, dtype=dtype)
 
+# %% ../nbs/00_core.ipynb #45e4990b
 def fit_size(hw: tuple[int,int], multiple: int=8) -> tuple[int,int]:
     "The nearest size ≥ `multiple` whose sides are multiples of `multiple`."
     return tuple(max(multiple, int(round(s / multiple)) * multiple) for s in hw)
@@ -132,6 +137,7 @@ def to_uint8(t: torch.Tensor # N×3×H×W or 3×H×W float in [-1, 1]
     a = a.permute(0, 2, 3, 1).numpy() if not single else a.permute(1, 2, 0).numpy()
     return a
 
+# %% ../nbs/00_core.ipynb #25999d48
 def to_pil(t: torch.Tensor) -> PIL.Image.Image|list[PIL.Image.Image]:
     "Tensor in [-1, 1] → a PIL image (3×H×W or 1×3×H×W) or a list of them."
     a = to_uint8(t)
@@ -139,12 +145,14 @@ def to_pil(t: torch.Tensor) -> PIL.Image.Image|list[PIL.Image.Image]:
     ims = [PIL.Image.fromarray(o) for o in a]
     return ims[0] if len(ims) == 1 else ims
 
+# %% ../nbs/00_core.ipynb #92324b7d
 def _check_hw(size, name='size') -> tuple[int,int]:
     hw = (size, size) if isinstance(size, int) and not isinstance(size, bool) else size
     if not (isinstance(hw, (tuple, list)) and len(hw) == 2 and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in hw)):
         raise ValueError(f"{name} must be (H, W) with positive ints, or one int for a square, got {size!r}")
     return tuple(hw)
 
+# %% ../nbs/00_core.ipynb #9d6e5ef8
 def resize_image(image, # anything `to_tensor` accepts (a list: each image)
                  size: int|tuple[int,int]|None=None, # target (H, W), or one side for a square; None: the nearest sides that are multiples of `multiple`
                  multiple: int=8, # with size=None: round each side to a multiple of this (the VAE's factor; 8 for every shipped model)
@@ -183,6 +191,7 @@ def to_mask(mask, # bool/uint8/float array or tensor, or PIL 'L'/'1' image; H×W
         raise ValueError(f"mask size {tuple(m.shape[-2:])} does not match the image size {tuple(size)}")
     return m.to(device)
 
+# %% ../nbs/00_core.ipynb #bc6bdef7
 def resize_mask(mask: torch.Tensor, # N×1×H×W float mask in [0, 1]
                 size: tuple[int,int], # target (h, w), e.g. the latent size
                ) -> torch.Tensor:
@@ -200,6 +209,7 @@ def check_prompt(text, what: str="prompt", allow_empty: bool=False) -> str:
         raise ValueError(f"the {what} is empty; expected a non-empty text")
     return text
 
+# %% ../nbs/00_core.ipynb #fafcc74b
 def check_prompts(texts, n: int, what: str="prompt", allow_empty: bool=False) -> list[str]:
     "One text for all `n` images, or a list of exactly `n` (one per image): validated, as a list of `n` texts."
     if isinstance(texts, str): return [check_prompt(texts, what, allow_empty)] * n
@@ -207,21 +217,25 @@ def check_prompts(texts, n: int, what: str="prompt", allow_empty: bool=False) ->
     if len(texts) != n: raise ValueError(f"got {len(texts)} texts for the {what} of {n} images; give one, or one per image")
     return [check_prompt(t, what, allow_empty) for t in texts]
 
+# %% ../nbs/00_core.ipynb #2ed4250a
 def make_generator(seed: int|None=0, device='cpu') -> torch.Generator|None:
     "A `torch.Generator` seeded with `seed` on `device` (None → None: unseeded)."
     if seed is None: return None
     return torch.Generator(device=torch.device(device)).manual_seed(int(seed))
 
+# %% ../nbs/00_core.ipynb #df60ab11
 def seed_everything(seed: int):
     "Seed Python, numpy and torch global RNGs (prefer passing `generator=` to functions)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
+# %% ../nbs/00_core.ipynb #4a97e8b1
 def default_device() -> torch.device:
     "cuda > mps > cpu."
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
+# %% ../nbs/00_core.ipynb #e06ba0b3
 def default_dtype(device=None) -> torch.dtype:
     "float16 on CUDA, float32 elsewhere (half precision is slow or unsupported on CPU)."
     return torch.float16 if torch.device(device or default_device()).type == 'cuda' else torch.float32
@@ -229,8 +243,10 @@ def default_dtype(device=None) -> torch.dtype:
 # %% ../nbs/00_core.ipynb #4e73db02
 import numbers
 
+# %% ../nbs/00_core.ipynb #718b1260
 def _is_num(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
+# %% ../nbs/00_core.ipynb #c1eba7e2
 def check_number(v, name: str, # the argument's name, for the message
                  lo: float|None=None, hi: float|None=None, # bounds (None: unbounded)
                  lo_open: bool=False, hi_open: bool=False, # exclude the bound itself
@@ -249,6 +265,7 @@ def check_number(v, name: str, # the argument's name, for the message
         raise ValueError(f"{name} must be {want}, got {v!r}")
     return f
 
+# %% ../nbs/00_core.ipynb #f7e9f746
 def check_int(v, name: str, lo: int|None=None, hi: int|None=None, allow_none: bool=False) -> int|None:
     "An integer (Python or numpy; not bool, not a float such as 2.0) within [lo, hi], as a Python int."
     if v is None and allow_none: return None
@@ -260,16 +277,19 @@ def check_int(v, name: str, lo: int|None=None, hi: int|None=None, allow_none: bo
         raise ValueError(f"{name} must be an int {want}, got {i}")
     return i
 
+# %% ../nbs/00_core.ipynb #98a24173
 def check_choice(v, name: str, options: Sequence):
     "`v` must be one of `options`."
     if not isinstance(v, str) or v not in options: raise ValueError(f"{name} must be one of {tuple(options)}, got {v!r}")
     return v
 
+# %% ../nbs/00_core.ipynb #3b053f74
 def check_bool(v, name: str) -> bool:
     "A bool (or numpy bool)."
     if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r} ({type(v).__name__})")
     return bool(v)
 
+# %% ../nbs/00_core.ipynb #d1e651db
 def check_generator(generator, device='cpu', name: str='generator',
                     n: int|None=None, # batch size: a list of generators (one per image, diffusers' convention) must have this length
                    ) -> torch.Generator|list[torch.Generator]|None:
@@ -286,6 +306,7 @@ def check_generator(generator, device='cpu', name: str='generator',
     raise TypeError(f"{name} must be a torch.Generator, an int seed or None, got {type(generator).__module__}.{type(generator).__name__}"
                     + ("; numpy generators cannot drive torch sampling: pass an int seed" if isinstance(generator, np.random.Generator) else ''))
 
+# %% ../nbs/00_core.ipynb #94747240
 def check_latents(z, name: str='latents', channels: int|None=None, # expected C (None: any)
                   size: tuple[int,int]|None=None, # expected (h, w)
                   n: int|Sequence[int]|None=None) -> torch.Tensor: # allowed batch size(s)
@@ -300,6 +321,7 @@ def check_latents(z, name: str='latents', channels: int|None=None, # expected C 
     check_finite(z, name)
     return z
 
+# %% ../nbs/00_core.ipynb #9c7f6727
 def check_mask_batch(m: torch.Tensor, n: int, name: str='mask') -> torch.Tensor:
     "A mask batch of 1 (shared) or `n` (one per image)."
     if len(m) not in (1, n): raise ValueError(f"{name} has a batch of {len(m)}, expected 1 or {n} (one per image)")
@@ -331,6 +353,7 @@ def _user_level() -> int:
     while f is not None and f.f_globals.get('__name__', '').split('.')[0] in ('imiebench', 'torch'): f, k = f.f_back, k + 1
     return k
 
+# %% ../nbs/00_core.ipynb #87fe9e97
 def renamed(fn: str, # the function's name (messages)
             kwargs: dict, # the function's `**renamed_kwargs`: old names only
             given: dict, # new name → the value the call gave under the new name

@@ -23,6 +23,7 @@ def _looks_local(src: str) -> bool:
     "A path rather than a hub id: absolute/relative path syntax, or something that exists on disk."
     return src.startswith(('/', './', '../', '~')) or Path(src).expanduser().exists()
 
+# %% ../nbs/01c_loaders.ipynb #e3319f52
 def _load_pipeline(cls, src, local_files_only, dtype, **kw):
     "Call `cls.from_pretrained` with a clear error when `src` is missing."
     src = str(src)
@@ -56,6 +57,7 @@ def load_sd(src: str|Path, # hub id or local diffusers folder of a Stable Diffus
     b = bundle_from_pipeline(pipe, name=str(src)); b.scheduler = DDIMScheduler.from_config(ddim_config(pipe.scheduler))  # never clip_sample=True (the trap of from_config)
     return b.to(device)
 
+# %% ../nbs/01c_loaders.ipynb #1fd119e3
 def load_ip2p(src: str|Path, # hub id or local diffusers folder of an InstructPix2Pix pipeline
               local_files_only: bool|None=None, device=None, dtype=None,
               **components, # components to use instead of the folder's (e.g. `vae=`), as diffusers' `from_pretrained` takes them
@@ -68,6 +70,7 @@ def load_ip2p(src: str|Path, # hub id or local diffusers folder of an InstructPi
     if b.kind != 'ip2p': raise ValueError(f"{src!r} has a UNet with {b.unet.config.in_channels} input channels; InstructPix2Pix needs 8")
     return b.to(device)
 
+# %% ../nbs/01c_loaders.ipynb #69385315
 def load_sdxl(src: str|Path, # hub id (e.g. stabilityai/stable-diffusion-xl-base-1.0) or local diffusers folder
               local_files_only: bool|None=None, device=None, dtype=None) -> Bundle:
     "Load an SDXL-class caption bundle (two text encoders, added time ids); the scheduler is swapped for DDIM."
@@ -77,6 +80,7 @@ def load_sdxl(src: str|Path, # hub id (e.g. stabilityai/stable-diffusion-xl-base
     if not b.xl: raise ValueError(f"{src!r} has no SDXL-class UNet (addition_embed_type={b.unet.config.get('addition_embed_type')!r})")
     return b.to(device)
 
+# %% ../nbs/01c_loaders.ipynb #41d132f3
 def load_ip2p_xl(src: str|Path, # hub id (e.g. diffusers/sdxl-instructpix2pix-768) or local diffusers folder
                  local_files_only: bool|None=None, device=None, dtype=None) -> Bundle:
     "Load an SDXL-class InstructPix2Pix bundle (8 input channels) with its pipeline's scheduler."

@@ -27,6 +27,7 @@ __all__ = ['TINY_WORDS', 'TINY_KINDS', 'quiet_log', 'Bundle', 'encode', 'decode'
 import logging
 from contextlib import contextmanager
 
+# %% ../nbs/01_models.ipynb #30e93fb4
 @contextmanager
 def quiet_log(logger: str, # a library logger's name, e.g. 'diffusers.models.modeling_utils'
               pattern: str, # regular expression: only records whose message matches it are dropped
@@ -38,6 +39,7 @@ def quiet_log(logger: str, # a library logger's name, e.g. 'diffusers.models.mod
     try: yield
     finally: lg.removeFilter(drop)
 
+# %% ../nbs/01_models.ipynb #54544112
 class _VacuousFloat32Notice(logging.Filter):
     "diffusers says 'modules in X that should be kept in float32: []' on every dtype cast, even when there is none (`[]`)."
     def filter(self, r): return not r.getMessage().startswith('There are modules in') or 'should be kept in float32: []' not in r.getMessage()
@@ -107,6 +109,7 @@ def encode(b: Bundle, images, # anything `core.to_tensor` accepts
     z = dist.sample(generator=generator) if sample else dist.mode()
     return z * b.vae.config.scaling_factor if scale else z
 
+# %% ../nbs/01_models.ipynb #fef72168
 @torch.no_grad()
 def decode(b: Bundle, latents: torch.Tensor, # scaled latents N×C×h×w
            scaled: bool=True) -> torch.Tensor: # N×3×H×W in [-1, 1] (clamped)
@@ -139,9 +142,11 @@ def _hidden(b: Bundle, prompts: list[str]) -> torch.Tensor:
         out[torch.tensor([p == '' for p in prompts], device=out.device)] = 0
     return out
 
+# %% ../nbs/01_models.ipynb #f21630c6
 import threading
 _EMBED_LOCK = threading.RLock()
 
+# %% ../nbs/01_models.ipynb #fb7c18ab
 @torch.no_grad()
 def embed(b: Bundle, prompts: str|list[str]) -> torch.Tensor: # N×L×D text conditioning on the bundle's device
     "Text conditioning for prompts (an empty string is the null prompt); cached per prompt. SDXL-class: see `predict`."
@@ -159,6 +164,7 @@ def embed(b: Bundle, prompts: str|list[str]) -> torch.Tensor: # N×L×D text con
         while len(b._cache) > b.max_cache: b._cache.popitem(last=False)
     return out.to(device=b.device, dtype=b.dtype)
 
+# %% ../nbs/01_models.ipynb #cffb11fb
 def unet_kwargs(b: Bundle, emb: torch.Tensor, # text conditioning from `embed` (cat/expanded to the batch)
                 size: tuple[int, int], # (H, W) of the images, for SDXL's added time ids
                ) -> dict:
@@ -169,6 +175,7 @@ def unet_kwargs(b: Bundle, emb: torch.Tensor, # text conditioning from `embed` (
     # contiguous copies: strided views of the packed tensor make bfloat16 CPU matmuls take a slow path (measured ~1.5× per UNet call)
     return dict(encoder_hidden_states=emb[:, :-1].contiguous(), added_cond_kwargs=dict(text_embeds=pooled.contiguous(), time_ids=ids))
 
+# %% ../nbs/01_models.ipynb #6fc7f886
 def predict(b: Bundle, x: torch.Tensor, # UNet input (N×in_channels×h×w, already `scale_model_input`-ed)
             t, emb: torch.Tensor, # timestep; text conditioning (N×…) from `embed`
             size: tuple[int, int]|None=None, # image (H, W) for SDXL's time ids (default: latent size × VAE factor)
@@ -180,6 +187,7 @@ def predict(b: Bundle, x: torch.Tensor, # UNet input (N×in_channels×h×w, alre
     with torch.autocast(x.device.type, dtype=b.unet_autocast):
         return b.unet(x, t, **unet_kwargs(b, emb, size)).sample.to(x.dtype)
 
+# %% ../nbs/01_models.ipynb #6a4bb621
 def n_tokens(b: Bundle, prompt: str) -> int:
     "Number of tokens of `prompt` including `<bos>`/`<eos>` (compare with `tokenizer.model_max_length`)."
     with quiet_log('transformers.tokenization_utils_base', r'^Token indices sequence length is longer'):  # counting is the point
@@ -193,6 +201,7 @@ def sd_scheduler_config(**kw) -> dict:
     return dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
                 clip_sample=False, set_alpha_to_one=False, steps_offset=1, prediction_type='epsilon') | kw
 
+# %% ../nbs/01_models.ipynb #a826c970
 def make_scheduler(cls=DDIMScheduler, **kw):
     "A diffusers scheduler of class `cls` on Stable Diffusion's schedule (options `cls` does not take are dropped)."
     import inspect
@@ -220,6 +229,7 @@ class WeightsNotFoundError(OSError):
 try: from diffusers.utils.deprecation_utils import _TORCH_DTYPE_DEPRECATION_MESSAGE; DTYPE_KW = 'dtype'  # noqa: F401 (only its presence is tested)
 except ImportError: DTYPE_KW = 'torch_dtype'
 
+# %% ../nbs/01_models.ipynb #db2fc382
 def bundle_from_pipeline(pipe, name: str='bundle') -> Bundle:
     "A `Bundle` sharing the components of a diffusers pipeline."
     return Bundle(vae=pipe.vae, unet=pipe.unet, text_encoder=pipe.text_encoder, tokenizer=pipe.tokenizer,
@@ -252,6 +262,7 @@ def save_bundle(b: Bundle, path: str|Path) -> Path:
 
 Bundle.save_pretrained = save_bundle
 
+# %% ../nbs/01_models.ipynb #d9b14800
 def as_pipeline(b: Bundle, cls=None, # a diffusers pipeline class (default: SD or InstructPix2Pix by the UNet)
                 progress: bool=False, **kw): # extra components, e.g. `inverse_scheduler=` for DiffEdit
     "A diffusers pipeline sharing the bundle's components (no safety checker)."
@@ -277,12 +288,14 @@ def tiny_vae(latent_channels: int=4) -> AutoencoderKL:
                          up_block_types=('UpDecoderBlock2D',)*2, block_out_channels=(8, 16), layers_per_block=1,
                          latent_channels=latent_channels, norm_num_groups=4, sample_size=32)
 
+# %% ../nbs/01_models.ipynb #d8f22532
 def tiny_text_encoder(vocab_size: int, max_length: int=16, dim: int=32) -> CLIPTextModel:
     "A 1-layer CLIP text model."
     return CLIPTextModel(CLIPTextConfig(vocab_size=vocab_size, hidden_size=dim, intermediate_size=2*dim, num_hidden_layers=1,
                                         num_attention_heads=2, max_position_embeddings=max_length,
                                         pad_token_id=0, bos_token_id=2, eos_token_id=3))
 
+# %% ../nbs/01_models.ipynb #7f01d8a8
 def tiny_unet(in_channels: int=4, cross_attention_dim: int=32,
               xl_pooled_dim: int|None=None, # SDXL-class: the pooled text width (adds `addition_embed_type='text_time'`)
              ) -> UNet2DConditionModel:
@@ -296,6 +309,7 @@ def tiny_unet(in_channels: int=4, cross_attention_dim: int=32,
 
 TINY_KINDS = ('sd', 'ip2p', 'sdxl', 'ip2p_xl')
 
+# %% ../nbs/01_models.ipynb #e3c44d6e
 def tiny(kind: str='sd', # one of TINY_KINDS: caption ('sd') or instruction ('ip2p', 8 input channels), SDXL-class with '…xl'
          seed: int=0,
          prediction_type: str='epsilon', # or 'v_prediction' / 'sample' (SD 2.x-style), set on the scheduler
@@ -316,7 +330,6 @@ def tiny(kind: str='sd', # one of TINY_KINDS: caption ('sd') or instruction ('ip
     return Bundle(vae=tiny_vae(), unet=tiny_unet(8 if ip2p else 4, 64, xl_pooled_dim=24), text_encoder=te, tokenizer=tok,
                   scheduler=sched, name=f'tiny-{kind}', unknown_words='ignore', text_encoder_2=te2, tokenizer_2=word_tokenizer(TINY_WORDS, max_length=16),
                   force_zeros_for_empty_prompt=True).to('cpu', torch.float32)
-
 
 # %% ../nbs/01_models.ipynb #cf139585
 def set_memory(b: Bundle, attention_slicing: str|int|None=None, # None (off), 'auto', 'max' or a slice size

@@ -26,6 +26,7 @@ SCHEDULE_KEYS = ('num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule
                  'rescale_betas_zero_snr', 'timestep_spacing', 'steps_offset')
 DDIM_SD_OPTIONS = dict(clip_sample=False, thresholding=False, set_alpha_to_one=False, steps_offset=1, timestep_spacing='leading')
 
+# %% ../nbs/00b_pipeline.ipynb #56c46c89
 def ddim_config(scheduler, name: str='scheduler') -> dict:
     "Config for a DDIM (inverse) scheduler on `scheduler`'s noise schedule: never clipping; DDIM options from a DDIM config, else Stable Diffusion's."
     cfg = _config(scheduler)
@@ -39,6 +40,7 @@ def ddim_config(scheduler, name: str='scheduler') -> dict:
         cfg = DDIM_SD_OPTIONS | {k: v for k, v in cfg.items() if k in SCHEDULE_KEYS and k not in ('timestep_spacing', 'steps_offset')}
     return cfg | dict(clip_sample=False, thresholding=False)
 
+# %% ../nbs/00b_pipeline.ipynb #afd464f5
 def fresh_scheduler(scheduler, name: str='scheduler'):
     "A new scheduler of the same class and config (its own timesteps and step state): calls never share one."
     cfg = _config(scheduler)
@@ -47,6 +49,7 @@ def fresh_scheduler(scheduler, name: str='scheduler'):
                       f"build it with clip_sample=False", UserWarning, stacklevel=3)
     return type(scheduler).from_config(cfg)
 
+# %% ../nbs/00b_pipeline.ipynb #686beef4
 def noise_draws(shape, # N×… : the batch the draws are for
                 generator, # a torch.Generator (or None), or a list of them, one per item
                 n: int=1, # draws per item: the result has N·n rows, item-major
@@ -67,6 +70,7 @@ def check_output_type(output_type, name: str='output_type') -> str|None:
                          f"got {output_type!r}")
     return output_type
 
+# %% ../nbs/00b_pipeline.ipynb #edd8f89e
 def postprocess(image: torch.Tensor, # N×3×H×W in [-1, 1] (a VAE decode)
                 output_type: str|None=None, # None (as is), 'pt', 'np' or 'pil' ('latent' is the caller's: it skips the decode)
                ):

@@ -18,6 +18,7 @@ def is_flow(scheduler) -> bool:
     return type(scheduler).__name__.startswith('FlowMatch') or (
         not hasattr(scheduler, 'alphas_cumprod') and 'shift' in (getattr(scheduler, 'config', None) or {}))
 
+# %% ../nbs/01a_predictions.ipynb #707e6817
 def _check_pt(pt, scheduler=None):
     "`pt` must be one of PREDICTION_TYPES and, given `scheduler`, belong to its family."
     if pt not in PREDICTION_TYPES: raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {pt!r}")
@@ -46,6 +47,7 @@ def _alpha_bar(scheduler, t) -> torch.Tensor:
             s = torch.tensor(float(np.interp(v, np.arange(len(ac)), s_all.numpy()))); out.append(1 / (1 + s ** 2))
     return torch.stack(out)
 
+# %% ../nbs/01a_predictions.ipynb #bf8c8d11
 def flow_sigma(scheduler, t) -> torch.Tensor:
     "σ of a flow-matching scheduler at timestep(s) `t` (float32, one per entry): its grid's σ where `t` is on it, else t / num_train_timesteps."
     ts = torch.as_tensor(t).detach().flatten().float().cpu()
@@ -76,8 +78,10 @@ def to_epsilon(scheduler, output: torch.Tensor, # the model output
     if pt == 'flow': return x_t + a * output
     return a * output + s * x_t if pt == 'v_prediction' else (x_t - a * output) / s
 
+# %% ../nbs/01a_predictions.ipynb #dcc313ba
 def _default_pt(scheduler) -> str: return 'flow' if is_flow(scheduler) else scheduler.config.get('prediction_type', 'epsilon')
 
+# %% ../nbs/01a_predictions.ipynb #2f52f2de
 def from_epsilon(scheduler, eps: torch.Tensor, x_t: torch.Tensor, t, prediction_type: str|None=None) -> torch.Tensor:
     "Inverse of `to_epsilon`: ε back to the model's prediction type (v = (ε − σ_t·x_t)/α_t; x̂₀ = (x_t − σ_t·ε)/α_t; u = (ε − x_t)/α_t)."
     pt = _check_pt(prediction_type or _default_pt(scheduler), scheduler)

@@ -31,6 +31,7 @@ def word_tokenizer(words: list[str], # the vocabulary (lowercase words; duplicat
 
 UNKNOWN_WORDS = ('warn', 'raise', 'ignore')
 
+# %% ../nbs/01b_words.ipynb #65ee3481
 def find_unknown_words(tokenizer, # any tokenizer; only a word-level one (`word_tokenizer`, the toy zoo's) has unknown words
                   text: str, # a prompt or instruction
                  ) -> list[str]: # the words it maps to `<unk>`, in order, once each ([] for subword tokenizers such as CLIP's)
@@ -42,6 +43,7 @@ def find_unknown_words(tokenizer, # any tokenizer; only a word-level one (`word_
     ws = [w for w, _ in bt.pre_tokenizer.pre_tokenize_str(s)] if bt.pre_tokenizer is not None else s.split()
     return list(dict.fromkeys(w for w in ws if w not in vocab))
 
+# %% ../nbs/01b_words.ipynb #acf9b6d5
 def check_words(tokenizer, texts: str|list[str], # prompts about to be encoded
                 unknown_words: str='warn', # one of UNKNOWN_WORDS: a UserWarning, a ValueError, or nothing
                 what: str='prompt'):
