@@ -18,6 +18,7 @@ def _box(box, H, W, what='box'):
     if not (0 <= y0 < y1 <= H and 0 <= x0 < x1 <= W): raise ValueError(f"{what} {box!r} is empty or outside the {H}×{W} image")
     return y0, x0, y1, x1
 
+# %% ../nbs/07_pixel.ipynb #cdc2cdfd
 def _gauss(x: torch.Tensor, sigma: float) -> torch.Tensor:
     r = max(1, int(math.ceil(3 * sigma))); t = torch.arange(-r, r + 1, dtype=x.dtype)
     k = torch.exp(-t ** 2 / (2 * sigma ** 2)); k = k / k.sum()
@@ -25,12 +26,14 @@ def _gauss(x: torch.Tensor, sigma: float) -> torch.Tensor:
     x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(3, 1, 1, 1), groups=3)
     return F.conv2d(x, k.view(1, 1, -1, 1).repeat(3, 1, 1, 1), groups=3)
 
+# %% ../nbs/07_pixel.ipynb #fa486b19
 def _op_crop_paste(x, src, dst): # copy the box `src` to top-left corner `dst`
     H, W = x.shape[-2:]; y0, x0, y1, x1 = _box(src, H, W, 'src')
     dy, dx = int(dst[0]), int(dst[1]); h, w = y1 - y0, x1 - x0
     if not (0 <= dy and dy + h <= H and 0 <= dx and dx + w <= W): raise ValueError(f"dst {dst!r} puts the {h}×{w} patch outside the image")
     out = x.clone(); out[..., dy:dy + h, dx:dx + w] = x[..., y0:y1, x0:x1]; return out
 
+# %% ../nbs/07_pixel.ipynb #e3616ddc
 def _op_paste_image(x, other, box): # paste `other` (any image, resized to the box) into `box`
     H, W = x.shape[-2:]; y0, x0, y1, x1 = _box(box, H, W)
     o = to_tensor(other).float()
@@ -47,6 +50,7 @@ PIXEL_OPS = {
     'paste_image': _op_paste_image,
 }
 
+# %% ../nbs/07_pixel.ipynb #be30835c
 def _check_pixel_args(op: str, kw: dict, hw: tuple):
     "Finite numbers for every numeric parameter; σ > 0 and small enough for the image; rgb of three numbers."
     for k, v in kw.items():
@@ -61,6 +65,7 @@ def _check_pixel_args(op: str, kw: dict, hw: tuple):
         if not 0 < s <= lim: raise ValueError(f"pixel op {op!r} sigma must be in (0, {lim:.3g}] for a {hw[0]}×{hw[1]} image, got {kw['sigma']!r}")
     if 'src' in kw and len(kw.get('dst', ())) != 2: raise ValueError(f"pixel op {op!r}: dst must be (y, x), got {kw.get('dst')!r}")
 
+# %% ../nbs/07_pixel.ipynb #72df0197
 def pixel_edit(image, op: str, **kw) -> np.ndarray: # H×W×3 uint8
     "Apply a conventional (non-diffusion) edit from `PIXEL_OPS` to one image; result clamped and quantized."
     if not isinstance(op, str) or op not in PIXEL_OPS: raise ValueError(f"unknown pixel op {op!r}; expected one of {sorted(PIXEL_OPS)}")

@@ -30,6 +30,7 @@ class Guided(NamedTuple):
     null: torch.Tensor|None  # the null prediction, same kind
     kind: str = 'epsilon'  # `predictions.PREDICTION_TYPES`: 'epsilon' from UNet bundles, 'flow' from flow bundles
 
+# %% ../nbs/04_sampling.ipynb #39c83d57
 def cfg_combine(e_u: torch.Tensor, e_c: torch.Tensor, w: float) -> torch.Tensor:
     "Classifier-free guidance: ε_∅ + w (ε_c − ε_∅) — the one place the formula is written (on ε or on velocities alike)."
     return e_u + w * (e_c - e_u)
@@ -39,10 +40,12 @@ def is_flow_bundle(b) -> bool:
     "Whether `b` is a flow-matching bundle (a transformer predicting velocities; `flow.FlowBundle`)."
     return getattr(b, 'prediction_type', None) == 'flow' and callable(getattr(b, 'predict', None))
 
+# %% ../nbs/04_sampling.ipynb #4bbbf917
 def _cat(u, c):
     "Batch-concatenate two conditionings: tensors, or a flow bundle's conditioning type (which has `.cat`)."
     return torch.cat([u, c]) if isinstance(u, torch.Tensor) else type(c).cat([u, c])
 
+# %% ../nbs/04_sampling.ipynb #df651dd2
 @dataclass
 class CFG:
     "Classifier-free guidance for a caption model in one batched call on (uncond, cond); no `uncond` or w = 1: cond only (ε, or a flow bundle's velocity)."
@@ -93,6 +96,7 @@ class LoopState:
     timesteps: torch.Tensor
     generator: torch.Generator|list|None = None
 
+# %% ../nbs/04_sampling.ipynb #5ffd75a9
 class RegionControl:
     "Confines an edit to `mask` (N×1×h×w at latent size, 1 = edit): override `on_eps` (before the step) and/or `on_latents` (after it)."
     def on_eps(self, i: int, g: Guided) -> torch.Tensor: return g.eps
@@ -100,6 +104,7 @@ class RegionControl:
 
 EPS_CONTROLS = ('literal', 'null')  # EpsControl kinds (EMILIE's `emilie.CONTROLS` adds the latent blend, `NoiseBlend`)
 
+# %% ../nbs/04_sampling.ipynb #f04438e0
 @dataclass
 class EpsControl(RegionControl):
     "EMILIE's gradient control on ε̂: 'literal' M⊙ε̂; 'null' M⊙ε̂ + (1−M)⊙ε_null (outside, the model still denoises, without the edit)."
@@ -115,6 +120,7 @@ class EpsControl(RegionControl):
         if g.null is None: raise ValueError("EpsControl('null') needs a guidance that returns the null ε (CFG with uncond, or IP2PGuidance)")
         return self.mask * g.eps + (1 - self.mask) * g.null
 
+# %% ../nbs/04_sampling.ipynb #fec3b3af
 @dataclass
 class TrajectoryBlend(RegionControl):
     "DiffEdit's mask guidance: after step i, outside M the encoder's latent at the matching t ('matching') or one step noisier ('diffusers')."
@@ -126,6 +132,7 @@ class TrajectoryBlend(RegionControl):
         x = self.latents[K - 1 - i] if self.blend == 'matching' else self.latents[K - i]
         return self.mask * z + (1 - self.mask) * x
 
+# %% ../nbs/04_sampling.ipynb #804d8c9f
 @dataclass
 class NoiseBlend(RegionControl):
     "Blended latent diffusion: after step i, outside M the source forward-noised to the next timestep (the clean source after the last)."
@@ -141,6 +148,7 @@ def ddim_scheduler(b: Bundle) -> DDIMScheduler:
     "A fresh DDIM scheduler on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`), stepping on ε."
     return DDIMScheduler.from_config(ddim_config(b.scheduler, 'the bundle scheduler') | dict(prediction_type='epsilon'))
 
+# %% ../nbs/04_sampling.ipynb #d7c588c7
 def step_kwargs(scheduler, generator=None, eta: float|None=None) -> dict:
     "The extra keyword arguments `scheduler.step` accepts (adapted from diffusers' `prepare_extra_step_kwargs`)."
     ps, kw = set(inspect.signature(scheduler.step).parameters), {}
@@ -152,6 +160,7 @@ def step_kwargs(scheduler, generator=None, eta: float|None=None) -> dict:
 
 CALLBACK_TENSORS = ('latents', 'eps')  # what the loop hands a callback: the latents after the step, and the ε that made them
 
+# %% ../nbs/04_sampling.ipynb #54c1ed5a
 @dataclass
 class LoopView:
     "The `pipe` a diffusers-form callback receives: what the loop runs (diffusers' pipelines expose `scheduler` and `num_timesteps` too)."
@@ -159,6 +168,7 @@ class LoopView:
     num_timesteps: int # steps in this run
     guidance: Callable|None = None # the guidance turning the model into ε
 
+# %% ../nbs/04_sampling.ipynb #8496781d
 def _required_positional(fn) -> int|None:
     "How many positional arguments `fn` requires (None: it takes *args, or has no signature)."
     try: ps = inspect.signature(fn).parameters.values()
@@ -166,6 +176,7 @@ def _required_positional(fn) -> int|None:
     if any(p.kind == p.VAR_POSITIONAL for p in ps): return None
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in ps)
 
+# %% ../nbs/04_sampling.ipynb #d6dce863
 def check_callback(fn, name: str='callback_on_step_end') -> Callable|None:
     """`fn` as the loop calls it, `fn(pipe, i, t, callback_kwargs) -> dict | None`, or None. Accepted: diffusers' `PipelineCallback` /
     `MultiPipelineCallbacks` objects and any callable of four positional arguments (diffusers' form; `pipe` is a `LoopView`), and the
@@ -195,6 +206,7 @@ def _check_fresh(scheduler) -> str:
         return 'flow'
     return scheduler.config.get('prediction_type', 'epsilon')
 
+# %% ../nbs/04_sampling.ipynb #cc34f985
 @torch.no_grad()
 def denoise(z: torch.Tensor, # the starting latents (noise × init_noise_sigma, x_r, or x_0 for inversion)
             scheduler, # any diffusers scheduler (DDIM-type or FlowMatchEulerDiscreteScheduler), `set_timesteps` called for this run

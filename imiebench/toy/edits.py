@@ -23,8 +23,10 @@ def _change_mask(kind, src, tgt, i, size):
     if kind != 'remove': m |= object_coverage(*_key(tgt.objects[i]), size) > 0
     return dilate(m, max(1, size // 64)).astype(np.float32)
 
+# %% ../../nbs/02b_toy_edits.ipynb #aa16f90c
 def _key(o): return o.shape, o.size, o.pos
 
+# %% ../../nbs/02b_toy_edits.ipynb #c8a25987
 def dilate(m, r):
     "Binary dilation of bool `m` by a (2r+1)² square."
     out = m.copy(); H, W = m.shape
@@ -134,8 +136,10 @@ def valid_kinds(scene:Scene, max_objects:int=4) -> list[str]:
           'remove': n >= 2, 'move': free and n > 0, 'background': True, 'texture': True}
     return [k for k in EDIT_KINDS if ok[k]]
 
+# %% ../../nbs/02b_toy_edits.ipynb #cb789edd
 def _pick(rng, seq): return seq[int(rng.integers(len(seq)))]
 
+# %% ../../nbs/02b_toy_edits.ipynb #c8039957
 def random_edit(scene:Scene, # source scene
                 rng:np.random.Generator, # source of randomness
                 kinds:tuple[str,...]|list[str]|None=None, # allowed kinds (default: all `EDIT_KINDS`)
@@ -161,6 +165,7 @@ def random_edit(scene:Scene, # source scene
     elif kind == 'texture': kw['texture'] = _pick(rng, [t for t in TEXTURES if t != scene.texture])
     return make_edit(scene, kind, i, **kw)
 
+# %% ../../nbs/02b_toy_edits.ipynb #ab42ff3a
 def edit_sequence(scene:Scene, # first source scene
                   rng:np.random.Generator, # source of randomness
                   n:int=4, # number of edits

@@ -23,6 +23,7 @@ def _seg_dist(px, c):
     t = np.clip(d.mean(-1, keepdims=True), -TEXTURE_AMP, TEXTURE_AMP)
     return np.sqrt(((d - t) ** 2).sum(-1))
 
+# %% ../../nbs/02a_toy_oracle.ipynb #3c04c976
 def nearest_color(rgb, # a colour (3,) or pixels (...×3)
                   textured:bool=False, # measure distance to texture segments (for backgrounds)
                  ) -> str|np.ndarray:
@@ -51,6 +52,7 @@ class ObjVerdict:
     @property
     def ok(self) -> bool: return self.color_ok and self.shape_ok and self.size_ok
 
+# %% ../../nbs/02a_toy_oracle.ipynb #18905a5d
 @dataclass
 class OracleReport:
     "The oracle's reading of an image against an expected scene."
@@ -86,6 +88,7 @@ def _check_image(image):
         raise ValueError(f"expected a square HxWx3 image, got shape {image.shape}")
     return check_size(image.shape[0])
 
+# %% ../../nbs/02a_toy_oracle.ipynb #1daa9143
 def _cell_box(pos, size):
     i = POSITIONS.index(pos); r, c = divmod(i, 3)
     return (round(r * size / 3), round((r + 1) * size / 3), round(c * size / 3), round((c + 1) * size / 3))
@@ -96,12 +99,14 @@ def _erode(m):
     out[1:] &= m[:-1]; out[:-1] &= m[1:]; out[:, 1:] &= m[:, :-1]; out[:, :-1] &= m[:, 1:]
     return out
 
+# %% ../../nbs/02a_toy_oracle.ipynb #0662431b
 def _shift(m, dy, dx):
     "Shift 2-D `m` by (dy, dx) with zero fill."
     out = np.zeros_like(m); H, W = m.shape
     out[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = m[max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
     return out
 
+# %% ../../nbs/02a_toy_oracle.ipynb #8d16cafa
 def _gauss_blur(img, sigma):
     "Separable gaussian blur of an HxW or HxWxC float array (reflect padding)."
     r = max(1, int(np.ceil(3 * sigma)))
@@ -111,6 +116,7 @@ def _gauss_blur(img, sigma):
     p = sum(k[j] * p[j:j + H] for j in range(2 * r + 1))
     return sum(k[j] * p[:, j:j + W] for j in range(2 * r + 1))
 
+# %% ../../nbs/02a_toy_oracle.ipynb #2a9221b3
 def _box3(x):
     "3×3 box filter (edge padding) of an HxW or HxWxC array."
     pad = ((1, 1), (1, 1)) + ((0, 0),) * (x.ndim - 2)
@@ -145,6 +151,7 @@ def _blend_color(med, cbg, bg):
     score[COLOR_NAMES.index(bg)] = np.inf
     return COLOR_NAMES[int(score.argmin())]
 
+# %% ../../nbs/02a_toy_oracle.ipynb #e1c16e90
 def _alpha(px, cbg, cobj, textured):
     "Linear coverage estimate of pixels `px` between background `cbg` and object colour `cobj`."
     u, d = cobj - cbg, px - cbg
@@ -172,6 +179,7 @@ def _texture_of(img, bgmask, c, size):
     if min(rho(P, 0), rho(0, P)) > .4: return 'checks'
     return 'noise'
 
+# %% ../../nbs/02a_toy_oracle.ipynb #9372db54
 def oracle(image:np.ndarray, # HxWx3 uint8, H = W a multiple of 8 (>= 32)
            scene:Scene, # the scene the image should show
           ) -> OracleReport:
@@ -220,6 +228,7 @@ def _vacated(edit):
         return next(o.pos for o in edit.source.objects if o.pos not in {p.pos for p in edit.target.objects})
     return None
 
+# %% ../../nbs/02a_toy_oracle.ipynb #63d803f5
 def edit_success(image:np.ndarray, # HxWx3 uint8 result of the editor
                  edit:Edit, # the edit that was asked for
                  report:OracleReport|None=None, # a precomputed `oracle(image, edit.target)`
@@ -234,6 +243,7 @@ def edit_success(image:np.ndarray, # HxWx3 uint8 result of the editor
     if v is not None: ok &= v not in r.spurious
     return bool(ok)
 
+# %% ../../nbs/02a_toy_oracle.ipynb #5698f1f6
 def preserved(image:np.ndarray, # HxWx3 uint8 result of the editor
               edit:Edit, # the edit that was asked for
               report:OracleReport|None=None, # a precomputed `oracle(image, edit.target)`
@@ -246,6 +256,7 @@ def preserved(image:np.ndarray, # HxWx3 uint8 result of the editor
     if edit.kind != 'texture': ok &= r.texture_ok
     return bool(ok)
 
+# %% ../../nbs/02a_toy_oracle.ipynb #e441ad86
 def retained(image:np.ndarray, # HxWx3 uint8: the image at the *end* of an edit sequence
              edits:list[Edit], # the chained sequence (each source is the previous target)
              k:int, # which edit to check (0-based; -1 or len-1 is the last)

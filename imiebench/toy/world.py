@@ -36,6 +36,7 @@ def check_name(value, allowed, what):
         raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(map(repr, allowed))}")
     return value
 
+# %% ../../nbs/02_toy_world.ipynb #3727e0cb
 def check_size(size):
     "Image sizes are ints, multiples of 8, at least 32."
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 32 or size % 8:
@@ -104,6 +105,7 @@ def _cell_center(pos, size):
     i = POSITIONS.index(pos); c = size / 3
     return (i % 3 + .5) * c, (i // 3 + .5) * c  # x, y
 
+# %% ../../nbs/02_toy_world.ipynb #40e3aa58
 def _inside(shape, x, y, h):
     "Boolean: points (x, y), relative to the object centre, inside `shape` of half-extent `h`."
     if shape == 'circle': return x * x + y * y <= h * h
@@ -112,6 +114,7 @@ def _inside(shape, x, y, h):
     if shape == 'triangle': return (y <= h) & (2 * np.abs(x) <= (y + h))
     raise ValueError(f"unknown shape {shape!r}; expected one of {SHAPES}")
 
+# %% ../../nbs/02_toy_world.ipynb #abe6ab2b
 @functools.lru_cache(maxsize=1024)
 def object_coverage(shape, osize, pos, size):
     "Cached read-only float32 coverage (`size`×`size`) of an object given by its `shape`, size name `osize` and `pos`; `object_mask` returns a writable copy."
@@ -126,6 +129,7 @@ def object_coverage(shape, osize, pos, size):
     m.flags.writeable = False
     return m
 
+# %% ../../nbs/02_toy_world.ipynb #091b07a6
 def object_mask(obj:Obj, # the object
                 size:int=64, # image size (multiple of 8, >= 32)
                ) -> np.ndarray:
@@ -133,6 +137,7 @@ def object_mask(obj:Obj, # the object
     if not isinstance(obj, Obj): raise TypeError(f"expected an Obj, got {type(obj).__name__}")
     return object_coverage(obj.shape, obj.size, obj.pos, check_size(size)).copy()
 
+# %% ../../nbs/02_toy_world.ipynb #6acca684
 def scene_masks(scene:Scene, # the scene
                 size:int=64, # image size
                ) -> np.ndarray:
@@ -161,6 +166,7 @@ def _texture_field(texture, seed, size):
     t = np.ascontiguousarray(t, dtype=np.float32); t.flags.writeable = False
     return t
 
+# %% ../../nbs/02_toy_world.ipynb #1410752e
 def background(bg:str, # named colour
                texture:str='solid', # one of `TEXTURES`
                seed:int=0, # noise seed
@@ -221,6 +227,7 @@ POS_PHRASE = {'top left': 'at the top left', 'top': 'at the top', 'top right': '
 
 def _sorted_objs(scene): return sorted(scene.objects, key=lambda o: POSITIONS.index(o.pos))
 
+# %% ../../nbs/02_toy_world.ipynb #e707223a
 def caption(scene:Scene) -> str:
     "Deterministic lowercase caption of `scene` using only words of `VOCAB`."
     if not isinstance(scene, Scene): raise TypeError(f"expected a Scene, got {type(scene).__name__}")
@@ -229,6 +236,7 @@ def caption(scene:Scene) -> str:
     bg = f"a {scene.bg} {adj}background"
     return f"{objs} on {bg}" if objs else bg
 
+# %% ../../nbs/02_toy_world.ipynb #367e3e22
 def words(text:str) -> list[str]:
     "Split a caption or instruction into lowercase words (punctuation dropped)."
     if not isinstance(text, str): raise TypeError(f"expected a str, got {type(text).__name__}")
