@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_reed.ipynb #9dded4c9
 from __future__ import annotations
-import contextlib, math, os, warnings
+import math, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
@@ -12,7 +12,7 @@ import numpy as np, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from diffusers import AutoencoderKL
 from .core import to_tensor, check_int, check_number, check_bool, check_finite, RANGE_TOL
-from .metrics import psnr, ssim
+from .metrics import psnr, ssim, load_lpips, lpips_batch
 from .training import TrainConfig, TrainHook, train_loop
 
 # %% auto #0
@@ -21,21 +21,10 @@ __all__ = ['OPTIMIZERS', 'FSL_TARGETS', 'MIXED_PRECISIONS', 'lpips_available', '
            'vae_roundtrip', 'roundtrips', 'hflip', 'brighten', 'darken', 'edit_roundtrips', 'save_vae']
 
 # %% ../nbs/30_reed.ipynb #4e02f5b5
-_LPIPS = {}
-
-def _lpips_net():
-    "The real LPIPS network, or None when its backbone cannot be loaded (offline)."
-    if 'net' not in _LPIPS:
-        try:
-            import lpips
-            with warnings.catch_warnings(), contextlib.redirect_stdout(open(os.devnull, 'w')):
-                warnings.simplefilter('ignore'); _LPIPS['net'] = lpips.LPIPS(net='alex', verbose=False).eval().requires_grad_(False)
-        except Exception as e: _LPIPS['net'], _LPIPS['why'] = None, f"{type(e).__name__}: {e}"[:200]
-    return _LPIPS['net']
-
 def lpips_available() -> bool:
-    "True when real LPIPS (AlexNet backbone + shipped linear layers) loads."
-    return _lpips_net() is not None
+    "True when real LPIPS (AlexNet backbone + shipped linear layers) loads: `metrics.load_lpips`, the workbench's one LPIPS."
+    try: load_lpips('alex'); return True
+    except (OSError, ImportError): return False
 
 def gradient_proxy(x: torch.Tensor, y: torch.Tensor, # N×3×H×W in [-1, 1]
                    scales: int=3) -> torch.Tensor: # N: per-image distance
@@ -49,9 +38,8 @@ def gradient_proxy(x: torch.Tensor, y: torch.Tensor, # N×3×H×W in [-1, 1]
 
 def perceptual_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor: # N: per-image
     "LPIPS(x, y) if its weights load, else `gradient_proxy` (see `lpips_available`)."
-    net = _lpips_net()
-    if net is None: return gradient_proxy(x, y)
-    net.to(x.device); return net(x.float(), y.float()).flatten()
+    if not lpips_available(): return gradient_proxy(x, y)
+    return lpips_batch(x, y, load_lpips('alex', device=x.device))
 
 # %% ../nbs/30_reed.ipynb #e7e77ab0
 def _as_images(x, what: str) -> torch.Tensor:

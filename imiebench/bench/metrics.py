@@ -4,14 +4,13 @@
 
 # %% ../../nbs/52_bench_metrics.ipynb #76f2e72c
 from __future__ import annotations
-import warnings
-from pathlib import Path
 
 import numpy as np
 import PIL.Image
 import torch
 
-from ..metrics import psnr
+from ..metrics import psnr, ssim, load_lpips as _load_lpips
+from ..metrics import lpips_backbone_file, lpips_distance, _LPIPS  # noqa: F401 (the one LPIPS and its cache, served here under their names)
 
 def _weights_error(msg: str) -> OSError:
     "A `models.WeightsNotFoundError` (imported only when needed: this module stays light to import)."
@@ -20,8 +19,8 @@ def _weights_error(msg: str) -> OSError:
 
 # %% auto #0
 __all__ = ['l1_distance', 'l2_distance', 'psnr_unedited', 'mse_unedited', 'ssim_unedited', 'lpips_unedited', 'magicbrush_l1',
-           'magicbrush_l2', 'pie_psnr_unedited', 'pie_mse_unedited', 'pie_ssim_unedited', 'lpips_backbone_file',
-           'load_lpips', 'lpips_distance', 'pie_lpips_unedited']
+           'magicbrush_l2', 'pie_psnr_unedited', 'pie_mse_unedited', 'pie_ssim_unedited', 'load_lpips',
+           'pie_lpips_unedited']
 
 # %% ../../nbs/52_bench_metrics.ipynb #2be97849
 def _img(a, name: str) -> np.ndarray:
@@ -103,67 +102,37 @@ def pie_ssim_unedited(src, out, mask) -> float:
     """PIE-Bench's SSIM of the unedited part: SSIM of the masked [0, 1] images, Gaussian window (σ = 1.5, 11×11), k₁ = 0.01, k₂ = 0.03,
     population covariances, the mean over windows inside the image and over channels.
     Source: `matrics_calculator.py` `calculate_ssim` (torchmetrics `StructuralSimilarityIndexMeasure(data_range=1.0)`), `evaluate.py` `ssim_unedit_part`.
-    Differences: scikit-image in float64 (torchmetrics float32); mask binarised at 0.5. (The workbench's own SSIM, `metrics.ssim`, has a uniform 7×7 window.)"""
-    from skimage.metrics import structural_similarity
-    a, b = _unedited(src, out, mask)
-    return float(structural_similarity(a, b, channel_axis=2, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False))
+    Differences: `metrics.ssim(window='gaussian')`, scikit-image in float64 (torchmetrics float32); mask binarised at 0.5. (The workbench's default SSIM has a uniform 7×7 window.)"""
+    a, b = _unedited(src, out, mask); return ssim(a, b, data_range=1., window='gaussian')
 
 psnr_unedited, mse_unedited, ssim_unedited = pie_psnr_unedited, pie_mse_unedited, pie_ssim_unedited  # `field_metrics`' keys
 
 # %% ../../nbs/52_bench_metrics.ipynb #110dfd32
-_TV_WEIGHTS = {'alex': 'AlexNet_Weights', 'squeeze': 'SqueezeNet1_1_Weights', 'vgg': 'VGG16_Weights'}
-_LPIPS = {}
-
-def lpips_backbone_file(net: str='alex') -> Path:
-    "Where torchvision keeps the ImageNet weights LPIPS(`net`) is built on."
-    import torchvision
-    if net not in _TV_WEIGHTS: raise ValueError(f"net must be one of {sorted(_TV_WEIGHTS)}, got {net!r}")
-    url = getattr(torchvision.models, _TV_WEIGHTS[net]).IMAGENET1K_V1.url
-    return Path(torch.hub.get_dir()) / 'checkpoints' / url.rsplit('/', 1)[-1]
-
 def load_lpips(net: str='alex', # 'alex' (LPIPS' default), 'squeeze' (PIE-Bench's), 'vgg'
                random_backbone: bool=False, # random backbone weights: tests only
                device='cpu'):
-    "An LPIPS module (cached); `WeightsNotFoundError` when the backbone's ImageNet weights are not on disk."
-    key = (net, random_backbone, str(device))
-    if key not in _LPIPS:
-        f = lpips_backbone_file(net)
-        if not random_backbone and not f.exists():
-            raise _weights_error(f"LPIPS({net}) needs torchvision's ImageNet {net} weights at {f} (the lpips package ships only "
-                                       f"its linear heads); copy the file there (or to $TORCH_HOME/hub/checkpoints/ with TORCH_HOME set)")
-        import lpips
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            _LPIPS[key] = lpips.LPIPS(net=net, pnet_rand=random_backbone, verbose=False).to(device).eval()
-    return _LPIPS[key]
+    "`metrics.load_lpips` (the one LPIPS loader), a missing backbone file raised as `models.WeightsNotFoundError`."
+    try: return _load_lpips(net, random_backbone, device)
+    except FileNotFoundError as e: raise _weights_error(str(e)) from None
 
-@torch.no_grad()
-def lpips_distance(a, b, net: str='alex', model=None) -> float:
-    "LPIPS between two uint8 images (`model`: a module from `load_lpips`, else the cached real one)."
-    a, b = _pair(a, b, 'a', 'b'); model = model or load_lpips(net)
-    t = lambda x: torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float().div(127.5).sub(1).to(next(model.parameters()).device)
-    return float(model(t(a), t(b)).item())
-
+# %% ../../nbs/52_bench_metrics.ipynb #918dd113
 def pie_lpips_unedited(src, out, mask, net: str='squeeze', model=None) -> float:
     """PIE-Bench's LPIPS of the unedited part: both images × (1 − mask), LPIPS(SqueezeNet) on `2x − 1`.
     Source: `matrics_calculator.py` `calculate_lpips` (torchmetrics `LearnedPerceptualImagePatchSimilarity(net_type='squeeze')`),
     `evaluate.py` `lpips_unedit_part`. Differences: the `lpips` package's network (the one torchmetrics wraps); the masked images
     are exact multiples of 1/255, so passing them as uint8 loses nothing; mask binarised at 0.5."""
     a, b = _unedited(src, out, mask)
-    return lpips_distance(np.round(a * 255).astype(np.uint8), np.round(b * 255).astype(np.uint8), net, model)
+    return lpips_distance(np.round(a * 255).astype(np.uint8), np.round(b * 255).astype(np.uint8), model=model or load_lpips(net))
 
 lpips_unedited = pie_lpips_unedited
 
 # %% ../../nbs/52_bench_metrics.ipynb #ff08b4a5
 import importlib
-_MOVED = {'imiebench.bench.field_metrics': (
-    'MAGICBRUSH_CLIP_ID', 'PIE_CLIP_ID', 'CLIP_MEAN_STD', 'ClipEmbedder', 'clip_pixels', 'toy_clip_embedder', 'real_clip_embedder',
-    'magicbrush_clip', 'pie_clip', 'benchmark_clips', 'magicbrush_clip_i', 'magicbrush_clip_t', 'pie_clip_whole', 'pie_clip_edited',
-    'clip_t', 'clip_similarity', 'DINO_ID', 'STRUCTURE_ID', 'Dino', 'load_dino', 'magicbrush_dino', 'pie_structure_distance',
-    'FIELD_METRICS', 'metric_availability', 'field_metrics')}
+_SECTIONS = ('imiebench.bench.field_metrics',)  # sections whose public names (`__all__`) were this module's
 
-def __getattr__(name: str): # a name of this module's sections
-    "Names that moved to a section of their own (`_MOVED`) stay importable from `bench.metrics`."
-    mod = next((m for m, names in _MOVED.items() if name in names), None)
-    if mod is None: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(mod), name)
+def __getattr__(name: str): # a public name of a section (`_SECTIONS`)
+    "The sections' public names stay importable from `bench.metrics`, imported on first use."
+    if not name.startswith('_'):
+        for m in map(importlib.import_module, _SECTIONS):
+            if name in m.__all__: return getattr(m, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
