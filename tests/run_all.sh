@@ -47,5 +47,5 @@ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>
 $V/python -c "import playwright.sync_api" 2>/dev/null || $V/python -m pip install -q playwright
 
 echo "== pytest"
-$V/python -m pytest -q tests
+$V/python -m pytest -q -n 2 --dist loadfile tests  # two processes (pytest-xdist), each test file in one of them; tests that launch accelerate take a free port (--main_process_port 0)
 echo "test command took $(( $(date +%s) - t0 )) s"

@@ -198,7 +198,7 @@ def test_processes_of_one_run_share_the_lock(tmp_path):
     root = Path(__file__).parents[1]
     (tmp_path / 'two.py').write_text(TWO)
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=f"{root}{os.pathsep}{root / 'tests'}")
-    acc = [str(Path(sys.executable).parent / 'accelerate'), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
+    acc = [str(Path(sys.executable).parent / 'accelerate'), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--main_process_port', '0',
            '--mixed_precision', 'no', '--dynamo_backend', 'no', str(tmp_path / 'two.py'), str(tmp_path / 'out')]
     r = subprocess.run(acc, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
