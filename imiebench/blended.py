@@ -32,6 +32,7 @@ class BlendedResult:
         ims = output_uint8(self.image, self.output_type)
         return tuple(self.latents.shape[-2:]) if ims is None else ims[0].shape[:2]
 
+# %% ../nbs/12_blended.ipynb #862034a6
 def check_inputs(b: Bundle, image, prompt, mask, num_inference_steps, guidance_scale, generator, # as `blended_latent` takes them
                  callback_on_step_end=None, output_type: str|None=None,
                 ) -> tuple: # (n images, prompts, steps, guidance, generators, callback, latent-size mask or None)

@@ -26,6 +26,7 @@ def check_ratio(r: float, what: str='encoding ratio r'):
     "Raise unless 0 < r ≤ 1 (any finite real: int, float, numpy scalar)."
     return check_number(r, what, 0, 1, lo_open=True)
 
+# %% ../nbs/10_ddim.ipynb #e548beb6
 def ddim_schedulers(b: Bundle) -> tuple[DDIMScheduler, DDIMInverseScheduler]:
     "Fresh (per call) DDIM and DDIM-inverse schedulers on the bundle's noise schedule, `clip_sample=False` (`core.ddim_config`), stepping on ε (`sampling.CFG` converts v/x₀ outputs)."
     sch = ddim_scheduler(b); cfg = dict(sch.config)
@@ -33,10 +34,12 @@ def ddim_schedulers(b: Bundle) -> tuple[DDIMScheduler, DDIMInverseScheduler]:
     inv = set(inspect.signature(DDIMInverseScheduler.__init__).parameters)  # e.g. no `thresholding`: diffusers would log each key it drops
     return sch, DDIMInverseScheduler.from_config({k: v for k, v in cfg.items() if k in inv or k.startswith('_')})
 
+# %% ../nbs/10_ddim.ipynb #bb134c46
 def min_fraction(steps: int) -> float:
     "The smallest fraction (3 decimals, rounded up) of a `steps`-step grid that gets a timestep: int(steps · f) ≥ 1."
     return math.ceil(1000 / steps) / 1000
 
+# %% ../nbs/10_ddim.ipynb #f5cd7e15
 def decode_timesteps(scheduler, steps: int, r: float) -> torch.Tensor:
     "Descending DDIM timesteps used to decode from ratio `r` (k = int(r·steps) of them)."
     r = check_ratio(r); steps = check_int(steps, 'steps', 1); scheduler.set_timesteps(steps)
@@ -55,11 +58,13 @@ class DDIMTrajectory:
     @property
     def x_r(self) -> torch.Tensor: return self.latents[-1]
 
+# %% ../nbs/10_ddim.ipynb #cc96a4c7
 def _cfg(b: Bundle, prompt: str|list[str], negative_prompt: str|list[str]|None, n: int, guidance_scale: float) -> CFG:
     "Classifier-free guidance under `prompt` (one, or one per latent) for n latents (none when `negative_prompt` is None or the scale is 1)."
     u = None if negative_prompt is None or guidance_scale == 1 else b.embed(negative_prompt).expand(n, -1, -1)
     return CFG(b, b.embed(prompt).expand(n, -1, -1), u, guidance_scale)
 
+# %% ../nbs/10_ddim.ipynb #7db15093
 @torch.no_grad()
 def ddim_encode(b: Bundle, latents: torch.Tensor, # N×C×h×w scaled x_0
                 num_inference_steps: int=50, # DDIM steps of the full grid (formerly `steps`)

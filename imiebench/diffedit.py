@@ -36,6 +36,7 @@ class DiffEditMask:
 
 RESCALES = ('minmax', 'mean', 'batch')
 
+# %% ../nbs/11_diffedit.ipynb #bea84c3a
 def rescale_map(raw: torch.Tensor, # N×1×h×w averaged |ε_Q − ε_R|
                 rescale: str='minmax', # one of RESCALES
                 extreme_quantile: float=0.99, # 'minmax': clip above this quantile of each map
@@ -51,6 +52,7 @@ def rescale_map(raw: torch.Tensor, # N×1×h×w averaged |ε_Q − ε_R|
     m = (m * clamp_ratio).clamp_min(1e-12)
     return raw.clamp(min=torch.zeros_like(m), max=m) / m
 
+# %% ../nbs/11_diffedit.ipynb #6233a38f
 def check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile=0.99):
     "Check DiffEdit's mask arguments (`n` noise samples, `strength` (`mask_encode_strength`), `threshold`, `clamp_ratio`, `extreme_quantile`): a ValueError names the bad one."
     check_int(n, 'n (noise samples)', 1)
@@ -59,6 +61,7 @@ def check_mask_args(n, strength, threshold, clamp_ratio, extreme_quantile=0.99):
     check_number(clamp_ratio, 'clamp_ratio', 0, lo_open=True)
     check_number(extreme_quantile, 'extreme_quantile', 0.5, 1)
 
+# %% ../nbs/11_diffedit.ipynb #be03923f
 def check_steps_cover(steps: int, # DDIM steps of the timestep grid
                       **ratios, # name → fraction of the schedule, e.g. mask_encode_strength=0.5 (the mask's noise level), r=0.8
                      ):
@@ -172,6 +175,7 @@ class DiffEditResult:
         if a is None: return None
         buf = io.BytesIO(); PIL.Image.fromarray(np.concatenate(a, 1)).save(buf, format='png'); return buf.getvalue()
 
+# %% ../nbs/11_diffedit.ipynb #645755bd
 def _noised_trajectory(b, z0, steps, r, generator) -> DDIMTrajectory:
     "Forward-noised latents q(x_t | x_0) at the encoding timesteps, one noise draw (SDEdit-style)."
     sch, _ = ddim_schedulers(b); ts = decode_timesteps(sch, steps, r).flip(0)

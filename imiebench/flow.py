@@ -96,6 +96,7 @@ def _hooks(cls):
     return cls
 _hooks(FlowBundle)
 
+# %% ../nbs/13_flow.ipynb #e93144f0
 def calculate_shift(n_tokens: int, base_seq_len: int=256, max_seq_len: int=4096, base_shift: float=0.5, max_shift: float=1.15) -> float:
     "μ of the dynamic shift: linear in the image's token count (diffusers' `calculate_shift`)."
     m = (max_shift - base_shift) / (max_seq_len - base_seq_len)
@@ -118,6 +119,7 @@ def set_timesteps(b: FlowBundle, scheduler: FlowMatchEulerDiscreteScheduler,
     else: scheduler.set_timesteps(num_inference_steps, device=latents.device, **kw)
     return scheduler
 
+# %% ../nbs/13_flow.ipynb #7ba9af27
 def fresh_scheduler(b: FlowBundle) -> FlowMatchEulerDiscreteScheduler:
     "A new scheduler of the bundle's class and config (a flow scheduler counts its steps: one per run)."
     return type(b.scheduler).from_config(b.scheduler.config)
@@ -138,6 +140,7 @@ def flow_embed(b: FlowBundle, prompts: str|list[str]) -> FlowCond: # on the bund
     while len(b._cache) > b.max_cache: b._cache.popitem(last=False)
     return out.to(b.device, b.dtype)
 
+# %% ../nbs/13_flow.ipynb #5f662819
 def flow_predict(b: FlowBundle, x: torch.Tensor, # latents N×C×h×w (the VAE's layout)
                  t, # timestep as in `scheduler.timesteps` (1000σ), a scalar or one per item
                  cond: FlowCond, # from `embed`, batch N
@@ -165,6 +168,7 @@ def flow_encode(b: FlowBundle, images, # anything `core.to_tensor` accepts
     z = dist.sample(generator=generator) if sample else dist.mode()
     return (z - (b.vae.config.get('shift_factor') or 0.0)) * b.vae.config.scaling_factor
 
+# %% ../nbs/13_flow.ipynb #a6ab622d
 @torch.no_grad()
 def flow_decode(b: FlowBundle, latents: torch.Tensor) -> torch.Tensor: # N×3×H×W in [-1, 1]
     "Normalised latents → images, z/scaling_factor + shift_factor through the decoder (the pipelines' order of operations)."
@@ -237,6 +241,7 @@ def flow_noise(b: FlowBundle, n: int, # batch
     f = b.vae_factor
     return randn_tensor((n, b.latent_channels, height // f, width // f), generator=generator, device=b.device, dtype=dtype or b.dtype)
 
+# %% ../nbs/13_flow.ipynb #c34e3f93
 @torch.no_grad()
 def flow_sample(b: FlowBundle, prompt: str|list[str], negative_prompt: str='', # the prompt(s) and the negative of CFG
                 guidance_scale: float=7.0, num_inference_steps: int=28,
@@ -270,6 +275,7 @@ def bundle_from_sd3_pipeline(pipe: StableDiffusion3Pipeline, name: str='sd3') ->
                      text_encoders=[pipe.text_encoder, pipe.text_encoder_2, pipe.text_encoder_3],
                      tokenizers=[pipe.tokenizer, pipe.tokenizer_2, pipe.tokenizer_3])
 
+# %% ../nbs/13_flow.ipynb #09bcc31b
 def load_sd3(src: str, # hub id (e.g. stabilityai/stable-diffusion-3-medium-diffusers) or local diffusers folder
              local_files_only: bool|None=None, # None: honour HF_HUB_OFFLINE
              device=None, dtype=None,
@@ -322,6 +328,7 @@ def _full_sd3(dtype=torch.float32, seed: int=0, device='cpu', t5: bool=True) -> 
 
 FLOW_FULL_SIZE = {'sd3': _full_sd3}
 
+# %% ../nbs/13_flow.ipynb #aab0f22a
 def full_size(name: str, # one of FLOW_FULL_SIZE ('sd3')
               dtype: torch.dtype=torch.float32, seed: int=0,
               device='cpu', # 'meta': the architecture without allocating weights (to count parameters)
@@ -331,6 +338,7 @@ def full_size(name: str, # one of FLOW_FULL_SIZE ('sd3')
     if name not in FLOW_FULL_SIZE: raise ValueError(f"name must be one of {tuple(FLOW_FULL_SIZE)} (UNet models: `models.full_size`), got {name!r}")
     return FLOW_FULL_SIZE[name](dtype=dtype, seed=seed, device=device, **kw)
 
+# %% ../nbs/13_flow.ipynb #e66e9d06
 def flow_params(b: FlowBundle) -> dict:
     "Parameter counts per component (text encoders as text_encoder, text_encoder_2, …)."
     ms = dict(transformer=b.transformer, vae=b.vae) | {f"text_encoder{'' if i == 0 else f'_{i + 1}'}": m for i, m in enumerate(b.text_encoders)}

@@ -28,6 +28,7 @@ def image_shift(scheduler, n_tokens: int) -> float:
     m = (c.get('max_shift', 1.15) - c.get('base_shift', 0.5)) / (hi - lo)
     return n_tokens * m + c.get('base_shift', 0.5) - m * lo
 
+# %% ../nbs/14a_flow_edit.ipynb #b27496ea
 def editor_timesteps(b: EditorBundle, num_inference_steps: int, # Euler steps
                      latent_size: tuple[int, int], # (h, w) of the latents being denoised
                      scheduler=None, # default: a fresh copy of the bundle's
@@ -45,6 +46,7 @@ def _ids(h: int, w: int, first: float, device, dtype) -> torch.Tensor:
     i = torch.zeros(h, w, 3); i[..., 0] = first; i[..., 1] += torch.arange(h)[:, None]; i[..., 2] += torch.arange(w)[None, :]
     return i.reshape(h * w, 3).to(device=device, dtype=dtype)
 
+# %% ../nbs/14a_flow_edit.ipynb #90f7e346
 def editor_velocity(b: EditorBundle, x: torch.Tensor, # N×C×h×w noisy latents x_t
                     t, text: EditorText, # timestep (the scheduler's, σ·1000); text conditioning for N items
                     image: torch.Tensor, # N×C×h'×w' normalised context latents E(c_I)
@@ -87,6 +89,7 @@ def _pair(b, x, t, text, neg, image, w, packed):
     "(v_+, v_−) in two transformer calls, as both pipelines run them (one batched call would change the last bits)."
     return editor_velocity(b, x, t, text, image, w, packed), editor_velocity(b, x, t, neg, image, w, packed)
 
+# %% ../nbs/14a_flow_edit.ipynb #c5411a31
 @dataclass
 class KontextGuidance:
     "FLUX.1 Kontext's guidance: the distilled scale w as a transformer input (one pass); true CFG against `negative` when true_cfg_scale > 1."
@@ -105,6 +108,7 @@ class KontextGuidance:
         v = editor_velocity(b, x, t, self.text, self.image, w)
         return Guided(v, None if self.null is None else editor_velocity(b, x, t, self.null, self.image, w), 'flow')
 
+# %% ../nbs/14a_flow_edit.ipynb #a320adec
 @dataclass
 class QwenEditGuidance:
     "Qwen-Image-Edit's true CFG (two passes, image as context tokens in both), rescaled per token to the conditional velocity's norm."
@@ -136,6 +140,7 @@ class FlowEditResult:
 DEFAULTS = {'kontext': dict(guidance_scale=2.5, true_cfg_scale=1.0, negative_prompt=None),
             'qwen': dict(guidance_scale=None, true_cfg_scale=4.0, negative_prompt=' ')}  # the pipelines' documented usage
 
+# %% ../nbs/14a_flow_edit.ipynb #522ae7fa
 def check_guidance(b: EditorBundle, guidance_scale, true_cfg_scale, negative_prompt) -> dict:
     "The guidance settings of an edit, the editor's defaults filled in; a form the editor does not have is a ValueError that says what it has."
     d = DEFAULTS[b.kind]
@@ -160,6 +165,7 @@ def editor_guidance(b: EditorBundle, text: EditorText, image: torch.Tensor, # co
     if b.kind == 'kontext': return KontextGuidance(b, text, image, settings['guidance_scale'], negative, settings['true_cfg_scale'], null)
     return QwenEditGuidance(b, text, image, negative, settings['true_cfg_scale'], null)
 
+# %% ../nbs/14a_flow_edit.ipynb #ddce9332
 def editor_mask(b: EditorBundle, mask, latent_size: tuple[int, int], n: int) -> torch.Tensor|None:
     "A user mask (image or latent size, 1 = edit) at latent size, N×1×h×w, or None; all zeros is an error."
     if mask is None: return None

@@ -69,6 +69,7 @@ def pack(z: torch.Tensor, # N×C×h×w latents (h, w even)
     if h % 2 or w % 2: raise ValueError(f"latents must have even sides to be packed into 2×2 patches, got {h}×{w}")
     return z.view(N, C, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(N, (h // 2) * (w // 2), C * 4)
 
+# %% ../nbs/14_flow_editors.ipynb #dc04183f
 def unpack(tokens: torch.Tensor, # N×(h/2·w/2)×4C
            h: int, w: int, # the latent size
           ) -> torch.Tensor: # N×C×h×w
@@ -97,6 +98,7 @@ def check_editor_size(b: EditorBundle, H: int, W: int, what: str='image'):
                          f"(VAE factor {b.vae_factor} × 2×2 patches); resize it to {near[0]}×{near[1]} first, e.g. "
                          f"`imiebench.core.resize_image(image, {near})`")
 
+# %% ../nbs/14_flow_editors.ipynb #e4f67b72
 def _stats(b: EditorBundle, like: torch.Tensor):
     "(offset, scale): Kontext's (shift, s); Qwen's per-channel (μ, σ) broadcast over `like`."
     c = b.vae.config
@@ -104,11 +106,13 @@ def _stats(b: EditorBundle, like: torch.Tensor):
     shape = (1, b.latent_channels) + (1,) * (like.ndim - 2)
     return tuple(torch.tensor(v).view(shape).to(like.device, like.dtype) for v in (c.latents_mean, c.latents_std))
 
+# %% ../nbs/14_flow_editors.ipynb #01cb1181
 def normalise(b: EditorBundle, z: torch.Tensor) -> torch.Tensor:
     "VAE latents → the space the editor denoises in: Kontext (z − shift)·s, Qwen (z − μ)/σ (each as its pipeline computes it)."
     off, sc = _stats(b, z)
     return (z - off) * sc if b.kind == 'kontext' else (z - off) / sc
 
+# %% ../nbs/14_flow_editors.ipynb #8b350d56
 def denormalise(b: EditorBundle, z: torch.Tensor) -> torch.Tensor:
     "Inverse of `normalise`: Kontext z/s + shift, Qwen z/(1/σ) + μ (each as its pipeline computes it)."
     off, sc = _stats(b, z)
@@ -124,6 +128,7 @@ def editor_encode(b: EditorBundle, images, # as `editor_pixels` takes them (8-bi
     if b.kind == 'qwen': return normalise(b, b.vae.encode(x[:, :, None]).latent_dist.mode())[:, :, 0]  # (one frame of a video VAE)
     return normalise(b, b.vae.encode(x).latent_dist.mode())
 
+# %% ../nbs/14_flow_editors.ipynb #42c97dec
 @torch.no_grad()
 def editor_decode(b: EditorBundle, z: torch.Tensor, # N×C×h×w normalised latents
                  ) -> torch.Tensor: # N×3×H×W in [-1, 1]
@@ -187,6 +192,7 @@ def _tiny_qwen() -> EditorBundle:
                                  latents_mean=[0.1 * i - 0.8 for i in range(16)], latents_std=[1 + 0.1 * i for i in range(16)])
     return EditorBundle('qwen', tr, vae, FlowMatchEulerDiscreteScheduler(**QWEN_SCHEDULER), te, tok, processor=proc, name='tiny-qwen')
 
+# %% ../nbs/14_flow_editors.ipynb #c2f586f8
 def tiny_editor(kind: str='kontext', # one of EDITOR_KINDS
                 seed: int=0, # the weights are deterministic per seed
                ) -> EditorBundle:
@@ -231,6 +237,7 @@ QWEN_TEMPLATE = ("<|im_start|>system\nDescribe the key features of the input ima
                  "<|vision_end|>{}<|im_end|>\n<|im_start|>assistant\n")  # QwenImageEditPipeline's prompt template
 QWEN_DROP = 64  # template tokens the pipeline drops
 
+# %% ../nbs/14_flow_editors.ipynb #1418e9fa
 @torch.no_grad()
 def qwen_text(b: EditorBundle, prompts: list[str], image, # the image the VL model reads (PIL, uint8 array or tensor; one, or one per prompt)
              ) -> EditorText:
@@ -249,6 +256,7 @@ def qwen_text(b: EditorBundle, prompts: list[str], image, # the image the VL mod
     mask = torch.stack([torch.cat([torch.ones(len(r), dtype=torch.long), torch.zeros(L - len(r), dtype=torch.long)]) for r in rows])
     return EditorText(states.to(b.device), mask=None if mask.all() else mask.to(b.device))
 
+# %% ../nbs/14_flow_editors.ipynb #d9c5c667
 def editor_text(b: EditorBundle, prompts: str|list[str], image=None, # Qwen: the image its VL encoder reads
                ) -> EditorText:
     "The editor's text conditioning of `prompts` ('' is the null instruction)."
@@ -304,6 +312,7 @@ def _build(cls, cfg, device, dtype, generator):
             set_module_tensor_to_device(m, name, device, value=buf.to(dtype) if buf.is_floating_point() else buf)
     return m.eval().requires_grad_(False)
 
+# %% ../nbs/14_flow_editors.ipynb #22ad1dcc
 def full_size_editor(name: str, # one of FULL_EDITORS: 'flux_kontext', 'qwen_image_edit'
                      device='meta', # 'meta' (shapes only, no memory) or a real device (random weights: ~24 GB / ~58 GB in bfloat16)
                      dtype: torch.dtype=torch.bfloat16, seed: int=0) -> EditorBundle:
@@ -321,6 +330,7 @@ def full_size_editor(name: str, # one of FULL_EDITORS: 'flux_kontext', 'qwen_ima
     return EditorBundle('qwen', mk(QwenImageTransformer2DModel, c['transformer']), mk(AutoencoderKLQwenImage, c['vae']), sch,
                         mk(Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLConfig(**c['text_encoder'])), tok, name=f'full-{name}')
 
+# %% ../nbs/14_flow_editors.ipynb #d3406aa9
 def editor_params(b: EditorBundle) -> dict:
     "Parameter counts per component (shared tensors counted once)."
     ms = dict(transformer=b.transformer, vae=b.vae, text_encoder=b.text_encoder, text_encoder_2=b.text_encoder_2)
@@ -342,6 +352,7 @@ def _from_pretrained(cls, src, local_files_only, dtype, fallback: str):
                                    f"No model hub may be reachable from here. On a connected machine run `hf download {src} --local-dir DIR`, "
                                    f"copy DIR here and pass its path; offline, `{fallback}` builds a tiny random-weight editor of the same classes.") from e
 
+# %% ../nbs/14_flow_editors.ipynb #f94479ae
 def bundle_from_editor_pipeline(pipe, name: str='editor') -> EditorBundle:
     "An `EditorBundle` sharing the components of a `FluxKontextPipeline` or `QwenImageEditPipeline`."
     if isinstance(pipe, FluxKontextPipeline):
@@ -350,6 +361,7 @@ def bundle_from_editor_pipeline(pipe, name: str='editor') -> EditorBundle:
         return EditorBundle('qwen', pipe.transformer, pipe.vae, pipe.scheduler, pipe.text_encoder, pipe.tokenizer, processor=pipe.processor, name=name)
     raise TypeError(f"expected a FluxKontextPipeline or QwenImageEditPipeline, got {type(pipe).__name__}")
 
+# %% ../nbs/14_flow_editors.ipynb #991d87d6
 def load_flux_kontext(src: str|Path='black-forest-labs/FLUX.1-Kontext-dev', # hub id or local diffusers folder
                       local_files_only: bool|None=None, # None: honour HF_HUB_OFFLINE
                       device=None, dtype=None) -> EditorBundle:
@@ -358,6 +370,7 @@ def load_flux_kontext(src: str|Path='black-forest-labs/FLUX.1-Kontext-dev', # hu
     pipe = _from_pretrained(FluxKontextPipeline, src, local_files_only, dtype, "flow_editors.tiny_editor('kontext')")
     return bundle_from_editor_pipeline(pipe, str(src)).to(device)
 
+# %% ../nbs/14_flow_editors.ipynb #daf6fd10
 def load_qwen_image_edit(src: str|Path='Qwen/Qwen-Image-Edit', # hub id or local diffusers folder
                          local_files_only: bool|None=None, # None: honour HF_HUB_OFFLINE
                          device=None, dtype=None) -> EditorBundle:
@@ -366,6 +379,7 @@ def load_qwen_image_edit(src: str|Path='Qwen/Qwen-Image-Edit', # hub id or local
     pipe = _from_pretrained(QwenImageEditPipeline, src, local_files_only, dtype, "flow_editors.tiny_editor('qwen')")
     return bundle_from_editor_pipeline(pipe, str(src)).to(device)
 
+# %% ../nbs/14_flow_editors.ipynb #ed1c8531
 def editor_pipeline(b: EditorBundle, progress: bool=False):
     "The diffusers pipeline sharing the editor's components (for parity checks and anything the workbench does not cover)."
     if b.kind == 'kontext':

@@ -32,6 +32,7 @@ class FlowTurn:
     image: np.ndarray  # H×W×3 uint8 result
     def __repr__(self): return f"FlowTurn({self.instruction!r}, mask: {'none' if self.mask is None else f'{self.mask.mean():.0%}'})"
 
+# %% ../nbs/14b_flow_emilie.ipynb #f8c58ddb
 def next_context(b: EditorBundle, mode: str, # one of FLOW_MODES
                  original: tuple, # (latents, uint8 image) of the original
                  last: FlowTurn|None) -> tuple: # (context latents, the image Qwen's VL encoder reads)

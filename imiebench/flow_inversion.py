@@ -33,6 +33,7 @@ class FlowTrajectory:
     @property
     def final(self) -> torch.Tensor: return self.latents[-1]
 
+# %% ../nbs/13a_flow_inversion.ipynb #d34c45b7
 def check_flow_bundle(b, name: str='b') -> FlowBundle:
     "`b` must be a flow bundle (`flow.FlowBundle` or anything with its contract); a UNet bundle gets a TypeError naming the UNet methods."
     if not is_flow_bundle(b):
@@ -68,12 +69,14 @@ def flow_grid(b: FlowBundle, num_inference_steps: int, latents: torch.Tensor) ->
     check_int(num_inference_steps, 'num_inference_steps', 1)
     return b.set_timesteps(b.fresh_scheduler(), num_inference_steps, latents).sigmas.float()
 
+# %% ../nbs/13a_flow_inversion.ipynb #8d94d13a
 def flow_velocity(b: FlowBundle, cond, # `b.embed(prompt)`, batch N
                   uncond=None, guidance_scale: float=1.0) -> Callable:
     "v(x, σ, t): the bundle's (CFG-guided when w ≠ 1 and `uncond` is given) velocity at timestep t = 1000σ."
     g = CFG(b, cond, uncond, guidance_scale)
     return lambda x, s, t: g(x, t.to(x.device)).eps
 
+# %% ../nbs/13a_flow_inversion.ipynb #570a335d
 @torch.no_grad()
 def flow_invert(b: FlowBundle, z0: torch.Tensor, # latents of the image (`b.encode`)
                 prompt: str|list[str]='', # the caption c the ODE is conditioned on
@@ -84,6 +87,7 @@ def flow_invert(b: FlowBundle, z0: torch.Tensor, # latents of the image (`b.enco
     v = flow_velocity(b, cond, b.embed([negative_prompt] * len(cond)) if guidance_scale != 1 else None, guidance_scale)
     return integrate(v, z0, flow_grid(b, num_inference_steps, z0).flip(0), solver, b.scheduler.config.num_train_timesteps)
 
+# %% ../nbs/13a_flow_inversion.ipynb #c8a98e23
 @torch.no_grad()
 def flow_reconstruct(b: FlowBundle, z1: torch.Tensor, prompt: str|list[str]='', num_inference_steps: int=28,
                      solver: str='euler', guidance_scale: float=1.0, negative_prompt: str='') -> FlowTrajectory:
