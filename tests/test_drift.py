@@ -1,7 +1,8 @@
 "bench.drift: the error split adds up, the bands add up, swapped chains match the prediction when parts do not interact, EMILIE chains, bad input."
 import numpy as np, pytest, torch
 from imiebench.bench.drift import (COMPONENTS, TurnImages, make_turn, drift_run, band_inner, low_response, cutoff_sigma, ideal_output,
-                                   swap_check, endpoints, verdict, interval, curves, with_vae, emilie_start, emilie_turn, toy_chains)
+                                   swap_check, endpoints, verdict, interval, curves, with_vae, chain_turn, toy_chains)
+from imiebench.emilie_chains import EmilieChains
 from imiebench.models import tiny, tiny_vae
 
 def linear_chain(N=3, T=6, H=8, seed=0, feedback=0.):
@@ -71,8 +72,10 @@ def test_endpoints_and_verdict():
     (lambda: interval([1.]), '≥ 2 chains'),
     (lambda: make_turn(None, None), 'must be callables'),
     (lambda: with_vae(tiny('ip2p'), tiny_vae(latent_channels=16)), '16 latent channels'),
-    (lambda: emilie_turn(tiny('ip2p'), 'concat'), 'mode'),
-    (lambda: emilie_turn(tiny('sd')), 'ip2p'),
+    (lambda: EmilieChains(tiny('ip2p'), 'concat'), 'mode'),
+    (lambda: EmilieChains(tiny('sd')), 'ip2p'),
+    (lambda: chain_turn(object()), 'must have edit'),
+    (lambda: EmilieChains(tiny('ip2p'), 'latent').restate(None, None), 'latent chain'),
 ])
 def test_bad_input(call, msg):
     with pytest.raises((ValueError, TypeError), match=msg): call()
@@ -81,7 +84,7 @@ def test_wrong_shapes_and_unswappable_chains():
     turn, x0, tg, ms, ins = linear_chain()
     with pytest.raises(ValueError, match='masks must be T masks'): drift_run(turn, x0, x0, tg, ms[:-1], ins, progress=False)
     with pytest.raises(ValueError, match='instructions must be T'): drift_run(turn, x0, x0, tg, ms, ins[:-1], progress=False)
-    with pytest.raises(ValueError, match='restate'): drift_run(emilie_turn(tiny('ip2p'), 'latent'), None, x0, tg, ms, ins, ideal=('vae',), progress=False)
+    with pytest.raises(ValueError, match='restate'): drift_run(chain_turn(EmilieChains(tiny('ip2p'), 'latent')), None, x0, tg, ms, ins, ideal=('vae',), progress=False)
 
 @pytest.fixture(scope='module')
 def small():
@@ -90,10 +93,23 @@ def small():
 @pytest.mark.parametrize('mode', ['image', 'latent'])
 def test_emilie_chains(small, mode):
     b, tc = small
-    r = drift_run(emilie_turn(b, mode, num_inference_steps=2), emilie_start(b, tc.images), tc.x0, tc.targets, tc.masks, tc.instructions,
-                  sigma=cutoff_sigma(b.vae_factor), progress=False)
+    ch = EmilieChains(b, mode, num_inference_steps=2)
+    r = drift_run(chain_turn(ch), ch.start(tc.images), tc.x0, tc.targets, tc.masks, tc.instructions, sigma=cutoff_sigma(b.vae_factor), progress=False)
     assert r.additivity < 1e-9 and np.isfinite(r.mse).all()
     np.testing.assert_allclose(r.share.sum((2, 3)), r.mse, atol=1e-9)
     c = curves(r); assert len(c['mse']) == 2
     if mode == 'latent':  # after the first turn the latent chain makes no VAE round trip: its VAE part only carries over
         assert np.all(r.alone[:, 1, 0].sum(-1) <= r.alone[:, 0, 0].sum(-1) + 1e-12)
+
+def test_moved_names_warn_and_run_the_same_chains(small):
+    "bench.drift's emilie_start / emilie_turn moved to the method (emilie_chains): one release with a FutureWarning, the same chains."
+    import imiebench.bench.drift as drift
+    b, tc = small
+    with pytest.warns(FutureWarning, match='emilie_chains'): start = drift.emilie_start
+    with pytest.warns(FutureWarning, match='EmilieChains'): turn = drift.emilie_turn
+    ch = EmilieChains(b, 'image', num_inference_steps=2, seed=4)
+    old = drift_run(turn(b, 'image', num_inference_steps=2, seed=4), start(b, tc.images), tc.x0, tc.targets, tc.masks, tc.instructions, progress=False)
+    new = drift_run(chain_turn(ch), ch.start(tc.images), tc.x0, tc.targets, tc.masks, tc.instructions, progress=False)
+    np.testing.assert_array_equal(old.mse, new.mse); np.testing.assert_array_equal(old.share, new.share)
+    assert hasattr(turn(b, 'image'), 'restate') and not hasattr(turn(b, 'latent'), 'restate')
+    with pytest.raises(AttributeError, match='no_such_name'): drift.no_such_name

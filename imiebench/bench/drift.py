@@ -11,10 +11,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['COMPONENTS', 'ITERATIONS', 'DEV_SEED', 'CONFIRM_SEED', 'ENDPOINTS', 'TurnImages', 'make_turn', 'cutoff_sigma',
-           'low_response', 'band_inner', 'ideal_output', 'DriftResult', 'drift_run', 'with_vae', 'emilie_start',
-           'emilie_turn', 'ToyChains', 'toy_chains', 'interval', 'endpoints', 'verdict', 'curves', 'swap_check',
-           'drift_figure']
+__all__ = ['COMPONENTS', 'DEV_SEED', 'CONFIRM_SEED', 'ENDPOINTS', 'TurnImages', 'make_turn', 'cutoff_sigma', 'low_response',
+           'band_inner', 'ideal_output', 'DriftResult', 'drift_run', 'chain_turn', 'ToyChains', 'toy_chains',
+           'interval', 'endpoints', 'verdict', 'curves', 'swap_check', 'drift_figure']
 
 # %% ../../nbs/35_drift.ipynb #a8256849
 COMPONENTS = ('vae', 'noise', 'edit')  # the parts a turn's error is split into (the VAE round trip, the sampler's noising, the editor)
@@ -29,14 +28,17 @@ class TurnImages:
 
 def make_turn(edit: Callable, # edit(state, instructions: list[str], turn: int) -> (next_state, images N×3×H×W in [-1, 1])
               codec: Callable, # codec(state) -> images: the state through the VAE only (no editor, no noise)
+              restate: Callable|None=None, # restate(state, images) -> (state, images): the chain goes on from any image (`drift_run`'s `ideal`); None: it cannot
              ) -> Callable: # turn(state, instructions, turn) -> TurnImages
     "A chain's turn from its edit and its codec: the null instruction ('') is the same edit asked for nothing, with the same noise (`turn`)."
-    if not callable(edit) or not callable(codec):
-        raise TypeError(f"make_turn: edit and codec must be callables, got {type(edit).__name__} and {type(codec).__name__}")
+    if not callable(edit) or not callable(codec) or not (restate is None or callable(restate)):
+        raise TypeError(f"make_turn: edit and codec (and restate, if given) must be callables, got {type(edit).__name__}, {type(codec).__name__}"
+                        f" and {type(restate).__name__}")
     def turn(state, instructions: list[str], t: int) -> TurnImages:
         _, null = edit(state, [''] * len(instructions), t)
         nxt, out = edit(state, list(instructions), t)
         return TurnImages(codec(state), null, out, nxt)
+    if restate is not None: turn.restate = restate
     return turn
 
 # %% ../../nbs/35_drift.ipynb #048859b8
@@ -113,12 +115,12 @@ def _check_ideal(turn, ideal) -> tuple:
         raise ValueError(f"ideal must be a tuple of components out of {COMPONENTS}, got {ideal!r}")
     if ideal and not callable(getattr(turn, 'restate', None)):
         raise ValueError("ideal components need a chain that can go on from an image: give the turn a restate(state, images) -> (state, images) "
-                         "(`emilie_turn` has one in image iteration; latent iteration carries latents, which an image cannot replace)")
+                         "(`chain_turn` of image-iteration `EmilieChains` has one; latent iteration carries latents, which an image cannot replace)")
     return tuple(ideal)
 
 # %% ../../nbs/35_drift.ipynb #a096944f
-def drift_run(turn: Callable, # turn(state, instructions, t) -> TurnImages (`make_turn`, `emilie_turn`)
-              state, # the chains' starting state (e.g. x0's images, `emilie_start`)
+def drift_run(turn: Callable, # turn(state, instructions, t) -> TurnImages (`make_turn`, `chain_turn`)
+              state, # the chains' starting state (e.g. x0's images, `EmilieChains.start`)
               x0, # N×3×H×W the starting images in [-1, 1] (= the ground truth x*_0)
               targets: list, # T ground-truth renders x*_t, each N×3×H×W in [-1, 1]
               masks: list, # T change masks m_t, each N×1×H×W (1 where turn t's edit acts)
@@ -150,60 +152,32 @@ def drift_run(turn: Callable, # turn(state, instructions, t) -> TurnImages (`mak
     return DriftResult(mse, band, share, alone, hfr, add, float(sigma), settings=dict(ideal=list(ideal)))
 
 # %% ../../nbs/35_drift.ipynb #9a6105c1
-from ..core import to_uint8, to_tensor
-from ..models import Bundle, check_bundle
-from ..emilie import ip2p_edit, next_condition
-
-def with_vae(b: Bundle, vae, # a diffusers AutoencoderKL with the bundle's latent channels (e.g. REED's decoder), or None
-            ) -> Bundle:
-    "`b` with another VAE (as `toy.reed.MixedSession`): the UNet, text encoder and cached embeddings are shared."
-    import dataclasses
-    from diffusers import AutoencoderKL
-    b = check_bundle(b)
-    if vae is None: return b
-    if not isinstance(vae, AutoencoderKL): raise TypeError(f"vae must be a diffusers AutoencoderKL, got {type(vae).__name__}")
-    if vae.config.latent_channels != b.vae.config.latent_channels:
-        raise ValueError(f"vae has {vae.config.latent_channels} latent channels, the bundle's UNet expects {b.vae.config.latent_channels}: pass a VAE of the bundle's latent space")
-    return dataclasses.replace(b, vae=vae.to(b.device, b.vae.dtype), _cache=b._cache)
+from ..core import to_tensor
+from ..emilie import with_vae  # noqa: F401 (a drift run's decoder swap, served here under its name)
+from ..emilie_chains import EmilieChains, ITERATIONS  # noqa: F401 (ITERATIONS: the modes a drift chain runs, served here under its name)
 
 # %% ../../nbs/35_drift.ipynb #070865fd
-ITERATIONS = ('image', 'latent')  # EMILIE's session modes a drift chain runs
-
 def _images(u8: np.ndarray) -> torch.Tensor: return to_tensor(list(u8), multiple=1)
 
-def emilie_start(b: Bundle, images: np.ndarray, # N×H×W×3 uint8: the chains' first images
-                ) -> dict:
-    "The starting state of N EMILIE chains: the images, their unscaled VAE encoding E(x_0) and no last edit."
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"images must be N×H×W×3 uint8 (e.g. np.stack of toy.world.render), got {images.dtype} {images.shape}")
-    return dict(images=images, original=b.encode(list(images), scale=False), last=None)
+def chain_turn(chains, # edit(state, instructions, t), codec(state), and restate(state, images) where `chains.can_restate` (`EmilieChains`)
+              ) -> Callable: # turn(state, instructions, t) -> TurnImages, with `restate` where the chains have one
+    "The drift turn of a method's chains (`make_turn` of their edit, codec and restate)."
+    if not all(callable(getattr(chains, k, None)) for k in ('edit', 'codec')):
+        raise TypeError(f"chain_turn: chains must have edit(state, instructions, t) and codec(state) methods (e.g. EmilieChains), got {type(chains).__name__}")
+    return make_turn(chains.edit, chains.codec, chains.restate if getattr(chains, 'can_restate', False) else None)
 
 # %% ../../nbs/35_drift.ipynb #9825ab1b
-def emilie_turn(b: Bundle, # an InstructPix2Pix-type bundle (`with_vae` for another decoder)
-                mode: str='latent', # 'latent' (EMILIE's latent iteration, f = 'global') or 'image' (decode, quantise, re-encode)
-                num_inference_steps: int=10, # sampler steps of every edit
-                seed: int=0, # chain i's turn t draws its noise from seed + 1000·i + t
-                **edit_kw, # guidance_scale, image_guidance_scale, ... (`emilie.ip2p_edit`)
-               ) -> Callable:
-    "The turn of N EMILIE chains (state: `emilie_start`) for `drift_run`."
-    from imiebench.core import check_choice, check_int
-    b = check_bundle(b, kind='ip2p'); check_choice(mode, 'mode', ITERATIONS); check_int(seed, 'seed', 0, 2 ** 62)
-    def edit(state, ins, t):
-        cond, src = next_condition(b, mode, state['original'], state['last'])
-        gens = [torch.Generator(b.device).manual_seed(seed + 1000 * i + t) for i in range(len(cond))]
-        r = ip2p_edit(b, None, list(ins), num_inference_steps=num_inference_steps, image_latents=cond, source_latents=src,
-                      generator=gens, progress=False, **edit_kw)
-        u8 = to_uint8(r.image)
-        return state | dict(images=u8, last=(r.latents, list(u8))), _images(u8)
-    def codec(state):
-        if mode == 'image' or state['last'] is None: return _images(to_uint8(b.decode(b.encode(list(state['images'])))))
-        return _images(state['images'])  # latent iteration: the carried latent's decode is the image the chain shows
-    def restate(state, x):  # image iteration goes on from any image: quantised as the session's images are
-        u8 = to_uint8(x); return state | dict(images=u8, last=(None, list(u8))), _images(u8)
-    turn = make_turn(edit, codec)
-    if mode == 'image': turn.restate = restate
-    return turn
+import warnings
+_MOVED = dict(  # bench.drift's names of EMILIE's chains before they moved to the method (`emilie_chains`), for one release
+    emilie_start=lambda b, images: EmilieChains(b).start(images),
+    emilie_turn=lambda b, mode='latent', num_inference_steps=10, seed=0, **kw: chain_turn(EmilieChains(b, mode, num_inference_steps, seed, **kw)))
+
+def __getattr__(name: str):
+    "`emilie_start` and `emilie_turn` moved to `emilie_chains.EmilieChains` (`start`; `chain_turn` of it): they work for one release, with a FutureWarning."
+    if name not in _MOVED: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    new = 'EmilieChains(b).start(images)' if name == 'emilie_start' else 'chain_turn(EmilieChains(b, mode, num_inference_steps, seed))'
+    warnings.warn(f"imiebench.bench.drift.{name} moved to imiebench.emilie_chains: use {new}; this name goes in the next release", FutureWarning, stacklevel=2)
+    return _MOVED[name]
 
 # %% ../../nbs/35_drift.ipynb #5296dd31
 @dataclass
