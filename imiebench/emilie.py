@@ -51,6 +51,7 @@ def rescale_factor(b: Bundle, z0: torch.Tensor, # denoised (scaled) latents of t
     if (den < 1e-6).any(): raise ValueError("the latents are (almost) all zeros: the rescale factor f is undefined")
     return e.abs().mean(dims, keepdim=True) / den
 
+# %% ../nbs/20_emilie.ipynb #dea28d3c
 def next_condition(b: Bundle, mode: str, # one of MODES
                    original: torch.Tensor, # unscaled latents E(c_I) of the original image(s), N×C×h×w
                    last: tuple|None=None, # (z0, images) of the last edit: its scaled latents and decoded uint8 images; None before the first edit
@@ -74,6 +75,7 @@ def join_instructions(b: Bundle, instructions: list[str]) -> str:
         warnings.warn(f"concat: dropped the {i} oldest instruction(s) to fit the tokenizer limit of {lim} tokens")
     return ' and '.join(instructions[i:])
 
+# %% ../nbs/20_emilie.ipynb #afd92129
 def _check_settings(st: dict) -> dict:
     "Validate per-edit settings (steps, guidance scales, control) → normalised copy."
     st = dict(st)
@@ -99,6 +101,7 @@ def preview_steps(steps: int, # the edit's steps
     "Steps of a quick preview of an edit: 3 (fewer look like noise on the toy models), a sixth of the edit's when that is more, at most the edit's."
     steps = check_int(steps, 'steps', 1); return min(steps, max(3, steps // 6))
 
+# %% ../nbs/20_emilie.ipynb #dc9c7365
 class EditSession:
     "Iterative editing of one image with an InstructPix2Pix-type bundle: EMILIE and its baselines."
     def __init__(self, b: Bundle, image, # the original image (anything `core.to_tensor` takes; one image)

@@ -52,6 +52,7 @@ class IP2PResult:
         if self.output_type == 'latent': return None
         return image_html(self._row(), self.summary(), display_scale(self._hw()))
 
+# %% ../nbs/19_emilie_edit.ipynb #e1b4581a
 def _check_instruction(b: Bundle, instruction: str) -> str:
     "Non-empty or empty (the null instruction) is fine; over the tokenizer limit is an error."
     check_prompt(instruction, 'instruction', allow_empty=True)
@@ -67,6 +68,7 @@ def display_scale(size, # (H, W, ...) of the image shown
     "The whole magnification that shows an H×W image at about `DISPLAY_SIDE` pixels (1 for large images)."
     return max(1, DISPLAY_SIDE // max(int(size[0]), int(size[1])))
 
+# %% ../nbs/19_emilie_edit.ipynb #8250f898
 def image_png(a: np.ndarray, # H×W×3 (or H×W) uint8 image
               scale: int=1, # each pixel becomes scale×scale pixels (nearest neighbour: crisp)
              ) -> bytes:
@@ -79,19 +81,20 @@ def image_png(a: np.ndarray, # H×W×3 (or H×W) uint8 image
     if scale > 1: a = a.repeat(scale, 0).repeat(scale, 1)
     buf = io.BytesIO(); PIL.Image.fromarray(np.ascontiguousarray(a)).save(buf, format='png'); return buf.getvalue()
 
+# %% ../nbs/19_emilie_edit.ipynb #27ea0cbd
 def image_row(images: list[np.ndarray], gap: int=2) -> np.ndarray:
     "H×W×3 uint8 images side by side, `gap` white columns apart."
     if len(images) == 1: return np.asarray(images[0])
     g = np.full((images[0].shape[0], gap, 3), 255, np.uint8)
     return np.concatenate([x for im in images for x in (im, g)][:-1], 1)
 
+# %% ../nbs/19_emilie_edit.ipynb #3ce30eaf
 def image_html(a: np.ndarray, line: str, scale: int=1) -> str:
     "An image (magnified `scale`×) over one line of text: what the results' `_repr_html_` returns."
     import base64, html
     url = base64.b64encode(image_png(a, scale)).decode('ascii')
     return (f"<div><img src='data:image/png;base64,{url}' alt='{html.escape(line, quote=True)}' style='image-rendering:pixelated'/>"
             f"<div style='font-family:monospace;font-size:12px'>{html.escape(line)}</div></div>")
-
 
 # %% ../nbs/19_emilie_edit.ipynb #9aac7456
 def check_inputs(b: Bundle, image, instruction, # as `ip2p_edit` takes them

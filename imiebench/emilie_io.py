@@ -37,6 +37,7 @@ class SessionStep:
     def _repr_png_(self): return image_png(self.image, display_scale(self.image.shape))
     def _repr_html_(self): return image_html(self.image, repr(self), display_scale(self.image.shape))
 
+# %% ../nbs/21_emilie_io.ipynb #c96ecbd1
 def _history_tensor(name: str) -> property:
     "A step's tensor kept as its own copy; reading it gives a copy, so an in-place write (`step.latents.mul_(2)`) never rewrites the history."
     key = '_' + name
@@ -54,6 +55,7 @@ _FP_CACHE = weakref.WeakKeyDictionary()  # module → (key of its tensors' ident
 def _tensor_bytes(t: torch.Tensor) -> bytes:
     return t.detach().contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes()
 
+# %% ../nbs/21_emilie_io.ipynb #f27debbe
 def _module_digest(m: torch.nn.Module) -> str:
     "sha256 of every tensor (name, dtype, shape, bytes) of `m`; recomputed when a tensor was replaced, changed in place or its sum changed."
     sd = m.state_dict(keep_vars=True)
@@ -66,6 +68,7 @@ def _module_digest(m: torch.nn.Module) -> str:
     for k, t in sd.items(): h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode()); h.update(_tensor_bytes(t))
     _FP_CACHE[m] = (key, h.hexdigest()); return h.hexdigest()
 
+# %% ../nbs/21_emilie_io.ipynb #7876e187
 def weights_fingerprint(b: Bundle) -> str:
     "A fingerprint of all of a bundle's weights: every tensor of the UNet, VAE and text encoder(s), with its dtype (hashed once, cached)."
     h = hashlib.sha256()
@@ -81,12 +84,14 @@ def _settings_names(overrides: dict) -> dict:
     if 'steps' in overrides: raise TypeError("pass num_inference_steps= only ('steps' is the settings record's name for it)")
     o = dict(overrides); o['steps'] = o.pop('num_inference_steps'); return o
 
+# %% ../nbs/21_emilie_io.ipynb #cc845d1b
 def _call_names(st: dict) -> dict:
     "Settings under the record's names → the same under the call's names (`EditSession(num_inference_steps=...)`)."
     st = dict(st)
     if 'steps' in st: st['num_inference_steps'] = st.pop('steps')
     return st
 
+# %% ../nbs/21_emilie_io.ipynb #b43b5152
 def _json_default(o):
     if isinstance(o, (np.integer, np.floating, np.bool_)): return o.item()
     if isinstance(o, (tuple, set)): return list(o)
@@ -95,14 +100,17 @@ def _json_default(o):
     if isinstance(o, (torch.dtype, torch.device, Path)): return str(o)
     raise TypeError(f"session settings hold a {type(o).__name__}, which cannot be saved as JSON")
 
+# %% ../nbs/21_emilie_io.ipynb #400c9ef0
 def _jsonable(d): return json.loads(json.dumps(d, default=_json_default, sort_keys=True))
 
+# %% ../nbs/21_emilie_io.ipynb #94b33e0e
 def _checksum(tensors: dict, meta: str) -> str:
     "sha256 of the metadata and every tensor (name, dtype, shape, bytes)."
     h = hashlib.sha256(meta.encode())
     for k in sorted(tensors): t = tensors[k]; h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode()); h.update(_tensor_bytes(t))
     return h.hexdigest()
 
+# %% ../nbs/21_emilie_io.ipynb #efc1054b
 def _read_session(path: Path) -> tuple[dict, dict]:
     "(metadata, tensors) of a session file, or a ValueError that says what the file is and what is wrong with it."
     raw = path.read_bytes()
@@ -129,6 +137,7 @@ def _read_session(path: Path) -> tuple[dict, dict]:
     if meta.get('version') != 2: raise bad(f"version {meta.get('version')!r} is newer than this imiebench reads (2)")
     return meta, tensors
 
+# %% ../nbs/21_emilie_io.ipynb #99cb8ac3
 def _read_session_v1(path: Path) -> tuple[dict, dict]:
     "Version-1 sessions (torch zip, no checksum), read safely (`weights_only=True`) and converted."
     try: d = torch.load(path, weights_only=True)
@@ -145,6 +154,7 @@ def _read_session_v1(path: Path) -> tuple[dict, dict]:
     return dict(format=SESSION_FORMAT, version=1, mode=d['mode'], rescale=d['rescale'], seed=d['seed'], defaults=d['defaults'],
                 steps=steps, weights={}), t  # (its fingerprint used an older, partial hash)
 
+# %% ../nbs/21_emilie_io.ipynb #fac3a1b7
 def _check_latent_shape(path, tensors: dict, b: Bundle):
     "Refuse a session whose latents do not fit `b`'s latent space (another VAE factor or channel count): its next edit would come out wrong."
     H, W = tensors['original'].shape[:2]
@@ -154,6 +164,7 @@ def _check_latent_shape(path, tensors: dict, b: Bundle):
             raise ValueError(f"{path} was saved with a model whose latents are {tuple(tensors[k].shape[1:])} for a {H}×{W} image ({k}); "
                              f"this bundle's are {want} (VAE factor {b.vae_factor}): load it with the model it was made with")
 
+# %% ../nbs/21_emilie_io.ipynb #1d3fc5bd
 def _restore_scheduler(saved: dict, path):
     "The saved scheduler (a diffusers class by name, from its config); None (the bundle's) with a warning if the class is unknown."
     import diffusers
@@ -162,6 +173,7 @@ def _restore_scheduler(saved: dict, path):
         warnings.warn(f"{path}: scheduler class {saved.get('cls')!r} is not in this diffusers; continuing with the bundle's scheduler"); return None
     return cls.from_config(saved['config'])
 
+# %% ../nbs/21_emilie_io.ipynb #aa450311
 def _session_path(path, what: str) -> Path:
     "A session file's path: a str or `os.PathLike` (anything else is a TypeError naming `what`)."
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():

@@ -31,6 +31,7 @@ class BenchStep:
     edit: object = None  # a `toy.world.Edit` (shapes set only)
     local_caption: str|None = None  # a description of the edited region after the step (MagicBrush's local description: its CLIP-T text)
 
+# %% ../../nbs/50_bench_format.ipynb #60f01589
 @dataclass
 class BenchCase:
     "An image and its sequence of edit steps."
@@ -41,6 +42,7 @@ class BenchCase:
     @property
     def masked(self) -> list[int]: return [k for k, s in enumerate(self.steps) if s.mask is not None]
 
+# %% ../../nbs/50_bench_format.ipynb #c607c937
 @dataclass
 class BenchSet:
     "A loaded, validated benchmark."
@@ -66,12 +68,14 @@ def as_path(p, name: str, # the argument's name, for the message
     if isinstance(p, str) and not p.strip(): raise ValueError(f"{name} must be a path, got the empty string {p!r}")
     return Path(p)
 
+# %% ../../nbs/50_bench_format.ipynb #23718e82
 def check_max_cases(max_cases) -> int|None:
     "`max_cases` of a loader: None (all cases) or an int ≥ 1 (not a bool, not a float)."
     from imiebench.core import check_int
     try: return check_int(max_cases, 'max_cases', 1, allow_none=True)
     except (TypeError, ValueError) as e: raise type(e)(f"{e} (None loads every case)") from None
 
+# %% ../../nbs/50_bench_format.ipynb #7cf66c96
 def check_image_size(size) -> int|None:
     "`size` of a loader: None (keep each image's size) or the side to resize to, an int ≥ 8 and a multiple of 8."
     from imiebench.core import check_int
@@ -80,16 +84,19 @@ def check_image_size(size) -> int|None:
     if size is not None and size % 8: raise ValueError(f"size must be a multiple of 8 (the VAE's factor), got {size}")
     return size
 
+# %% ../../nbs/50_bench_format.ipynb #b63e8e65
 def _grey16(im: PIL.Image.Image) -> np.ndarray:
     "16-bit grey → 8 bits by `v >> 8` (65535 → 255, 256 → 1): scaled, never clipped."
     return (np.asarray(im).astype(np.uint16) >> 8).astype(np.uint8)
 
+# %% ../../nbs/50_bench_format.ipynb #f54a1616
 def _bad_mode(im: PIL.Image.Image, what: str) -> ValueError:
     f = getattr(im, 'filename', '') or ''
     return ValueError(f"{what}{f' ({Path(f).name})' if f else ''}: cannot read an image of mode {im.mode!r} as 8-bit: expected "
                       f"8-bit channels (modes {', '.join(_MODES_8)}) or 16-bit grey ({', '.join(_MODES_16)}); "
                       "32-bit modes ('I', 'F') have no defined 0..255 range: save it as an 8-bit or 16-bit PNG")
 
+# %% ../../nbs/50_bench_format.ipynb #31eaee11
 def image_rgb8(im: PIL.Image.Image, # any image PIL opened
                what: str='image', # what it is, for the message (case, field, file)
               ) -> np.ndarray: # H×W×3 uint8
@@ -100,6 +107,7 @@ def image_rgb8(im: PIL.Image.Image, # any image PIL opened
     if im.mode in ('P', 'PA'): im = im.convert('RGBA')  # the palette (and its transparency) made explicit first
     return np.asarray(im.convert('RGB'))
 
+# %% ../../nbs/50_bench_format.ipynb #c715ebcd
 def image_grey8(im: PIL.Image.Image, # any image PIL opened
                 what: str='mask', # what it is, for the message
                ) -> np.ndarray: # H×W uint8
@@ -117,6 +125,7 @@ def bench_dir() -> Path:
     "Where the shipped sets live (package data)."
     import imiebench; return Path(imiebench.__file__).parent / 'assets' / 'bench'
 
+# %% ../../nbs/50_bench_format.ipynb #19e3f848
 def save_png(a: np.ndarray, # H×W×3 (or H×W) uint8 image, or an H×W bool/float mask
              path: str|Path, # file to write (folders are created)
             ):
@@ -137,6 +146,7 @@ def save_png(a: np.ndarray, # H×W×3 (or H×W) uint8 image, or an H×W bool/flo
 def _hint(mode: str) -> str:
     return '; a 16-bit image must be saved as 8 bits first (`image_rgb8`/`image_grey8` scale it by >> 8)' if mode in _MODES_16 else ''
 
+# %% ../../nbs/50_bench_format.ipynb #fa292c02
 def _read_image(path: Path, errs: list, where: str) -> np.ndarray|None:
     if not path.exists(): errs.append(f"{where}: file {path} does not exist"); return None
     try: im = PIL.Image.open(path); im.load()
@@ -146,6 +156,7 @@ def _read_image(path: Path, errs: list, where: str) -> np.ndarray|None:
     if a.shape[0] % 8 or a.shape[1] % 8: errs.append(f"{where}: image size {a.shape[:2]} is not a multiple of 8 ({path.name})"); return None
     return a
 
+# %% ../../nbs/50_bench_format.ipynb #1028177d
 def _read_mask(path: Path, size, errs: list, where: str) -> np.ndarray|None:
     if not path.exists(): errs.append(f"{where}: file {path} does not exist"); return None
     try: im = PIL.Image.open(path); im.load()
@@ -157,12 +168,14 @@ def _read_mask(path: Path, size, errs: list, where: str) -> np.ndarray|None:
     if not a.any(): errs.append(f"{where}: mask is all zeros"); return None
     return (a > 127).astype(np.float32)
 
+# %% ../../nbs/50_bench_format.ipynb #2b21cfc0
 def _text(d: dict, key: str, errs: list, where: str, required: bool=False):
     v = d.get(key)
     if v is None and not required: return None
     if not isinstance(v, str) or not v.strip(): errs.append(f"{where}: {key} must be a non-empty string, got {v!r}"); return None
     return v
 
+# %% ../../nbs/50_bench_format.ipynb #f871d671
 def _relpath(d: dict, key: str, errs: list, where: str) -> str|None:
     "A path field: absent (or '') is None; anything but a string is a problem naming the field."
     v = d.get(key)
@@ -281,6 +294,7 @@ def case_stem(cid: str, # a case id (any string)
     slug = re.sub(r'[^a-z0-9_.-]+', '_', cid.lower()).strip('._-')[:40]
     return f"{slug}~{hashlib.sha256(cid.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
 
+# %% ../../nbs/50_bench_format.ipynb #4c772d29
 def _stems(bench: BenchSet) -> list[str]:
     "Each case's stem; ids must be distinct strings, and distinct ids get distinct stems."
     by_id, by_stem, out = {}, {}, []
@@ -292,6 +306,7 @@ def _stems(bench: BenchSet) -> list[str]:
         by_stem[s] = c.id; out.append(s)
     return out
 
+# %% ../../nbs/50_bench_format.ipynb #8c50924c
 def save_bench(bench: BenchSet, # any loaded set (shapes, MagicBrush, PIE-Bench, ...)
                out: str|Path, # folder to write (manifest.json + images/, masks/, targets/, gt/)
               ) -> Path:

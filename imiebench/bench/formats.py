@@ -29,11 +29,13 @@ def _open(src, errs: list, where: str) -> PIL.Image.Image|None:
         im.load(); return im
     except Exception as e: errs.append(f"{where}: cannot read the image: {e}"); return None
 
+# %% ../../nbs/51_bench_formats.ipynb #7d98d0dc
 def _resize(a: np.ndarray, size: int|None, mask: bool=False) -> np.ndarray:
     if size is None or a.shape[:2] == (size, size): return a
     if mask: return (np.asarray(PIL.Image.fromarray((a > .5).astype(np.uint8) * 255).resize((size, size), PIL.Image.NEAREST)) > 127).astype(np.float32)
     return np.asarray(PIL.Image.fromarray(a).resize((size, size), PIL.Image.LANCZOS))
 
+# %% ../../nbs/51_bench_formats.ipynb #ed8e09a1
 def _rgb(im: PIL.Image.Image|None, size: int|None, errs: list, where: str) -> np.ndarray|None:
     "RGB uint8 array (16-bit scaled, see `image_rgb8`; resized to `size`² only when asked); sizes must be multiples of 8."
     if im is None: return None
@@ -45,21 +47,25 @@ def _rgb(im: PIL.Image.Image|None, size: int|None, errs: list, where: str) -> np
                     f"images and masks to {s}×{s}"); return None
     return a
 
+# %% ../../nbs/51_bench_formats.ipynb #b42b7b47
 def _check_size(m: np.ndarray|None, img: np.ndarray|None, errs: list, where: str) -> np.ndarray|None:
     if m is None or img is None: return m
     if m.shape[:2] != img.shape[:2]: errs.append(f"{where}: size {m.shape[:2]} differs from the input image's {img.shape[:2]}"); return None
     return m
 
+# %% ../../nbs/51_bench_formats.ipynb #d40ce92b
 def _raise(errs: list, src):
     if errs:
         more = f"\n... and {len(errs) - 20} more" if len(errs) > 20 else ''
         raise ValueError(f"{src}: {len(errs)} problem(s):\n" + '\n'.join(errs[:20]) + more)
 
+# %% ../../nbs/51_bench_formats.ipynb #6e9704c5
 def _shown(p: Path) -> str:
     "A path for a message: as it is when it is valid UTF-8, else its bytes."
     try: str(p).encode('utf-8'); return str(p)
     except UnicodeEncodeError: return repr(os.fsencode(p))
 
+# %% ../../nbs/51_bench_formats.ipynb #efb30ee8
 def _utf8(f: Path, folder: Path) -> Path:
     "`f` itself, when its name is valid UTF-8 (the parquet reader needs that); else a ValueError naming the folder."
     try: str(f).encode('utf-8'); return f
@@ -67,8 +73,10 @@ def _utf8(f: Path, folder: Path) -> Path:
         raise ValueError(f"{_shown(folder)}: the file name {os.fsencode(f.relative_to(folder) if f.is_relative_to(folder) else f)!r} "
                          "is not valid UTF-8, and the parquet reader needs UTF-8 paths; rename it (e.g. `convmv -f latin1 -t utf8`)") from None
 
+# %% ../../nbs/51_bench_formats.ipynb #2e917fce
 class _DupKeys(list): "Keys that occur twice in one JSON object."
 
+# %% ../../nbs/51_bench_formats.ipynb #e7f6351d
 def _read_json(p: Path):
     "Parse a JSON file (UTF-8); a key twice in the top-level object (an id: JSON readers keep only the last) is an error."
     dups = {}
@@ -98,6 +106,7 @@ def _mb_step(instruction, mask: np.ndarray|None, target: np.ndarray|None, masks:
     return BenchStep(instruction, mask=mask if masks == 'provided' else None, ref_caption=ref, query_caption=query,
                      target=target, change_mask=mask, local_caption=local)
 
+# %% ../../nbs/51_bench_formats.ipynb #37324906
 def _mb_mask(im, img, size, errs, where):
     if im is None: return None
     try: m = decode_magicbrush_mask(im)
@@ -106,6 +115,7 @@ def _mb_mask(im, img, size, errs, where):
     if m is not None and not m.any(): errs.append(f"{where}: mask is empty"); return None
     return m
 
+# %% ../../nbs/51_bench_formats.ipynb #7fce9bb8
 def _check_masks_arg(masks):
     if not isinstance(masks, str) or masks not in _MB_MASKS: raise ValueError(f"masks must be one of {_MB_MASKS}, got {masks!r}")
 
@@ -116,6 +126,7 @@ def _mb_root(root: Path) -> Path:
         if (p / 'edit_sessions.json').exists(): return p
     raise FileNotFoundError(f"no MagicBrush edit_sessions.json in {root} or {root / 'test'}")
 
+# %% ../../nbs/51_bench_formats.ipynb #aaf6ba62
 def _captions(root: Path, name: str) -> dict:
     "`global_descriptions.json` / `local_descriptions.json`: {img_id: {file name: caption}}; {} without the file."
     f = root / name
@@ -125,11 +136,13 @@ def _captions(root: Path, name: str) -> dict:
         raise ValueError(f"{f}: expected an object img_id -> {{file name: caption}}")
     return d
 
+# %% ../../nbs/51_bench_formats.ipynb #4db46ee5
 def _caption(caps: dict, key, errs: list, where: str) -> str|None:
     v = caps.get(key)
     if v is not None and not isinstance(v, str): errs.append(f"{where}: the description of {key!r} must be a string, got {v!r}"); return None
     return v
 
+# %% ../../nbs/51_bench_formats.ipynb #aaade920
 def load_magicbrush(root: str|Path, # the test folder (with `edit_sessions.json` and `images/`), or the folder above it
                     masks: str='provided', # 'provided': the editor gets each turn's mask; 'free': it does not
                     size: int|None=None, # resize images and masks to size×size (None: keep; else a multiple of 8)
@@ -165,6 +178,7 @@ def load_magicbrush(root: str|Path, # the test folder (with `edit_sessions.json`
     _raise(errs, root)
     return BenchSet('magicbrush', cases, root, f"MagicBrush test folder, {len(cases)} sessions, masks {masks}")
 
+# %% ../../nbs/51_bench_formats.ipynb #d1e82f30
 def magicbrush_local_captions(root: str|Path, # as for `load_magicbrush`
                              ) -> dict[str, list[str|None]]:
     "Per session, each turn's local description of its output (MagicBrush's CLIP-T text); {} without the file."
@@ -182,6 +196,7 @@ def _in_split(p: Path, root: Path, split: str|None) -> bool:
     if split is None: return True
     return p.name.startswith(f"{split}-") or any(d == split or d.endswith(f"-{split}") for d in p.relative_to(root).parts[:-1])
 
+# %% ../../nbs/51_bench_formats.ipynb #735c3ad7
 def _parquet_files(src, split: str|None) -> list[Path]:
     if split is not None and (not isinstance(split, str) or not split.strip()):
         raise TypeError(f"split must be None or a split name such as 'train' or 'dev', got {split!r} ({type(split).__name__})")
@@ -197,6 +212,7 @@ def _parquet_files(src, split: str|None) -> list[Path]:
         if not f.exists(): raise FileNotFoundError(f"no parquet file {f}")
     return fs
 
+# %% ../../nbs/51_bench_formats.ipynb #46a9e8ab
 def _cell(v, base: Path, errs: list, where: str, required: bool=True):
     "A Hugging Face image cell ({'bytes': ..., 'path': ...}: bytes, else a path relative to the parquet file) or raw bytes → bytes or a Path; None when empty."
     out = None
@@ -210,6 +226,7 @@ def _cell(v, base: Path, errs: list, where: str, required: bool=True):
     if out is None and required: errs.append(f"{where}: no image (the cell is empty)")
     return out
 
+# %% ../../nbs/51_bench_formats.ipynb #d2aac54b
 def _parquet_index(files: list[Path]) -> tuple[list[str], dict]:
     "Read only `img_id` and `turn_index` of every row: sessions in order of first appearance, and each one's (turn, file, row)."
     import pyarrow as pa, pyarrow.parquet as pq
@@ -232,6 +249,7 @@ def _parquet_index(files: list[Path]) -> tuple[list[str], dict]:
     _raise(errs, files[0] if len(files) == 1 else files[0].parent)
     return order, {i: sorted(v.values()) for i, v in rows.items()}
 
+# %% ../../nbs/51_bench_formats.ipynb #32e9e96b
 def load_magicbrush_parquet(src, # a parquet file, a list of them, or a folder holding them
                             split: str|None=None, # with a folder: only files named '<split>-*.parquet' ('train', 'dev')
                             masks: str='provided', # 'provided': the editor gets each turn's mask; 'free': it does not
@@ -284,6 +302,7 @@ def _demo_scenes(n: int, size: int, seed: int):
         out.append((seq[0].source_image, turns))
     return out
 
+# %% ../../nbs/51_bench_formats.ipynb #7920f941
 def demo_magicbrush(out: str|Path, # folder to write into
                     form: str='folder', # 'folder': the test zip's layout; 'parquet': the hub's layout
                     n: int=3, size: int=64, seed: int=7) -> Path:
@@ -323,6 +342,7 @@ def demo_magicbrush(out: str|Path, # folder to write into
         (out / f"{name}.json").write_text(json.dumps(v, indent=1))
     return out
 
+# %% ../../nbs/51_bench_formats.ipynb #d6113605
 def demo_pie_bench(out: str|Path, n: int=3, seed: int=11) -> Path:
     "Write a tiny PIE-Bench folder (`mapping_file.json` + `annotation_images/`, 512×512 JPEGs, RLE masks)."
     from imiebench.bench.pie_bench import PIE_EDITING_TYPES, encode_pie_mask  # that section imports this module

@@ -45,6 +45,7 @@ def decode_pie_mask(encoded, # PIE-Bench's run-length list [start, length, start
     if border: m[0, :] = m[-1, :] = m[:, 0] = m[:, -1] = 1
     return m
 
+# %% ../../nbs/51a_bench_pie_bench.ipynb #2c4bbf11
 def encode_pie_mask(mask: np.ndarray) -> list[int]:
     "The inverse: runs of ones of a binary H×W mask in row-major order, as [start, length, ...]."
     f = np.concatenate([[0], (np.asarray(mask).reshape(-1) > .5).astype(np.int8), [0]])
@@ -58,12 +59,14 @@ def _load_512(im: PIL.Image.Image, what: str='image') -> np.ndarray:
     elif w < h: a = a[(h - w) // 2:(h - w) // 2 + w]
     return a if a.shape[:2] == (512, 512) else np.asarray(PIL.Image.fromarray(a).resize((512, 512)))
 
+# %% ../../nbs/51a_bench_pie_bench.ipynb #8401f257
 def _pie_root(src: Path) -> tuple[Path, Path]:
     "(mapping file, folder of annotation_images)."
     f = src if src.is_file() else src / 'mapping_file.json'
     if not f.exists(): raise FileNotFoundError(f"no PIE-Bench mapping_file.json at {f}")
     return f, f.parent / 'annotation_images'
 
+# %% ../../nbs/51a_bench_pie_bench.ipynb #5c060321
 def _pie_mapping(f: Path) -> dict:
     "mapping_file.json: a non-empty object key -> annotation object."
     mp = _read_json(f)
@@ -73,6 +76,7 @@ def _pie_mapping(f: Path) -> dict:
     if bad := [k for k in mp if not k.strip()]: raise ValueError(f"{f}: a case key must be a non-empty string, got {bad[0]!r}")
     return mp
 
+# %% ../../nbs/51a_bench_pie_bench.ipynb #8c137409
 def _editing_types_arg(editing_types) -> set[str]|None:
     "None, or a list/tuple of PIE-Bench editing_type_id values ('0'..'9', or the ints 0..9) → the set of ids as strings."
     if editing_types is None: return None
@@ -89,9 +93,11 @@ def _editing_types_arg(editing_types) -> set[str]|None:
         raise ValueError(f"editing_types must be among {sorted(PIE_EDITING_TYPES)}, got {bad}")
     return {str(t) for t in editing_types}
 
+# %% ../../nbs/51a_bench_pie_bench.ipynb #68390bd6
 def _prompt(v) -> str|None:
     return v.replace('[', '').replace(']', '') if isinstance(v, str) and v.strip() else None
 
+# %% ../../nbs/51a_bench_pie_bench.ipynb #8f7b07d1
 def load_pie_bench(src: str|Path, # the data folder (mapping_file.json + annotation_images/) or the mapping file
                    use_masks: bool=False, # also give the annotated mask to the editor (PIE-Bench's methods get none)
                    editing_types: list[str]|None=None, # keep only these editing_type_id values: a list/tuple of '0'..'9' (None: all)
@@ -127,6 +133,7 @@ def load_pie_bench(src: str|Path, # the data folder (mapping_file.json + annotat
     return BenchSet('pie-bench', cases, f.parent, f"PIE-Bench, {len(cases)} cases" + (f" of types {sorted(keep)}" if keep else '')
                     + (', masks given to the editor' if use_masks else ''))
 
+# %% ../../nbs/51a_bench_pie_bench.ipynb #62e9a61a
 def pie_editing_types(src: str|Path, # as for `load_pie_bench`
                      ) -> dict[str, str]:
     "Case id → editing type name (for per-type tables)."
