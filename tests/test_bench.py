@@ -74,7 +74,7 @@ def tiny_set(n=2):
 
 def test_every_method_runs_and_is_seeded():
     tb, cfg, ip, sd = tiny_set(1), BenchConfig(steps=2), tiny('ip2p'), tiny('sd')
-    for m in METHODS:
+    for m in [m for m in METHODS if m != 'elements']:  # element editing reads a shapes-world object edit: test_elements_method_in_the_bench
         a, b = run_method(m, tb[0], 0, cfg, ip, sd), run_method(m, tb[0], 0, cfg, ip, sd)
         assert len(a) == 4 and all(x.shape == (16, 16, 3) and x.dtype == np.uint8 for x in a)
         assert all((x == y).all() for x, y in zip(a, b)), m
@@ -110,11 +110,33 @@ def test_resume_and_report(tmp_path):
     assert (tmp_path / 'records.0.jsonl').read_text() == before
     with pytest.raises(ValueError, match='unknown method'): run_bench(tb, tmp_path, BenchConfig(methods=('paint',)))
 
+def test_elements_method_in_the_bench(tmp_path):
+    """Element editing beside instruction editing on the object edits both can do (move, resize, remove), scored by the same
+    oracle; the element models' weights join the run's identity; on the main set (other edit kinds) it is skipped unit by unit."""
+    from imiebench.bench.sets import make_shapes_set
+    from imiebench.toy.elements import REGION_KINDS
+    ob = load_bench(make_shapes_set(tmp_path / 'set', n=2, kinds=REGION_KINDS, name='shapes_objects'))
+    cfg = BenchConfig(steps=2, seeds=(0,), methods=('elements', 'emilie'), mask_n=2, save_images=False)
+    rep = run_bench(ob, tmp_path / 'out', cfg, progress=False)  # the toy zoo's models
+    assert set(rep['methods']) == {'elements', 'emilie'} and rep['methods']['elements']['skipped'] == 0
+    recs = [json.loads(x) for x in (tmp_path / 'out' / 'records.0.jsonl').read_text().splitlines()]
+    el = [r for r in recs if r['method'] == 'elements']
+    assert len(el) == 2 and all(len(r['steps']) == 4 and {'success', 'preserved'} <= set(r['steps'][0]) for r in el)
+    assert json.loads((tmp_path / 'out' / 'run.json').read_text())['weights']['elements'].startswith('toy zoo ')
+    again = run_bench(ob, tmp_path / 'out', cfg, progress=False)  # resumed: nothing redone, same report
+    assert again['methods']['elements'] == rep['methods']['elements']
+    main = load_bench('shapes', max_cases=1).cases[0]; main = BenchCase('main-000', main.image, main.caption, main.steps)
+    mixed = BenchSet('mixed', [ob.cases[0], main], ob.root, 'an object-edit case and a main-set case')
+    rep = run_bench(mixed, tmp_path / 'mixed', BenchConfig(methods=('elements',), save_images=False), progress=False)
+    assert rep['methods']['elements']['skipped'] == 1  # the main set's case (a recolor or another non-object edit) is not applicable
+    recs = {r['case']: r for r in map(json.loads, (tmp_path / 'mixed' / 'records.0.jsonl').read_text().splitlines())}
+    assert 'not an element edit' in recs['main-000']['skipped'] and recs[ob.cases[0].id]['steps'] == el[0]['steps']
+
 def test_two_processes_split_the_cases(tmp_path):
     "Under `accelerate launch --multi_gpu --num_processes 2` (gloo on CPU) each unit runs once, in one of two processes."
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
     acc = Path(sys.executable).parent / 'accelerate'
-    r = subprocess.run([str(acc), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
+    r = subprocess.run([str(acc), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--main_process_port', '0', '--mixed_precision', 'no',
                         '--dynamo_backend', 'no', '-m', 'imiebench.cli', 'bench', '--n-cases', '2', '--seeds', '0', '--methods', 'emilie,ip2p',
                         '--steps', '2', '--no-images', '--out', str(tmp_path), '--device', 'cpu'], env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -35,6 +35,7 @@ class MethodInfo:
     control: str = 'null'  # instruction methods with a mask: `emilie.CONTROLS` ('null' = gradient control)
     noise: str = 'fresh'  # instruction methods: `emilie.NOISES` ('shared' = Algorithm 1's z_init drawn once)
     edit: Callable|None = None  # caption methods: edit(b, images, queries, references, masks, cfg, generators) -> N×3×H×W in [-1, 1]
+    run: Callable|None = None  # element methods: run(units, cfg) -> per unit, its images after each step (or a `NotApplicable`)
 
 def _diffedit(b, ims, q, ref, m, cfg, gens):
     "DiffEdit (`diffedit.diffedit`) decoding in the given masks."
@@ -45,6 +46,22 @@ def _blended(b, ims, q, ref, m, cfg, gens):
     "Blended latent diffusion (`blended.blended_latent`) in the given masks."
     from imiebench.blended import blended_latent
     return blended_latent(b, ims, q, m, cfg.steps, cfg.caption_guidance, gens, progress=False).image
+
+def _elements(units, cfg) -> list:
+    """Element editing (`elements.drag.edit_regions`, the shipped canvas decoder): every step's shapes-world edit as the
+    gesture a user makes in the element editor, the object selected and dragged, scaled or deleted (`toy.elements.region_edit`).
+    A unit with a step of another kind, or without an edit record, is not applicable (a `NotApplicable` in its place)."""
+    from imiebench.elements.drag import edit_regions
+    from imiebench.toy.elements import REGION_KINDS, region_edit, load_toy_elements
+    out, ok = [None] * len(units), []
+    for i, (c, _) in enumerate(units):
+        if bad := [k + 1 for k, s in enumerate(c.steps) if getattr(s.edit, 'kind', None) not in REGION_KINDS]:
+            out[i] = NotApplicable(f"case {c.id!r} step(s) {bad}: not an element edit (a shapes-world edit of kind {', '.join(REGION_KINDS)})")
+        else: ok.append(i)
+    if ok:
+        steps = [[region_edit(units[i][0].steps[k].edit) for i in ok] for k in range(len(units[ok[0]][0].steps))]
+        for i, r in zip(ok, edit_regions(load_toy_elements(diffusion=False), np.stack([units[i][0].image for i in ok]), steps)): out[i] = r
+    return out
 
 _GC = "gradient control on ε in the user mask (null-instruction ε outside)"
 METHOD_INFO = {  # the registry: a method is one line here (an instruction method: its engine settings; a caption method: its `edit`)
@@ -58,9 +75,10 @@ METHOD_INFO = {  # the registry: a method is one line here (an instruction metho
     'diffedit': MethodInfo('caption', 'captions', True, "DiffEdit: the user mask, else the inferred mask; DDIM encode to r, mask-guided decode", edit=_diffedit),
     'blended': MethodInfo('caption', 'captions', True, "blended latent diffusion in the user mask, else in DiffEdit's inferred mask", edit=_blended),
     'emilie_shared': MethodInfo('instruction', 'instruction', True, f"latent iteration; {_GC}; one z_init for every edit (Algorithm 1)", 'latent', 'user', noise='shared'),
+    'elements': MethodInfo('elements', 'element edit', False, "element editing: only the selected object's elements move, scale or go; canvas decoder", run=_elements),
 }
 METHODS = tuple(METHOD_INFO)
-DEFAULT_METHODS = METHODS[:9]  # the main job: the 2×2 factorial (latent/image × mask/none), the control arm, and the baselines; `emilie_shared` on request
+DEFAULT_METHODS = METHODS[:9]  # the main job: the 2×2 factorial (latent/image × mask/none), the control arm, and the baselines; `emilie_shared` and `elements` on request
 INSTRUCTION_METHODS = tuple(m for m, i in METHOD_INFO.items() if i.model == 'instruction')
 
 def method_inputs(method: str, captions: str='instruction') -> str:
@@ -68,6 +86,7 @@ def method_inputs(method: str, captions: str='instruction') -> str:
     if method not in METHOD_INFO: raise ValueError(f"method must be one of {tuple(METHOD_INFO)}, got {method!r}")
     if captions not in CAPTIONS: raise ValueError(f"captions must be one of {CAPTIONS}, got {captions!r}")
     i = METHOD_INFO[method]
+    if i.model == 'elements': return 'element edit (the object selected + the drag)'
     text = 'instruction' if i.text == 'instruction' or captions == 'instruction' else 'captions (ground truth)'
     return text + (' + user mask' if i.user_mask else '')
 
@@ -161,7 +180,7 @@ def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[
 
 def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pairs edited together
               cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[list[np.ndarray]]:
-    "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method`."
+    "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method` (an element method gives a `NotApplicable` for a unit it cannot edit)."
     if method not in METHOD_INFO: raise ValueError(f"method must be one of {tuple(METHOD_INFO)}, got {method!r}")
     if not units: return []
     for _, s in units: check_int(s, 'seed', 0, SEED_MAX)  # a unit's generators are seeded with 1000·seed + step (`_gens`)
@@ -169,6 +188,7 @@ def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pa
         ip2p, sd = (None if b is None else dataclasses.replace(b, unet_autocast=getattr(torch, cfg.precision)) for b in (ip2p, sd))
     shapes_ = {(len(c.steps), c.image.shape) for c, _ in units}
     if len(shapes_) > 1: raise ValueError(f"units edited together need the same number of steps and image size, got {sorted(shapes_)}")
+    if METHOD_INFO[method].model == 'elements': return METHOD_INFO[method].run(units, cfg)  # no bundle: the element models
     if METHOD_INFO[method].model == 'instruction':
         if ip2p is None: raise ValueError(f"method {method!r} needs an instruction (ip2p) bundle")
         with warnings.catch_warnings():
@@ -178,5 +198,7 @@ def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pa
     return _run_caption(method, units, cfg, sd)
 
 def run_method(method: str, case: BenchCase, seed: int, cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[np.ndarray]:
-    "The images (H×W×3 uint8) after each step of `case` edited by `method` (one unit; `run_units` edits many at once)."
-    return run_units(method, [(case, seed)], cfg, ip2p, sd)[0]
+    "The images (H×W×3 uint8) after each step of `case` edited by `method` (one unit; `run_units` edits many at once); raises `NotApplicable` when the method cannot edit it."
+    r = run_units(method, [(case, seed)], cfg, ip2p, sd)[0]
+    if isinstance(r, NotApplicable): raise r
+    return r

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from ..models import Bundle, check_bundle
 from ..core import describe
 from .format import BenchCase, BenchSet, BenchStep, load_bench, save_png, case_stem, as_path
-from .methods import INSTRUCTION_METHODS, BenchConfig, NotApplicable, run_units
+from .methods import METHOD_INFO, INSTRUCTION_METHODS, BenchConfig, NotApplicable, run_units
 from .scores import Scorer, toy_scorer, score_case
 from .report import write_report
 from .records import RECORD_FILES, load_records, unit_key, repair_records, write_selection
@@ -101,6 +101,7 @@ def run_identity(bench: BenchSet, cfg: BenchConfig, ip2p: Bundle|None=None, sd: 
     from imiebench.emilie import weights_fingerprint
     settings = {k: v for k, v in asdict(cfg).items() if k not in ('methods', 'seeds', 'max_cases', 'save_images', 'batch')}
     weights = {n: weights_fingerprint(b) if b is not None else 'toy zoo ' + _zoo_stamp(n) for n, b in (('ip2p', ip2p), ('sd', sd))}
+    if any(METHOD_INFO[m].model == 'elements' for m in cfg.methods): weights['elements'] = 'toy zoo ' + _zoo_stamp('elements')  # the element models (only then: older runs stay resumable)
     cases = {c.id: case_fingerprint(c) for c in check_cases(bench)[:cfg.max_cases]}
     return json.loads(json.dumps(dict(bench=bench.name, cases=cases, settings=settings, weights=weights)))
 
@@ -123,15 +124,17 @@ def resume_identity(old: dict|None, # `run.json` of the output folder (None: the
                          f"checked against this set; {fresh}")
     why = []
     if old.get('bench') != new['bench']: why.append(f"its set is {old.get('bench')!r}, this one {new['bench']!r}")
-    for k in ('settings', 'weights'):
-        if old.get(k) != new[k]: why.append(f"its {k} differ ({_dict_diff(old.get(k) or {}, new[k])})")
+    if old.get('settings') != new['settings']: why.append(f"its settings differ ({_dict_diff(old.get('settings') or {}, new['settings'])})")
+    ow, nw = old.get('weights') or {}, new['weights']  # weights used by only one of the two runs (the element models) are not compared
+    shared = set(ow) & set(nw) | {'ip2p', 'sd'}; ow_, nw_ = ({k: w.get(k) for k in shared} for w in (ow, nw))
+    if ow_ != nw_: why.append(f"its weights differ ({_dict_diff(ow_, nw_)})")
     changed = [c for c, h in new['cases'].items() if c in old['cases'] and old['cases'][c] != h]
     if changed: why.append(f"case(s) {changed[:5]!r}{' …' if len(changed) > 5 else ''} of set {new['bench']!r} differ in content "
                            f"(image, instructions, masks or captions) from the recorded ones: another set of the same name")
     elif old['cases'] and not set(old['cases']) & set(new['cases']):
         why.append(f"none of this set's {len(new['cases'])} case ids is among its {len(old['cases'])} recorded ones: another set of the same name")
     if why: raise ValueError(f"{out} holds the records of another run: {'; '.join(why)}. Records of another run are never mixed in; {fresh}")
-    return old | dict(cases=old['cases'] | new['cases'])
+    return old | dict(cases=old['cases'] | new['cases'], weights=ow | nw)
 
 # %% ../../nbs/57_bench_runner.ipynb #9b7e0005
 def _lock(out: Path, state):
@@ -204,7 +207,7 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
             if mine:
                 from imiebench.toy.zoo import load_toy
                 if ip2p is None and any(m in INSTRUCTION_METHODS for m, _, _ in mine): ip2p = load_toy('ip2p', device=dev)
-                if sd is None and any(m not in INSTRUCTION_METHODS for m, _, _ in mine): sd = load_toy('sd', device=dev)
+                if sd is None and any(METHOD_INFO[m].model == 'caption' for m, _, _ in mine): sd = load_toy('sd', device=dev)
                 scorer = scorer or toy_scorer(dev)
             with open(out / f"records.{state.process_index}.jsonl", 'a') as f:
                 chunks = chunk_units(mine, cases, cfg.batch)
@@ -215,9 +218,11 @@ def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: Benc
                     except NotApplicable as e: recs = [dict(method=m, seed=s, case=cid, skipped=str(e)) for _, s, cid in chunk]
                     else:
                         dt = (time.perf_counter() - t0) / len(chunk)  # the chunk's time, shared equally by its units
-                        recs = [dict(method=m, seed=s, case=cid, seconds=dt) | score_case(cases[cid], ims, scorer) for (_, s, cid), ims in zip(chunk, res)]
+                        recs = [dict(method=m, seed=s, case=cid, skipped=str(ims)) if isinstance(ims, NotApplicable)  # a unit the method cannot edit
+                                else dict(method=m, seed=s, case=cid, seconds=dt) | score_case(cases[cid], ims, scorer) for (_, s, cid), ims in zip(chunk, res)]
                         if cfg.save_images:
                             for (_, s, cid), ims in zip(chunk, res):
+                                if isinstance(ims, NotApplicable): continue
                                 for k, im in enumerate(ims): save_png(im, out / 'images' / m / f"s{s}" / f"{case_stem(cid)}-{k + 1}.png")  # any id: a file-safe name
                     f.write(''.join(json.dumps(rec) + '\n' for rec in recs))
                     f.flush(); bar.update(len(chunk))

@@ -20,7 +20,9 @@ DEV_SEED = 10**9 + 200_000  # `shapes`: the development set (toy.zoo.HELDOUT_SEE
 CONFIRM_SEED = 10**9 + 7_000_000  # `shapes_confirm`: the confirmatory set, scenes nobody had read when the main job's analysis was declared
 
 def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, # scene i is drawn from seed + i, its edits from seed + 10 000 + i (default DEV_SEED)
-                    n_steps: int=4, name: str='shapes') -> Path:
+                    n_steps: int=4, name: str='shapes',
+                    kinds=None, # edit kinds drawn (default: all `toy.world.EDIT_KINDS`); `toy.elements.REGION_KINDS`: the object edits element editing does too
+                   ) -> Path:
     "Write a shapes-world set: `n` held-out scenes × `n_steps` chained edits with ground truth."
     from skimage.morphology import dilation, disk
     from imiebench.toy.world import random_scene, edit_sequence, caption, GLOBAL_KINDS
@@ -29,7 +31,7 @@ def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, # scene i is 
     if seed < HELDOUT_SEED: raise ValueError(f"seed must be ≥ toy.zoo.HELDOUT_SEED ({HELDOUT_SEED}): lower scene seeds are used in training, got {seed}")
     out = Path(out); cases = []
     for i in range(n):
-        seq = edit_sequence(random_scene(np.random.default_rng(seed + i)), np.random.default_rng(seed + 10_000 + i), n=n_steps)
+        seq = edit_sequence(random_scene(np.random.default_rng(seed + i)), np.random.default_rng(seed + 10_000 + i), n=n_steps, kinds=kinds)
         cid = f"shapes-{i:03d}"; save_png(seq[0].source_image, out / 'images' / f"{cid}.png"); steps = []
         for k, e in enumerate(seq):
             s = dict(instruction=e.instruction, ref_caption=e.ref_caption, query_caption=e.query_caption,
@@ -39,7 +41,8 @@ def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, # scene i is 
                 s['mask'] = f"masks/{cid}-{k + 1}.png"; save_png(dilation(e.mask > .5, disk(2)), out / s['mask'])
             steps.append(s)
         cases.append(dict(id=cid, image=f"images/{cid}.png", caption=caption(seq[0].source), steps=steps))
-    man = dict(format=FORMAT, name=name, description=f"{n} held-out shapes-world scenes (seeds {seed}..) x {n_steps} chained edits, "
+    what = '' if kinds is None else f" of kinds {', '.join(kinds)}"
+    man = dict(format=FORMAT, name=name, description=f"{n} held-out shapes-world scenes (seeds {seed}..) x {n_steps} chained edits{what}, "
                "ground truth (target renders, change masks, Edit records), user masks on some object edits", cases=cases)
     (out / 'manifest.json').write_text(json.dumps(man, indent=1)); return out
 

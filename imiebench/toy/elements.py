@@ -21,14 +21,15 @@ from ..elements.partition import partition, grid_partition, slic_partition, boun
 from ..elements.model import Elements, ContentEncoder, LightDecoder, encode_elements, batch_elements
 from ..elements.edit import move, pixel_move, delete, resize
 from ..elements.decoders import ToyElements, ElementTokens, CanvasDecoder, paint_elements
+from ..elements.drag import RegionEdit
 from ..elements.train import ElementPool, ElementsConfig, element_pool, train_elements, ElementsAE, ElementsDM
 
 # %% auto #0
-__all__ = ['TOY_N', 'TOY_BETA', 'ELEMENT_TASKS', 'TASK_FACTOR', 'RESIZE_BAND', 'RESIZE_IOU', 'TRAIN_FACTORS', 'gt_labels',
-           'partition_quality', 'make_element_pool', 'train_toy_elements', 'elements_dir', 'save_toy_elements',
-           'load_toy_elements', 'toy_move', 'toy_pixel_move', 'scaled_render', 'ElementTask', 'feasible_tasks',
-           'random_task', 'object_elements', 'task_elements', 'pixel_task', 'resized_iou', 'task_score', 'task_pool',
-           'task_batch', 'train_decoder', 'save_canvas']
+__all__ = ['TOY_N', 'TOY_BETA', 'ELEMENT_TASKS', 'TASK_FACTOR', 'RESIZE_BAND', 'RESIZE_IOU', 'REGION_KINDS', 'TRAIN_FACTORS',
+           'gt_labels', 'partition_quality', 'make_element_pool', 'train_toy_elements', 'elements_dir',
+           'save_toy_elements', 'load_toy_elements', 'toy_move', 'toy_pixel_move', 'scaled_render', 'ElementTask',
+           'feasible_tasks', 'random_task', 'object_elements', 'task_elements', 'pixel_task', 'resized_iou',
+           'task_score', 'region_edit', 'task_pool', 'task_batch', 'decoder_weights', 'train_decoder', 'save_canvas']
 
 # %% ../../nbs/45_toy_elements.ipynb #1bbd835e
 TOY_N, TOY_BETA = 64, 16.  # partition of the 64×64 toy images used for the shipped models
@@ -281,6 +282,20 @@ def task_score(image: np.ndarray, # H×W×3 uint8 result
     keep = all(v.ok for j, v in enumerate(r.objects) if j != ti) and not [p for p in r.spurious if p != vac] and r.bg_ok and r.texture_ok
     return bool(ok), bool(keep)
 
+# %% ../../nbs/45_toy_elements.ipynb #7fd43874
+REGION_KINDS = ('move', 'resize', 'remove')  # the shapes-world edits that are element edits: a selection and a drag
+
+def region_edit(edit) -> RegionEdit:
+    "A shapes-world `Edit` of `REGION_KINDS` as an element edit: the object's source mask selected, then dragged by its cell offset, scaled about its cell centre by the size ratio, or deleted."
+    from imiebench.toy.world import SIZE_FRAC
+    kind = getattr(edit, 'kind', None)
+    if kind not in REGION_KINDS: raise ValueError(f"only {REGION_KINDS} edits are element edits, got {kind if kind is not None else type(edit).__name__!r}")
+    H = edit.size; o = edit.source.objects[edit.obj_index]; region = object_mask(o, H) > .5
+    if kind == 'remove': return RegionEdit('delete', region)
+    t = edit.target.objects[edit.obj_index]; i0, i1 = POSITIONS.index(o.pos), POSITIONS.index(t.pos)
+    if kind == 'move': return RegionEdit('move', region, dy=round((i1 // 3 - i0 // 3) * H / 3), dx=round((i1 % 3 - i0 % 3) * H / 3))
+    return RegionEdit('resize', region, scale=SIZE_FRAC[t.size] / SIZE_FRAC[o.size], center=((i0 // 3 + .5) * H / 3, (i0 % 3 + .5) * H / 3))
+
 # %% ../../nbs/45_toy_elements.ipynb #49a88241
 TRAIN_FACTORS = {'shrink': (0.45, 0.9), 'grow': (1.2, 2.0)}  # resize factors drawn for training (the held-out 0.6 and 1.5 inside)
 
@@ -305,11 +320,25 @@ def task_batch(pool: list, idx, kinds=ELEMENT_TASKS, rng: np.random.Generator|No
     return els, torch.from_numpy(np.stack(ys)).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 # %% ../../nbs/45_toy_elements.ipynb #6a2a2291
+def decoder_weights(init, # 'shipped' (the zoo's canvas decoder), a .safetensors or .pt path, or a state dict
+                    decoder: str='canvas') -> dict:
+    "Float32 weights to start a decoder from (`train_decoder(init=...)`)."
+    from safetensors.torch import load_file
+    if isinstance(init, dict): return {k: v.float() for k, v in init.items()}
+    if isinstance(init, str) and init == 'shipped':
+        if decoder != 'canvas': raise ValueError(f"init='shipped' is the canvas decoder; for {decoder!r} give a path or a state dict")
+        init = elements_dir() / 'canvas.safetensors'
+    f = Path(init)
+    if not f.exists(): raise FileNotFoundError(f"no decoder weights at {f}")
+    sd = load_file(f) if f.suffix == '.safetensors' else torch.load(f, weights_only=True)
+    return {k: v.float() for k, v in sd.items()}
+
 def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the trained decoder and its summary
                   decoder: str='canvas', # 'canvas' (`CanvasDecoder`) or 'light' (`LightDecoder`)
                   kinds=ELEMENT_TASKS, # tasks of the training pool (('recon',): reconstructions only)
                   n_pool: int=2000, cfg: TrainConfig|None=None,
                   encoder: ContentEncoder|None=None, # frozen content encoder (default: the shipped one)
+                  init=None, # start (not resume) from these weights: 'shipped' (the zoo's canvas decoder), a .safetensors/.pt path or a state dict
                   progress: bool=True) -> dict:
     "Train (or resume) a decoder on frozen element features to render the ground truth of edited elements; returns a summary."
     if decoder not in ('canvas', 'light'): raise ValueError(f"decoder must be 'canvas' or 'light', got {decoder!r}")
@@ -321,6 +350,7 @@ def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the tr
     if f.exists(): pool = torch.load(f, weights_only=False)
     else: pool = task_pool(enc, n_pool, progress=progress); torch.save(pool, work / 'pool.tmp'); (work / 'pool.tmp').replace(f)
     torch.manual_seed(cfg.seed); dec = CanvasDecoder() if decoder == 'canvas' else LightDecoder()
+    if init is not None: dec.load_state_dict(decoder_weights(init, decoder))  # a checkpoint in `work` still wins (resume)
     def loss_fn(step, g):
         rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=g)))
         els, y = task_batch(pool, rng.integers(len(pool), size=cfg.batch_size), kinds, rng)
@@ -328,7 +358,7 @@ def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the tr
         b = batch_elements(els); return F.mse_loss(dec(b.feats, b.pos, b.alive), y)
     res = train_loop(dec, loss_fn, cfg, work / f'ckpt_{decoder}', desc=f'{decoder} decoder', progress=progress)
     torch.save(dec.state_dict(), work / f'{decoder}.pt')
-    out = dict(decoder=decoder, kinds=list(kinds), final_loss=float(np.mean(res.losses[-50:])), steps=res.steps, seconds=res.seconds,
+    out = dict(decoder=decoder, kinds=list(kinds), init=None if init is None else 'state dict' if isinstance(init, dict) else str(init), final_loss=float(np.mean(res.losses[-50:])), steps=res.steps, seconds=res.seconds,
                loss_curve=[float(np.mean(res.losses[i:i + 50])) for i in range(0, len(res.losses), 50)])
     (work / f'summary_{decoder}.json').write_text(json.dumps(out)); return out
 
