@@ -29,6 +29,7 @@ def _mean(v) -> float:
     v = [x for x in v if x is not None and np.isfinite(x)]
     return float(np.mean(v)) if v else float('nan')
 
+# %% ../../nbs/55a_bench_factorial.ipynb #884bc94f
 def unit_endpoints(rec: dict) -> dict:
     "Every endpoint of one record (one method, seed and case); NaN where the record cannot tell (e.g. no earlier edit was made)."
     st, ret = rec['steps'], rec.get('retained') or []
@@ -63,6 +64,7 @@ SECONDARY_CONTRASTS = (
     Contrast('headline', "emilie − ip2p (mask and iteration together: unequal information)", {'emilie': 1., 'ip2p': -1.}, False),
 )
 
+# %% ../../nbs/55a_bench_factorial.ipynb #981c6c75
 def contrast_values(records: list[dict], c: Contrast, endpoint: str) -> dict:
     "case id → the contrast's values over that case's seeds (units missing an arm, or with a NaN endpoint, are left out)."
     by = {}
@@ -82,6 +84,7 @@ def holm(p: list[float]) -> list[float]:
         run = max(run, min(1.0, (m - j) * p[i])); out[i] = run
     return out
 
+# %% ../../nbs/55a_bench_factorial.ipynb #6e3513f4
 @dataclass
 class Test:
     "One contrast on one endpoint: the mean over cases of the per-case mean difference, with its t test."
@@ -99,6 +102,7 @@ class Test:
     @property
     def star(self) -> bool: return bool(self.p_holm < 0.05)
 
+# %% ../../nbs/55a_bench_factorial.ipynb #b5672681
 def t_test(by_case: dict, contrast: str='', endpoint: str='', level: float=0.95) -> Test:
     "One-sample t test of the case means of `by_case` (case → values) against 0."
     from scipy import stats
@@ -108,6 +112,7 @@ def t_test(by_case: dict, contrast: str='', endpoint: str='', level: float=0.95)
     p = float(2 * stats.t.sf(abs(m) / se, n - 1)) if se > 0 else (1.0 if m == 0 else 0.0)
     return Test(contrast, endpoint, n, m, sd, m - q * se, m + q * se, p)
 
+# %% ../../nbs/55a_bench_factorial.ipynb #99fb9c44
 def test_family(records: list[dict], contrasts, endpoints, alpha: float=0.05) -> list[Test]:
     "Every contrast × endpoint as a `Test`, Holm-corrected together, with simultaneous (Bonferroni) intervals at 1 − alpha/m."
     from scipy import stats
@@ -130,17 +135,20 @@ def variance_components(by_case: dict) -> tuple[float, float, float]:
     sb = max(0.0, float(np.var([g.mean() for g in groups], ddof=1)) - sw / s) if len(groups) > 1 else float('nan')
     return sb, sw, s
 
+# %% ../../nbs/55a_bench_factorial.ipynb #229296dd
 def power(delta: float, sb: float, sw: float, n: int, s: int, alpha: float=0.05 / 6) -> float:
     "Power of a two-sided test of a mean difference `delta` with n cases × s seeds (normal approximation)."
     from scipy import stats
     se = math.sqrt((sb + sw / s) / n)
     return float(stats.norm.sf(stats.norm.ppf(1 - alpha / 2) - abs(delta) / se)) if se > 0 else 1.0
 
+# %% ../../nbs/55a_bench_factorial.ipynb #60a9bc7b
 def detectable_effect(sb: float, sw: float, n: int, s: int, target: float=0.8, alpha: float=0.05 / 6) -> float:
     "The smallest effect that n cases × s seeds detect with `target` power (normal approximation)."
     from scipy import stats
     return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target)) * math.sqrt((sb + sw / s) / n))
 
+# %% ../../nbs/55a_bench_factorial.ipynb #9e29d9da
 def cases_needed(delta: float, sb: float, sw: float, s: int, target: float=0.8, alpha: float=0.05 / 6) -> int:
     "The fewest cases with s seeds each that give `target` power for `delta`."
     from scipy import stats
@@ -153,6 +161,7 @@ def _fmt(t: Test, ci: bool=True) -> list[str]:
     f = lambda x: f"{x:+.3f}" if abs(x) < 10 else f"{x:+.1f}"
     return [f"{f(t.mean)}{' *' if t.star else ''}", f"[{f(t.lo)}, {f(t.hi)}]", f"[{f(t.sim_lo)}, {f(t.sim_hi)}]", f"{t.p_holm:.3g}", str(t.n)]
 
+# %% ../../nbs/55a_bench_factorial.ipynb #1cb6a286
 def factorial_section(records: list[dict]) -> tuple[str, dict]:
     "(markdown, dict) of the primary and secondary families, for the arms present in `records`; ('', {}) without the factorial's arms."
     have = {r['method'] for r in records if 'steps' in r}

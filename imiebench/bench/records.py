@@ -18,6 +18,7 @@ def unit_key(r: dict) -> tuple:
     "The unit a record belongs to: (method, seed, case)."
     return (r['method'], r['seed'], r['case'])
 
+# %% ../../nbs/56a_bench_records.ipynb #a0e495bc
 def repair_records(f: str|Path, # a `records.<process>.jsonl` file (a missing file is left alone)
                   ) -> int:
     "Cut a last line left unfinished by a crash mid-write back to the end of the last complete line, so the next record appended starts a line of its own; returns the number of bytes cut."
@@ -37,6 +38,7 @@ def _complete_lines(f: Path) -> list[str]:
     "The complete lines of a records file: what follows the last newline was left unfinished by a crash (or is empty)."
     return f.read_text(errors='replace').split('\n')[:-1]
 
+# %% ../../nbs/56a_bench_records.ipynb #99e1487c
 def write_selection(out: str|Path, # the run's output folder
                     methods, seeds, cases, # the current configuration: methods, seeds and case ids
                    ) -> dict:
@@ -45,11 +47,13 @@ def write_selection(out: str|Path, # the run's output folder
     tmp = Path(out) / (SELECTION + '.tmp'); tmp.write_text(json.dumps(sel, indent=1)); os.replace(tmp, Path(out) / SELECTION)
     return sel
 
+# %% ../../nbs/56a_bench_records.ipynb #686eff33
 def read_selection(out: str|Path) -> dict|None:
     "The run's current configuration (`write_selection`), or None when `out` has none."
     f = Path(out) / SELECTION
     return json.loads(f.read_text()) if f.exists() else None
 
+# %% ../../nbs/56a_bench_records.ipynb #1cfbcb7d
 def load_records(out: str|Path, # a run's output folder
                  select: bool=True, # keep only the units of the run's current configuration (`out/selection.json`, when there is one)
                 ) -> list[dict]:

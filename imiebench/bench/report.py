@@ -34,6 +34,7 @@ def _nanmean(v):
     v = [x for x in v if x is not None and not (isinstance(x, float) and np.isnan(x))]
     return float(np.mean(v)) if v else np.nan
 
+# %% ../../nbs/56_bench_report.ipynb #3cf2c3fd
 def unit_summary(rec: dict) -> dict:
     "Per-(method, seed, case) numbers from a record."
     st = rec['steps']; g = lambda k, sel=st: _nanmean([s.get(k, np.nan) for s in sel]); ms = [s for s in st if s['masked']]
@@ -60,6 +61,7 @@ class Interval:
     @property
     def excludes_zero(self) -> bool: return self.n > 1 and (self.lo > 0 or self.hi < 0)
 
+# %% ../../nbs/56_bench_report.ipynb #82edd2b2
 def bootstrap_ci(by_case: dict, # case id → the values of that case's units (seeds); NaN/None ignored
                  n_resamples: int=2000, seed: int=0) -> Interval:
     "Mean over cases of each case's mean, with a 95 % percentile bootstrap interval that resamples *cases* (seeds of a case are not independent)."
@@ -74,8 +76,10 @@ def bootstrap_ci(by_case: dict, # case id → the values of that case's units (s
 # %% ../../nbs/56_bench_report.ipynb #15ce0ea3
 def _fmt_row(name: str, cells) -> str: return f"| {name} | " + ' | '.join(map(str, cells)) + ' |\n'
 
+# %% ../../nbs/56_bench_report.ipynb #85d430af
 def _head(first: str, cols) -> str: return f"| {first} | " + ' | '.join(map(str, cols)) + ' |\n|---|' + '---|' * len(cols) + '\n'
 
+# %% ../../nbs/56_bench_report.ipynb #9c4ddad6
 def md_table(rows: dict, # row name → its cells (anything `str` formats: numbers, `Interval`s, text)
              cols: list, # column names
              first: str='', # the first column's title
@@ -108,6 +112,7 @@ def _figure(w: float, h: float):
     from matplotlib.figure import Figure
     return Figure(figsize=(w, h), dpi=FIG_DPI, layout='constrained')
 
+# %% ../../nbs/56_bench_report.ipynb #84009652
 def figure_problems(fig, # a matplotlib Figure
                     dpi: float=FIG_DPI, # the dpi it is (or will be) saved at
                     min_pt: float=MIN_FONT_PT, # the smallest text allowed, in points as shown at 100 %
@@ -135,10 +140,12 @@ def figure_problems(fig, # a matplotlib Figure
                            f"{hit.width:.0f}×{hit.height:.0f} px; expected it outside every axes")
     return out
 
+# %% ../../nbs/56_bench_report.ipynb #37daf008
 def _step_image(out: Path, m: str, seed: int, c, k: int):
     p = out / 'images' / m / f"s{seed}" / f"{case_stem(c.id)}-{k + 1}.png"
     return np.asarray(PIL.Image.open(p).convert('RGB')) if p.exists() else None
 
+# %% ../../nbs/56_bench_report.ipynb #099557a1
 def gallery_figure(bench: BenchSet, out: str|Path, # the set and the run's folder (edited images under `images/`)
                    methods: list, seed: int, # rows: one per method; the seed of the images shown
                    case: int=0, # index of the case in `bench.cases`
@@ -165,6 +172,7 @@ def gallery_figure(bench: BenchSet, out: str|Path, # the set and the run's folde
     fig.suptitle(f"case {c.id}, seed {seed}", fontsize=10)
     return fig
 
+# %% ../../nbs/56_bench_report.ipynb #affb4a6d
 def gallery_case(bench: BenchSet, recs: dict, methods: list, seed: int, n_cases: int|None=None) -> int:
     "The case the methods disagree on most (steps whose success differs between methods; ties: the earliest case), to show in the gallery."
     def split(c):
@@ -173,6 +181,7 @@ def gallery_case(bench: BenchSet, recs: dict, methods: list, seed: int, n_cases:
     cs = bench.cases[:n_cases]
     return max(range(len(cs)), key=lambda i: (split(cs[i]), -i)) if cs else 0
 
+# %% ../../nbs/56_bench_report.ipynb #a8a4dadf
 def report_figures(bench: BenchSet, out: str|Path, cfg: BenchConfig, rep: dict, # `write_report`'s result for the run in `out`
                   ) -> dict:
     """The report's figures (matplotlib Figures, readable at 100 % when saved at `FIG_DPI`; legends outside the axes):

@@ -32,6 +32,7 @@ def oracle_caption(image: np.ndarray, scene) -> str:
     bg = f"a {r.bg} {'' if r.texture == 'solid' else TEXTURE_ADJ[r.texture] + ' '}background"
     return f"{txt} on {bg}" if txt else bg
 
+# %% ../../nbs/55_bench_scores.ipynb #61761561
 @dataclass
 class Scorer:
     "CLIP image–text and text–text similarity, a captioner for the caption (BLIP) score, and the CLIP each benchmark's metrics use."
@@ -50,6 +51,7 @@ def _from_embedder(emb: ClipEmbedder) -> tuple:
     text_text = lambda a, b: (emb.text(a) * emb.text(b)).sum(-1)
     return image_text, text_text
 
+# %% ../../nbs/55_bench_scores.ipynb #b3c81bc1
 def toy_scorer(device='cpu') -> Scorer:
     "Offline scores: the toy CLIP (also standing in for MagicBrush's and PIE-Bench's CLIPs), and the oracle as the captioner (shapes set only)."
     emb = toy_clip_embedder(device)
@@ -62,6 +64,7 @@ def toy_scorer(device='cpu') -> Scorer:
 
 _OFFLINE = "Offline, use toy_scorer() (the toy CLIP and the shapes oracle)."
 
+# %% ../../nbs/55_bench_scores.ipynb #21bfaf09
 def real_scorer(clip_id: str=PIE_CLIP_ID, # the CLIP of the paper's scores (clip_instruction, caption score)
                 blip_id: str='Salesforce/blip-image-captioning-base',
                 device='cpu', local_files_only: bool|None=None,
@@ -88,6 +91,8 @@ def real_scorer(clip_id: str=PIE_CLIP_ID, # the CLIP of the paper's scores (clip
                   magicbrush_clip=mb, pie_clip=pie)
 
 _LPIPS = {}
+
+# %% ../../nbs/55_bench_scores.ipynb #52d8db2b
 def lpips_fn():
     "An LPIPS(alex) callable on uint8 images if torchvision's AlexNet weights are in the torch hub cache, else None."
     if 'fn' not in _LPIPS:
@@ -108,6 +113,7 @@ def _local_captions(local_captions, n: int) -> list:
                          f"got {local_captions!r}")
     return list(local_captions)
 
+# %% ../../nbs/55_bench_scores.ipynb #97973d9b
 def score_case(case: BenchCase, images: list[np.ndarray], scorer: Scorer|None=None,
                local_captions: list[str|None]|None=None, # each step's local description (MagicBrush's CLIP-T text), None where there is none (default: the steps' `local_caption`)
               ) -> dict:
