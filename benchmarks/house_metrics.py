@@ -14,9 +14,12 @@ measured here. What is counted, by pattern (a measure of the source, not of beha
 - loops: a denoising loop is a line calling `.step(` on something other than an optimiser, LR schedule, EMA or grad
   scaler; a training loop is a line calling an optimiser's `.step(`; a CFG formula is an expression `u + w * (c - u)`.
 - metric copies: per metric (psnr, ssim, lpips), each `def` whose name contains it, and for psnr each line computing
-  `10 * log10` (a PSNR written inline).
+  `10 * log10` outside such a def (a PSNR written inline).
+- metric implementations: the functions that compute a metric rather than call the core: psnr an inline `10 * log10`,
+  ssim a call of scikit-image's `structural_similarity`, lpips a construction `lpips.LPIPS(` (a loader).
 - method copies: per method, each function or class (any depth) whose name matches the method's pattern
-  (`METHODS`); `method_code_in_bench_toy` lists those in `bench/` and `toy/`, which should hold no method code.
+  (`METHODS`) but the toy zoo's loaders (`NOT_METHOD`); `method_code_in_bench_toy` lists those in `bench/` and `toy/`,
+  which should hold no method code.
 - notebook asserts on committed files: non-export code cells that assert and read `benchmarks/results` or use a name
   bound (through any chain of assignments) to what such a read returned.
 - zoo MB: the size of `imiebench/assets/zoo`.
@@ -27,8 +30,11 @@ from harness import read_metrics, write_json, command_line
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = dict(ddim=r'ddim', diffedit=r'diffedit', emilie=r'emilie|instruction_cond|ip2p_edit|editsession',
-               blended=r'blend', reed=r'reed|mixedsession|roundtrip', elements=r'element',
+               blended=r'blend(?!_colou?r)', reed=r'reed|mixedsession|roundtrip', elements=r'element',
                mask_preparation=r'(prepare|prep|latent)_mask|mask_to_latent|resize_mask')  # name patterns (lower case)
+# Not method code whatever the name: the toy zoo's loaders of shipped weights (`toy/` holds them by design), and the shapes
+# oracle's colour of a blended pixel (`_blend_color`: an alpha blend, not blended diffusion; excluded in METHODS above).
+NOT_METHOD = r'^_?(load|save)_toy_'
 METRICS = ('psnr', 'ssim', 'lpips')
 
 
@@ -63,15 +69,38 @@ def method_copies(defs: list[tuple[str, str]]) -> dict[str, dict]:
     "Per method: its definitions ('module:name') and the modules they are in."
     out = {}
     for m, rx in METHODS.items():
-        hits = [f'{k}:{n}' for k, n in defs if re.search(rx, n.lower())]
+        hits = [f'{k}:{n}' for k, n in defs if re.search(rx, n.lower()) and not re.search(NOT_METHOD, n.lower())]
         out[m] = dict(definitions=len(hits), modules=sorted({h.split(':')[0] for h in hits}), where=hits)
     return out
 
 
+def inside_defs(py: dict[str, str], name_rx: str) -> set[str]:
+    "'path:line' of every line inside a function whose name matches `name_rx` (its `def` line included)."
+    out = set()
+    for k, v in py.items():
+        try: t = ast.parse(v)
+        except SyntaxError: continue
+        out |= {f"{k}:{i}" for n in ast.walk(t) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and re.search(name_rx, n.name.lower())
+                for i in range(n.lineno, n.end_lineno + 1)}
+    return out
+
+
+def enclosing(py: dict[str, str], hits: list[str]) -> list[str]:
+    "'path:function' (innermost; 'path:<module>' outside any) of each 'path:line' hit, once each."
+    out = set()
+    for h in hits:
+        k, i = h.rsplit(':', 1); i = int(i)
+        fs = [n for n in ast.walk(ast.parse(py[k])) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= i <= n.end_lineno]
+        out.add(f"{k}:{max(fs, key=lambda n: n.lineno).name if fs else '<module>'}")
+    return sorted(out)
+
+
 def metric_copies(py: dict[str, str]) -> dict[str, list[str]]:
-    "Per metric: where it is defined (a `def` with its name in the function's name; for psnr also an inline `10 * log10`)."
+    """Per metric: where it is defined (a `def` with its name in the function's name; for psnr also an inline `10 * log10`
+    outside such a def: the formula inside `def psnr` is that definition, not a second one)."""
     out = {m: where(py, rf'def \w*{m}\w*\(') for m in METRICS}
-    out['psnr'] = sorted(set(out['psnr']) | set(where(py, r'10\s*\*\s*(np\.|torch\.|math\.)?log10')))
+    inline = set(where(py, r'10\s*\*\s*(np\.|torch\.|math\.)?log10')) - inside_defs(py, 'psnr')
+    out['psnr'] = sorted(set(out['psnr']) | inline)
     return out
 
 
@@ -138,11 +167,14 @@ def measure(rev: str|None) -> dict:
                                                                  py[x.rsplit(':', 1)[0]].splitlines()[int(x.rsplit(':', 1)[1]) - 1])]
     copies = method_copies(definitions(py))
     metrics = metric_copies(py)
+    impl = {m: enclosing(py, where(py, rx)) for m, rx in dict(psnr=r'10\s*\*\s*(np\.|torch\.|math\.)?log10',
+                                                             ssim=r'\bstructural_similarity\(', lpips=r'\blpips\.LPIPS\(').items()}
     return dict(modules=len(py), largest_module=big, largest_module_lines=lines[big],
                 modules_over_400_lines={k: n for k, n in sorted(lines.items()) if n > 400},
                 denoising_loops=loops, training_loops=where(py, r'\b(opt|optim|optimizer)\.step\('),
                 cfg_formulas=where(py, r'(\w+) \+ (\w+) \* \((\w+) - \1\)'),
                 metric_copies=metrics, metric_definitions_count={m: len(v) for m, v in metrics.items()},
+                metric_implementations=impl, metric_implementations_count={m: len(v) for m, v in impl.items()},
                 method_copies={m: dict(definitions=v['definitions'], modules=v['modules']) for m, v in copies.items()},
                 method_code_in_bench_toy=sorted(w for v in copies.values() for w in v['where'] if w.startswith(('imiebench/bench/', 'imiebench/toy/'))),
                 zoo_mb=zoo_mb(rev)) | notebook_numbers(files('nbs/*.ipynb', rev))
@@ -159,7 +191,8 @@ def main(argv=None):
     print(key, json.dumps(res, indent=1))
     print(f"{key}: {len(res['modules_over_400_lines'])} modules over 400 lines, export-cell median {res['export_cell_lines_median']} lines "
           f"({len(res['notebooks_export_cell_median_over_20'])} notebooks over 20), {len(res['denoising_loops'])} denoising / "
-          f"{len(res['training_loops'])} training loops, metric definitions {res['metric_definitions_count']}, "
+          f"{len(res['training_loops'])} training loops, metric definitions {res['metric_definitions_count']} "
+          f"(implementations {res['metric_implementations_count']}), "
           f"{len(res['method_code_in_bench_toy'])} method definitions in bench/toy, {res['notebook_asserts_on_result_files']} notebook asserts on result files, zoo {res['zoo_mb']} MB")
     return res
 
