@@ -8,10 +8,16 @@ import argparse, math
 from pathlib import Path
 # only the standard library here: `imiebench --help` imports this module and must start at once
 
+# %% auto #0
+__all__ = ['positive_int', 'nonneg_int', 'positive_float', 'nonneg_float', 'fraction', 'int_in', 'float_in', 'boolean',
+           'optional', 'csv_of', 'out_dir', 'out_file', 'image_file', 'device']
+
+# %% ../nbs/89_argtypes.ipynb #2c788083
 def _bad(s: str, want: str) -> argparse.ArgumentTypeError:
     "The error argparse prints after 'argument --opt: '."
     return argparse.ArgumentTypeError(f"expected {want}, got {s!r}")
 
+# %% ../nbs/89_argtypes.ipynb #35867517
 def int_in(lo: int|None=None, hi: int|None=None, # inclusive bounds (None: unbounded)
            name: str|None=None) -> callable:
     "An argparse type: a decimal integer within [lo, hi] (not '2.0', not 'nan')."
@@ -24,6 +30,7 @@ def int_in(lo: int|None=None, hi: int|None=None, # inclusive bounds (None: unbou
         return v
     parse.__name__ = name or f"int_in({lo}, {hi})"; return parse
 
+# %% ../nbs/89_argtypes.ipynb #7c3f7b3c
 def float_in(lo: float|None=None, hi: float|None=None, # bounds (None: unbounded)
              lo_open: bool=False, hi_open: bool=False, # exclude the bound itself
              name: str|None=None) -> callable:
@@ -47,6 +54,8 @@ nonneg_float = float_in(0, name='nonneg_float')
 fraction = float_in(0, 1, name='fraction')
 
 _TRUE, _FALSE = ('true', 'yes', 'on', '1'), ('false', 'no', 'off', '0')
+
+# %% ../nbs/89_argtypes.ipynb #d2cddc5c
 def boolean(s: str) -> bool:
     "An argparse type: true/false, yes/no, on/off, 1/0 (any case); anything else is an error."
     v = str(s).strip().lower()
@@ -54,12 +63,14 @@ def boolean(s: str) -> bool:
     if v in _FALSE: return False
     raise _bad(s, f"a boolean ({'/'.join(a + '/' + b for a, b in zip(_TRUE, _FALSE))})")
 
+# %% ../nbs/89_argtypes.ipynb #8da721f0
 def optional(t: callable) -> callable:
     "An argparse type: 'none' (any case) → None, else `t(s)`."
     def parse(s: str):
         return None if str(s).strip().lower() == 'none' else t(s)
     parse.__name__ = f"optional({getattr(t, '__name__', t)})"; return parse
 
+# %% ../nbs/89_argtypes.ipynb #7bea401f
 def csv_of(choices=None, # the allowed items (None: any that `item` accepts)
            item: callable=str, # converts one item (an argparse type such as `nonneg_int`)
           ) -> callable:
@@ -78,10 +89,6 @@ def csv_of(choices=None, # the allowed items (None: any that `item` accepts)
         return tuple(vals)
     parse.__name__ = 'csv_of'; return parse
 
-# %% auto #0
-__all__ = ['positive_int', 'nonneg_int', 'positive_float', 'nonneg_float', 'fraction', 'int_in', 'float_in', 'boolean',
-           'optional', 'csv_of', 'out_dir', 'out_file', 'image_file', 'device']
-
 # %% ../nbs/89_argtypes.ipynb #a7e10003
 def _under_file(p: Path) -> Path|None:
     "The existing file that `p` would lie under (its nearest existing ancestor, when that is not a folder), else None."
@@ -89,6 +96,7 @@ def _under_file(p: Path) -> Path|None:
         if q.exists(): return None if q.is_dir() else q
     return None
 
+# %% ../nbs/89_argtypes.ipynb #0dc03622
 def out_dir(s: str) -> Path:
     "An argparse type: a folder to write in; it may not exist yet, but must not be an existing file, nor lie under one."
     if not str(s).strip(): raise _bad(s, 'a folder path')
@@ -97,6 +105,7 @@ def out_dir(s: str) -> Path:
     if (f := _under_file(p)) is not None: raise argparse.ArgumentTypeError(f"{s!r} lies under {str(f)!r}, an existing file; expected a folder path")
     return p
 
+# %% ../nbs/89_argtypes.ipynb #7b6ee107
 def out_file(s: str) -> Path:
     "An argparse type: a file to write; it may not exist yet, but must not be an existing folder, nor lie under an existing file."
     if not str(s).strip(): raise _bad(s, 'a file path')
@@ -105,6 +114,7 @@ def out_file(s: str) -> Path:
     if (f := _under_file(p)) is not None: raise argparse.ArgumentTypeError(f"{s!r} lies under {str(f)!r}, an existing file; expected a file path")
     return p
 
+# %% ../nbs/89_argtypes.ipynb #d5832e64
 def image_file(s: str) -> Path:
     "An argparse type: an existing image file that PIL can read (PNG, JPEG, …); the path, to pass on."
     if not str(s).strip(): raise _bad(s, 'an image file path')
@@ -117,6 +127,7 @@ def image_file(s: str) -> Path:
     except (OSError, SyntaxError, ValueError) as e: raise argparse.ArgumentTypeError(f"{s!r} is not an image PIL can read ({type(e).__name__}: {e}); expected a PNG, JPEG, … file") from None
     return p
 
+# %% ../nbs/89_argtypes.ipynb #a4cab4c2
 def device(s: str) -> str:
     "An argparse type: a torch device string ('cpu', 'cuda', 'cuda:1', 'mps') that exists on this machine."
     import torch  # only when a --device is given: the command is about to use torch anyway

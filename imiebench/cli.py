@@ -35,6 +35,7 @@ def demo_edits(n: int, # number of edits (every kind once when n ≥ 8, the kind
         out.append(random_edit(scene, np.random.default_rng(HELDOUT_SEED + seed + i + j * n), kinds=(kind,)))
     return out
 
+# %% ../nbs/90_cli.ipynb #953a482b
 def binomial_range(p: float, # success rate
                    n: int, # trials
                    level: float=0.9, # probability the range holds
@@ -48,6 +49,7 @@ def binomial_range(p: float, # success rate
     while hi > 0 and sum(pmf[hi:]) <= tail: hi -= 1
     return lo, hi
 
+# %% ../nbs/90_cli.ipynb #ecd8ecdd
 def toy_rates(results: str|Path|None=None, # folder of measured results (None: benchmarks/results of the source checkout)
              ) -> dict|None:
     "The shipped toy models' measured rates (the zoo's gates and the main job's per-method edit success), or None where `results` has no toyzoo_gates.json (an installed wheel)."
@@ -66,6 +68,7 @@ def toy_rates(results: str|Path|None=None, # folder of measured results (None: b
                             success_when_made={m: v['success_when_made']['mean'] for m, v in b['methods'].items()})
     return out
 
+# %% ../nbs/90_cli.ipynb #8af9c13e
 def expectations(rates: dict|None, # `toy_rates()`
                  n: int=8, # the demo's number of edits
                 ) -> list[str]:
@@ -86,6 +89,7 @@ def expectations(rates: dict|None, # `toy_rates()`
                      + " (the caption-driven methods, diffedit and blended, localise with the toy caption model and fail most edits)")
     return lines + [f"measured: {rates['source']}"]
 
+# %% ../nbs/90_cli.ipynb #9532795a
 def demo(out: str|Path='out', # output folder (demo.png, demo.json)
          seed: int=0, # seed of the held-out scenes and of the sampling noise
          n: int=8, # number of scenes sampled and edits made (every edit kind once when n ≥ 8)
@@ -127,6 +131,7 @@ def demo(out: str|Path='out', # output folder (demo.png, demo.json)
     (out / 'demo.json').write_text(json.dumps(res, indent=1))
     return res
 
+# %% ../nbs/90_cli.ipynb #b20a0969
 def demo_figure(res: dict, # `demo`'s result: its verdicts, kinds, instructions and PSNRs label the panels
                 rows: list, # four lists of n H×W×3 uint8 images: caption samples, sources, edits, VAE round trips
                ):
@@ -142,6 +147,7 @@ def demo_figure(res: dict, # `demo`'s result: its verdicts, kinds, instructions 
             axs[r, i].imshow(rows[r][i]); axs[r, i].set_title(t, fontsize=10); axs[r, i].axis('off')
     return fig
 
+# %% ../nbs/90_cli.ipynb #87ff490c
 def summary(res: dict, # `demo`'s result
            ) -> str:
     "The demo's rates, one line each, then what to expect."
@@ -153,9 +159,9 @@ def summary(res: dict, # `demo`'s result
              "what to expect (measured on held-out scenes):"] + [f"  - {e}" for e in res['expected']]
     return '\n'.join(lines)
 
+# %% ../nbs/90_cli.ipynb #58dee9bb
 def _wrap(s: str, w: int) -> list[str]:
     import textwrap; return textwrap.wrap(s, w)
-
 
 # %% ../nbs/90_cli.ipynb #e0d2c0de
 def edit_image(image: str|Path, # an image file (or anything `core.to_tensor` takes), resized to `size`×`size`
@@ -192,6 +198,7 @@ def _sub(sub, name: str, help: str, **kw) -> argparse.ArgumentParser:
     "A subcommand whose --help shows every option's default."
     return sub.add_parser(name, help=help, description=help, formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kw)
 
+# %% ../nbs/90_cli.ipynb #5dbb3bdf
 def parser(bench: bool=True, # add the `bench` options (their defaults import imiebench.bench.methods, which imports torch)
            ) -> argparse.ArgumentParser:
     "The `imiebench` command line: its subcommands (`cmd`) and their options, each checked by an `imiebench.argtypes` type."
@@ -231,6 +238,7 @@ def parser(bench: bool=True, # add the `bench` options (their defaults import im
     sub.add_parser('train-reed', add_help=False, help='REED decoder finetuning (imiebench.toy.reed; `imiebench train-reed --help`)')
     return p
 
+# %% ../nbs/90_cli.ipynb #4052fced
 def _bench_set(s: str) -> str:
     "An argparse type: a shipped set's name ('shapes', 'shipped:photos') or a folder holding manifest.json."
     from imiebench.bench.format import bench_source, SHIPPED
@@ -240,6 +248,7 @@ def _bench_set(s: str) -> str:
         raise argparse.ArgumentTypeError(f"no benchmark manifest at {str(p)!r}; expected a shipped set ({', '.join(SHIPPED)}) or a folder with manifest.json")
     return s
 
+# %% ../nbs/90_cli.ipynb #57f4bfbe
 def _bench_options(b: argparse.ArgumentParser):
     from imiebench.bench.methods import METHODS, CAPTIONS, PRECISIONS, SEED_MAX, BenchConfig
     bc = BenchConfig()
@@ -259,6 +268,7 @@ def _bench_options(b: argparse.ArgumentParser):
     b.add_argument('--no-images', action='store_true', help='do not save every edited image')
     b.add_argument('--device', type=device, default=None, help='torch device (None: the fastest available)')
 
+# %% ../nbs/90_cli.ipynb #2cc24c2c
 def main(argv: list[str]|None=None) -> None:
     "Run the `imiebench` command line; returns None (so the console script exits 0), a bad option exits 2 with the usage line."
     argv = sys.argv[1:] if argv is None else list(argv)

@@ -12,8 +12,9 @@ with one definition or none, and cells that do not parse as Python, are left as 
 nothing.
 
 Before writing a notebook, the modules nbdev exports from it (before and after the split, each into a temporary folder)
-must be the same but for the `# %% ...` cell markers: the same syntax tree and the same non-blank lines, in order. A
-notebook that fails this check is not written (the exit status is 1). A written notebook is then cleaned with
+must be the same but for the `# %% ...` cell markers: the same syntax tree and the same non-blank lines, in order; the
+one difference allowed is where nbdev puts the (same) `__all__`: after the cell of the `from __future__` import, which
+the split can make an imports-only cell. A notebook that fails this check is not written (the exit status is 1). A written notebook is then cleaned with
 `nbdev_clean`. Run it from the repository (nbdev reads settings.ini), then `nbdev_export` to update the package.
 """
 import argparse, ast, copy, json, os, re, sys, tempfile, uuid
@@ -104,10 +105,23 @@ def exported(nb_path: Path) -> dict[str, str]:
         return {str(p.relative_to(lib)): p.read_text() for p in sorted(lib.rglob('*.py'))}
 
 
-def same_but_markers(a: str, b: str) -> bool:
-    "Whether two module texts differ only by their `# %%` cell markers (and the blank lines around them)."
-    keep = lambda s: [l for l in s.splitlines() if l.strip() and not l.startswith('# %%')]
-    return keep(a) == keep(b) and ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+def _parts(text: str) -> tuple[list[str], str, list, int]:
+    "(non-blank lines but cell markers and `__all__`, the syntax tree without `__all__`, the `__all__` value(s), where it stands)."
+    tree, ls = ast.parse(text), text.splitlines()
+    alls = [n for n in tree.body if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '__all__' for t in n.targets)]
+    drop = {i for n in alls for i in range(n.lineno - 1, n.end_lineno)}
+    at = tree.body.index(alls[0]) if alls else -1
+    tree.body = [n for n in tree.body if n not in alls]
+    return [l for i, l in enumerate(ls) if i not in drop and l.strip() and not l.startswith('# %%')], ast.dump(tree), [ast.literal_eval(n.value) for n in alls], at
+
+
+def compare(a: str, b: str) -> str|None:
+    """Whether two module texts differ only by their `# %%` cell markers and blank lines: 'same', or 'same, __all__
+    moved' where nbdev puts the same `__all__` elsewhere (after the cell of `from __future__` imports, which a split can
+    leave shorter), else None."""
+    pa, pb = _parts(a), _parts(b)
+    if pa[:3] != pb[:3]: return None
+    return 'same' if pa[3] == pb[3] else 'same, __all__ moved'
 
 
 def write_nb(nb: dict, path: Path):
@@ -125,14 +139,15 @@ def process(path: Path, check: bool = False) -> bool:
         tmp = Path(d, 'nbs', path.name); tmp.parent.mkdir()
         write_nb(nb, tmp); before = exported(tmp)
         write_nb(new, tmp); after = exported(tmp)
-    bad = sorted(set(before) ^ set(after)) + [k for k in sorted(set(before) & set(after)) if not same_but_markers(before[k], after[k])]
+    same = {k: compare(before[k], after[k]) for k in sorted(set(before) & set(after))}
+    bad = sorted(set(before) ^ set(after)) + [k for k, v in same.items() if v is None]
     if bad or not before:
         print(f"{path}: NOT written: the exported module(s) would change beyond cell markers: {bad or 'nothing is exported'}", file=sys.stderr)
         return False
     write_nb(new, path)
     from nbdev.clean import nbdev_clean
     nbdev_clean(fname=str(path))
-    print(f"{path}: written ({len(nb['cells'])} -> {len(new['cells'])} cells; exported {', '.join(before)}: unchanged but for cell markers)")
+    print(f"{path}: written ({len(nb['cells'])} -> {len(new['cells'])} cells; exported {', '.join(f'{k} ({v})' for k, v in same.items())})")
     return True
 
 

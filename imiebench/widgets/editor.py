@@ -37,6 +37,7 @@ def check_centroids(centroids, # (N, 2) array of (y, x) centroids in image pixel
                          f"(expected y in [0, {h - 1}], x in [0, {w - 1}])")
     return c
 
+# %% ../../nbs/62_widgets_editor.ipynb #570cdf04
 def check_sizes(sizes, n: int, shape: tuple[int,int]) -> np.ndarray:
     "Validate per-element sizes (radius in pixels, > 0); None → 5% of the image's short side (at least 2 px)."
     if sizes is None: return np.full(n, max(2., 0.05 * min(shape)))
@@ -48,16 +49,19 @@ def check_sizes(sizes, n: int, shape: tuple[int,int]) -> np.ndarray:
     if not (np.isfinite(s).all() and (s > 0).all()): raise ValueError(f"expected finite sizes > 0, got range [{s.min():.3g}, {s.max():.3g}]")
     return s
 
+# %% ../../nbs/62_widgets_editor.ipynb #11ee8e02
 def _check_canvas(canvas) -> tuple[int, int]:
     "(H, W): two ints ≥ 1."
     if not (isinstance(canvas, (tuple, list)) and len(canvas) == 2):
         raise TypeError(f"canvas must be an (H, W) pair of ints, got {canvas!r}")
     return tuple(check_int(v, f"canvas {k}", 1) for k, v in zip('HW', canvas))
 
+# %% ../../nbs/62_widgets_editor.ipynb #20a407d0
 def _scaled(v, s: float):
     "A drag component from the browser in canvas pixels (left as is when not a number: `ElementEdit` names it)."
     return v / s if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
+# %% ../../nbs/62_widgets_editor.ipynb #dacbfb43
 def replay_edits(centroids: np.ndarray, # (N, 2) (y, x)
                 sizes: np.ndarray, # (N,) radius in pixels
                 edits: list[ElementEdit],

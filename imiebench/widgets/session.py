@@ -30,11 +30,13 @@ def rect_mask(size: tuple[int, int], # (H, W)
         if a > b: raise ValueError(f"{name} = {tuple(rng)}: expected start ≤ stop")
     m = np.zeros((H, W), np.float32); m[ys[0]:ys[1], xs[0]:xs[1]] = 1; return m
 
+# %% ../../nbs/66_widgets_session.ipynb #5cc0de89
 def _outline(m: np.ndarray) -> np.ndarray:
     "The boundary of a boolean mask: its pixels with a 4-neighbour outside it."
     p = np.pad(m, 1)
     return m & ~(p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:])
 
+# %% ../../nbs/66_widgets_session.ipynb #2dbe9193
 def _wrap(draw, text: str, font, width: int, lines: int=2) -> list[str]:
     "`text` in at most `lines` lines that fit `width` pixels (the last cut with '…')."
     out, cur = [], ''
@@ -49,6 +51,7 @@ def _wrap(draw, text: str, font, width: int, lines: int=2) -> list[str]:
         out[k] = t
     return out
 
+# %% ../../nbs/66_widgets_session.ipynb #c1cd2a08
 def strip_image(images: list[np.ndarray], # H×W×3 uint8 images, the original first
                 titles: list[str], # one per image
                 masks: list|None=None, # one H×W mask (or None) per image, outlined in white
@@ -70,6 +73,7 @@ def strip_image(images: list[np.ndarray], # H×W×3 uint8 images, the original f
 
 _SESSION_API = ('edit', 'preview', 'undo', 'redo', 'redoable', '_put_back', '_next_seed', '_condition', 'history', 'images', 'image', 'size', 'defaults')
 
+# %% ../../nbs/66_widgets_session.ipynb #7f4237d4
 def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask brush
                    preview_steps: int|None=None, # steps of the quick preview shown before the exact edit (None: `emilie.preview_steps`; 0: none)
                   ):
@@ -173,4 +177,3 @@ def session_widget(s: EditSession, brush_width: int=256, # CSS width of the mask
     box.add_class('imie-session')
     box.controls, box.panels, box.session, box.counts, box.frames = c, panels, s, counts, frames
     return box
-

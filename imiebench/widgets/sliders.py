@@ -29,6 +29,7 @@ def display_array(x) -> np.ndarray:
         raise TypeError(f"expected fn to return an image (PIL, H×W×3 uint8 array, float tensor in [0, 1]) or an H×W mask, got {describe(x)}")
     return image_array(x)
 
+# %% ../../nbs/63_widgets_sliders.ipynb #7df54c21
 def _as_slider(name: str, spec, continuous: bool=False) -> widgets.ValueWidget:
     "A widget from a slider spec; its `continuous_update` is set to `continuous` (off: one message on release)."
     if isinstance(spec, widgets.ValueWidget): w = spec
@@ -54,11 +55,13 @@ def _echo(old, new) -> bool:
     "A float slider's echo of its own value is no change: a continuous slider sends its value back on render, through noUiSlider's step arithmetic (5.0 → 5.000000000000001)."
     return isinstance(old, float) and isinstance(new, float) and math.isclose(old, new, rel_tol=1e-9, abs_tol=1e-12)
 
+# %% ../../nbs/63_widgets_sliders.ipynb #871783a9
 def _shown_note(out) -> tuple:
     "A preview's (image, note): `preview` may return an image or `(image, note)`."
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], str): return out
     return out, ''
 
+# %% ../../nbs/63_widgets_sliders.ipynb #4ac50bb9
 class SliderView(widgets.VBox):
     "Sliders, a status line and one image updated in place by `fn(**values)`, optionally previewed by `preview(**values)` (see `slider_view`)."
     def __init__(self, fn: Callable, sliders: dict, width: int|None=None, run: bool=True, preview: Callable|None=None, quiet: float=0.3):
@@ -143,6 +146,7 @@ class SliderView(widgets.VBox):
         self.image.value, self.shown, self.label.value = png, 'exact', 'exact'
         self.status.value = f'<span class="imie-done">done in {self.seconds:.2f} s</span>'
 
+# %% ../../nbs/63_widgets_sliders.ipynb #e6c3d0e7
 def slider_view(fn: Callable, # fn(**values) → image or mask; may be slow
                 width: int|None=None, # CSS width of the image
                 run: bool=True, # compute once now

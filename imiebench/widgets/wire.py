@@ -36,18 +36,22 @@ def image_array(img, # PIL RGB image, H×W×3 uint8 array, or 3×H×W / 1×3×H�
     if t.shape[0] != 1: raise ValueError(f"expected one image, got a batch of {t.shape[0]} ({describe(img)})")
     return to_uint8(t)[0]
 
+# %% ../../nbs/60_widgets_wire.ipynb #b2dc0fa9
 def png_bytes(a: np.ndarray) -> bytes:
     "PNG encoding of an H×W (gray) or H×W×3 uint8 array."
     buf = io.BytesIO(); PIL.Image.fromarray(a).save(buf, format='PNG'); return buf.getvalue()
 
+# %% ../../nbs/60_widgets_wire.ipynb #70967ed2
 def png_data_url(a: np.ndarray) -> str:
     "`data:image/png;base64,...` URL of an H×W×3 uint8 array."
     return 'data:image/png;base64,' + base64.b64encode(png_bytes(a)).decode('ascii')
 
+# %% ../../nbs/60_widgets_wire.ipynb #b2e97480
 def check_display_width(v, name: str='display_width', allow_none: bool=True) -> int|None:
     "A CSS width in pixels: an int ≥ 1 (or None: the widget's default)."
     return check_int(v, name, 1, allow_none=allow_none)
 
+# %% ../../nbs/60_widgets_wire.ipynb #cc04aa6a
 def default_display_width(h: int, w: int) -> int:
     "CSS width to show an h×w image: small images are magnified by an integer factor to about 320 px, big ones capped at 640 px."
     return w * max(1, 320 // max(h, w)) if max(h, w) < 320 else min(w, 640)
@@ -80,11 +84,13 @@ def binary_mask(mask, # bool, 0/1 (or 0/255 uint8) array or tensor, or PIL 'L'/'
                          f"`{'np.asarray(mask)' if pil else 'mask'} > {thr}`")
     return mask == on
 
+# %% ../../nbs/60_widgets_wire.ipynb #0bb447c1
 def pack_mask(mask: np.ndarray # H×W bool
              ) -> str: # base64 of numpy.packbits(mask.ravel())
     "Mask → wire text: 8 pixels a byte, row-major, most significant bit first, base64."
     return base64.b64encode(np.packbits(np.asarray(mask, bool).ravel()).tobytes()).decode('ascii')
 
+# %% ../../nbs/60_widgets_wire.ipynb #393f80bc
 def unpack_mask(bits: str, # wire text from `pack_mask` or the browser ('' = empty mask)
                 shape: tuple[int,int], # (H, W)
                ) -> np.ndarray: # H×W bool
@@ -102,10 +108,12 @@ def frontend_update(w: ipywidgets.Widget, **state):
     "Deliver a state update to `w` as the browser would (a comm `update` message)."
     w._handle_msg({'content': {'data': {'method': 'update', 'state': state, 'buffer_paths': []}}, 'buffers': []})
 
+# %% ../../nbs/60_widgets_wire.ipynb #0ae54758
 def frontend_message(w: ipywidgets.Widget, content: dict):
     "Deliver a custom event to `w` as the browser would (a comm `custom` message)."
     w._handle_msg({'content': {'data': {'method': 'custom', 'content': content}}, 'buffers': []})
 
+# %% ../../nbs/60_widgets_wire.ipynb #f8731c2d
 @contextmanager
 def sent_to_frontend(w):
     "Record the comm messages `w` sends to the browser (state updates and custom messages)."
