@@ -220,7 +220,8 @@ def test_magicbrush_metric_resize():
 
 def test_lpips_backbone_copied_there(tmp_path, monkeypatch):
     import torchvision, imiebench.bench.metrics as bm
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'th')); monkeypatch.setattr(bm, '_LPIPS', {})
+    import imiebench.metrics as im
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'th')); monkeypatch.setattr(im, '_LPIPS', {})  # the one LPIPS cache (the core's)
     e = raised(WeightsNotFoundError, lambda: bm.load_lpips('squeeze'))
     f = Path(code(e, r'weights at (\S+) \(the lpips'))
     assert f.parent == tmp_path / 'th' / 'hub' / 'checkpoints' and 'TORCH_HOME' in str(e)
@@ -238,7 +239,8 @@ def test_clip_local_folder_and_toy(tmp_path):
     CLIPProcessor(image_processor=CLIPImageProcessor(size={'shortest_edge': 64}, crop_size={'height': 64, 'width': 64}),
                   tokenizer=AutoTokenizer.from_pretrained(zoo_dir() / 'clip')).save_pretrained(d)
     fix = code(e, r"(real_clip_embedder\('/path/to/clip-x'\))").replace('/path/to/clip-x', str(d))
-    for emb in (eval(fix, {'real_clip_embedder': bm.real_clip_embedder}), eval(code(e, r'Offline without it: (toy_clip_embedder\(\))'), vars(bm))):
+    for emb in (eval(fix, {'real_clip_embedder': bm.real_clip_embedder}), eval(code(e, r'Offline without it: (toy_clip_embedder\(\))'),
+                                                                                vars(sys.modules[bm.real_clip_embedder.__module__]))):  # where the message is written
         assert bm.clip_i(scene(64), scene(64), emb) == pytest.approx(1, abs=1e-5)
 
 def test_real_scorer_offline_toy_scorer_and_local_captions(tmp_path):
