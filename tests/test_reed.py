@@ -84,7 +84,7 @@ def test_two_processes_match_one(tmp_path):
     common = ARGS + ['--steps', '6']
     p1 = _run([sys.executable, '-m', 'imiebench.toy.reed', *common, '--losses', str(tmp_path / 'one.json')])
     assert p1.returncode == 0, p1.stderr[-3000:]
-    p2 = _run([str(ACCELERATE), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
+    p2 = _run([str(ACCELERATE), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--main_process_port', '0', '--mixed_precision', 'no',
                '--dynamo_backend', 'no', '-m', 'imiebench.toy.reed', *common, '--losses', str(tmp_path / 'two.json')])
     assert p2.returncode == 0, p2.stderr[-3000:]
     one, two = (json.loads((tmp_path / f).read_text()) for f in ('one.json', 'two.json'))
