@@ -17,8 +17,10 @@ import torch
 from harness import upsert_run, command_line, toy_fingerprint
 from imiebench.toy.zoo import load_toy
 from imiebench.toy.reed import load_toy_reed_vae
-from imiebench.bench.drift import (CONFIRM_SEED, ENDPOINTS, toy_chains, emilie_start, emilie_turn, with_vae, drift_run, endpoints,
-                                   verdict, curves, cutoff_sigma, swap_check, COMPONENTS)
+from imiebench.emilie import with_vae
+from imiebench.emilie_chains import EmilieChains
+from imiebench.bench.drift import (CONFIRM_SEED, ENDPOINTS, toy_chains, chain_turn, drift_run, endpoints, verdict, curves, cutoff_sigma,
+                                   swap_check, COMPONENTS)
 
 warnings.filterwarnings('ignore')
 CONFIGS = ('image-vanilla', 'latent-vanilla', 'image-reed', 'latent-reed')
@@ -27,8 +29,8 @@ def run(config, ip, reed, tc, a, level):
     mode, dec = config.split('-')
     b = with_vae(ip, reed if dec == 'reed' else None)
     t0 = time.time(); sigma = cutoff_sigma(b.vae_factor)
-    r = drift_run(emilie_turn(b, mode, num_inference_steps=a.steps, seed=a.seed), emilie_start(b, tc.images), tc.x0, tc.targets, tc.masks,
-                  tc.instructions, sigma=sigma, progress=True)
+    ch = EmilieChains(b, mode, a.steps, a.seed)
+    r = drift_run(chain_turn(ch), ch.start(tc.images), tc.x0, tc.targets, tc.masks, tc.instructions, sigma=sigma, progress=True)
     ep = endpoints(r, early=5, level=level)
     return dict(config=config, mode=mode, decoder=dec, n=a.n, turns=a.turns, steps=a.steps, chain_seed=CONFIRM_SEED, noise_seed=a.seed,
                 sigma=round(sigma, 4), cutoff_cycles_per_px=1 / (2 * b.vae_factor), level=level, additivity=r.additivity,
@@ -38,8 +40,9 @@ def run_swap(config, ip, reed, tc, a):
     mode, dec = config.split('-')
     if mode != 'image': raise SystemExit(f"--swap needs an image-iteration configuration (a latent chain cannot go on from an image), got {config!r}")
     b = with_vae(ip, reed if dec == 'reed' else None); t0 = time.time(); sigma = cutoff_sigma(b.vae_factor)
-    go = lambda ideal: drift_run(emilie_turn(b, mode, num_inference_steps=a.steps, seed=a.seed), emilie_start(b, tc.images), tc.x0, tc.targets,
-                                 tc.masks, tc.instructions, sigma=sigma, ideal=ideal, progress=True)
+    ch = EmilieChains(b, mode, a.steps, a.seed)
+    go = lambda ideal: drift_run(chain_turn(ch), ch.start(tc.images), tc.x0, tc.targets, tc.masks, tc.instructions, sigma=sigma, ideal=ideal,
+                                 progress=True)
     real = go(()); sw = {c: go((c,)) for c in COMPONENTS}
     return dict(config='swap-' + config, mode=mode, decoder=dec, n=a.n, turns=a.turns, steps=a.steps, chain_seed=CONFIRM_SEED, noise_seed=a.seed,
                 real_mse=curves(real)['mse'], swap=swap_check(real, sw), additivity=max(r.additivity for r in [real, *sw.values()]),
