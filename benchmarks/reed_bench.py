@@ -176,9 +176,10 @@ def fresh_data(n_scenes, n_photos, size=64):
     return sc, [REED_FRESH_SEED + i % (n_scenes // 2) for i in range(n_scenes)], ph
 
 def psnr_each(y, x) -> torch.Tensor:
-    "PSNR of each image of `y` against `x` (N×3×H×W in [-1, 1]), as `image_metrics` computes it before taking the mean."
-    a, b = (y.clamp(-1, 1) + 1) / 2, (x.clamp(-1, 1) + 1) / 2
-    return 10 * torch.log10(1 / ((a - b) ** 2).mean((1, 2, 3)).clamp_min(1e-10))
+    "PSNR of each image of `y` against `x` (N×3×H×W in [-1, 1], clamped), by the one PSNR (`metrics.psnr`), as `image_metrics` computes it before taking the mean."
+    from imiebench.metrics import psnr
+    a, b = y.clamp(-1, 1), x.clamp(-1, 1)
+    return torch.tensor([psnr(a[i], b[i], data_range=2.) for i in range(len(a))])
 
 def roundtrips_each(vae, x, n=25, at=(1, 5, 15, 25)) -> dict:
     "Per-image PSNR after the round trips `at` (the same trips as `roundtrips`: quantised, posterior mode)."
