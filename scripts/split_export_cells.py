@@ -3,7 +3,7 @@ into one cell per definition, so that each definition can be followed by its exa
 definition per export cell).
 
     .venv/bin/python scripts/split_export_cells.py nbs/00_core.ipynb nbs/01_models.ipynb   # split, verify, write, clean
-    .venv/bin/python scripts/split_export_cells.py --check nbs/*.ipynb                     # only say what would be split
+    .venv/bin/python scripts/split_export_cells.py --dry-run nbs/*.ipynb                   # split and verify; write nothing
 
 A piece is a `def`/`class` with its decorators and the comment lines directly above it; module-level statements stay
 with the definition they follow (statements before the first definition go with it); a run of imports is a cell of its
@@ -14,8 +14,9 @@ nothing.
 Before writing a notebook, the modules nbdev exports from it (before and after the split, each into a temporary folder)
 must be the same but for the `# %% ...` cell markers: the same syntax tree and the same non-blank lines, in order; the
 one difference allowed is where nbdev puts the (same) `__all__`: after the cell of the `from __future__` import, which
-the split can make an imports-only cell. A notebook that fails this check is not written (the exit status is 1). A written notebook is then cleaned with
-`nbdev_clean`. Run it from the repository (nbdev reads settings.ini), then `nbdev_export` to update the package.
+the split can make an imports-only cell. A notebook that fails this check is not written, and the exit status is 1. A
+written notebook is then cleaned with `nbdev_clean`. Then run `nbdev_export` to update the package (`git diff imiebench/`
+shows cell markers only). Run it on notebooks nobody is editing at the time: the notebook is read, then rewritten.
 """
 import argparse, ast, copy, json, os, re, sys, tempfile, uuid
 from pathlib import Path
@@ -128,13 +129,12 @@ def write_nb(nb: dict, path: Path):
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
 
 
-def process(path: Path, check: bool = False) -> bool:
-    "Split one notebook (verify, write, clean); True when it is (or, with `check`, would be) fine."
+def process(path: Path, dry_run: bool = False) -> bool:
+    "Split one notebook, verify it, write it and clean it (`dry_run`: not write); False when the check refuses it."
     nb = json.loads(path.read_text()); path = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     new, said = split_notebook(nb)
     if not said: print(f"{path}: nothing to split"); return True
     for s in said: print(f"{path}: {s}")
-    if check: return True
     with tempfile.TemporaryDirectory() as d:  # both versions at one path (the notebook's own name), so only the cells differ
         tmp = Path(d, 'nbs', path.name); tmp.parent.mkdir()
         write_nb(nb, tmp); before = exported(tmp)
@@ -144,23 +144,25 @@ def process(path: Path, check: bool = False) -> bool:
     if bad or not before:
         print(f"{path}: NOT written: the exported module(s) would change beyond cell markers: {bad or 'nothing is exported'}", file=sys.stderr)
         return False
+    ok = f"{len(nb['cells'])} -> {len(new['cells'])} cells; exported {', '.join(f'{k} ({v})' for k, v in same.items())}"
+    if dry_run: print(f"{path}: would be written ({ok})"); return True
     write_nb(new, path)
     from nbdev.clean import nbdev_clean
     nbdev_clean(fname=str(path))
-    print(f"{path}: written ({len(nb['cells'])} -> {len(new['cells'])} cells; exported {', '.join(f'{k} ({v})' for k, v in same.items())})")
+    print(f"{path}: written ({ok})")
     return True
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument('notebooks', nargs='+', type=Path, metavar='NB', help='notebooks (.ipynb) to split in place')
-    p.add_argument('--check', action='store_true', help='only report what would be split; write nothing')
+    p.add_argument('--dry-run', action='store_true', help='split and verify, but write nothing')
     a = p.parse_args(argv)
     nbs = [n.resolve() for n in a.notebooks]
     missing = [str(n) for n in nbs if n.suffix != '.ipynb' or not n.is_file()]
     if missing: p.error(f"not a notebook file: {', '.join(missing)}")
     os.chdir(ROOT)  # nbdev's settings.ini
-    ok = [process(n, a.check) for n in nbs]
+    ok = [process(n, a.dry_run) for n in nbs]
     return 0 if all(ok) else 1
 
 
