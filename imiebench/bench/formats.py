@@ -358,11 +358,7 @@ def demo_pie_bench(out: str|Path, n: int=3, seed: int=11) -> Path:
     (out / 'mapping_file.json').write_text(json.dumps(mp)); return out
 
 # %% ../../nbs/51_bench_formats.ipynb #522fe7f7
-import importlib
+from ..core import moved_names
 _MOVED = {'imiebench.bench.pie_bench': ('PIE_EDITING_TYPES', 'decode_pie_mask', 'encode_pie_mask', 'load_pie_bench', 'pie_editing_types')}
 
-def __getattr__(name: str): # a name of this module's sections
-    "Names that moved to a section of their own (`_MOVED`) stay importable from `bench.formats`."
-    mod = next((m for m, names in _MOVED.items() if name in names), None)
-    if mod is None: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(mod), name)
+__getattr__ = moved_names(__name__, _MOVED)  # names that moved to a section of their own stay importable from `bench.formats`

@@ -291,11 +291,7 @@ def vocabulary() -> list[str]: # sorted lowercase words
     return list(VOCAB)
 
 # %% ../../nbs/02_toy_world.ipynb #ee9a96d7
-import importlib
+from ..core import moved_names
 _MOVED = {'imiebench.toy.edits': ('Edit', 'make_edit', 'valid_kinds', 'random_edit', 'edit_sequence', 'dilate')}
 
-def __getattr__(name: str): # a name of this module's sections
-    "Names that moved to a section of their own (`_MOVED`) stay importable from `toy.world`."
-    mod = next((m for m, names in _MOVED.items() if name in names), None)
-    if mod is None: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(mod), name)
+__getattr__ = moved_names(__name__, _MOVED)  # names that moved to a section of their own stay importable from `toy.world`

@@ -187,15 +187,11 @@ def load_toy_vae(device='cpu', root=None, name: str='sd') -> AutoencoderKL:
     return AutoencoderKL.from_pretrained(_zoo_path(name, root), subfolder='vae', **{DTYPE_KW: torch.float32}).to(device).eval()
 
 # %% ../../nbs/03_toy_zoo.ipynb #f2e62924
-import importlib
+from ..core import moved_names
 _MOVED = {'imiebench.toy.recipes': (
     'toy_clip_config', 'images_to_tensor', 'train_clip', 'projected_features', 'clip_scores', 'toy_vae_model', 'highpass', 'varied_renders',
     'train_vae', 'set_scaling_factor', 'latent_drift', 'toy_unet_model', 'ip2p_unet_from', 'encode_pool', 'train_caption_unet',
     'edit_weight_map', 'instruction_latents', 'train_instruction_unet'),
     'imiebench.toy.zoo_train': ('InstructionRecipe', 'SCRATCH_RECIPE', 'ZooConfig', 'cached_pool', 'train_zoo')}
 
-def __getattr__(name: str): # a name of this module's sections
-    "Names that moved to a section of their own (`_MOVED`) stay importable from `toy.zoo`."
-    mod = next((m for m, names in _MOVED.items() if name in names), None)
-    if mod is None: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(mod), name)
+__getattr__ = moved_names(__name__, _MOVED)  # names that moved to a section of their own stay importable from `toy.zoo`
