@@ -83,8 +83,9 @@ def _add_quietly(module):
 # %% ../nbs/00a_helpdoc.ipynb #757b9b62
 class _HelpDocFinder(importlib.abc.MetaPathFinder):
     "Adds the Parameters sections to each module of the package once it has been executed."
+    prefix, own = _PKG + '.', __name__  # kept on the class: a notebook's globals are gone at interpreter exit, its finder not yet
     def find_spec(self, name, path=None, target=None):
-        if not name.startswith(_PKG + '.') or name == __name__: return None
+        if not name.startswith(self.prefix) or name == self.own: return None
         for f in sys.meta_path:
             if type(f).__name__ == '_HelpDocFinder' or not hasattr(f, 'find_spec'): continue  # (also a notebook's copy)
             spec = f.find_spec(name, path, target)
