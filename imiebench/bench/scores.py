@@ -4,15 +4,12 @@
 
 # %% ../../nbs/55_bench_scores.ipynb #66b068b3
 from __future__ import annotations
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import PIL.Image
 import torch
 
-from ..core import to_tensor
 from ..metrics import psnr, ssim
 from ..models import WeightsNotFoundError
 from .format import BenchCase
@@ -90,20 +87,13 @@ def real_scorer(clip_id: str=PIE_CLIP_ID, # the CLIP of the paper's scores (clip
     return Scorer('real', *_from_embedder(emb), cap, f"CLIP {clip_id}; BLIP {blip_id}; MagicBrush's CLIP {magicbrush_clip_id}; PIE-Bench's CLIP {pie_clip_id}",
                   magicbrush_clip=mb, pie_clip=pie)
 
-_LPIPS = {}
-
 # %% ../../nbs/55_bench_scores.ipynb #52d8db2b
 def lpips_fn():
-    "An LPIPS(alex) callable on uint8 images if torchvision's AlexNet weights are in the torch hub cache, else None."
-    if 'fn' not in _LPIPS:
-        try:
-            import lpips
-            # lpips builds torchvision's AlexNet with pretrained weights: only try where they are cached (no download attempt offline)
-            if not (Path(torch.hub.get_dir()) / 'checkpoints' / 'alexnet-owt-7be5be79.pth').exists(): raise FileNotFoundError('no AlexNet weights')
-            with warnings.catch_warnings(): warnings.simplefilter('ignore'); net = lpips.LPIPS(net='alex', verbose=False).eval()
-            _LPIPS['fn'] = lambda a, b: float(net(to_tensor(a), to_tensor(b)).item())
-        except Exception: _LPIPS['fn'] = None
-    return _LPIPS['fn']
+    "LPIPS(alex) on uint8 images (the one LPIPS, `metrics.load_lpips` and `metrics.lpips_distance`) if torchvision's AlexNet weights are on disk, else None (never a download)."
+    from imiebench.metrics import load_lpips, lpips_distance
+    try: net = load_lpips('alex')
+    except (OSError, ImportError): return None
+    return lambda a, b: lpips_distance(a, b, model=net)
 
 # %% ../../nbs/55_bench_scores.ipynb #96106939
 def _local_captions(local_captions, n: int) -> list:
