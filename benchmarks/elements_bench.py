@@ -6,10 +6,19 @@ reconstruction PSNR, "move object" edits, and the element-edit tasks with their 
 
 tasks: recon, move, delete, shrink ×0.6, grow ×1.5, overlap (`toy.elements.ELEMENT_TASKS`), n each on held-out scenes,
 success / preserved / success∧preserved with 95 % Wilson intervals, for the canvas decoder after the edit, the same
-decoder without the edit, the shipped light decoder and the pixel baseline (recon: and the VAE round trip, with the
-paired ratio of the canvas decoder's rate to it and its bootstrap interval). Gates: recon ≥ 0.90 × VAE round trip,
+decoder without the edit, the shipped light decoder, the pixel baseline and the VAE round trip of the ground-truth
+result (the rate of a decoder as faithful as the toy VAE; recon: the paired ratio of the canvas decoder's rate to it,
+with its bootstrap interval). Gates: recon ≥ 0.90 × VAE round trip,
 every edit ≥ 0.80 (`met`: the interval's lower end clears it; `met_point`: the point estimate does).
-curve: the same tasks for every fp16 milestone of a canvas-decoder run (`--run`, default runs/elements_canvas).
+curve: the same tasks for every fp16 milestone of a canvas-decoder run (`--run`, default runs/elements_canvas); with
+`--curve-init shipped` (or a weights file) also the weights the run started from, at step `--step-offset` (the steps
+they had been trained), so a continued run's curve counts steps from the first one.
+`--canvas FILE` scores a canvas decoder that is not shipped (e.g. runs/elements_canvas/canvas.pt) in part tasks, and
+`--tag NAME` writes elements_tasks_NAME.json instead of elements_tasks.json.
+bench: IMIE-Bench's `elements` method beside instruction methods (`--bench-methods`) on the object edits both can do:
+`--n-bench` held-out scenes × 4 chained move/resize/remove edits (`make_shapes_set(kinds=REGION_KINDS)`), the toy zoo,
+the main job's settings, the same oracle → elements_bench_objects.json (the run in `--bench-out` resumes, so methods can
+be added to it later).
 
 Held-out scenes only (seeds ≥ HELDOUT_SEED). Each part prints one JSON object and one summary line, and
 writes benchmarks/results/elements_<part>.json.
@@ -163,9 +172,19 @@ def paired_ratio(a, b, reps=2000, seed=0):
     return dict(ratio=float(a.mean() / max(b.mean(), 1e-9)), ratio_lo=float(np.quantile(r, .025)), ratio_hi=float(np.quantile(r, .975)),
                 diff=float(a.mean() - b.mean()), diff_lo=float(np.quantile(d, .025)), diff_hi=float(np.quantile(d, .975)))
 
-def part_tasks(n, gate=0.80, recon_gate=0.90):
+def _canvas_weights(canvas):
+    "The element models with canvas decoder `canvas` (None: the shipped one) and the fingerprint of the weights used."
+    from imiebench.toy.elements import decoder_weights
+    from imiebench.elements.decoders import CanvasDecoder
+    from harness import toy_weights, weights_fingerprint
+    m = load_toy_elements(diffusion=False)
+    if canvas is None: return m, toy_fingerprint('elements', 'sd')
+    m.canvas = CanvasDecoder(); m.canvas.load_state_dict(decoder_weights(canvas)); m.canvas.eval()
+    return m, weights_fingerprint(*[f for f in toy_weights('elements', 'sd') if f.name != 'canvas.safetensors'], pathlib.Path(canvas))
+
+def part_tasks(n, gate=0.80, recon_gate=0.90, canvas=None, tag=''):
     "Element edits on held-out scenes, per task: the canvas decoder after the edit, the same decoder without the edit, the shipped light decoder, the pixel baseline (and, for recon, the VAE round trip)."
-    m = load_toy_elements(diffusion=False); b = load_toy('sd')
+    (m, fp), b = _canvas_weights(canvas), load_toy('sd')
     if m.canvas is None: raise SystemExit("no canvas decoder in the zoo: train it (scripts/train_elements_canvas.py) and ship it first")
     tasks = heldout_tasks(m.encoder, n); res = {}
     canvas, light = (lambda els: decode_canvas(m, els)), (lambda els: decode_light(m, els))
@@ -173,9 +192,7 @@ def part_tasks(n, gate=0.80, recon_gate=0.90):
         ts = [t for t, _ in rows]
         outs = dict(canvas=decode_tasks(canvas, rows), canvas_no_edit=decode_tasks(canvas, rows, edit=False),
                     light=decode_tasks(light, rows), pixel=[pixel_task(t) for t in ts])
-        if kind == 'recon':
-            src = np.stack([t.source_image for t in ts])
-            with torch.no_grad(): outs['vae_roundtrip'] = list(to_uint8(b.decode(b.encode(src))))
+        with torch.no_grad(): outs['vae_roundtrip'] = list(to_uint8(b.decode(b.encode(np.stack([t.target_image for t in ts])))))  # the ground truth through the toy VAE: what a decoder as faithful as the VAE could score
         res[kind] = {k: _score(v, ts) for k, v in outs.items()}
         print(f"[tasks] {kind}: " + ', '.join(f"{k} {v['success_and_preserved']['rate']:.2f}" for k, v in res[kind].items()), flush=True)
     r = res['recon']; rel = paired_ratio(r['canvas']['ok'], r['vae_roundtrip']['ok'])
@@ -187,30 +204,61 @@ def part_tasks(n, gate=0.80, recon_gate=0.90):
         gates[kind] = dict(rule=f"canvas success∧preserved ≥ {gate}", rate=w['rate'], lo=w['lo'], hi=w['hi'], met=w['lo'] >= gate, met_point=w['rate'] >= gate)
     for kind in res:
         for v in res[kind].values(): v.pop('ok')
-    d = dict(n_per_task=n, seeds=f"TASK_SEED={TASK_SEED} + 10000·task index + j (held-out)", resize_band=RESIZE_BAND, resize_iou=RESIZE_IOU, tasks=res, gates=gates, recon_by_texture=by_texture)
-    write_json('elements_tasks.json', command=command_line(), fingerprint=toy_fingerprint('elements', 'sd'), metrics=d)
+    d = dict(n_per_task=n, canvas=str(canvas or 'shipped'), canvas_training=None if canvas else m.info.get('training', {}).get('canvas', {}).get('steps'),
+             seeds=f"TASK_SEED={TASK_SEED} + 10000·task index + j (held-out)", resize_band=RESIZE_BAND, resize_iou=RESIZE_IOU, tasks=res, gates=gates, recon_by_texture=by_texture)
+    write_json(f"elements_tasks{'_' + tag if tag else ''}.json", command=command_line(), fingerprint=fp, metrics=d)
     print(json.dumps(gates))
     print("[tasks] canvas decoder, success∧preserved: " + ', '.join(f"{k} {res[k]['canvas']['success_and_preserved']['rate']:.2f}" for k in res)
           + f"; recon vs VAE round trip ×{rel['ratio']:.2f} [{rel['ratio_lo']:.2f}, {rel['ratio_hi']:.2f}]", flush=True)
 
-def part_curve(n, run):
-    "The canvas decoder's learning curve: success∧preserved per task of every fp16 milestone (`keep_<step>.safetensors`) of a training run."
-    from safetensors.torch import load_file
+def part_curve(n, run, init=None, offset=0):
+    "The canvas decoder's learning curve: success∧preserved per task of every fp16 milestone (`keep_<step>.safetensors`) of a training run (and of the weights it started from, `init`), steps counted from `offset`."
+    from imiebench.toy.elements import decoder_weights, elements_dir
     from imiebench.elements.decoders import ToyElements, CanvasDecoder
+    from harness import weights_fingerprint
     base = load_toy_elements(diffusion=False); tasks = heldout_tasks(base.encoder, n); rows = []
-    for f in sorted(pathlib.Path(run).glob('ckpt_canvas/keep_*.safetensors')):
-        dec = CanvasDecoder(); dec.load_state_dict({k: v.float() for k, v in load_file(f).items()}); m = ToyElements(base.encoder, base.light, canvas=dec.eval())
-        r = score_outputs(lambda els: decode_canvas(m, els), tasks)
-        rows.append(dict(step=int(f.stem.split('_')[1]), **{k: {q: v[q] for q in ('success_and_preserved', 'psnr_to_target')} for k, v in r.items()}))
-        print(f"[curve] step {rows[-1]['step']}: " + ', '.join(f"{k} {v['success_and_preserved']['rate']:.2f}" for k, v in r.items()), flush=True)
-    write_json('elements_curve.json', command=command_line(), fingerprint=toy_fingerprint('elements'), metrics=dict(n_per_task=n, run=str(run), milestones=rows))
+    files = sorted(pathlib.Path(run).glob('ckpt_canvas/keep_*.safetensors'))
+    path = lambda w: elements_dir() / 'canvas.safetensors' if w == 'shipped' else pathlib.Path(w)
+    fp = weights_fingerprint(*files, *([] if init is None else [path(init)]))
+    for step, w in ([] if init is None else [(offset, init)]) + [(offset + int(f.stem.split('_')[1]), f) for f in files]:
+        cache, wfp = pathlib.Path(run) / f"curve_n{n}_{path(w).stem}.json", weights_fingerprint(path(w))  # a milestone is scored once (the curve is re-run as a run goes on)
+        if cache.exists() and json.loads(cache.read_text())['fingerprint'] == wfp: rows.append(json.loads(cache.read_text())['row'] | dict(step=step))
+        else:
+            dec = CanvasDecoder(); dec.load_state_dict(decoder_weights(w)); m = ToyElements(base.encoder, base.light, canvas=dec.eval())
+            r = score_outputs(lambda els: decode_canvas(m, els), tasks)
+            rows.append(dict(step=step, weights=str(w), **{k: {q: v[q] for q in ('success', 'preserved', 'success_and_preserved', 'psnr_to_target')} for k, v in r.items()}))
+            cache.write_text(json.dumps(dict(fingerprint=wfp, row=rows[-1])))
+        r = {k: rows[-1][k] for k in tasks}
+        print(f"[curve] step {step}: " + ', '.join(f"{k} {v['success_and_preserved']['rate']:.2f}" for k, v in r.items()), flush=True)
+    write_json('elements_curve.json', command=command_line(), fingerprint=fp, metrics=dict(n_per_task=n, run=str(run), init=None if init is None else str(init), step_offset=offset, milestones=rows))
+
+def part_bench(n, methods, out):
+    "IMIE-Bench on a set of object edits (move, resize, remove): element editing beside instruction editing, scored by the same oracle (the run in `out` resumes: methods can be added)."
+    from imiebench.bench.format import load_bench
+    from imiebench.bench.sets import make_shapes_set
+    from imiebench.bench.runner import run_bench
+    from imiebench.bench.methods import BenchConfig
+    from imiebench.toy.elements import REGION_KINDS
+    cfg = BenchConfig(methods=tuple(methods), save_images=False)
+    out = pathlib.Path(out)
+    bench = load_bench(make_shapes_set(out / 'set', n=n, kinds=REGION_KINDS, name='shapes_objects'))
+    rep = run_bench(bench, out / 'run', cfg, progress=False)
+    keep = ('final_success', 'success_when_made', 'retained_earlier', 'psnr_input_final', 'masked_success', 'masked_psnr_outside')
+    d = dict(set=bench.description, n_cases=n, steps=cfg.steps, precision=cfg.precision, inputs=rep['inputs'],
+             methods={m: {c: v for c, v in r.items() if c in keep + ('skipped',)} for m, r in rep['methods'].items()}, per_kind=rep['per_kind'])
+    write_json('elements_bench_objects.json', command=command_line(), fingerprint=toy_fingerprint('ip2p', 'sd', 'elements'), metrics=d)
+    print(f"[bench] {n} object-edit cases, final success: " + ', '.join(f"{m} {r['final_success']['mean']:.2f} [{r['final_success']['lo']:.2f}, {r['final_success']['hi']:.2f}]"
+                                                                      for m, r in rep['methods'].items()), flush=True)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--parts', default='partition,speed,recon,edits')
     ap.add_argument('--n-scenes', type=int, default=100); ap.add_argument('--n-recon', type=int, default=100)
     ap.add_argument('--n-edits', type=int, default=60); ap.add_argument('--n-tasks', type=int, default=100); ap.add_argument('--run', default='runs/elements_canvas'); ap.add_argument('--steps', type=int, default=25)
+    ap.add_argument('--canvas', default=None); ap.add_argument('--tag', default=''); ap.add_argument('--curve-init', default=None); ap.add_argument('--step-offset', type=int, default=0)
+    ap.add_argument('--n-bench', type=int, default=20); ap.add_argument('--bench-methods', default='elements,emilie'); ap.add_argument('--bench-out', default='runs/elements_bench_objects')
     a = ap.parse_args(); torch.set_num_threads(1)
     for p in a.parts.split(','):
         {'partition': lambda: part_partition(a.n_scenes), 'speed': part_speed, 'recon': lambda: part_recon(a.n_recon, a.steps),
-         'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks), 'curve': lambda: part_curve(a.n_tasks, a.run)}[p]()
+         'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks, canvas=a.canvas, tag=a.tag), 'curve': lambda: part_curve(a.n_tasks, a.run, a.curve_init, a.step_offset),
+         'bench': lambda: part_bench(a.n_bench, a.bench_methods.split(','), a.bench_out)}[p]()
