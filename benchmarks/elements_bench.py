@@ -204,7 +204,9 @@ def part_tasks(n, gate=0.80, recon_gate=0.90, canvas=None, tag=''):
         gates[kind] = dict(rule=f"canvas success∧preserved ≥ {gate}", rate=w['rate'], lo=w['lo'], hi=w['hi'], met=w['lo'] >= gate, met_point=w['rate'] >= gate)
     for kind in res:
         for v in res[kind].values(): v.pop('ok')
-    d = dict(n_per_task=n, canvas=str(canvas or 'shipped'), canvas_training=None if canvas else m.info.get('training', {}).get('canvas', {}).get('steps'),
+    info = m.info if canvas is None else json.loads((pathlib.Path(canvas).parent / 'info.json').read_text()) if (pathlib.Path(canvas).parent / 'info.json').exists() else {}
+    trained = info.get('training', {}).get('canvas', {}); trained = trained.get('total_steps', trained.get('steps'))  # training steps of the scored decoder (a continued run: from the first)
+    d = dict(n_per_task=n, canvas=str(canvas or 'shipped'), canvas_training=trained,
              seeds=f"TASK_SEED={TASK_SEED} + 10000·task index + j (held-out)", resize_band=RESIZE_BAND, resize_iou=RESIZE_IOU, tasks=res, gates=gates, recon_by_texture=by_texture)
     write_json(f"elements_tasks{'_' + tag if tag else ''}.json", command=command_line(), fingerprint=fp, metrics=d)
     print(json.dumps(gates))

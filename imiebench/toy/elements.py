@@ -366,11 +366,17 @@ def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the tr
 def save_canvas(work='runs/elements_canvas', # a `train_decoder(work, 'canvas')` folder
                 out=None, # default: the package's zoo
                 dtype=torch.float16) -> Path:
-    "Ship the canvas decoder of `work` (canvas.pt) as `canvas.safetensors` in `dtype`, its training summary in `info.json`."
+    "Ship the canvas decoder of `work` (canvas.pt) as `canvas.safetensors` in `dtype`, its training summary in `info.json` (a run continued from the shipped decoder: with `continued_from` and `total_steps`)."
     from safetensors.torch import save_file
     work = Path(work); out = Path(out or elements_dir()); out.mkdir(parents=True, exist_ok=True)
     if not (work / 'canvas.pt').exists(): raise FileNotFoundError(f"no canvas.pt in {work}: train it first with `train_decoder({str(work)!r}, 'canvas')`")
     save_file({k: v.to(dtype).contiguous() for k, v in torch.load(work / 'canvas.pt').items()}, out / 'canvas.safetensors')
     info = json.loads((out / 'info.json').read_text()) if (out / 'info.json').exists() else {}
-    s = work / 'summary_canvas.json'; info.setdefault('training', {})['canvas'] = json.loads(s.read_text()) if s.exists() else {}
+    s = json.loads((work / 'summary_canvas.json').read_text()) if (work / 'summary_canvas.json').exists() else {}
+    zoo = elements_dir() / 'info.json'  # a run that continued the shipped decoder (`train_decoder(init='shipped')`) counts its steps from there
+    prev = json.loads(zoo.read_text()).get('training', {}).get('canvas') if s.get('init') == 'shipped' and zoo.exists() else None
+    if prev and prev.get('loss_curve') != s.get('loss_curve'):
+        s['continued_from'] = dict(steps=prev.get('total_steps', prev.get('steps')), final_loss=prev.get('final_loss'))
+        s['total_steps'] = s['continued_from']['steps'] + s['steps']
+    info.setdefault('training', {})['canvas'] = s
     (out / 'info.json').write_text(json.dumps(info, indent=1)); return out
