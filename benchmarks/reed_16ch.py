@@ -20,11 +20,11 @@ from diffusers import AutoencoderKL
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 from imiebench.core import to_tensor
 from imiebench.training import TrainConfig
-from imiebench.reed import REEDConfig
+from imiebench.reed import REEDConfig, train_reed
 from imiebench.toy.zoo import HELDOUT_SEED, load_toy_vae, make_pool
 from imiebench.toy.zoo_train import cached_pool
 from imiebench.toy.reed import toy_data
-from imiebench.toy.vae16 import widen_vae, train_vae16, train_reed_any
+from imiebench.toy.vae16 import widen_vae, train_vae16
 from imiebench.bench.report import bootstrap_ci
 from harness import write_json, command_line, weights_fingerprint
 from reed_bench import roundtrips_each
@@ -66,7 +66,7 @@ def reed(res, budget):
     tr, va = toy_data(768, 256, 'train'), toy_data(24, 8, 'val')
     cfg, out = reed_config(budget), res.setdefault('reed', {})
     for name, vae in (('4ch', load_toy_vae()), ('16ch', AutoencoderKL.from_pretrained(WORK / 'vae16'))):
-        r = train_reed_any(tr, va, cfg, vae, ckpt_dir=WORK / f'ckpt_reed_{name}', progress=False)
+        r = train_reed(tr, va, cfg, vae, ckpt_dir=WORK / f'ckpt_reed_{name}', progress=False)
         r.vae.save_pretrained(WORK / f'reed{name[:-2]}')
         out[name] = dict(steps=r.steps, seconds=round(r.seconds, 1), final_k=r.ks[-1], stopped=r.stopped, val=r.val)
         print(f"reed {name}: {r.steps} steps, final k {r.ks[-1]}", flush=True)

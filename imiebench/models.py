@@ -115,7 +115,11 @@ def decode(b: Bundle, latents: torch.Tensor, # scaled latents N×C×h×w
            scaled: bool=True) -> torch.Tensor: # N×3×H×W in [-1, 1] (clamped)
     "Decode (scaled) latents to images in [-1, 1]."
     if b.needs_vae_upcast: b.vae.to(torch.float32)
-    z = check_latents(latents, 'latents', channels=b.vae.config.latent_channels).to(device=b.vae.device, dtype=b.vae.dtype)
+    C = b.vae.config.latent_channels
+    if torch.is_tensor(latents) and latents.ndim == 4 and latents.shape[1] != C:
+        raise ValueError(f"latents must have {C} channels (this bundle's VAE), got {latents.shape[1]}: decode them with the VAE that "
+                         f"encoded them, or decode there and re-encode the image with b.encode")
+    z = check_latents(latents, 'latents', channels=C).to(device=b.vae.device, dtype=b.vae.dtype)
     if scaled: z = z / b.vae.config.scaling_factor
     return b.vae.decode(z).sample.clamp(-1, 1)
 

@@ -242,7 +242,8 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
     if cfg.batch_size % acc.num_processes: raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {acc.num_processes} processes")
     torch.manual_seed(cfg.seed)
     vae = copy.deepcopy(vae).float()
-    vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
+    vae.encoder.requires_grad_(False)
+    if vae.quant_conv is not None: vae.quant_conv.requires_grad_(False)  # (FLUX.1-layout VAEs have none)
     ref = copy.deepcopy(vae).eval().requires_grad_(False).to(acc.device) if cfg.first_step and cfg.fsl_target == 'initial' else None
     run, val = _REEDRun(train, cfg, ref), val.to(acc.device)
     r = train_loop(vae, run.loss, _train_config(cfg), ckpt_dir, desc='REED', progress=progress, hooks=[run],

@@ -2,9 +2,9 @@
 import pytest, torch
 from diffusers import AutoencoderKL
 from imiebench.models import tiny_vae, tiny, decode
-from imiebench.reed import REEDConfig
+from imiebench.reed import REEDConfig, train_reed
 from imiebench.training import TrainConfig
-from imiebench.toy.vae16 import widen_vae, set_shift_scale, vae_encode, vae_decode, train_vae16, train_reed_any, toy_vae16_model
+from imiebench.toy.vae16 import widen_vae, set_shift_scale, vae_encode, vae_decode, train_vae16, toy_vae16_model
 
 
 def _images(n=6, size=32, seed=0):
@@ -55,12 +55,12 @@ def test_a_latent_of_another_width_is_refused_with_the_fix():
 def test_reed_loop_runs_on_a_vae_without_quant_convs():
     v = _tiny16(); x = _images(6)
     cfg = REEDConfig(k=2, k_max=3, steps=3, batch_size=2, val_every=2, ckpt_every=100, patience=1)
-    r = train_reed_any(x, x[:2], cfg, v, progress=False)
+    r = train_reed(x, x[:2], cfg, v, progress=False)
     assert r.steps == 3 and r.vae.quant_conv is None and v.quant_conv is None
     assert r.vae.config.latent_channels == 16
     for (n, p), q in zip(r.vae.encoder.named_parameters(), v.encoder.parameters()): assert torch.equal(p, q), n  # the encoder is frozen
     assert any(not torch.equal(p, q) for p, q in zip(r.vae.decoder.parameters(), v.decoder.parameters()))
-    with pytest.raises(TypeError, match='AutoencoderKL'): train_reed_any(x, x[:2], cfg, torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match='AutoencoderKL'): train_reed(x, x[:2], cfg, torch.nn.Linear(2, 2))
 
 
 def test_train_vae16_trains_a_flux_layout_vae_only():

@@ -113,8 +113,9 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
     if recon not in ('mse', 'log_mse'): raise ValueError(f"recon must be 'mse' or 'log_mse', got {recon!r}")
     device = torch.device(device or default_device())
     torch.manual_seed(cfg.seed); vae = (init or toy_vae_model()).to(device)
-    params = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters()) if decoder_only else None
-    if decoder_only: vae.encoder.requires_grad_(False); vae.quant_conv.requires_grad_(False)
+    convs = lambda name: [] if getattr(vae, name) is None else [getattr(vae, name)]  # (FLUX.1-layout VAEs have no quant convs)
+    params = list(vae.decoder.parameters()) + [p for m in convs('post_quant_conv') for p in m.parameters()] if decoder_only else None
+    if decoder_only: vae.encoder.requires_grad_(False); [m.requires_grad_(False) for m in convs('quant_conv')]
     if not 0 <= vary <= 1: raise ValueError(f"vary is a fraction in [0, 1], got {vary!r}")
     if latent_anchor and (decoder_only or init is None): raise ValueError("latent_anchor holds a trained VAE's latents while the encoder trains: it needs init= and decoder_only=False")
     ref = copy.deepcopy(anchor_to or vae).to(device).requires_grad_(False) if latent_anchor else None

@@ -11,13 +11,11 @@ from diffusers import AutoencoderKL
 
 from ..core import check_latents
 from ..training import TrainConfig, TrainResult
-from ..reed import REEDConfig, REEDResult, train_reed
 from .recipes import train_vae, images_to_tensor
 from .zoo import EditPool
 
 # %% auto #0
-__all__ = ['FLUX_LATENT', 'toy_vae16_model', 'widen_vae', 'set_shift_scale', 'vae_encode', 'vae_decode', 'train_vae16',
-           'train_reed_any']
+__all__ = ['FLUX_LATENT', 'toy_vae16_model', 'widen_vae', 'set_shift_scale', 'vae_encode', 'vae_decode', 'train_vae16']
 
 # %% ../../nbs/36_reed_16ch.ipynb #a6b040fb
 FLUX_LATENT = dict(latent_channels=16, use_quant_conv=False, use_post_quant_conv=False,
@@ -111,14 +109,3 @@ def train_vae16(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt
     res = train_vae(pool, photos, cfg, ckpt_dir, device, init=vae, decode_mode=True, vary=vary, progress=progress)
     set_shift_scale(res.model, images_to_tensor(pool.src[:512], next(res.model.parameters()).device))
     return res
-
-def train_reed_any(train: torch.Tensor, val: torch.Tensor, cfg: REEDConfig, vae: AutoencoderKL, **kw) -> REEDResult:
-    """`reed.train_reed` on a VAE with or without quant convs: `train_reed` freezes `vae.quant_conv` by name, which a FLUX.1-layout VAE
-    lacks (None), so an identity stands in for it during training and is removed from the result (nothing is computed differently)."""
-    if not isinstance(vae, AutoencoderKL): raise TypeError(f"vae must be a diffusers AutoencoderKL, got {type(vae).__name__}")
-    if vae.quant_conv is not None: return train_reed(train, val, cfg, vae, **kw)
-    vae.quant_conv = torch.nn.Identity()
-    try: r = train_reed(train, val, cfg, vae, **kw)  # trains a copy
-    finally: vae.quant_conv = None  # the caller's VAE as it was
-    r.vae.quant_conv = None
-    return r
