@@ -182,9 +182,9 @@ def _canvas_weights(canvas):
     m.canvas = CanvasDecoder(); m.canvas.load_state_dict(decoder_weights(canvas)); m.canvas.eval()
     return m, weights_fingerprint(*[f for f in toy_weights('elements', 'sd') if f.name != 'canvas.safetensors'], pathlib.Path(canvas))
 
-def part_tasks(n, gate=0.80, recon_gate=0.90, canvas=None, tag=''):
+def part_tasks(n, gate=0.80, recon_gate=0.90, canvas_file=None, tag=''):
     "Element edits on held-out scenes, per task: the canvas decoder after the edit, the same decoder without the edit, the shipped light decoder, the pixel baseline (and, for recon, the VAE round trip)."
-    (m, fp), b = _canvas_weights(canvas), load_toy('sd')
+    (m, fp), b = _canvas_weights(canvas_file), load_toy('sd')
     if m.canvas is None: raise SystemExit("no canvas decoder in the zoo: train it (scripts/train_elements_canvas.py) and ship it first")
     tasks = heldout_tasks(m.encoder, n); res = {}
     canvas, light = (lambda els: decode_canvas(m, els)), (lambda els: decode_light(m, els))
@@ -204,9 +204,9 @@ def part_tasks(n, gate=0.80, recon_gate=0.90, canvas=None, tag=''):
         gates[kind] = dict(rule=f"canvas success∧preserved ≥ {gate}", rate=w['rate'], lo=w['lo'], hi=w['hi'], met=w['lo'] >= gate, met_point=w['rate'] >= gate)
     for kind in res:
         for v in res[kind].values(): v.pop('ok')
-    info = m.info if canvas is None else json.loads((pathlib.Path(canvas).parent / 'info.json').read_text()) if (pathlib.Path(canvas).parent / 'info.json').exists() else {}
+    info = m.info if canvas_file is None else json.loads((pathlib.Path(canvas_file).parent / 'info.json').read_text()) if (pathlib.Path(canvas_file).parent / 'info.json').exists() else {}
     trained = info.get('training', {}).get('canvas', {}); trained = trained.get('total_steps', trained.get('steps'))  # training steps of the scored decoder (a continued run: from the first)
-    d = dict(n_per_task=n, canvas=str(canvas or 'shipped'), canvas_training=trained,
+    d = dict(n_per_task=n, canvas=str(canvas_file or 'shipped'), canvas_training=trained,
              seeds=f"TASK_SEED={TASK_SEED} + 10000·task index + j (held-out)", resize_band=RESIZE_BAND, resize_iou=RESIZE_IOU, tasks=res, gates=gates, recon_by_texture=by_texture)
     write_json(f"elements_tasks{'_' + tag if tag else ''}.json", command=command_line(), fingerprint=fp, metrics=d)
     print(json.dumps(gates))
@@ -262,5 +262,5 @@ if __name__ == '__main__':
     a = ap.parse_args(); torch.set_num_threads(1)
     for p in a.parts.split(','):
         {'partition': lambda: part_partition(a.n_scenes), 'speed': part_speed, 'recon': lambda: part_recon(a.n_recon, a.steps),
-         'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks, canvas=a.canvas, tag=a.tag), 'curve': lambda: part_curve(a.n_tasks, a.run, a.curve_init, a.step_offset),
+         'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks, canvas_file=a.canvas, tag=a.tag), 'curve': lambda: part_curve(a.n_tasks, a.run, a.curve_init, a.step_offset),
          'bench': lambda: part_bench(a.n_bench, a.bench_methods.split(','), a.bench_out)}[p]()
