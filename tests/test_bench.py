@@ -131,6 +131,9 @@ def test_elements_method_in_the_bench(tmp_path):
     assert rep['methods']['elements']['skipped'] == 1  # the main set's case (a recolor or another non-object edit) is not applicable
     recs = {r['case']: r for r in map(json.loads, (tmp_path / 'mixed' / 'records.0.jsonl').read_text().splitlines())}
     assert 'not an element edit' in recs['main-000']['skipped'] and recs[ob.cases[0].id]['steps'] == el[0]['steps']
+    only = BenchSet('skipped', [main], ob.root, 'a case no method of the run can edit')
+    rep = run_bench(only, tmp_path / 'none', BenchConfig(methods=('elements',), save_images=False), progress=False)
+    assert rep['methods'] == {} and 'No case of this run was scored' in (tmp_path / 'none' / 'report.md').read_text()  # a report, no crash
 
 def test_two_processes_split_the_cases(tmp_path):
     "Under `accelerate launch --multi_gpu --num_processes 2` (gloo on CPU) each unit runs once, in one of two processes."

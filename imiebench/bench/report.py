@@ -191,6 +191,7 @@ def report_figures(bench: BenchSet, out: str|Path, cfg: BenchConfig, rep: dict, 
     out = Path(out); recs = {unit_key(r): r for r in load_records(out)}
     methods, info, st, per_step, per_kind = list(rep['methods']), rep['inputs'], rep['methods'], rep['per_step'], rep['per_kind']
     seed = cfg.seeds[0]; figs = {}
+    if not methods: return figs  # nothing scored (every unit skipped): no figures
     figs['gallery'] = gallery_figure(bench, out, methods, seed, rep['gallery']['case_index'], recs)
     figs['strip'] = gallery_figure(bench, out, methods, seed, 0, recs)
     fig = figs['drift'] = _figure(8.5, 3.4); axs = fig.subplots(1, 2)
@@ -281,7 +282,8 @@ def write_report(bench: BenchSet, out: str|Path, cfg: BenchConfig|None=None, not
            "*ok* / *failed* by the oracle; white outline: the user's mask. The first case: `strip.png`.\n\n![gallery: one case, "
            "every method, every step](gallery.png)\n\nFigures: [gallery](gallery.png) · [first case](strip.png) · "
            "[drift per step](drift.png) · [intervals](intervals.png)\n")
-    md += "\n## Sequences\n" + _rank_tables(methods, info, stats, seq, rank=seq[0] == 'final_success')
+    md += "\n## Sequences\n" + (_rank_tables(methods, info, stats, seq, rank=seq[0] == 'final_success') if seq else
+                                   "\nNo case of this run was scored (every unit was skipped: no method could edit it).\n")
     if msk: md += "\n## Masked steps\n" + _rank_tables(methods, info, stats, msk, rank=msk[0] == 'masked_success')
     fld = [c for c in FIELD_COLS if c in shown]
     if fld: md += ("\n## The field's metrics (MagicBrush, PIE-Bench; `bench.metrics`) of the last step, against its input and target\n\n"
