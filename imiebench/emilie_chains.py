@@ -22,6 +22,7 @@ ITERATIONS = ('image', 'latent')  # the session modes a chain runs (`emilie.MODE
 
 def _images(u8: np.ndarray) -> torch.Tensor: return to_tensor(list(u8), multiple=1)
 
+# %% ../nbs/20a_emilie_chains.ipynb #63f3cf9d
 @dataclass(frozen=True)
 class ChainState:
     "Where N chains stand: what an `EditSession` keeps for its next edit, for N images."

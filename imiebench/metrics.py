@@ -27,6 +27,7 @@ def as_image_array(x, name: str='image') -> np.ndarray:
     if x.ndim < 2: raise ValueError(f"{name} must be an image (H×W, H×W×C, N×H×W×C or a C×H×W / N×C×H×W tensor), got shape {x.shape}")
     return x.astype(np.float64)
 
+# %% ../nbs/06_metrics.ipynb #71d1c736
 def _mask(mask, shape: tuple, name: str='mask') -> np.ndarray:
     "`mask` as a boolean array broadcastable to `shape` (an image's H×W, or its H×W×1)."
     m = as_image_array(mask, name)[..., 0] if isinstance(mask, torch.Tensor) and mask.ndim >= 3 else np.asarray(mask)

@@ -26,6 +26,7 @@ def lpips_available() -> bool:
     try: load_lpips('alex'); return True
     except (OSError, ImportError): return False
 
+# %% ../nbs/30_reed.ipynb #64431212
 def gradient_proxy(x: torch.Tensor, y: torch.Tensor, # N×3×H×W in [-1, 1]
                    scales: int=3) -> torch.Tensor: # N: per-image distance
     "Offline stand-in for LPIPS: L1 distance of finite differences (dx, dy) at `scales` dyadic scales."
@@ -36,6 +37,7 @@ def gradient_proxy(x: torch.Tensor, y: torch.Tensor, # N×3×H×W in [-1, 1]
             d = d + (x.diff(dim=dim) - y.diff(dim=dim)).abs().mean((1, 2, 3))
     return d / scales
 
+# %% ../nbs/30_reed.ipynb #b05e4b8e
 def perceptual_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor: # N: per-image
     "LPIPS(x, y) if its weights load, else `gradient_proxy` (see `lpips_available`)."
     if not lpips_available(): return gradient_proxy(x, y)
@@ -48,6 +50,7 @@ def _as_images(x, what: str) -> torch.Tensor:
     _check_images(t, 1, what)  # a 4-D tensor is taken in the VAE's range [-1, 1]
     return t.float()
 
+# %% ../nbs/30_reed.ipynb #54896c47
 def image_metrics(x, ref) -> dict: # mean over the batch: mse, psnr, ssim, lpips (None offline)
     "MSE on [0,1], PSNR and SSIM (`metrics.psnr`, `metrics.ssim` on [0, 1]), and LPIPS (None when its weights are unavailable) of images `x` against `ref`."
     x, ref = _as_images(x, 'x'), _as_images(ref, 'ref')
@@ -71,17 +74,21 @@ def _check_images(x: torch.Tensor, factor: int=4, name: str='x'):
     lo, hi = float(x.min()), float(x.max())
     if lo < -1 - RANGE_TOL or hi > 1 + RANGE_TOL: raise ValueError(f"{name}: expected images in [-1, 1] (the VAE's range), got range [{lo:.3g}, {hi:.3g}]")
 
+# %% ../nbs/30_reed.ipynb #990a5bf8
 def _vae_factor(vae) -> int: return 2 ** (len(vae.config.block_out_channels) - 1)
 
+# %% ../nbs/30_reed.ipynb #f0d7fc2f
 def draw_noise(k: int, shape: tuple, generator: torch.Generator|None=None) -> torch.Tensor:
     "k×N×C×h×w standard normal noise: the posterior samples of k round trips."
     return torch.randn((k, *shape), generator=generator)
 
+# %% ../nbs/30_reed.ipynb #25850e4f
 def _round_trip(vae, x, noise=None):
     "Encode, take the posterior mode (`noise` None) or the sample mean + std·`noise`, decode (not clamped)."
     post = vae.encode(x).latent_dist
     return vae.decode(post.mean if noise is None else post.mean + post.std * noise.to(x)).sample
 
+# %% ../nbs/30_reed.ipynb #01b38265
 def reed_loss(vae: AutoencoderKL, x0: torch.Tensor, # N×3×H×W in [-1, 1]
               k: int, # encode→decode iterations
               noise: torch.Tensor|None=None, # k×N×C×h×w posterior noise (None: use the posterior mode)
@@ -161,6 +168,7 @@ class REEDConfig:
         for n, opts in (('fsl_target', FSL_TARGETS), ('optimizer', OPTIMIZERS), ('mixed_precision', MIXED_PRECISIONS)):
             if getattr(self, n) not in opts: raise ValueError(f"REEDConfig.{n} must be one of {opts}, got {getattr(self, n)!r}")
 
+# %% ../nbs/30_reed.ipynb #8385b852
 @dataclass
 class REEDResult:
     "A trained VAE (decoder finetuned) and its curves."
@@ -181,6 +189,7 @@ def _crop(x: torch.Tensor, size: int|None, g: torch.Generator) -> torch.Tensor:
     ys = torch.randint(H - size + 1, (len(x),), generator=g); xs = torch.randint(W - size + 1, (len(x),), generator=g)
     return torch.stack([im[:, y:y + size, x_:x_ + size] for im, y, x_ in zip(x, ys.tolist(), xs.tolist())])
 
+# %% ../nbs/30_reed.ipynb #2152e079
 @torch.no_grad()
 def validation_loss(vae: AutoencoderKL, x0: torch.Tensor, k: int, cfg: REEDConfig, batch: int=32) -> float:
     "The validation loss at k round trips, against x_0 (posterior mode, no KL): MSE + λ_lpips·perceptual."
@@ -190,6 +199,7 @@ def validation_loss(vae: AutoencoderKL, x0: torch.Tensor, k: int, cfg: REEDConfi
         tot += l.item() * len(c)
     return tot / len(x0)
 
+# %% ../nbs/30_reed.ipynb #b33fa5db
 class _REEDRun(TrainHook):
     "REED on `training.train_loop`: each step's loss is k round trips of a fresh batch (FSL against x_1), and DI's curriculum moves k (Algorithm 1)."
     def __init__(self, train: torch.Tensor, cfg: REEDConfig, ref: AutoencoderKL|None):
@@ -219,12 +229,14 @@ class _REEDRun(TrainHook):
         else: st['bad'] += 1
         if self.cfg.dynamic and st['bad'] >= self.cfg.patience: st['k'] += 1; st['bad'] = 0; st['best'] = math.inf
 
+# %% ../nbs/30_reed.ipynb #28a70965
 def _train_config(cfg: REEDConfig) -> TrainConfig:
     "REED's optimiser, schedule (warm-up, then constant), EMA, checkpoints and time box as the training core's configuration."
     return TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, warmup=cfg.warmup, weight_decay=0., ema_decay=cfg.ema_decay,
                        grad_clip=cfg.grad_clip, seed=cfg.seed, ckpt_every=cfg.ckpt_every, log_every=1, time_budget=cfg.time_budget,
                        budget='stop', optimizer=cfg.optimizer, schedule='constant', val_every=cfg.val_every)
 
+# %% ../nbs/30_reed.ipynb #4d879d5d
 def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
                val: torch.Tensor, # M×3×H×W in [-1, 1]: validation images (DI and the curves)
                cfg: REEDConfig,
@@ -250,11 +262,13 @@ def train_reed(train: torch.Tensor, # N×3×H×W in [-1, 1]: training images
                    validate=lambda s: validation_loss(s.raw, val, run.st['k'], cfg), accelerator=acc)
     return REEDResult(r.model.requires_grad_(False), r.losses, run.st['ks'], run.st['val'], r.steps, r.seconds, r.resumed_from, r.stopped, cfg)
 
+# %% ../nbs/30_reed.ipynb #a7528a24
 @torch.no_grad()
 def _first_trip(vae, x, noise):
     "x_1 of `vae` (posterior sample `noise[0]`, or the mode), clamped: the frozen FSL target."
     return _round_trip(vae, x, None if noise is None else noise[0]).clamp(-1, 1)
 
+# %% ../nbs/30_reed.ipynb #97da086c
 def _ddp_loss(model, raw, x, k, noise, cfg, x1=None):
     "Run `reed_loss` through the (possibly DDP-wrapped) model's forward, so DDP syncs the gradients."
     loss = lambda x_: reed_loss(raw, x_, k, noise, cfg.first_step, cfg.lambda_lpips, cfg.lambda_kl, cfg.full_backprop, cfg.lambda_anchor, x1)
@@ -274,6 +288,7 @@ def vae_roundtrip(vae: AutoencoderKL, x: torch.Tensor, quantize: bool=True, batc
     out = torch.cat([vae.decode(vae.encode(c.to(p)).latent_dist.mode()).sample.float().cpu() for c in x.split(batch)]).clamp(-1, 1)
     return torch.round((out + 1) * 127.5) / 127.5 - 1 if quantize else out
 
+# %% ../nbs/30_reed.ipynb #a42ac2e8
 def _check_at(at, n):
     if isinstance(at, (int, np.integer)): at = (at,)
     try: at = sorted(set(check_int(a, 'evaluation iteration (at)') for a in at))
@@ -281,6 +296,7 @@ def _check_at(at, n):
     if not at or at[0] < 1 or at[-1] > n: raise ValueError(f"evaluation iterations {at} must lie in 1..n={n}")
     return at
 
+# %% ../nbs/30_reed.ipynb #f2567679
 def roundtrips(vae: AutoencoderKL, x: torch.Tensor, n: int=25, at=(1, 5, 15, 25), quantize: bool=True,
                progress: bool=False) -> dict[int, dict]:
     "Metrics of n successive round trips against x_0, at the iterations `at`."
@@ -291,10 +307,16 @@ def roundtrips(vae: AutoencoderKL, x: torch.Tensor, n: int=25, at=(1, 5, 15, 25)
         if i in at: out[i] = image_metrics(y, x)
     return out
 
+# %% ../nbs/30_reed.ipynb #181a6abe
 def hflip(x: torch.Tensor) -> torch.Tensor: return x.flip(-1)
+
+# %% ../nbs/30_reed.ipynb #1db0e1f4
 def brighten(x: torch.Tensor, d: float=0.2) -> torch.Tensor: return x + d
+
+# %% ../nbs/30_reed.ipynb #acad8517
 def darken(x: torch.Tensor, d: float=0.2) -> torch.Tensor: return x - d
 
+# %% ../nbs/30_reed.ipynb #99cfaa30
 def edit_roundtrips(vae: AutoencoderKL, x: torch.Tensor, n: int=25, at=(5, 15, 25),
                     edits: tuple[Callable, Callable]=(hflip, hflip), # f and its inverse, alternated
                     quantize: bool=True, progress: bool=False) -> dict[int, dict]:

@@ -45,6 +45,7 @@ class TrainConfig:
         for n, ok in (('budget', ('fit', 'stop')), ('optimizer', ('adamw', 'sgd')), ('schedule', ('cosine', 'constant'))):
             if getattr(self, n) not in ok: raise ValueError(f"TrainConfig.{n} must be one of {ok}, got {getattr(self, n)!r}")
 
+# %% ../nbs/05_training.ipynb #cd372559
 @dataclass
 class TrainResult:
     "What a recipe returns: the trained model (EMA weights if used) and its loss curve."
@@ -62,6 +63,7 @@ def save_atomic(obj, path: Path):
     "`torch.save` to a temporary file, then rename it to `path`: a crash while writing leaves the previous file intact."
     tmp = path.with_name(path.name + '.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
 
+# %% ../nbs/05_training.ipynb #99110436
 def _keep(model, ema, params, path: Path):
     "Save `model`'s weights (its EMA weights when there is an EMA) in fp16 to `path`, leaving the model as it was."
     from safetensors.torch import save_file
@@ -70,6 +72,7 @@ def _keep(model, ema, params, path: Path):
     save_file({k: v.detach().to('cpu', torch.float16).contiguous() for k, v in model.state_dict().items()}, str(tmp)); os.replace(tmp, path)
     if ema is not None: ema.restore(params)
 
+# %% ../nbs/05_training.ipynb #329eea70
 def step_generator(seed: int, step: int, device='cpu') -> torch.Generator:
     "The generator that draws the data of `step` (so resumed runs see the same batches)."
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
@@ -94,6 +97,7 @@ class TrainState:
     @property
     def seconds(self) -> float: return (self.seconds_before or 0.) + time.time() - self.t0  # trained in all
 
+# %% ../nbs/05_training.ipynb #2df97e52
 class TrainHook:
     "A policy `train_loop` calls at fixed points; override what you need. Its `state_dict` is saved in the checkpoint and given back on resume."
     def on_train_begin(self, s: TrainState): pass
@@ -117,6 +121,7 @@ class FitToBudget(TrainHook):
         if k == c.probe or abs(fit - s.total_steps) > 0.02 * s.total_steps: s.total_steps = fit  # refits move the end by more than 2 %
         self.fit_from = (now, s.step)
 
+# %% ../nbs/05_training.ipynb #83c7b9e6
 class StopAtBudget(TrainHook):
     "Stop once `time_budget` seconds are spent in all (every process at the same step)."
     def __init__(self, time_budget: float): self.time_budget = time_budget
@@ -131,10 +136,12 @@ def _param_groups(model, params, cfg: TrainConfig) -> list[dict]:
     if not groups or not isinstance(groups[0], dict): groups = [dict(params=groups)]
     return [dict(params=[p for p in g['params'] if p.requires_grad], lr=cfg.lr * g.get('lr_mult', 1.0)) for g in groups]
 
+# %% ../nbs/05_training.ipynb #38221441
 def _optimizer(groups: list[dict], cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == 'sgd': return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9)
     return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
+# %% ../nbs/05_training.ipynb #678224b8
 def _lr_lambda(cfg: TrainConfig, total: Callable[[], int]) -> Callable[[int], float]:
     "Linear warm-up, then constant or cosine to 0 at `total()` (read at each step: a `FitToBudget` may move it)."
     def f(s):
@@ -154,6 +161,7 @@ def _save_checkpoint(path: Path, s: TrainState, opt, sched, ema, hooks: list[Tra
                          seconds=None if s.seconds_before is None else s.seconds, hooks=[h.state_dict() for h in hooks]), path)
     acc.wait_for_everyone()
 
+# %% ../nbs/05_training.ipynb #1de8649e
 def _load_checkpoint(path: Path, s: TrainState, opt, sched, ema, hooks: list[TrainHook]):
     "Resume `s` (and the optimiser, schedule, EMA and hooks) from `path`."
     st = torch.load(path, map_location='cpu', weights_only=False)
@@ -176,6 +184,7 @@ def _step(s: TrainState, loss_fn, opt, sched, ema, params, cfg: TrainConfig, des
     lv = loss.detach().float().reshape(1)
     s.losses.append((acc.reduce(lv, 'mean') if acc.num_processes > 1 else lv).item()); s.step += 1
 
+# %% ../nbs/05_training.ipynb #4db7b872
 def _validate(s: TrainState, validate, hooks):
     "Call `validate(s)` with the model in eval mode; record (step, value) and tell the hooks."
     s.model.eval(); v = validate(s); s.model.train()
@@ -271,6 +280,7 @@ def _row_absmax(d: torch.Tensor) -> torch.Tensor:
     if d.ndim >= 2: return d.abs().flatten(1).amax(1).clamp_min(1e-12).reshape((-1,) + (1,) * (d.ndim - 1))
     return d.abs().amax().clamp_min(1e-12).reshape((1,) * d.ndim)
 
+# %% ../nbs/05_training.ipynb #cd956cde
 def int8_delta(state: dict, # finetuned tensors
                base: dict, # the tensors they were finetuned from (keys without `prefix`)
                prefix: str='', # `state` keys are `prefix + base key`; other keys are kept as they are
@@ -284,6 +294,7 @@ def int8_delta(state: dict, # finetuned tensors
         q[k + '.q'] = torch.round(d / sc).to(torch.int8).contiguous(); q[k + '.s'] = sc.contiguous()
     return q
 
+# %% ../nbs/05_training.ipynb #c29bccee
 def from_int8_delta(q: dict, base: dict, prefix: str='') -> dict:
     "Invert `int8_delta`: float32 tensors."
     out = {}

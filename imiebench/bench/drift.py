@@ -26,6 +26,7 @@ class TurnImages:
     out: torch.Tensor  # the real edit
     state: Any  # the chain's next state (an image, a latent, ...)
 
+# %% ../../nbs/35_drift.ipynb #f383a996
 def make_turn(edit: Callable, # edit(state, instructions: list[str], turn: int) -> (next_state, images N×3×H×W in [-1, 1])
               codec: Callable, # codec(state) -> images: the state through the VAE only (no editor, no noise)
               restate: Callable|None=None, # restate(state, images) -> (state, images): the chain goes on from any image (`drift_run`'s `ideal`); None: it cannot
@@ -49,6 +50,7 @@ def cutoff_sigma(vae_factor: int, # the VAE's downsampling factor F (`Bundle.vae
         raise ValueError(f"vae_factor must be a positive int (the VAE's downsampling factor, e.g. Bundle.vae_factor), got {vae_factor!r}")
     return float(np.sqrt(np.log(2) / 2) / (np.pi / (2 * vae_factor)))
 
+# %% ../../nbs/35_drift.ipynb #748d9dfc
 def low_response(size: tuple[int, int], # (H, W) of the images
                  sigma: float, # the Gaussian's σ in pixels (`cutoff_sigma`)
                 ) -> np.ndarray: # H×W weights H(f) in (0, 1], fft2 layout
@@ -72,6 +74,7 @@ def band_inner(a: np.ndarray, # N×C×H×W: an error image, or one component of 
 # %% ../../nbs/35_drift.ipynb #15f6c65a
 def _f64(x) -> np.ndarray: return (x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float64))
 
+# %% ../../nbs/35_drift.ipynb #f376aec3
 def ideal_output(x_in: np.ndarray, # the turn's input image x_{t-1}, N×C×H×W in [-1, 1]
                  source: np.ndarray, # ground truth before the turn x*_{t-1}
                  target: np.ndarray, # ground truth after the turn x*_t
@@ -159,6 +162,7 @@ from ..emilie_chains import EmilieChains, ITERATIONS  # noqa: F401 (ITERATIONS: 
 # %% ../../nbs/35_drift.ipynb #070865fd
 def _images(u8: np.ndarray) -> torch.Tensor: return to_tensor(list(u8), multiple=1)
 
+# %% ../../nbs/35_drift.ipynb #3aeaf50a
 def chain_turn(chains, # edit(state, instructions, t), codec(state), and restate(state, images) where `chains.can_restate` (`EmilieChains`)
               ) -> Callable: # turn(state, instructions, t) -> TurnImages, with `restate` where the chains have one
     "The drift turn of a method's chains (`make_turn` of their edit, codec and restate)."
@@ -190,6 +194,7 @@ class ToyChains:
     instructions: list  # T × N instructions
     kinds: list  # T × N edit kinds
 
+# %% ../../nbs/35_drift.ipynb #dc211770
 def toy_chains(n: int, # chains
                turns: int=25, # edits per chain
                seed: int=0, # scene i is random_scene(default_rng(seed + i)); its edits default_rng(seed + i + 1)
@@ -237,6 +242,7 @@ def endpoints(r: DriftResult, early: int=5, # T_0, the early turn (1-based)
                 edit_low_share=interval(r.share[:, -1, e, 0], r.band[:, -1, 0], level),
                 vae_low_growth=interval(r.alone[:, -1, v, 0], r.alone[:, early - 1, v, 0], level))
 
+# %% ../../nbs/35_drift.ipynb #4895a8fa
 def verdict(ep: dict, # `endpoints` of one run
            ) -> dict: # hypothesis → 'holds' / 'does not hold', and why
     "Which explanation the endpoints support: every prediction of a hypothesis with its whole interval on the predicted side."

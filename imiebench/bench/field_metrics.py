@@ -37,6 +37,7 @@ class ClipEmbedder:
 
 _EMB = {}
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #6b0653aa
 def clip_pixels(images: list, # H×W×3 uint8 arrays or PIL images
                 size: int=224, # the shorter side after the (bicubic) resize
                 crop: int=224, # the side of the centre crop
@@ -47,6 +48,7 @@ def clip_pixels(images: list, # H×W×3 uint8 arrays or PIL images
     tf = T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(crop), T.ToTensor(), T.Normalize(*mean_std)])
     return torch.stack([tf(PIL.Image.fromarray(_img(a, 'image'))) for a in images])
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #509459be
 def toy_clip_embedder(device='cpu') -> ClipEmbedder:
     "The toy zoo's CLIP (images resized to 64×64 bicubic, as `toy_scorer` does): the offline stand-in for both benchmarks' CLIPs."
     if ('toy', str(device)) not in _EMB:
@@ -64,9 +66,11 @@ def toy_clip_embedder(device='cpu') -> ClipEmbedder:
         _EMB['toy', str(device)] = ClipEmbedder('toy CLIP', image, text)
     return _EMB['toy', str(device)]
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #6049a5bb
 def _offline(local_files_only):
     return os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false', 'False') if local_files_only is None else local_files_only
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #12608aaa
 def _side(v, key: str) -> int:
     "A side from an image processor's `size`/`crop_size`: an int, a dict, or transformers 5's `SizeDict`."
     if isinstance(v, (int, np.integer)): return int(v)
@@ -75,6 +79,7 @@ def _side(v, key: str) -> int:
     if s is None: raise ValueError(f"cannot read {key!r} from the image processor's size {v!r}")
     return int(s)
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #43d90ca9
 def real_clip_embedder(clip_id: str=MAGICBRUSH_CLIP_ID, # hub id or local folder (CLIPModel + tokenizer + preprocessor_config.json)
                        device='cpu',
                        local_files_only: bool|None=None, # None: True when HF_HUB_OFFLINE is set
@@ -106,14 +111,17 @@ def real_clip_embedder(clip_id: str=MAGICBRUSH_CLIP_ID, # hub id or local folder
     _EMB[key] = ClipEmbedder(f"CLIP {clip_id}", image, text)
     return _EMB[key]
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #b461240b
 def magicbrush_clip(device='cpu', local_files_only: bool|None=None) -> ClipEmbedder:
     "MagicBrush's CLIP, ViT-B/32 (`MAGICBRUSH_CLIP_ID`); offline a `WeightsNotFoundError` saying how to pass a folder."
     return real_clip_embedder(MAGICBRUSH_CLIP_ID, device, local_files_only)
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #a35908ef
 def pie_clip(device='cpu', local_files_only: bool|None=None) -> ClipEmbedder:
     "PIE-Bench's CLIP, ViT-L/14 (`PIE_CLIP_ID`); offline a `WeightsNotFoundError` saying how to pass a folder."
     return real_clip_embedder(PIE_CLIP_ID, device, local_files_only)
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #ef950fda
 def benchmark_clips(scorer) -> dict[str, tuple[ClipEmbedder|None, str]]:
     "The CLIP behind each benchmark's metrics: {'magicbrush': (embedder or None, why not), 'pie': ...} from a `ClipEmbedder` (both), a bench `Scorer` or None."
     if isinstance(scorer, ClipEmbedder): return {'magicbrush': (scorer, ''), 'pie': (scorer, '')}
@@ -129,6 +137,7 @@ def benchmark_clips(scorer) -> dict[str, tuple[ClipEmbedder|None, str]]:
 def _cos(clip: ClipEmbedder, image, text: str) -> float:
     return float(clip.image([image])[0] @ clip.text([text])[0])
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #575979c8
 def magicbrush_clip_i(out, # the edited image
                       target, # MagicBrush's ground-truth output (any size: each image is preprocessed on its own)
                       clip: ClipEmbedder, # `magicbrush_clip()` (ViT-B/32), offline `toy_clip_embedder()`
@@ -138,6 +147,7 @@ def magicbrush_clip_i(out, # the edited image
     Differences: float32 (there float16 on a GPU); dot product of unit vectors."""
     e = clip.image([_img(out, 'out'), _img(target, 'target')]); return float(e[0] @ e[1])
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #4b5236bf
 def magicbrush_clip_t(out, # the edited image
                       local_caption: str, # the turn's local description (`bench.formats.magicbrush_local_captions`)
                       clip: ClipEmbedder, # `magicbrush_clip()` (ViT-B/32), offline `toy_clip_embedder()`
@@ -147,6 +157,7 @@ def magicbrush_clip_t(out, # the edited image
     Differences: float32; text truncated at 77 tokens (`clip.tokenize` raises)."""
     return _cos(clip, _img(out, 'out'), _text(local_caption, 'local_caption'))
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #f24bb058
 def pie_clip_whole(out, # the edited image
                    target_prompt: str, # PIE-Bench's editing prompt, brackets removed
                    clip: ClipEmbedder, # `pie_clip()` (ViT-L/14), offline `toy_clip_embedder()`
@@ -157,10 +168,12 @@ def pie_clip_whole(out, # the edited image
     by a pixel on non-square images with an odd margin); long prompts truncated by the tokenizer (there: ids sliced at 77)."""
     return 100 * max(_cos(clip, _img(out, 'out'), _text(target_prompt, 'target_prompt')), 0.)
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #5e966c63
 def _edited_part(out: np.ndarray, mask) -> np.ndarray:
     "PIE-Bench's `np.uint8(img * mask)`: the output with the unedited part black."
     return (out * _mask(mask, out.shape)[..., None]).astype(np.uint8)
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #4976ab4f
 def pie_clip_edited(out, target_prompt: str, mask, # H×W, 1 = edited part
                     clip: ClipEmbedder) -> float:
     """PIE-Bench's CLIP similarity of the edited part: max(100 · cos, 0) of `uint8(out · mask)` and the target prompt.
@@ -172,10 +185,12 @@ def pie_clip_edited(out, target_prompt: str, mask, # H×W, 1 = edited part
 
 clip_i = magicbrush_clip_i
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #65375a35
 def clip_t(out, text: str, emb: ClipEmbedder) -> float:
     "The CLIP-T form against any text (MagicBrush's against the local description: `magicbrush_clip_t`)."
     return _cos(emb, _img(out, 'out'), _text(text, 'text'))
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #1f62bb01
 def clip_similarity(out, text: str, emb: ClipEmbedder, mask=None) -> float:
     "PIE-Bench's CLIP similarity: `pie_clip_whole`, or `pie_clip_edited` with a mask."
     return pie_clip_whole(out, text, emb) if mask is None else pie_clip_edited(out, text, mask, emb)
@@ -192,6 +207,7 @@ class Dino:
     name: str
     model: object
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #305a44bc
 def _on_disk(src: str) -> str:
     "'' if `src` is a model folder or a hub id in the local Hugging Face cache, else why not."
     p = Path(src).expanduser()
@@ -203,6 +219,7 @@ def _on_disk(src: str) -> str:
     except Exception: cache = 'the Hugging Face cache'
     return f"{src!r} is neither a model folder nor in the Hugging Face cache ({cache}); fetch it once where the hub is reachable"
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #98d68667
 def load_dino(src: str=DINO_ID, # hub id (in the local Hugging Face cache) or local folder of a transformers ViT checkpoint
               device='cpu') -> Dino:
     "A DINO ViT already on disk (cached; never downloads); `WeightsNotFoundError` saying why when it is not there."
@@ -222,18 +239,21 @@ def load_dino(src: str=DINO_ID, # hub id (in the local Hugging Face cache) or lo
     if isinstance(_DINO[key], Exception): raise _DINO[key]
     return _DINO[key]
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #dd5ca4a5
 def _magicbrush_dino_input(a: np.ndarray, dino: Dino) -> torch.Tensor:
     "MagicBrush's DINO transform on a PIL image: Resize(256, bicubic), CenterCrop(224), ToTensor, ImageNet Normalize."
     from torchvision import transforms as T
     tf = T.Compose([T.Resize(256, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(224), T.ToTensor(), T.Normalize(*_IMAGENET)])
     return tf(PIL.Image.fromarray(a))[None].to(dino.model.device)
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #542c0afd
 def _pie_structure_input(a: np.ndarray, dino: Dino, scale: float) -> torch.Tensor:
     "PIE-Bench's `global_transform` on a float tensor: Resize(224, max_size=480) (torchvision 0.13: no antialiasing), ImageNet Normalize."
     from torchvision.transforms import functional as TF
     x = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / scale
     return TF.normalize(TF.resize(x, 224, max_size=480, antialias=False), *_IMAGENET)[None].to(dino.model.device)
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #94409c84
 @torch.no_grad()
 def magicbrush_dino(out, target, dino: Dino, # `load_dino(DINO_ID)` (ViT-S/16)
                    ) -> float:
@@ -244,11 +264,13 @@ def magicbrush_dino(out, target, dino: Dino, # `load_dino(DINO_ID)` (ViT-S/16)
     f = [dino.model(pixel_values=_magicbrush_dino_input(v, dino), interpolate_pos_encoding=True).last_hidden_state[:, 0] for v in (a, b)]
     return float(F.cosine_similarity(f[0], f[1]).item())
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #7b5db1ac
 def _last_keys(model) -> torch.nn.Module:
     ks = [m for n, m in model.named_modules() if n.endswith(('k_proj', 'attention.key'))]
     if not ks: raise TypeError(f"cannot find the key projections of {type(model).__name__}")
     return ks[-1]
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #1a10f8f2
 @torch.no_grad()
 def _keys_self_sim(x: torch.Tensor, dino: Dino) -> torch.Tensor:
     got = []; h = _last_keys(dino.model).register_forward_hook(lambda mod, i, o: got.append(o))
@@ -258,6 +280,7 @@ def _keys_self_sim(x: torch.Tensor, dino: Dino) -> torch.Tensor:
     n = k.norm(dim=-1, keepdim=True)
     return (k @ k.T) / (n @ n.T).clamp_min(1e-8)  # PIE-Bench's attn_cosine_sim
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #1ce25ab2
 def pie_structure_distance(src, out, dino: Dino, # PIE-Bench uses DINO ViT-B/8 (`STRUCTURE_ID`)
                            pie_scale: bool=True, # feed 0–255 values as PIE-Bench's code does (False: [0, 1])
                           ) -> float:
@@ -286,9 +309,11 @@ def _try(f):
     try: return f(), ''
     except (OSError, ImportError) as e: return None, str(e).splitlines()[0]  # WeightsNotFoundError is an OSError
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #fd117cb0
 def _clip_note(emb: ClipEmbedder, cid: str) -> str:
     return f"{emb.name}, standing in for {cid}" if emb.name.startswith('toy') else emb.name
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #d76edf8a
 def metric_availability(scorer=None, # what `field_metrics` gets: a ClipEmbedder, a bench Scorer, or None
                         dino: str=DINO_ID, structure: str=STRUCTURE_ID, lpips_net: str='squeeze') -> dict[str, str]:
     "Every field metric → 'available (…)' or 'not available: <why>' (for the report)."
@@ -303,10 +328,12 @@ def metric_availability(scorer=None, # what `field_metrics` gets: a ClipEmbedder
                 dino=ok(d, dino, dwhy), structure_distance=ok(s, structure, swhy), lpips_unedited=ok(lp, f"LPIPS {lpips_net}", lwhy))
     return {k: out[k] for k in FIELD_METRICS}
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #8367224d
 def _opt_text(t, name: str) -> str|None:
     if t is not None and not isinstance(t, str): raise TypeError(f"{name} must be a string or None, got {type(t).__name__} {t!r}")
     return t if t and t.strip() else None
 
+# %% ../../nbs/52a_bench_field_metrics.ipynb #6f0b414a
 def field_metrics(src, # the image before the edit (H×W×3 uint8)
                   out, # the edited image
                   target=None, # ground-truth result, if any

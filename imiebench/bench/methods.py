@@ -37,16 +37,19 @@ class MethodInfo:
     edit: Callable|None = None  # caption methods: edit(b, images, queries, references, masks, cfg, generators) -> N×3×H×W in [-1, 1]
     run: Callable|None = None  # element methods: run(units, cfg) -> per unit, its images after each step (or a `NotApplicable`)
 
+# %% ../../nbs/54_bench_methods.ipynb #eed778c7
 def _diffedit(b, ims, q, ref, m, cfg, gens):
     "DiffEdit (`diffedit.diffedit`) decoding in the given masks."
     from imiebench.diffedit import diffedit
     return diffedit(b, ims, q, ref, r=cfg.r, num_inference_steps=cfg.steps, guidance_scale=cfg.caption_guidance, mask=m, progress=False).image
 
+# %% ../../nbs/54_bench_methods.ipynb #c863fddf
 def _blended(b, ims, q, ref, m, cfg, gens):
     "Blended latent diffusion (`blended.blended_latent`) in the given masks."
     from imiebench.blended import blended_latent
     return blended_latent(b, ims, q, m, cfg.steps, cfg.caption_guidance, gens, progress=False).image
 
+# %% ../../nbs/54_bench_methods.ipynb #ae10f3a2
 def _elements(units, cfg) -> list:
     """Element editing (`elements.drag.edit_regions`, the shipped canvas decoder): every step's shapes-world edit as the
     gesture a user makes in the element editor, the object selected and dragged, scaled or deleted (`toy.elements.region_edit`).
@@ -81,6 +84,7 @@ METHODS = tuple(METHOD_INFO)
 DEFAULT_METHODS = METHODS[:9]  # the main job: the 2×2 factorial (latent/image × mask/none), the control arm, and the baselines; `emilie_shared` and `elements` on request
 INSTRUCTION_METHODS = tuple(m for m, i in METHOD_INFO.items() if i.model == 'instruction')
 
+# %% ../../nbs/54_bench_methods.ipynb #0158a3ee
 def method_inputs(method: str, captions: str='instruction') -> str:
     "The information `method` gets (e.g. 'instruction + user mask'); methods are ranked only against methods with the same."
     if method not in METHOD_INFO: raise ValueError(f"method must be one of {tuple(METHOD_INFO)}, got {method!r}")
@@ -97,6 +101,7 @@ class NotApplicable(Exception):
 PRECISIONS = ('float32', 'bfloat16')
 SEED_MAX = 2 ** 53  # a unit's noise generator is seeded with 1000·seed + step (+ 500 for inferred masks, `_gens`): below 2**64, what torch takes
 
+# %% ../../nbs/54_bench_methods.ipynb #a89dc9d7
 @dataclass
 class BenchConfig:
     "Settings of a benchmark run (the defaults are the main job's)."
@@ -142,6 +147,7 @@ def _gens(units, k: int, device, offset: int=0) -> list[torch.Generator]:
     "One generator per (case, seed) unit for step k: a unit's noise never depends on what it is batched with."
     return [torch.Generator(device).manual_seed(1000 * s + k + offset) for _, s in units]
 
+# %% ../../nbs/54_bench_methods.ipynb #bb8ab21f
 def _captions(st: BenchStep, cfg: BenchConfig, case: BenchCase, k: int) -> tuple[str, str]:
     "(query, reference) texts of a step for the caption methods."
     if cfg.captions == 'instruction': return st.instruction, ''
@@ -158,6 +164,7 @@ def _run_instruction(method: str, units: list, cfg: BenchConfig, b: Bundle) -> l
                           generators=lambda k, offset=0: _gens(units, k, b.device, offset), noise=info.noise, num_inference_steps=cfg.steps,
                           guidance_scale=cfg.guidance_scale, image_guidance_scale=cfg.image_guidance_scale, mask_n=cfg.mask_n)
 
+# %% ../../nbs/54_bench_methods.ipynb #cb875dc4
 @torch.no_grad()
 def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[list[np.ndarray]]:
     "Edit every unit's sequence in lock-step, all units in one batch per step, each with its own texts, mask and noise."
@@ -178,6 +185,7 @@ def _run_caption(method: str, units: list, cfg: BenchConfig, b: Bundle) -> list[
         ims = to_uint8(METHOD_INFO[method].edit(b, ims, q, ref, m, cfg, gens)); out.append(ims)
     return [[out[k][i] for k in range(n)] for i in range(N)]
 
+# %% ../../nbs/54_bench_methods.ipynb #ebf067b5
 def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pairs edited together
               cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[list[np.ndarray]]:
     "For each unit, the images (H×W×3 uint8) after each step of its case edited by `method` (an element method gives a `NotApplicable` for a unit it cannot edit)."
@@ -197,6 +205,7 @@ def run_units(method: str, units: list[tuple[BenchCase, int]], # (case, seed) pa
     if sd is None: raise ValueError(f"method {method!r} needs a caption (sd) bundle")
     return _run_caption(method, units, cfg, sd)
 
+# %% ../../nbs/54_bench_methods.ipynb #52031fb8
 def run_method(method: str, case: BenchCase, seed: int, cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> list[np.ndarray]:
     "The images (H×W×3 uint8) after each step of `case` edited by `method` (one unit; `run_units` edits many at once); raises `NotApplicable` when the method cannot edit it."
     r = run_units(method, [(case, seed)], cfg, ip2p, sd)[0]

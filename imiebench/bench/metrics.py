@@ -30,11 +30,13 @@ def _img(a, name: str) -> np.ndarray:
                         f"{type(a).__name__}{'' if not isinstance(a, np.ndarray) else f' {a.dtype} {a.shape}'}")
     return a
 
+# %% ../../nbs/52_bench_metrics.ipynb #0e7c553f
 def _pair(a, b, na: str, nb: str) -> tuple[np.ndarray, np.ndarray]:
     a, b = _img(a, na), _img(b, nb)
     if a.shape != b.shape: raise ValueError(f"{na} and {nb} must have the same size, got {a.shape} and {b.shape}")
     return a, b
 
+# %% ../../nbs/52_bench_metrics.ipynb #6d7a5634
 def _mask(m, shape, name: str='mask') -> np.ndarray:
     "Boolean H×W, True = edited part."
     if isinstance(m, torch.Tensor): m = m.detach().cpu().numpy()
@@ -43,6 +45,7 @@ def _mask(m, shape, name: str='mask') -> np.ndarray:
     if m.shape != tuple(shape[:2]): raise ValueError(f"{name} must be H×W = {tuple(shape[:2])}, got {m.shape}")
     return m > (127 if m.dtype == np.uint8 else .5)
 
+# %% ../../nbs/52_bench_metrics.ipynb #bd0547ab
 def _text(t, name: str) -> str:
     if not isinstance(t, str) or not t.strip(): raise ValueError(f"{name} must be a non-empty string, got {t!r}")
     return t
@@ -56,6 +59,7 @@ def _to_target_size(out, target, resize: bool) -> tuple[np.ndarray, np.ndarray]:
                                     "to the target's size with PIL's bicubic filter, as MagicBrush's image_eval.py does")
     return np.asarray(PIL.Image.fromarray(a).resize((b.shape[1], b.shape[0]), PIL.Image.BICUBIC)), b
 
+# %% ../../nbs/52_bench_metrics.ipynb #3564b75d
 def magicbrush_l1(out, # the edited image, H×W×3 uint8 (or PIL)
                   target, # MagicBrush's ground-truth output
                   resize: bool=False, # resize `out` to `target`'s size as MagicBrush does (else a size mismatch is an error)
@@ -66,6 +70,7 @@ def magicbrush_l1(out, # the edited image, H×W×3 uint8 (or PIL)
     a, b = _to_target_size(out, target, resize)
     return float(np.abs(a.astype(np.float64) - b).mean() / 255)
 
+# %% ../../nbs/52_bench_metrics.ipynb #b2817e96
 def magicbrush_l2(out, target, resize: bool=False) -> float:
     """MagicBrush's L2: mean (out − target)² over C·H·W on [0, 1] images — an MSE, not its square root.
     Source: `evaluation/image_eval.py`, `eval_distance(metric='l2')` (`ToTensor()`, `nn.MSELoss()`).
@@ -83,6 +88,7 @@ def _unedited(src, out, mask) -> tuple[np.ndarray, np.ndarray]:
     k = keep[..., None].astype(np.float64)
     return a / 255 * k, b / 255 * k
 
+# %% ../../nbs/52_bench_metrics.ipynb #ee133973
 def pie_psnr_unedited(src, # the source image, H×W×3 uint8
                       out, # the edited image
                       mask, # H×W, 1 = edited part (PIE-Bench's annotation)
@@ -92,12 +98,14 @@ def pie_psnr_unedited(src, # the source image, H×W×3 uint8
     with `evaluate.py` `psnr_unedit_part`. Differences: `metrics.psnr` (float64; 100 dB for identical images, there infinity); mask binarised at 0.5."""
     a, b = _unedited(src, out, mask); return psnr(a * 255, b * 255)
 
+# %% ../../nbs/52_bench_metrics.ipynb #07d8aec4
 def pie_mse_unedited(src, out, mask) -> float:
     """PIE-Bench's MSE of the unedited part: mean over C·H·W (the zeroed part included) of the masked [0, 1] images.
     Source: `matrics_calculator.py` `calculate_mse` (torchmetrics `MeanSquaredError()`), `evaluate.py` `mse_unedit_part`.
     Differences: float64; mask binarised at 0.5."""
     a, b = _unedited(src, out, mask); return float(((a - b) ** 2).mean())
 
+# %% ../../nbs/52_bench_metrics.ipynb #fdd03dbd
 def pie_ssim_unedited(src, out, mask) -> float:
     """PIE-Bench's SSIM of the unedited part: SSIM of the masked [0, 1] images, Gaussian window (σ = 1.5, 11×11), k₁ = 0.01, k₂ = 0.03,
     population covariances, the mean over windows inside the image and over channels.

@@ -36,11 +36,13 @@ def _repeated(xs) -> list:
     "The values that occur more than once in `xs`, in order of first occurrence."
     xs = list(xs); return list(dict.fromkeys(x for x in xs if xs.count(x) > 1))
 
+# %% ../../nbs/57_bench_runner.ipynb #9d12b9fa
 def check_config(cfg: BenchConfig) -> BenchConfig:
     "A validated copy of `cfg`: `BenchConfig`'s own checks run again (distinct seeds and methods, seeds a generator takes, …), since a dataclass can be changed after it is made."
     if not isinstance(cfg, BenchConfig): raise TypeError(f"cfg must be a BenchConfig (or None for the defaults), got {describe(cfg)}")
     return dataclasses.replace(cfg)
 
+# %% ../../nbs/57_bench_runner.ipynb #615adcaf
 def _case_problem(c: BenchCase) -> tuple[type, str]|None:
     "(exception type, what is wrong) when a case cannot be edited and scored as it is (a set built by hand skips `load_bench`'s checks); None when it can."
     im = c.image
@@ -60,6 +62,7 @@ def _case_problem(c: BenchCase) -> tuple[type, str]|None:
         if s.mask is not None and not (s.mask > 0).any(): return ValueError, f"{w}: mask is all zeros (None edits everywhere)"
     return None
 
+# %% ../../nbs/57_bench_runner.ipynb #0d93bb12
 def check_cases(bench: BenchSet) -> list[BenchCase]:
     "The set's cases, once checked: ids are strings, each used once (records are keyed by case id, so a repeated id would drop a case), and every case can be edited (`_case_problem`)."
     if not isinstance(bench, BenchSet): raise TypeError(f"bench must be a BenchSet, a shipped set's name or a folder with manifest.json, got {describe(bench)}")
@@ -80,6 +83,7 @@ def _zoo_stamp(name: str) -> str:
     for f in sorted((zoo_dir() / name).rglob('*.safetensors')): h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
+# %% ../../nbs/57_bench_runner.ipynb #b16e20ea
 def case_fingerprint(case: BenchCase) -> str:
     "sha256 (16 hex) of everything of a case an edit or a score reads: its id, image and caption, and each step's instruction, mask, captions, target, change mask and edit (arrays by dtype, shape and bytes)."
     h = hashlib.sha256()
@@ -95,6 +99,7 @@ def case_fingerprint(case: BenchCase) -> str:
         for x in (s.instruction, s.mask, s.ref_caption, s.query_caption, s.target, s.change_mask, s.edit): put(x)
     return h.hexdigest()[:16]
 
+# %% ../../nbs/57_bench_runner.ipynb #cc7325d3
 def run_identity(bench: BenchSet, cfg: BenchConfig, ip2p: Bundle|None=None, sd: Bundle|None=None) -> dict:
     "What the records of a run depend on: the set (its name and each case's content, `case_fingerprint`), the per-edit settings and the weights (methods, seeds and cases may change between resumes)."
     from dataclasses import asdict
@@ -105,10 +110,12 @@ def run_identity(bench: BenchSet, cfg: BenchConfig, ip2p: Bundle|None=None, sd: 
     cases = {c.id: case_fingerprint(c) for c in check_cases(bench)[:cfg.max_cases]}
     return json.loads(json.dumps(dict(bench=bench.name, cases=cases, settings=settings, weights=weights)))
 
+# %% ../../nbs/57_bench_runner.ipynb #d5b4a9a5
 def _dict_diff(a: dict, b: dict) -> str:
     "The keys on which two dicts differ, as 'key: old → new'."
     return ', '.join(f"{k}: {a.get(k, '(none)')!r} → {b.get(k, '(none)')!r}" for k in sorted(set(a) | set(b), key=str) if a.get(k) != b.get(k))
 
+# %% ../../nbs/57_bench_runner.ipynb #c6c8669d
 def resume_identity(old: dict|None, # `run.json` of the output folder (None: there is none)
                     new: dict, # `run_identity` of this run
                     out: str|Path='the output folder', # named in the error
@@ -153,6 +160,7 @@ def _lock(out: Path, state):
     if busy: raise RuntimeError(busy)
     return lock
 
+# %% ../../nbs/57_bench_runner.ipynb #e7ede154
 def _start(out: Path, ident: dict, cfg: BenchConfig, case_ids: list, state):
     "Check this run against `out/run.json` (every process, reading only); then the main process records the identity and the configuration (`selection.json`) and repairs the record files, before any process reads them."
     f = out / 'run.json'
@@ -174,6 +182,7 @@ def _check_device(device) -> str|None:
     if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: CUDA is not available on this machine; use 'cpu' or None")
     return str(d)
 
+# %% ../../nbs/57_bench_runner.ipynb #e09b419a
 def _out_folder(out) -> Path:
     "The output folder, created; a path that is (or lies under) an existing file is a ValueError naming `out`."
     out = as_path(out, 'out')
@@ -182,6 +191,7 @@ def _out_folder(out) -> Path:
         raise ValueError(f"out={str(out)!r} cannot be a folder: it, or a folder above it, is an existing file; give a folder path") from None
     return out
 
+# %% ../../nbs/57_bench_runner.ipynb #3f0226ef
 def run_bench(bench: BenchSet|str='shapes', out: str|Path='out/bench', cfg: BenchConfig|None=None,
               ip2p: Bundle|None=None, sd: Bundle|None=None, scorer: Scorer|None=None, # default: the toy zoo, toy scorer
               device=None, progress: bool=True) -> dict|None:

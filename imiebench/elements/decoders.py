@@ -48,6 +48,7 @@ def decode_light(m: ToyElements, els: Elements|Sequence[Elements]) -> torch.Tens
     b = batch_elements(els)
     return m.light(b.feats, b.pos, b.alive).clamp(-1, 1)
 
+# %% ../../nbs/43_elements_decoders.ipynb #21ebfd47
 def _check_els(els) -> list:
     "One `Elements` or a non-empty sequence of them, all on one canvas size."
     els = [els] if isinstance(els, Elements) else list(els) if isinstance(els, (list, tuple)) else None

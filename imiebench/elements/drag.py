@@ -49,6 +49,7 @@ class RegionEdit:
         if self.op != 'move' and (self.dy or self.dx): raise ValueError(f"a {self.op!r} edit takes no dy/dx, got dy={self.dy}, dx={self.dx}")
         if self.op != 'resize' and (self.scale != 1 or self.center is not None): raise ValueError(f"a {self.op!r} edit takes no scale or center")
 
+# %% ../../nbs/46_elements_drag.ipynb #b3d1c9a1
 def region_ids(el: Elements, region) -> np.ndarray:
     """Ids of the alive elements at least half inside `region` (`Elements.select`); when none is (a region inside one larger
     element), the alive element under the region's centroid; empty when that pixel belongs to no alive element."""
@@ -57,6 +58,7 @@ def region_ids(el: Elements, region) -> np.ndarray:
     ys, xs = np.nonzero(np.asarray(region) > .5); k = el.label_map()[int(round(ys.mean())), int(round(xs.mean()))]
     return np.array([k]) if k >= 0 else np.zeros(0, int)
 
+# %% ../../nbs/46_elements_drag.ipynb #31224d40
 def apply_region_edit(el: Elements, e: RegionEdit,
                       clip: bool=True, # a drag partly off the canvas cuts the elements at the edge (False: ValueError, as `move`)
                      ) -> Elements:

@@ -65,15 +65,18 @@ def check_ids(el: Elements, ids, what: str='element id', alive: bool=True) -> np
         if alive and not el.alive[i]: raise ValueError(f"{what} {i} was deleted: expected an alive element")
     return arr.astype(np.int64)
 
+# %% ../../nbs/42_elements_edit.ipynb #c71ff683
 def _num(v, what) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
         raise TypeError(f"{what} must be a finite number, got {v!r}")
     return float(v)
 
+# %% ../../nbs/42_elements_edit.ipynb #60e7d592
 def _copy(el: Elements, **kw) -> Elements:
     d = dict(centroids=el.centroids.copy(), sizes=el.sizes.copy(), alive=el.alive.copy()); d.update(kw)
     return dc_replace(el, **d)
 
+# %% ../../nbs/42_elements_edit.ipynb #eb062946
 def _extent(el: Elements, k: int) -> np.ndarray:
     "(y0, x0, y1, x1) of the part of element k's box its shape mask covers, in canvas pixels."
     y0, x0, y1, x1 = el.boxes()[k]; P = el.shapes.shape[-1]
@@ -82,6 +85,7 @@ def _extent(el: Elements, k: int) -> np.ndarray:
     h, w = (y1 - y0) / P, (x1 - x0) / P
     return np.array([y0 + rows[0] * h, x0 + cols[0] * w, y0 + (rows[-1] + 1) * h, x0 + (cols[-1] + 1) * w])
 
+# %% ../../nbs/42_elements_edit.ipynb #b0f6efc0
 def _clip_to_canvas(el: Elements, k: int, fp: np.ndarray) -> None:
     "Cut element k (in place) to its on-canvas pixels `fp` (H×W bool): new box, shape mask, centroid, size."
     ys, xs = np.nonzero(fp); y0, x0, y1, x1 = ys.min(), xs.min(), ys.max() + 1, xs.max() + 1
@@ -91,6 +95,7 @@ def _clip_to_canvas(el: Elements, k: int, fp: np.ndarray) -> None:
     el.sizes[k] = y1 - y0, x1 - x0
     el.rel[k] = (el.centroids[k] - (y0, x0)) / el.sizes[k]
 
+# %% ../../nbs/42_elements_edit.ipynb #65248f13
 def _check_on_canvas(el: Elements, ids, op: str, clip: bool=False) -> Elements:
     """Every element of `ids` keeps a pixel on the canvas (else ValueError); one reaching more than half a pixel past
     an edge is a ValueError unless `clip`, which cuts it at the edge (`_clip_to_canvas`). Returns `el`, clipped."""
@@ -133,6 +138,7 @@ def delete(el: Elements, ids) -> Elements:
     ids = check_ids(el, ids, alive=False); alive = el.alive.copy(); alive[ids] = False
     return _copy(el, alive=alive)
 
+# %% ../../nbs/42_elements_edit.ipynb #87a47129
 def move(el: Elements, ids, dy: float, dx: float, collision: bool=True,
          clip: bool=False, # an element moved partly off the canvas: False → ValueError, True → cut it at the edge
         ) -> Elements:
@@ -142,6 +148,7 @@ def move(el: Elements, ids, dy: float, dx: float, collision: bool=True,
     out = _check_on_canvas(_copy(el, centroids=c), ids, f"moving by (dy={dy:g}, dx={dx:g})", clip)
     return collide(out, ids) if collision else out
 
+# %% ../../nbs/42_elements_edit.ipynb #465aa44c
 def resize(el: Elements, ids, scale: float, center=None, collision: bool=True,
            clip: bool=False, # an element grown partly off the canvas: False → ValueError, True → cut it at the edge
           ) -> Elements:
@@ -180,6 +187,7 @@ def _field(rec, k, default=None):
     if isinstance(rec, dict): return rec.get(k, default)
     return getattr(rec, k, default)
 
+# %% ../../nbs/42_elements_edit.ipynb #da63f7b7
 def apply_edits(el: Elements, edits: Sequence,
                 clip: bool=False, # moves and resizes partly off the canvas cut the element at the edge (else ValueError)
                ) -> Elements:

@@ -31,6 +31,7 @@ def _patch_grid(boxes: np.ndarray, H: int, W: int, P: int) -> torch.Tensor:
     gy, gx = (2 * y / H - 1)[:, :, None].expand(-1, P, P), (2 * x / W - 1)[:, None, :].expand(-1, P, P)
     return torch.stack([gx, gy], -1)
 
+# %% ../../nbs/41_elements_model.ipynb #87d4dea7
 def element_patches(image, part: Partition, P: int=PATCH) -> tuple[torch.Tensor, torch.Tensor]:
     "Masked crops of every element resized to P×P: (K×3×P×P image in [−1, 1], zero outside the element; K×1×P×P mask)."
     x = to_tensor(as_image(image), multiple=1); H, W = part.shape
@@ -89,10 +90,12 @@ class Elements:
         frac = (fp & m).sum((1, 2)) / np.maximum(fp.sum((1, 2)), 1)
         return ids[frac >= .5]
 
+# %% ../../nbs/41_elements_model.ipynb #dad884c7
 def _check_not_empty(part: Partition):
     if part.n == 0: raise ValueError(f"the partition of the {part.shape[0]}×{part.shape[1]} image has no element (every pixel dropped): "
                                      "there is nothing to encode; expected a partition with at least one element")
 
+# %% ../../nbs/41_elements_model.ipynb #4a072eb3
 def make_elements(part: Partition, features: torch.Tensor|None=None, P: int=PATCH, image=None) -> Elements:
     "Elements from a partition (and optionally their K×D appearance embeddings); a partition with no element is a ValueError."
     _check_not_empty(part)
@@ -132,6 +135,7 @@ class _Res(nn.Module):
         self.n1, self.c1, self.n2, self.c2 = nn.GroupNorm(8, c), nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(8, c), nn.Conv2d(c, c, 3, padding=1)
     def forward(self, x): return x + self.c2(F.silu(self.n2(self.c1(F.silu(self.n1(x))))))
 
+# %% ../../nbs/41_elements_model.ipynb #35a96272
 class _Attn2d(nn.Module):
     def __init__(self, c, heads=4):
         super().__init__(); self.n = nn.GroupNorm(8, c); self.a = nn.MultiheadAttention(c, heads, batch_first=True)
@@ -139,6 +143,7 @@ class _Attn2d(nn.Module):
         B, C, H, W = x.shape; h = self.n(x).flatten(2).transpose(1, 2)
         return x + self.a(h, h, h, need_weights=False)[0].transpose(1, 2).reshape(B, C, H, W)
 
+# %% ../../nbs/41_elements_model.ipynb #3695ca04
 class ContentEncoder(nn.Module):
     "𝓔: masked 32×32 patch (+ its mask) → `dim`-d appearance embedding."
     def __init__(self, dim: int=32, ch=(16, 32, 64)):
@@ -163,6 +168,7 @@ class _Block(nn.Module):
         for s in self.selfs: q = s(q)
         return q
 
+# %% ../../nbs/41_elements_model.ipynb #07219a78
 class LightDecoder(nn.Module):
     "𝓓_light: grid-coordinate queries cross-attend to element tokens; each query decodes a patch×patch RGB tile."
     def __init__(self, feat_dim: int=32, dim: int=96, grid: int=16, patch: int=4, blocks: int=2, heads: int=4, n_freq: int=6):
@@ -194,6 +200,7 @@ def patch_batch(images: torch.Tensor, labels: np.ndarray, boxes_list, P=PATCH):
         ns.append(K)
     m = torch.cat(ms); return torch.cat(ps) * m, m, ns
 
+# %% ../../nbs/41_elements_model.ipynb #1d2b92e4
 @torch.no_grad()
 def encode_elements(encoder: ContentEncoder, image, part: Partition|None=None, **kw) -> Elements:
     "Partition `image` (unless `part` is given; `kw` go to `partition`) and encode every element: `Elements` with features."
@@ -212,10 +219,12 @@ class ElementBatch:
     pos: torch.Tensor
     alive: torch.Tensor
 
+# %% ../../nbs/41_elements_model.ipynb #455cb0ac
 def pad_rows(rows: list[torch.Tensor], K: int) -> torch.Tensor:
     "Stack per-image rows (k_i×… each) into B×K×…, zero-padding each to K rows."
     return torch.stack([F.pad(r, (0, 0) * (r.ndim - 1) + (0, K - len(r))) for r in rows])
 
+# %% ../../nbs/41_elements_model.ipynb #e261b7b3
 def batch_elements(els: Sequence[Elements]) -> ElementBatch:
     "Pad encoded `Elements` of several images into one batch; each needs at least one alive element."
     for i, e in enumerate(els):

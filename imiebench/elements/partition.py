@@ -31,6 +31,7 @@ def as_image(image, min_side: int=8) -> np.ndarray:
         raise ValueError(f"image of size {a.shape[0]}×{a.shape[1]} is too small: expected both sides ≥ {min_side} px")
     return np.ascontiguousarray(a)
 
+# %% ../../nbs/40_elements_partition.ipynb #8cd9fef3
 def grid_side(n) -> int:
     "√n for a square number of query points `n` (ValueError otherwise)."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -39,6 +40,7 @@ def grid_side(n) -> int:
     if g * g != n: raise ValueError(f"n = {n} query points is not a square number; expected g×g, e.g. {g*g} or {(g+1)**2}")
     return g
 
+# %% ../../nbs/40_elements_partition.ipynb #be11f211
 def query_grid(n: int, H: int, W: int) -> np.ndarray:
     "The √n×√n regular grid of query points Q (cell centres), n×2 float (y, x) in pixels."
     g = grid_side(n)
@@ -62,6 +64,7 @@ class FeatureAffinity:
             d2 += (self.f[:, c:c + 1] - self.p[:, c][cand]) ** 2
         return torch.exp(d2 / (-2 * self.sigma ** 2))
 
+# %% ../../nbs/40_elements_partition.ipynb #3b00000b
 class MapAffinity:
     "s(m, n) = maps[n] at pixel m (maps: n×h×w probabilities over the image, looked up by nearest pixel)."
     def __init__(self, maps: torch.Tensor, H: int, W: int):
@@ -85,6 +88,7 @@ class ColorProvider:
         return f
     def affinity(self, feats, points): return FeatureAffinity(feats, points, self.sigma)
 
+# %% ../../nbs/40_elements_partition.ipynb #8f08d756
 class VAEProvider:
     "VAE encoder features (latent mode at the VAE's resolution, upsampled bilinearly, unit variance), e.g. of the toy zoo's `load_toy_vae()`."
     name = 'vae'
@@ -181,6 +185,7 @@ def _candidates(H, W, g, r):
     c = np.where(ok, ny * g + nx, -1).reshape(H * W, -1)
     return torch.from_numpy(c)
 
+# %% ../../nbs/40_elements_partition.ipynb #83707e4e
 def _centroids(lab: np.ndarray, n: int, fallback: np.ndarray) -> np.ndarray:
     "Centroids (y, x) of labels 0..n−1 of `lab` (pixel centres); `fallback` rows for empty labels."
     H, W = lab.shape; l = lab.ravel(); ok = l >= 0
@@ -189,6 +194,7 @@ def _centroids(lab: np.ndarray, n: int, fallback: np.ndarray) -> np.ndarray:
     c = np.stack([np.bincount(l[ok], yy + .5, n), np.bincount(l[ok], xx + .5, n)], -1) / np.maximum(cnt, 1)[:, None]
     return np.where(cnt[:, None] > 0, c, fallback)
 
+# %% ../../nbs/40_elements_partition.ipynb #d01587cc
 def _assign(s, cand, cen, ys, xs, beta, side):
     "g(m) = argmax over candidates of s − β·d (d to `cen`, in units of the image side)."
     cc = torch.from_numpy(cen).float()[cand.clamp_min(0)]  # M×K×2
@@ -211,6 +217,7 @@ def _keep_largest(lab: np.ndarray) -> np.ndarray:
     keep = np.zeros(ncomp + 1, bool); keep[order[first]] = True; keep[0] = False
     return np.where(keep[comp], lab, -1)
 
+# %% ../../nbs/40_elements_partition.ipynb #0b5e4fe1
 def _modal3(lab: np.ndarray) -> np.ndarray:
     "3×3 majority filter of a label map (labels ≥ −1)."
     from skimage.filters.rank import modal
@@ -229,6 +236,7 @@ def _finish(lab: np.ndarray, n_query: int, dropped: float, settings: dict) -> Pa
     sizes = (boxes[:, 2:] - boxes[:, :2]).astype(np.float64)
     return Partition(lab.astype(np.int32), cen, sizes, boxes, n_query, dropped, settings)
 
+# %% ../../nbs/40_elements_partition.ipynb #bfe3f98c
 def partition(image, # PIL image, H×W×3 uint8 array or 3×H×W float tensor in [0, 1]
               n: int=256, # N query points (a square number: √N×√N grid)
               beta: float=64., # β of Eq. 1 (distance in units of the image side)
@@ -276,6 +284,7 @@ def from_labels(labels: np.ndarray, n_query: int|None=None, settings: dict|None=
     n = int(lab.max()) + 1
     return _finish(lab, max(n, n_query or 0), float((lab < 0).mean()), settings or {})
 
+# %% ../../nbs/40_elements_partition.ipynb #fdbea874
 def grid_partition(image, n: int=256) -> Partition:
     "The plain √N×√N grid at equal N."
     img = as_image(image); g = grid_side(n); H, W = img.shape[:2]
@@ -283,6 +292,7 @@ def grid_partition(image, n: int=256) -> Partition:
     cy = np.minimum(np.arange(H) * g // H, g - 1); cx = np.minimum(np.arange(W) * g // W, g - 1)
     return from_labels(cy[:, None] * g + cx[None, :], n, dict(n=n, provider='grid'))
 
+# %% ../../nbs/40_elements_partition.ipynb #66ce9376
 def slic_partition(image, n: int=256, compactness: float=10., **kw) -> Partition:
     "scikit-image SLIC superpixels with `n_segments=n` (pixel space), each segment kept contiguous."
     from skimage.segmentation import slic
@@ -298,6 +308,7 @@ def label_boundaries(lab: np.ndarray) -> np.ndarray:
     b[:, 1:] |= h; b[:, :-1] |= h; b[1:] |= v; b[:-1] |= v
     return b
 
+# %% ../../nbs/40_elements_partition.ipynb #e310e327
 def boundary_recall(labels: np.ndarray, gt: np.ndarray, tol: int=1) -> float:
     "Fraction of ground-truth boundary pixels within `tol` px (Chebyshev) of a partition boundary."
     from scipy.ndimage import binary_dilation
@@ -306,6 +317,7 @@ def boundary_recall(labels: np.ndarray, gt: np.ndarray, tol: int=1) -> float:
     pb = binary_dilation(label_boundaries(labels), np.ones((2 * tol + 1,) * 2, bool)) if tol else label_boundaries(labels)
     return float((pb & gb).sum() / gb.sum())
 
+# %% ../../nbs/40_elements_partition.ipynb #705b43c1
 def undersegmentation_error(labels: np.ndarray, gt: np.ndarray) -> float:
     "Neubert & Protzel's under-segmentation error over pixels with labels ≥ 0."
     ok = labels >= 0; s, g = labels[ok].astype(np.int64), gt[ok].astype(np.int64)

@@ -36,6 +36,7 @@ class ElementPool:
     counts: np.ndarray
     captions: list[str]
 
+# %% ../../nbs/44_elements_train.ipynb #39779a7e
 def element_pool(images: np.ndarray, # n×H×W×3 uint8 training images
                  captions: Sequence[str], # the caption C of each image
                  objects: np.ndarray, # n×H×W integer object maps (0 = background, k = object k): element dropout's masks
@@ -60,6 +61,7 @@ def _pool_positions(pool: ElementPool, idx, H, W) -> tuple[torch.Tensor, torch.T
     alive = torch.arange(pool.centroids.shape[1])[None] < torch.from_numpy(pool.counts[idx])[:, None]
     return pos, alive
 
+# %% ../../nbs/44_elements_train.ipynb #42577c86
 def _encode_items(encoder, pool: ElementPool, img_idx, part_idx) -> torch.Tensor:
     "Content features B×N×D of images `img_idx` cut by the partitions of items `part_idx`."
     x = torch.from_numpy(pool.images[img_idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
@@ -80,6 +82,7 @@ def _ae_loss(enc, dec, pool, B, p_random):
         return F.mse_loss(dec(feats, pos, alive), x)
     return loss_fn
 
+# %% ../../nbs/44_elements_train.ipynb #9ea71230
 class ElementsAE(nn.Module):
     "The element autoencoder as `ae.safetensors` holds it: content `encoder` and `light` decoder."
     def __init__(self, enc, dec): super().__init__(); self.encoder, self.light = enc, dec
@@ -89,6 +92,7 @@ class ElementsDM(nn.Module):
     "The element diffusion model as `dm.safetensors` holds it: the `unet` and its element `tokens`."
     def __init__(self, unet, tokens): super().__init__(); self.unet, self.tokens = unet, tokens
 
+# %% ../../nbs/44_elements_train.ipynb #a5357ca1
 @dataclass
 class ElementsConfig:
     "Recipe of the shipped element models."
@@ -103,6 +107,7 @@ class ElementsConfig:
         if self.ae is None: self.ae = TrainConfig(steps=3000, batch_size=8, lr=5e-4, warmup=100, weight_decay=0.01, ckpt_every=100, time_budget=20 * 60)
         if self.dm is None: self.dm = TrainConfig(steps=6000, batch_size=16, lr=1e-4, warmup=100, weight_decay=0.01, ckpt_every=100, ema_decay=0.995, time_budget=28 * 60)
 
+# %% ../../nbs/44_elements_train.ipynb #c7564a0e
 def _dm_data(enc, pool, p_random, generator):
     "Frozen content features of every pool image under its own partition and under another image's partition."
     n = len(pool.images); perm = (np.arange(n) + 1 + torch.randint(n - 1, (n,), generator=generator).numpy()) % n

@@ -85,10 +85,12 @@ def elements_dir() -> Path:
     "The folder of the shipped element models (in the package's zoo)."
     return zoo_dir() / 'elements'
 
+# %% ../../nbs/45_toy_elements.ipynb #96a5e89f
 def _base_unet_state() -> dict:
     "The zoo's caption UNet weights (float32): the initialisation of the diffusion decoder."
     return {k: v.float() for k, v in load_toy('sd').unet.state_dict().items()}
 
+# %% ../../nbs/45_toy_elements.ipynb #8fcb1eae
 def save_toy_elements(work='runs/elements', out=None, dtype=torch.float16) -> Path:
     "Write the trained models of `work` (ae.pt, dm.pt) as safetensors into `out` (default: the package's zoo)."
     from safetensors.torch import save_file
@@ -100,6 +102,7 @@ def save_toy_elements(work='runs/elements', out=None, dtype=torch.float16) -> Pa
     (out / 'info.json').write_text(json.dumps(dict(partition=dict(n=TOY_N, beta=TOY_BETA, provider='color'), training=info), indent=1))
     return out
 
+# %% ../../nbs/45_toy_elements.ipynb #965b2d80
 def load_toy_elements(root=None, diffusion: bool=True, device='cpu') -> ToyElements:
     "The shipped element models: content encoder, light decoder, canvas decoder (if shipped) and (unless `diffusion=False`) the diffusion decoder."
     from safetensors.torch import load_file
@@ -130,6 +133,7 @@ def toy_move(el: Elements, edit) -> tuple[Elements, np.ndarray, tuple[int, int]]
         ys, xs = np.nonzero(m); lab = el.label_map(); ids = np.array([lab[int(ys.mean()), int(xs.mean())]])
     return move(el, ids, dy, dx), ids, (dy, dx)
 
+# %% ../../nbs/45_toy_elements.ipynb #c6438428
 def toy_pixel_move(edit, fill: str='ring') -> np.ndarray:
     "The pixel-editing baseline for a shapes-world 'move' `Edit` (the object's pixels, dilated by 1 px, cut and pasted)."
     from scipy.ndimage import binary_dilation
@@ -191,6 +195,7 @@ def feasible_tasks(scene: Scene) -> list[str]:
     ok = dict(recon=True, move=n > 0 and bool(scene.free_cells()), delete=n >= 2, shrink='large' in sizes, grow='small' in sizes, overlap=n >= 2)
     return [k for k in ELEMENT_TASKS if ok[k]]
 
+# %% ../../nbs/45_toy_elements.ipynb #951188a9
 def random_task(scene: Scene, # the source scene
                 kind: str, # one of `feasible_tasks(scene)`
                 rng: np.random.Generator, # picks the object, the cell, and (with `factor_range`) the factor
@@ -225,6 +230,7 @@ def object_elements(el: Elements, obj: Obj) -> np.ndarray:
     ys, xs = np.nonzero(m); k = el.label_map()[int(ys.mean()), int(xs.mean())]
     return np.array([k]) if k >= 0 else np.zeros(0, int)
 
+# %% ../../nbs/45_toy_elements.ipynb #91765423
 def task_elements(el: Elements, task: ElementTask) -> Elements:
     "Carry out `task` on the source's elements: move / delete / resize (about the cell centre) the object's elements, with collision deletion; parts pushed off the canvas are cut."
     if task.kind == 'recon': return el
@@ -263,6 +269,7 @@ def resized_iou(image: np.ndarray, task: ElementTask) -> float:
     fg &= cell
     return float((fg & gt).sum() / max((fg | gt).sum(), 1))
 
+# %% ../../nbs/45_toy_elements.ipynb #67aaffb7
 def task_score(image: np.ndarray, # H×W×3 uint8 result
                task: ElementTask) -> tuple[bool, bool]:
     """(success, preserved) of a result by the toy oracle, read against `task.target`. success: recon — every object,
@@ -307,6 +314,7 @@ def task_pool(encoder: ContentEncoder, n: int, seed: int=0, progress: bool=True)
         sc = random_scene(np.random.default_rng(s)); out.append((sc, dc_replace(encode_elements(encoder, render(sc, 64)), partition=None)))
     return out
 
+# %% ../../nbs/45_toy_elements.ipynb #9c00de54
 def task_batch(pool: list, idx, kinds=ELEMENT_TASKS, rng: np.random.Generator|None=None) -> tuple[list[Elements], torch.Tensor]:
     "Edited elements and ground-truth targets (B×3×H×W in [−1, 1]) of pool items `idx`, each with a random feasible task among `kinds`."
     rng = rng or np.random.default_rng(0); els, ys = [], []
@@ -333,6 +341,7 @@ def decoder_weights(init, # 'shipped' (the zoo's canvas decoder), a .safetensors
     sd = load_file(f) if f.suffix == '.safetensors' else torch.load(f, weights_only=True)
     return {k: v.float() for k, v in sd.items()}
 
+# %% ../../nbs/45_toy_elements.ipynb #d53d17f2
 def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the trained decoder and its summary
                   decoder: str='canvas', # 'canvas' (`CanvasDecoder`) or 'light' (`LightDecoder`)
                   kinds=ELEMENT_TASKS, # tasks of the training pool (('recon',): reconstructions only)

@@ -32,13 +32,16 @@ def toy_clip_config(vocab_size: int, text_dim: int=64, vision_dim: int=96, proj:
               image_size=64, patch_size=8)
     return CLIPConfig(text_config=tc, vision_config=vc, projection_dim=proj)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #9e9a15bd
 def images_to_tensor(a: np.ndarray, device) -> torch.Tensor:
     "uint8 N×H×W×3 → float N×3×H×W in [-1, 1] on `device`."
     return torch.from_numpy(a).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1
 
+# %% ../../nbs/03a_toy_recipes.ipynb #5d52cf80
 def _batch_idx(n: int, k: int, g: torch.Generator) -> np.ndarray:
     return torch.randint(n, (k,), generator=g).numpy()
 
+# %% ../../nbs/03a_toy_recipes.ipynb #4c38fabd
 def train_clip(pool: EditPool, cfg: TrainConfig, ckpt_dir=None, device=None, progress=True) -> TrainResult:
     "Contrastive training of the toy CLIP on pool renders (source and target of each edit in one batch)."
     device = torch.device(device or default_device()); tok = toy_tokenizer()
@@ -51,10 +54,12 @@ def train_clip(pool: EditPool, cfg: TrainConfig, ckpt_dir=None, device=None, pro
         return model(input_ids=ids, pixel_values=imgs, return_loss=True).loss
     return train_loop(model, loss_fn, cfg, ckpt_dir, desc='clip', progress=progress)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #08fc3661
 def projected_features(out) -> torch.Tensor:
     "Projected CLIP features: transformers 4 returns a tensor, 5 an output whose `pooler_output` holds it."
     return out if isinstance(out, torch.Tensor) else out.pooler_output
 
+# %% ../../nbs/03a_toy_recipes.ipynb #8d0f7c23
 @torch.no_grad()
 def clip_scores(model: CLIPModel, tokenizer, images: torch.Tensor, texts: list[str]) -> torch.Tensor:
     "Cosine similarity matrix (images × texts) of the toy CLIP; `images` N×3×64×64 in [-1, 1]."
@@ -72,10 +77,12 @@ def toy_vae_model(block_out_channels=(32, 64, 128)) -> AutoencoderKL:
                          up_block_types=('UpDecoderBlock2D',)*n, block_out_channels=block_out_channels,
                          layers_per_block=1, latent_channels=4, norm_num_groups=32, sample_size=64)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #a8d33428
 def highpass(x: torch.Tensor) -> torch.Tensor:
     "`x` minus its 3×3 box blur: the detail a texture lives in."
     return x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #d5037263
 def varied_renders(n: int, generator: torch.Generator, size: int=64,
                    palette_jitter: float=64., # each colour name's RGB moves by up to this many grey levels per channel, per image (the world's palette spans 30–225: this reaches both ends of the gamut)
                    max_zoom: float=0.2, # geometry: zoom by a factor in 1 ± this, rotate by up to 6°, shift by up to 2 px
@@ -98,6 +105,7 @@ def varied_renders(n: int, generator: torch.Generator, size: int=64,
     x = F.conv2d(F.pad(x.reshape(1, 3 * n, size, size), (2, 2, 2, 2), mode='reflect'), kern, groups=3 * n)
     return x.reshape(n, 3, size, size).clamp(-1, 1)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #610bd555
 def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_dir=None, device=None,
               photo_frac: float=0.25, kl_weight: float=1e-6, progress=True,
               init: AutoencoderKL|None=None, # start from these weights (default: a fresh `toy_vae_model()`)
@@ -140,6 +148,7 @@ def train_vae(pool: EditPool, photos: list[np.ndarray], cfg: TrainConfig, ckpt_d
     if not (decoder_only or latent_anchor): set_scaling_factor(vae, images_to_tensor(pool.src[:512], device))
     return res
 
+# %% ../../nbs/03a_toy_recipes.ipynb #06145ec2
 @torch.no_grad()
 def set_scaling_factor(vae: AutoencoderKL, x: torch.Tensor) -> float:
     "Set `vae.config.scaling_factor` to 1/std of the latent modes of images `x`."
@@ -147,12 +156,12 @@ def set_scaling_factor(vae: AutoencoderKL, x: torch.Tensor) -> float:
     sf = float(1 / z.std()); vae.register_to_config(scaling_factor=sf)
     return sf
 
+# %% ../../nbs/03a_toy_recipes.ipynb #a9ef3517
 @torch.no_grad()
 def latent_drift(vae: AutoencoderKL, ref: AutoencoderKL, x: torch.Tensor) -> float:
     "RMS distance of `vae`'s latent means of images `x` from `ref`'s, in the UNets' units (× `ref`'s scaling factor)."
     z, z0 = (torch.cat([v.encode(c).latent_dist.mean for c in x.split(100)]) for v in (vae, ref))
     return float(((z - z0) * ref.config.scaling_factor).pow(2).mean().sqrt())
-
 
 # %% ../../nbs/03a_toy_recipes.ipynb #664e419c
 def toy_unet_model(in_channels: int=4, cross_attention_dim: int=64, block_out_channels=(64, 96, 128)) -> UNet2DConditionModel:
@@ -163,6 +172,7 @@ def toy_unet_model(in_channels: int=4, cross_attention_dim: int=64, block_out_ch
                                 up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'),
                                 cross_attention_dim=cross_attention_dim, attention_head_dim=8, norm_num_groups=32)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #389ec461
 @torch.no_grad()
 def ip2p_unet_from(unet: UNet2DConditionModel, # a text-to-image (caption) UNet: its weights are all kept
                    image_channels: int=4, # conditioning-image latent channels appended to `conv_in`
@@ -179,6 +189,7 @@ def ip2p_unet_from(unet: UNet2DConditionModel, # a text-to-image (caption) UNet:
     new.load_state_dict(sd)
     return new.eval()
 
+# %% ../../nbs/03a_toy_recipes.ipynb #a4b94f25
 @torch.no_grad()
 def encode_pool(vae: AutoencoderKL, images: np.ndarray, scale: bool=True, batch: int=512) -> torch.Tensor:
     "VAE latent modes of uint8 images (scaled by default), on the VAE's device."
@@ -208,6 +219,7 @@ def train_caption_unet(pool: EditPool, vae: AutoencoderKL, text_encoder: CLIPTex
         return diffusion_loss(unet, sched, z[i.to(device)], None, e, g)
     return train_loop(unet, loss_fn, cfg, ckpt_dir, desc='caption unet', progress=progress)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #42fd1011
 def edit_weight_map(src: np.ndarray, tgt: np.ndarray, # uint8 N×H×W×3 sources and targets
                     edit_weight: float, # extra loss weight inside the change (0: uniform)
                     factor: int=4, # the VAE's downsampling: weights are per latent pixel
@@ -220,11 +232,13 @@ def edit_weight_map(src: np.ndarray, tgt: np.ndarray, # uint8 N×H×W×3 sources
     w = 1 + edit_weight * m
     return w / w.mean((1, 2, 3), keepdim=True)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #432d8e61
 @torch.no_grad()
 def instruction_latents(vae: AutoencoderKL, pool: EditPool) -> tuple[torch.Tensor, torch.Tensor]:
     "`(z_tgt, c_img)`: scaled target latents and unscaled source latent modes (the image conditioning) of a pool."
     return encode_pool(vae, pool.tgt), encode_pool(vae, pool.src, scale=False)
 
+# %% ../../nbs/03a_toy_recipes.ipynb #47515366
 def train_instruction_unet(pool: EditPool, vae: AutoencoderKL, text_encoder: CLIPTextModel, cfg: TrainConfig,
                            ckpt_dir=None, device=None, p_drop: float=0.05, progress=True,
                            init: UNet2DConditionModel|None=None, # continue from these weights (default: fresh)

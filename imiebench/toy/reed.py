@@ -40,6 +40,7 @@ def save_toy_reed_vae(vae: AutoencoderKL, path=None) -> Path:
     dec = {k: v for k, v in vae.state_dict().items() if k.startswith(('decoder.', 'post_quant_conv.'))}
     save_file(int8_delta(dec, load_toy_vae().state_dict()), path / 'decoder_delta.safetensors'); return path
 
+# %% ../../nbs/33_toy_reed.ipynb #bcdc87a2
 def load_toy_reed_vae(device='cpu', root=None) -> AutoencoderKL:
     "The shipped REED toy VAE: decoder finetuned from `load_toy_vae()` (IT+FSL+DI on the posterior mode, FSL target from the starting decoder, anchor λ=3, EMA 0.99; zoo.json says which run); encoder identical."
     from safetensors.torch import load_file
@@ -79,6 +80,7 @@ _HELP = dict(  # the help line of each REEDConfig field's option (the notebook `
 
 REED_SEED_MAX = 2 ** 44  # a step's data generator is seeded with seed·1 000 003 + step (`training.step_generator`): below 2**64
 
+# %% ../../nbs/33_toy_reed.ipynb #88ab48af
 def _reed_type(name: str, default) -> dict:
     "`add_argument` keywords (type, choices, metavar) for REEDConfig's field `name`."
     choices = dict(optimizer=OPTIMIZERS, fsl_target=FSL_TARGETS, mixed_precision=MIXED_PRECISIONS)
@@ -91,6 +93,7 @@ def _reed_type(name: str, default) -> dict:
     if isinstance(default, float): return dict(type=nonneg_float)
     raise TypeError(f"REEDConfig.{name}: no command-line type for a default of type {type(default).__name__}; add one to _reed_type")
 
+# %% ../../nbs/33_toy_reed.ipynb #f7339745
 def parser() -> argparse.ArgumentParser:
     "The `imiebench train-reed` command line: its options (every REEDConfig field) and their defaults."
     p = argparse.ArgumentParser(prog='imiebench train-reed', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -107,11 +110,13 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument('--' + f.name.replace('_', '-'), default=v, help=_HELP.get(f.name, f.name), **_reed_type(f.name, v))
     return p
 
+# %% ../../nbs/33_toy_reed.ipynb #eeedbb7e
 def _config(p: argparse.ArgumentParser, a: argparse.Namespace) -> REEDConfig:
     "The REEDConfig of parsed options; a check across options (e.g. k ≤ k_max) fails as a usage error naming the options."
     try: return REEDConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(REEDConfig)})
     except (ValueError, TypeError) as e: p.error(re.sub(r"REEDConfig\.(\w+)", lambda m: '--' + m[1].replace('_', '-'), str(e)))
 
+# %% ../../nbs/33_toy_reed.ipynb #dde86583
 def train_reed_cli(argv: list[str]|None=None) -> REEDResult:
     "Entry point of `imiebench train-reed` / `python -m imiebench.toy.reed`; a bad option exits 2 with the usage line."
     p = parser(); a = p.parse_args(argv); cfg = _config(p, a)
@@ -129,6 +134,7 @@ def train_reed_cli(argv: list[str]|None=None) -> REEDResult:
               f"stopped: {res.stopped}, {res.seconds:.1f}s")
     return res
 
+# %% ../../nbs/33_toy_reed.ipynb #25552499
 def main(): train_reed_cli(sys.argv[1:])  # returns None: `python -m` exits 0
 
 if __name__ == '__main__' and '__file__' in globals() and 'get_ipython' not in globals(): main()  # not when a notebook runs this cell

@@ -32,6 +32,7 @@ def toy_vae16_model(block_out_channels=(32, 64, 128), # the toy zoo VAE's widths
 # %% ../../nbs/36_reed_16ch.ipynb #0ab88ee3
 def _conv_weights(conv) -> tuple[torch.Tensor, torch.Tensor]: return conv.weight.detach().clone(), conv.bias.detach().clone()
 
+# %% ../../nbs/36_reed_16ch.ipynb #fedf189d
 @torch.no_grad()
 def widen_vae(vae: AutoencoderKL, # a VAE with quant convs (SD-class, e.g. the toy zoo's 4-channel one)
               latent_channels: int=16,
@@ -76,6 +77,7 @@ def set_shift_scale(vae: AutoencoderKL, x: torch.Tensor, # N×3×H×W in [-1, 1]
     vae.register_to_config(shift_factor=shift, scaling_factor=scale)
     return shift, scale
 
+# %% ../../nbs/36_reed_16ch.ipynb #af814084
 def _check_latents_for(vae: AutoencoderKL, z, name: str):
     c = vae.config.latent_channels
     if isinstance(z, torch.Tensor) and z.ndim == 4 and z.shape[1] != c:
@@ -84,12 +86,14 @@ def _check_latents_for(vae: AutoencoderKL, z, name: str):
                          f"and encode the image with this one (`vae_encode`)")
     return check_latents(z, name, channels=c)
 
+# %% ../../nbs/36_reed_16ch.ipynb #2dbcb8d4
 @torch.no_grad()
 def vae_encode(vae: AutoencoderKL, x: torch.Tensor) -> torch.Tensor: # N×C×h×w normalised latents
     "Images N×3×H×W in [-1, 1] → normalised latents (mode − shift_factor)·scaling_factor (FLUX.1's order; an SD-class VAE has no shift)."
     z = vae.encode(x.to(vae.device, vae.dtype)).latent_dist.mode()
     return (z - (vae.config.get('shift_factor') or 0.0)) * vae.config.scaling_factor
 
+# %% ../../nbs/36_reed_16ch.ipynb #9a0739a7
 @torch.no_grad()
 def vae_decode(vae: AutoencoderKL, latents: torch.Tensor) -> torch.Tensor: # N×3×H×W in [-1, 1] (clamped)
     "Normalised latents → images: latents/scaling_factor + shift_factor through the decoder; latents of another channel count are refused."

@@ -35,6 +35,7 @@ def zoo_dir() -> Path:
     "The shipped toy zoo (package data)."
     return Path(imiebench.__file__).parent / 'assets' / 'zoo'
 
+# %% ../../nbs/03_toy_zoo.ipynb #9a7ae9cc
 def toy_tokenizer():
     "Word-level tokenizer over the shapes world's vocabulary."
     return word_tokenizer(VOCAB, max_length=MAX_TOKENS)
@@ -52,6 +53,7 @@ def _pool_chunk(args):
         src.append(a); tgt.append(b); sc.append(e.ref_caption); tc.append(e.query_caption); ins.append(e.instruction); kinds.append(e.kind)
     return np.stack(src), np.stack(tgt), sc, tc, ins, kinds
 
+# %% ../../nbs/03_toy_zoo.ipynb #fe2accd4
 @dataclass
 class EditPool:
     "Rendered (source, instruction, target) triples with captions: uint8 N×H×W×3 images."
@@ -68,6 +70,7 @@ class EditPool:
         return EditPool(*[np.concatenate([a, b]) if isinstance(a, np.ndarray) else a + b for a, b in
                           zip(vars(self).values(), vars(other).values())])
 
+# %% ../../nbs/03_toy_zoo.ipynb #c576c31e
 def make_pool(n: int, # number of edits (2n images)
               seed: int=0, # first scene seed; seeds seed..seed+n-1 are used
               size: int=64, workers: int=1, progress: bool=True,
@@ -105,6 +108,7 @@ def load_photo(name: str, max_side: int=320) -> np.ndarray:
     if s < 1: im = im.resize((round(im.width * s), round(im.height * s)), PIL.Image.LANCZOS)
     return np.asarray(im)
 
+# %% ../../nbs/03_toy_zoo.ipynb #03fc3850
 def photo_crops(photos: list[np.ndarray], n: int, size: int=64, generator: torch.Generator|None=None,
                 scale: tuple[float,float]=(0.2, 0.6)) -> torch.Tensor: # n×3×size×size in [-1, 1]
     "Random square crops (side = scale × the photo's shorter side) resized to `size`."
@@ -125,6 +129,7 @@ def text_tower(clip: CLIPModel) -> CLIPTextModel:
     getattr(te, 'text_model', te).load_state_dict(clip.text_model.state_dict())  # transformers 4 wraps it in `.text_model`, 5 does not
     return te.to(clip.device).eval()
 
+# %% ../../nbs/03_toy_zoo.ipynb #ce7fd7dc
 def save_pipeline_folder(path, vae, unet, text_encoder, kind: str, dtype=torch.float16) -> Path:
     "Write a diffusers pipeline folder (`kind` 'sd' → DDIM, 'ip2p' → Euler ancestral) with weights in `dtype`."
     sched = make_scheduler(DDIMScheduler if kind == 'sd' else EulerAncestralDiscreteScheduler)
@@ -132,6 +137,7 @@ def save_pipeline_folder(path, vae, unet, text_encoder, kind: str, dtype=torch.f
                text_encoder=copy.deepcopy(text_encoder).to('cpu', dtype), tokenizer=toy_tokenizer(), scheduler=sched)
     return b.save_pretrained(path)
 
+# %% ../../nbs/03_toy_zoo.ipynb #97b76d51
 def save_clip(path, clip: CLIPModel, dtype=torch.float16) -> Path:
     "Save the toy CLIP and its tokenizer with `save_pretrained`."
     copy.deepcopy(clip).to('cpu', dtype).save_pretrained(path); toy_tokenizer().save_pretrained(path)
@@ -139,6 +145,7 @@ def save_clip(path, clip: CLIPModel, dtype=torch.float16) -> Path:
 
 SHARED = dict(ip2p=('sd', ('vae', 'text_encoder')))  # the instruction model's VAE and text encoder are the caption model's: stored once, in `sd/`
 
+# %% ../../nbs/03_toy_zoo.ipynb #fc61e1df
 def share_components(root, name: str='ip2p') -> Path:
     "Store `name`'s shared components once: delete its copies (which must equal the owner's, byte for byte) and write `shared.json`."
     import filecmp, shutil
@@ -161,12 +168,14 @@ def _zoo_path(name: str, root=None) -> Path:
                                    f"reinstall the package or rebuild the zoo with `imiebench train-zoo`")
     return p
 
+# %% ../../nbs/03_toy_zoo.ipynb #53cffa54
 def _shared(p: Path, dtype) -> dict:
     "The components a zoo folder shares with another (its `shared.json`), loaded from there."
     if not (p / 'shared.json').exists(): return {}
     cls = dict(vae=AutoencoderKL, text_encoder=CLIPTextModel)
     return {c: cls[c].from_pretrained(p.parent / owner, subfolder=c, **{DTYPE_KW: dtype}) for c, owner in json.loads((p / 'shared.json').read_text()).items()}
 
+# %% ../../nbs/03_toy_zoo.ipynb #9e73f84b
 def load_toy(kind: str='sd', # 'sd' (caption UNet + DDIM) or 'ip2p' (instruction UNet + Euler ancestral)
              device='cpu', dtype=torch.float32, root=None) -> Bundle:
     "Load a shipped toy diffusion bundle (the components a folder shares with another, `shared.json`, are read from there)."
@@ -176,12 +185,14 @@ def load_toy(kind: str='sd', # 'sd' (caption UNet + DDIM) or 'ip2p' (instruction
         warnings.simplefilter('ignore')
         return (load_sd if kind == 'sd' else load_ip2p)(p, local_files_only=True, device=device, dtype=dtype, **_shared(p, dtype))
 
+# %% ../../nbs/03_toy_zoo.ipynb #79518e9e
 def load_toy_clip(device='cpu', root=None):
     "The toy CLIP model and its tokenizer: `(model, tokenizer)`."
     from transformers import AutoTokenizer
     p = _zoo_path('clip', root)
     return CLIPModel.from_pretrained(p, torch_dtype=torch.float32).to(device).eval(), AutoTokenizer.from_pretrained(p)
 
+# %% ../../nbs/03_toy_zoo.ipynb #64ef090b
 def load_toy_vae(device='cpu', root=None, name: str='sd') -> AutoencoderKL:
     "The toy VAE (the one inside the `sd` folder)."
     return AutoencoderKL.from_pretrained(_zoo_path(name, root), subfolder='vae', **{DTYPE_KW: torch.float32}).to(device).eval()

@@ -24,6 +24,7 @@ __all__ = ['SCRATCH_RECIPE', 'InstructionRecipe', 'ZooConfig', 'cached_pool', 't
 # %% ../../nbs/03b_toy_zoo_train.ipynb #0d33f577
 def _tc(**kw): return field(default_factory=lambda: TrainConfig(**kw))
 
+# %% ../../nbs/03b_toy_zoo_train.ipynb #222c8142
 @dataclass
 class InstructionRecipe:
     "How the instruction UNet starts and what it sees, beyond its `TrainConfig`."
@@ -40,6 +41,7 @@ class InstructionRecipe:
 # The recipe of the instruction UNet the zoo shipped first (from scratch, then continued; zoo_history.json in benchmarks/results, `ip2p_earlier`).
 SCRATCH_RECIPE = InstructionRecipe(init='scratch', conv_in_lr_mult=1.0, p_identity=0.0, n_hard=0)
 
+# %% ../../nbs/03b_toy_zoo_train.ipynb #2e6f45d6
 @dataclass
 class ZooConfig:
     "Recipe of the whole toy zoo (defaults: the shipped zoo's, except that the shipped instruction UNet is this `ip2p_recipe` continued further on the CPU, and the shipped VAE was trained on the world's own renders, then finetuned with render variation; `zoo.json` records both)."
@@ -56,6 +58,7 @@ class ZooConfig:
     def __post_init__(self):
         if not 0 <= self.render_vary <= 1: raise ValueError(f"render_vary is a fraction in [0, 1], got {self.render_vary!r}")
 
+# %% ../../nbs/03b_toy_zoo_train.ipynb #3f2f048f
 def cached_pool(work: Path, # the folder the pool is kept in, as `pool_<n>_<seed>[_<kinds>].npz`
                 n: int, seed: int, # as in `make_pool`
                 workers: int=1, kinds: tuple[str, ...]|None=None, progress=True) -> EditPool:
@@ -69,6 +72,7 @@ def cached_pool(work: Path, # the folder the pool is kept in, as `pool_<n>_<seed
     np.savez(tmp, src=p.src, tgt=p.tgt, **{k: np.array(getattr(p, k)) for k in ('src_caption', 'tgt_caption', 'instruction', 'kind')})
     os.replace(tmp, f); return p
 
+# %% ../../nbs/03b_toy_zoo_train.ipynb #20db48a6
 def _train_ip2p_stage(work: Path, pool: EditPool, vae, te, cfg: ZooConfig, device, progress) -> TrainResult:
     "The instruction UNet's stage of `train_zoo`, after `cfg.ip2p_recipe`."
     r = cfg.ip2p_recipe; init = None
@@ -79,6 +83,7 @@ def _train_ip2p_stage(work: Path, pool: EditPool, vae, te, cfg: ZooConfig, devic
     return train_instruction_unet(pool, vae, te, cfg.ip2p, work / 'ckpt_ip2p', device, progress=progress, init=init,
                                   p_identity=r.p_identity, conv_in_lr_mult=r.conv_in_lr_mult, edit_weight=r.edit_weight)
 
+# %% ../../nbs/03b_toy_zoo_train.ipynb #48759a1b
 def train_zoo(out: str|Path|None=None, # where the shipped folders go (default: the package's zoo)
               work: str|Path='runs/zoo', # checkpoints and stage results
               cfg: ZooConfig|None=None,

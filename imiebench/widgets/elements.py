@@ -24,6 +24,7 @@ def _check_elements(el, what: str='el') -> Elements:
         raise ValueError(f"{what} has no alive element ({el.n} element(s)): there is nothing to edit; expected at least one")
     return el
 
+# %% ../../nbs/65_widgets_elements.ipynb #45634d7f
 def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: int=0):
     """ipywidgets editor: element dropdown, dy/dx/scale sliders, move/resize/delete/decode/reset buttons, and three views
     side by side: the elements (selected: red dot, edited: green), the decoding of the elements *before* any edit and the

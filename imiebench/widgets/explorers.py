@@ -30,6 +30,7 @@ def _grid_for(r: float, k: int, most: int) -> int:
     while int(s * r) < k and s < most: s += 1
     return s
 
+# %% ../../nbs/64_widgets_explorers.ipynb #e4f1a535
 @dataclass
 class ExplorerPreview:
     "What a slider move shows at once: the mask (exact when its soft map is cached) and, when `r` or the guidance moved, a few-step decode."
@@ -38,6 +39,7 @@ class ExplorerPreview:
     note: str  # what the preview left out, for its label
     settings: dict = field(default_factory=dict)
 
+# %% ../../nbs/64_widgets_explorers.ipynb #fe2d0f05
 class ExplorerCache:
     """DiffEdit of one image under one (query, reference), computed in pieces that are re-used by which setting changed:
     the soft map depends on the noise `strength` only (the threshold only binarises it), the DDIM inversion on `r` only
@@ -143,14 +145,17 @@ class ExplorerCache:
         return ExplorerPreview(m, img, ', '.join(notes), dict(r=r, threshold=threshold, strength=strength, guidance_scale=guidance_scale,
                                                               steps=steps if decode else None))
 
+# %% ../../nbs/64_widgets_explorers.ipynb #7c5ee3f0
 def _binarised(m: DiffEditMask, threshold: float) -> DiffEditMask:
     return DiffEditMask(m.soft, (m.soft > threshold).float(), m.soft_image, (m.soft_image > threshold).float(), m.raw, m.unet_items)
 
+# %% ../../nbs/64_widgets_explorers.ipynb #69fda30f
 def _tinted(src: np.ndarray, mask: np.ndarray) -> np.ndarray:
     "The source with the mask tinted magenta: the mask alone, shown where the edit will be."
     m = mask.astype(np.float32)[..., None]
     return (src * (1 - 0.6 * m) + np.array([255, 0, 255], np.float32) * 0.6 * m).round().astype(np.uint8)
 
+# %% ../../nbs/64_widgets_explorers.ipynb #18dea5f9
 def edit_explorer(b: Bundle, image, query: str, reference: str='',
                   steps: int=30, # DDIM steps of the exact edit
                   seed: int=0, # the mask's noise draws (as `diffedit`'s `generator=torch.Generator().manual_seed(seed)`)
@@ -220,6 +225,7 @@ class RoundTripCache:
         "PSNR of $x_k$ against $x_0$ in dB (`metrics.psnr` on the VAE's range [-1, 1]; `PSNR_CAP` for k = 0)."
         return psnr(self.image(name, k).clamp(-1, 1), self.x.clamp(-1, 1), data_range=2.)
 
+# %% ../../nbs/64_widgets_explorers.ipynb #3a74a35e
 def roundtrip_explorer(vaes: dict, # name → AutoencoderKL, shown left to right after the original
                        image, # one RGB image
                        k_max: int=25, # the slider's largest number of round trips
