@@ -15,32 +15,39 @@ from .format import FORMAT, BenchCase, BenchSet, save_png
 # %% auto #0
 __all__ = ['DEV_SEED', 'CONFIRM_SEED', 'PHOTO_CASES', 'make_shapes_set', 'independent_turns', 'make_photos_set']
 
-# %% ../../nbs/53_bench_sets.ipynb #c7a0bd23
+# %% ../../nbs/53_bench_sets.ipynb #6722cb38
 DEV_SEED = 10**9 + 200_000  # `shapes`: the development set (toy.zoo.HELDOUT_SEED + 200 000), read by every result before the confirmatory run
 CONFIRM_SEED = 10**9 + 7_000_000  # `shapes_confirm`: the confirmatory set, scenes nobody had read when the main job's analysis was declared
 
+# %% ../../nbs/53_bench_sets.ipynb #5afe030a
+def _write_shapes_case(out: Path, i: int, seq: list, source_caption: str) -> dict:
+    "Write case `i` of a shapes set (its source, each step's target, change mask and, on every other object edit, a user mask) and return its manifest entry."
+    from skimage.morphology import dilation, disk
+    from imiebench.toy.world import GLOBAL_KINDS
+    cid = f"shapes-{i:03d}"; save_png(seq[0].source_image, out / 'images' / f"{cid}.png"); steps = []
+    for k, e in enumerate(seq):
+        s = dict(instruction=e.instruction, ref_caption=e.ref_caption, query_caption=e.query_caption,
+                 target=f"targets/{cid}-{k + 1}.png", change_mask=f"gt/{cid}-{k + 1}.png", edit=e.to_dict())
+        save_png(e.target_image, out / s['target']); save_png(e.mask, out / s['change_mask'])
+        if e.kind not in GLOBAL_KINDS and (i + k) % 2 == 0:
+            s['mask'] = f"masks/{cid}-{k + 1}.png"; save_png(dilation(e.mask > .5, disk(2)), out / s['mask'])
+        steps.append(s)
+    return dict(id=cid, image=f"images/{cid}.png", caption=source_caption, steps=steps)
+
+# %% ../../nbs/53_bench_sets.ipynb #2f2d9195
 def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, # scene i is drawn from seed + i, its edits from seed + 10 000 + i (default DEV_SEED)
                     n_steps: int=4, name: str='shapes',
                     kinds=None, # edit kinds drawn (default: all `toy.world.EDIT_KINDS`); `toy.elements.REGION_KINDS`: the object edits element editing does too
                    ) -> Path:
     "Write a shapes-world set: `n` held-out scenes × `n_steps` chained edits with ground truth."
-    from skimage.morphology import dilation, disk
-    from imiebench.toy.world import random_scene, edit_sequence, caption, GLOBAL_KINDS
+    from imiebench.toy.world import random_scene, edit_sequence, caption
     from imiebench.toy.zoo import HELDOUT_SEED
     seed = DEV_SEED if seed is None else seed
     if seed < HELDOUT_SEED: raise ValueError(f"seed must be ≥ toy.zoo.HELDOUT_SEED ({HELDOUT_SEED}): lower scene seeds are used in training, got {seed}")
     out = Path(out); cases = []
     for i in range(n):
         seq = edit_sequence(random_scene(np.random.default_rng(seed + i)), np.random.default_rng(seed + 10_000 + i), n=n_steps, kinds=kinds)
-        cid = f"shapes-{i:03d}"; save_png(seq[0].source_image, out / 'images' / f"{cid}.png"); steps = []
-        for k, e in enumerate(seq):
-            s = dict(instruction=e.instruction, ref_caption=e.ref_caption, query_caption=e.query_caption,
-                     target=f"targets/{cid}-{k + 1}.png", change_mask=f"gt/{cid}-{k + 1}.png", edit=e.to_dict())
-            save_png(e.target_image, out / s['target']); save_png(e.mask, out / s['change_mask'])
-            if e.kind not in GLOBAL_KINDS and (i + k) % 2 == 0:
-                s['mask'] = f"masks/{cid}-{k + 1}.png"; save_png(dilation(e.mask > .5, disk(2)), out / s['mask'])
-            steps.append(s)
-        cases.append(dict(id=cid, image=f"images/{cid}.png", caption=caption(seq[0].source), steps=steps))
+        cases.append(_write_shapes_case(out, i, seq, caption(seq[0].source)))
     what = '' if kinds is None else f" of kinds {', '.join(kinds)}"
     man = dict(format=FORMAT, name=name, description=f"{n} held-out shapes-world scenes (seeds {seed}..) x {n_steps} chained edits{what}, "
                "ground truth (target renders, change masks, Edit records), user masks on some object edits", cases=cases)
@@ -59,7 +66,7 @@ def independent_turns(bench: BenchSet) -> BenchSet:
             cases.append(BenchCase(f"{c.id}#turn{k + 1}", src, cap, [st]))
     return BenchSet(f"{bench.name}:all-turn", cases, bench.root, f"{bench.description} — all-turn: every turn from its ground-truth input")
 
-# %% ../../nbs/53_bench_sets.ipynb #5fc86636
+# %% ../../nbs/53_bench_sets.ipynb #08d4d66e
 PHOTO_CASES = {  # photo: (caption, [(instruction, mask box (y0, y1, x0, x1) as fractions, or None)])
     'astronaut': ('a photo of an astronaut in a white space suit holding a helmet, with a flag behind her',
                   [('make it a watercolor painting', None), ('turn the flag into a painting of a forest', (0., .45, .55, 1.)),
@@ -78,6 +85,7 @@ PHOTO_CASES = {  # photo: (caption, [(instruction, mask box (y0, y1, x0, x1) as 
                            ('add a helmet on the seat', (.1, .5, .3, .7)), ('make it a cartoon', None)]),
 }
 
+# %% ../../nbs/53_bench_sets.ipynb #97f59da8
 def make_photos_set(out: str|Path, size: int=256) -> Path:
     "Write the `photos` set: scikit-image's colour photos, centre-cropped to `size`², with instructions."
     from imiebench.toy.zoo import load_photo

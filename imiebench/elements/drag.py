@@ -20,7 +20,7 @@ from .decoders import ToyElements, decode_canvas, decode_light
 # %% auto #0
 __all__ = ['DECODERS', 'RegionEdit', 'region_ids', 'apply_region_edit', 'edit_regions']
 
-# %% ../../nbs/46_elements_drag.ipynb #87ce2188
+# %% ../../nbs/46_elements_drag.ipynb #bbbaffb4
 @dataclass(frozen=True)
 class RegionEdit:
     """One drag of a selected region, in image pixels: 'move' it by (`dy`, `dx`), 'resize' it by `scale` about `center`
@@ -33,21 +33,25 @@ class RegionEdit:
     scale: float = 1.  # resize: factor on the region's size, > 0
     center: tuple|None = None  # resize: (y, x) px it is scaled about (default: the region's centroid)
 
-    def __post_init__(self):
-        if self.op not in EDIT_OPS: raise ValueError(f"unknown edit op {self.op!r}; expected one of {EDIT_OPS}")
-        r = np.asarray(self.region)
-        if r.ndim != 2 or not r.size: raise ValueError(f"region must be an H×W mask, got {describe(self.region)}")
-        r = r > .5
-        if not r.any(): raise ValueError("region selects nothing (no pixel > 0.5): give the region to edit")
-        object.__setattr__(self, 'region', r)
-        for k in ('dy', 'dx', 'scale'):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)): raise TypeError(f"{k} must be a number, got {describe(v)}")
-            if not math.isfinite(v): raise ValueError(f"{k} must be finite, got {v}")
-            object.__setattr__(self, k, float(v))
-        if self.scale <= 0: raise ValueError(f"scale must be > 0, got {self.scale}")
-        if self.op != 'move' and (self.dy or self.dx): raise ValueError(f"a {self.op!r} edit takes no dy/dx, got dy={self.dy}, dx={self.dx}")
-        if self.op != 'resize' and (self.scale != 1 or self.center is not None): raise ValueError(f"a {self.op!r} edit takes no scale or center")
+    def __post_init__(self): _check_region_edit(self)
+
+# %% ../../nbs/46_elements_drag.ipynb #6328b7d9
+def _check_region_edit(e: RegionEdit):
+    "`RegionEdit`'s input checks: a known op, a region that selects something, finite numbers, only the arguments its op takes; stores the region as bool and the numbers as floats."
+    if e.op not in EDIT_OPS: raise ValueError(f"unknown edit op {e.op!r}; expected one of {EDIT_OPS}")
+    r = np.asarray(e.region)
+    if r.ndim != 2 or not r.size: raise ValueError(f"region must be an H×W mask, got {describe(e.region)}")
+    r = r > .5
+    if not r.any(): raise ValueError("region selects nothing (no pixel > 0.5): give the region to edit")
+    object.__setattr__(e, 'region', r)
+    for k in ('dy', 'dx', 'scale'):
+        v = getattr(e, k)
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)): raise TypeError(f"{k} must be a number, got {describe(v)}")
+        if not math.isfinite(v): raise ValueError(f"{k} must be finite, got {v}")
+        object.__setattr__(e, k, float(v))
+    if e.scale <= 0: raise ValueError(f"scale must be > 0, got {e.scale}")
+    if e.op != 'move' and (e.dy or e.dx): raise ValueError(f"a {e.op!r} edit takes no dy/dx, got dy={e.dy}, dx={e.dx}")
+    if e.op != 'resize' and (e.scale != 1 or e.center is not None): raise ValueError(f"a {e.op!r} edit takes no scale or center")
 
 # %% ../../nbs/46_elements_drag.ipynb #b3d1c9a1
 def region_ids(el: Elements, region) -> np.ndarray:
@@ -72,9 +76,21 @@ def apply_region_edit(el: Elements, e: RegionEdit,
     if c is None: ys, xs = np.nonzero(e.region); c = (float(ys.mean()) + .5, float(xs.mean()) + .5)
     return resize(el, ids, e.scale, center=c, clip=clip)
 
-# %% ../../nbs/46_elements_drag.ipynb #03a6ce55
+# %% ../../nbs/46_elements_drag.ipynb #f01e371a
 DECODERS = ('canvas', 'light')
 
+def _check_edit_regions(images, steps, decoder: str):
+    "`edit_regions`' input checks; returns the images as N×H×W×3 uint8 and the steps as lists."
+    if decoder not in DECODERS: raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    ims = np.asarray(images)
+    if ims.ndim == 3: ims = ims[None]
+    if ims.ndim != 4 or ims.shape[-1] != 3 or ims.dtype != np.uint8: raise ValueError(f"images must be N×H×W×3 uint8, got {describe(images)}")
+    steps = [list(s) for s in steps]
+    if bad := [k for k, s in enumerate(steps) if len(s) != len(ims)]:
+        raise ValueError(f"every step needs one RegionEdit per image ({len(ims)}); step(s) {bad} have {[len(steps[k]) for k in bad]}")
+    return ims, steps
+
+# %% ../../nbs/46_elements_drag.ipynb #732a51d8
 @torch.no_grad()
 def edit_regions(m: ToyElements, # the element models (`toy.elements.load_toy_elements()` for the toy world)
                  images, # N×H×W×3 uint8 (or one H×W×3 image)
@@ -86,13 +102,7 @@ def edit_regions(m: ToyElements, # the element models (`toy.elements.load_toy_el
     """Chained element editing: partition and encode each image once, carry out step k's edit on its elements (the edited
     elements are step k+1's: nothing is re-encoded, as latent iteration reuses the latent), decode after every step.
     Returns out[i][k], image i after step k (H×W×3 uint8)."""
-    if decoder not in DECODERS: raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
-    ims = np.asarray(images)
-    if ims.ndim == 3: ims = ims[None]
-    if ims.ndim != 4 or ims.shape[-1] != 3 or ims.dtype != np.uint8: raise ValueError(f"images must be N×H×W×3 uint8, got {describe(images)}")
-    steps = [list(s) for s in steps]
-    if bad := [k for k, s in enumerate(steps) if len(s) != len(ims)]:
-        raise ValueError(f"every step needs one RegionEdit per image ({len(ims)}); step(s) {bad} have {[len(steps[k]) for k in bad]}")
+    ims, steps = _check_edit_regions(images, steps, decoder)
     kw = {k: v for k, v in (m.info or {}).get('partition', {}).items() if k in ('n', 'beta', 'provider')} | partition_kw
     els = [encode_elements(m.encoder, as_image(im), **kw) for im in ims]
     dec = decode_canvas if decoder == 'canvas' else decode_light; out = [[] for _ in ims]

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import anywidget
 import traitlets as T
+from fastcore.basics import patch
 
 from ..core import to_mask, check_int
 from .wire import ASSETS, image_array, png_data_url, default_display_width, check_display_width, binary_mask, pack_mask, unpack_mask
@@ -17,7 +18,7 @@ from .wire import ASSETS, image_array, png_data_url, default_display_width, chec
 # %% auto #0
 __all__ = ['MaskBrush']
 
-# %% ../../nbs/61_widgets_brush.ipynb #8acba59d
+# %% ../../nbs/61_widgets_brush.ipynb #37f0a4a3
 class MaskBrush(anywidget.AnyWidget):
     "Paint and erase a binary mask over an image; `mask` is an H×W bool array, updated once per stroke."
     _esm = ASSETS/'mask_brush.js'
@@ -67,24 +68,31 @@ class MaskBrush(anywidget.AnyWidget):
     @mask.setter
     def mask(self, m): self.mask_bits = pack_mask(binary_mask(m, self.shape))
 
-    def mask_tensor(self, device=None) -> torch.Tensor:
-        "The mask as the 1×1×H×W float tensor the editing functions take (1 = edit here)."
-        return to_mask(self._mask, device=device)
+# %% ../../nbs/61_widgets_brush.ipynb #87b806b8
+@patch
+def on_mask(self: MaskBrush, callback: Callable[[np.ndarray], None], remove: bool=False):
+    "Call `callback(mask)` whenever the mask changes (each stroke end, `clear`, or a mask set from Python)."
+    if remove: self._callbacks.remove(callback)
+    else: self._callbacks.append(callback)
 
-    def clear(self):
-        "Erase the whole mask (every view redraws)."
-        self.mask = np.zeros(self.shape, bool)
+# %% ../../nbs/61_widgets_brush.ipynb #77ac68cd
+@patch
+def mask_tensor(self: MaskBrush, device=None) -> torch.Tensor:
+    "The mask as the 1×1×H×W float tensor the editing functions take (1 = edit here)."
+    return to_mask(self._mask, device=device)
 
-    def set_image(self, image):
-        "Show another image; the mask is kept when the size is unchanged, else cleared."
-        a = image_array(image)
-        h, w = a.shape[:2]
-        with self.hold_trait_notifications():
-            if (h, w) != self.shape: self.width, self.height, self.mask_bits = w, h, pack_mask(np.zeros((h, w), bool))
-            self.image_url = png_data_url(a)
-        self.image = a
+@patch
+def clear(self: MaskBrush):
+    "Erase the whole mask (every view redraws)."
+    self.mask = np.zeros(self.shape, bool)
 
-    def on_mask(self, callback: Callable[[np.ndarray], None], remove: bool=False):
-        "Call `callback(mask)` whenever the mask changes (each stroke end, `clear`, or a mask set from Python)."
-        if remove: self._callbacks.remove(callback)
-        else: self._callbacks.append(callback)
+# %% ../../nbs/61_widgets_brush.ipynb #3476988c
+@patch
+def set_image(self: MaskBrush, image):
+    "Show another image; the mask is kept when the size is unchanged, else cleared."
+    a = image_array(image)
+    h, w = a.shape[:2]
+    with self.hold_trait_notifications():
+        if (h, w) != self.shape: self.width, self.height, self.mask_bits = w, h, pack_mask(np.zeros((h, w), bool))
+        self.image_url = png_data_url(a)
+    self.image = a
