@@ -11,8 +11,8 @@ from .argtypes import positive_int, int_in, positive_float, float_in, fraction, 
 
 # %% auto #0
 __all__ = ['DEMO_SEED_MAX', 'DEMO_TEXT_CFG', 'DEMO_IMAGE_CFG', 'DEMO_CAPTION_CFG', 'RESULTS', 'ZOO_STAGES', 'demo_edits',
-           'binomial_range', 'toy_rates', 'expectations', 'demo', 'demo_figure', 'summary', 'edit_image', 'parser',
-           'main']
+           'binomial_range', 'result_metrics', 'toy_rates', 'expectations', 'demo', 'demo_figure', 'summary',
+           'edit_image', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #b5316a00
 DEMO_SEED_MAX = 2 ** 63 - 1  # the sampling noise is `torch.Generator().manual_seed(seed)`, which takes seeds below 2**64
@@ -50,12 +50,19 @@ def binomial_range(p: float, # success rate
     return lo, hi
 
 # %% ../nbs/90_cli.ipynb #ecd8ecdd
+def result_metrics(path: str|Path) -> dict:
+    "The numbers of a result file in benchmarks/results: its `metrics` (the layout `benchmarks/harness.py` writes and `scripts/wrap_result.py` gives older files)."
+    d = json.loads(Path(path).read_text())
+    if not (isinstance(d, dict) and 'schema' in d and 'metrics' in d):
+        raise ValueError(f"{str(path)!r} is not in the result layout (schema, command, commit, fingerprint, metrics): run scripts/wrap_result.py on it")
+    return d['metrics']
+
 def toy_rates(results: str|Path|None=None, # folder of measured results (None: benchmarks/results of the source checkout)
              ) -> dict|None:
     "The shipped toy models' measured rates (the zoo's gates and the main job's per-method edit success), or None where `results` has no toyzoo_gates.json (an installed wheel)."
     root = Path(RESULTS if results is None else results)
     if not (root / 'toyzoo_gates.json').is_file(): return None
-    g = json.loads((root / 'toyzoo_gates.json').read_text())
+    g = result_metrics(root / 'toyzoo_gates.json')
     ins, cap, vae = g['instruction'], g['caption'], g['vae']
     here = root.resolve() == Path(RESULTS).resolve()  # this checkout's: named as in the repository, not by an absolute path
     out = dict(source='benchmarks/results' if here else str(root),
@@ -63,7 +70,7 @@ def toy_rates(results: str|Path|None=None, # folder of measured results (None: b
                caption={k: cap[k] for k in ('n', 'steps', 'cfg', 'object_color', 'object_shape', 'background_color')},
                vae=dict(shapes=vae['solid']['1'], textured=vae['textured']['1'], photos=vae['photos']['1']))
     if (f := root / 'imie_bench_shapes_confirm.json').is_file():
-        b = json.loads(f.read_text())
+        b = result_metrics(f)
         out['bench'] = dict(n_cases=b['n_cases'], steps=b['steps'],
                             success_when_made={m: v['success_when_made']['mean'] for m, v in b['methods'].items()})
     return out

@@ -29,8 +29,9 @@ u.register_to_config(_name_or_path=runs[-1]['run'])  # not this machine's path t
 u.half().save_pretrained(zoo_dir() / 'ip2p' / 'unet')
 man = json.loads((zoo_dir() / 'zoo.json').read_text())
 earlier = {k: man.pop(k) for k in ('ip2p', 'ip2p_continued', 'ip2p_identity') if k in man}
-HISTORY = Path(__file__).resolve().parents[1] / 'benchmarks' / 'results' / 'zoo_history.json'
-hist = json.loads(HISTORY.read_text()); hist.setdefault('ip2p_earlier', []).append(earlier); HISTORY.write_text(json.dumps(hist, indent=1))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'benchmarks')); from harness import read_metrics, write_json, command_line  # noqa: E402
+hist = read_metrics('zoo_history.json', {}); hist.setdefault('ip2p_earlier', []).append(earlier)
+write_json('zoo_history.json', command=command_line(), fingerprint=None, metrics=hist)  # the replaced entries' records, no measurement
 man['ip2p'] = dict(recipe=asdict(InstructionRecipe()), # the first run's (the zoo's default); each later run's arguments are in `runs`
                    runs=runs, samples=sum(r['samples'] for r in runs), snapshot=str(snap),
                    note='InstructPix2Pix initialisation (every weight from the caption UNet, conv_in widened with the image '

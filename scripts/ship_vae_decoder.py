@@ -36,9 +36,9 @@ after = {k: round(v['psnr'], 3) for k, v in roundtrips(load_toy_reed_vae(), x, 2
 print('REED PSNR (1, 25 trips) before / after re-basing:', before, after)
 man = json.loads((zoo_dir() / 'zoo.json').read_text())
 if 'vae_decoder' in man:  # what it replaces goes to the history (the package's zoo.json describes only what ships)
-    HISTORY = Path(__file__).resolve().parents[1] / 'benchmarks' / 'results' / 'zoo_history.json'
-    hist = json.loads(HISTORY.read_text()); hist.setdefault('vae_decoder_earlier', []).append(man.pop('vae_decoder'))
-    HISTORY.write_text(json.dumps(hist, indent=1))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'benchmarks')); from harness import read_metrics, write_json, command_line  # noqa: E402
+    hist = read_metrics('zoo_history.json', {}); hist.setdefault('vae_decoder_earlier', []).append(man.pop('vae_decoder'))
+    write_json('zoo_history.json', command=command_line(), fingerprint=None, metrics=hist)  # the replaced entries' records, no measurement
 man['vae_decoder'] = json.loads((src / 'recipe.json').read_text()) | dict(
     latent_drift=round(drift, 5), reed_psnr_before_after=[before, after],
     note=('decoder-only finetuning of the VAE above on the posterior mode (encoder frozen: the UNets\' latent space is unchanged)'

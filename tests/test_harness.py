@@ -100,3 +100,33 @@ def test_toy_fingerprint_hashes_the_zoo_folders(tmp_path):
     assert f == H.weights_fingerprint(tmp_path / 'sd', tmp_path / 'ip2p') and f != H.toy_fingerprint('sd', root=tmp_path)
     (tmp_path / 'sd' / 'w.bin').write_bytes(b'other')
     assert H.toy_fingerprint('ip2p', root=tmp_path) != f  # the shared VAE / text encoder count
+
+
+def _wrap_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('wrap_result', Path(__file__).resolve().parents[1] / 'scripts' / 'wrap_result.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
+
+
+def test_wrap_result_puts_an_old_file_in_the_layout_with_its_numbers(tmp_path):
+    W = _wrap_module()
+    old = {'iou': 0.48, 'speed': {'s': 1.5}, 'commands': {'iou': 'python d.py --parts iou'}}
+    p = tmp_path / 'old.json'; p.write_text(json.dumps(old))
+    assert W.wrap(p) is True
+    d = json.loads(p.read_text())
+    assert {'schema', 'command', 'commit', 'fingerprint', 'metrics'} <= set(d) and d['schema'] == H.SCHEMA and d['fingerprint'] is None
+    assert H.read_metrics(p) == {'iou': 0.48, 'speed': {'s': 1.5}}  # the numbers, unchanged; the per-part commands moved to `parts`
+    assert d['parts'] == {'iou': {'command': 'python d.py --parts iou'}} and d['command'] == 'several: see parts'
+    assert W.wrap(p) is False and json.loads(p.read_text()) == d  # a file in the layout is left as it is
+    H.update_parts(p, {'speed': {'s': 1.2}}, command='python d.py --parts speed', fingerprint=None)  # and the harness updates it as its own
+    assert H.read_metrics(p) == {'iou': 0.48, 'speed': {'s': 1.2}} and set(json.loads(p.read_text())['parts']) == {'iou', 'speed'}
+
+
+def test_wrap_result_keeps_a_recorded_command_and_commit(tmp_path):
+    W = _wrap_module()
+    p = tmp_path / 'r.json'; p.write_text(json.dumps({'command': 'python x.py', 'commit': 'abc123', 'n': 3}))
+    W.wrap(p); d = json.loads(p.read_text())
+    assert (d['command'], d['commit'], d['metrics']) == ('python x.py', 'abc123', {'command': 'python x.py', 'commit': 'abc123', 'n': 3})
+    q = tmp_path / 'l.json'; q.write_text(json.dumps([{'key': 'a'}]))  # a list of runs, no command recorded
+    W.wrap(q); d = json.loads(q.read_text())
+    assert d['command'] == W.NOT_RECORDED and d['metrics'] == [{'key': 'a'}] and d['commit'] == 'unknown'  # outside git: no commit to name

@@ -13,7 +13,7 @@ tar czf $OUT/results.tgz benchmarks/results/reed_runs.json $OUT/logs 2>/dev/null
 python3 - <<'PY'
 import json, os, shutil
 rs = []
-for r in json.load(open('benchmarks/results/reed_runs.json')):
+for r in json.load(open('benchmarks/results/reed_runs.json'))['metrics']:  # the result layout (benchmarks/harness.py)
     tag = r['run']
     if r['device'] != 'cuda' or not os.path.exists(f'runs/{tag}/vae'): continue  # a committed entry: its weights are not here
     d = r['summary']['change_at_1_gain_at_25']

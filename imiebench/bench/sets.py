@@ -15,11 +15,11 @@ from .format import FORMAT, BenchCase, BenchSet, save_png
 # %% auto #0
 __all__ = ['DEV_SEED', 'CONFIRM_SEED', 'PHOTO_CASES', 'make_shapes_set', 'independent_turns', 'make_photos_set']
 
-# %% ../../nbs/53_bench_sets.ipynb #6722cb38
+# %% ../../nbs/53_bench_sets.ipynb #93f0b4d7
 DEV_SEED = 10**9 + 200_000  # `shapes`: the development set (toy.zoo.HELDOUT_SEED + 200 000), read by every result before the confirmatory run
 CONFIRM_SEED = 10**9 + 7_000_000  # `shapes_confirm`: the confirmatory set, scenes nobody had read when the main job's analysis was declared
 
-# %% ../../nbs/53_bench_sets.ipynb #5afe030a
+# %% ../../nbs/53_bench_sets.ipynb #aa7dd26f
 def _write_shapes_case(out: Path, i: int, seq: list, source_caption: str) -> dict:
     "Write case `i` of a shapes set (its source, each step's target, change mask and, on every other object edit, a user mask) and return its manifest entry."
     from skimage.morphology import dilation, disk
@@ -34,7 +34,7 @@ def _write_shapes_case(out: Path, i: int, seq: list, source_caption: str) -> dic
         steps.append(s)
     return dict(id=cid, image=f"images/{cid}.png", caption=source_caption, steps=steps)
 
-# %% ../../nbs/53_bench_sets.ipynb #2f2d9195
+# %% ../../nbs/53_bench_sets.ipynb #320ca572
 def make_shapes_set(out: str|Path, n: int=40, seed: int|None=None, # scene i is drawn from seed + i, its edits from seed + 10 000 + i (default DEV_SEED)
                     n_steps: int=4, name: str='shapes',
                     kinds=None, # edit kinds drawn (default: all `toy.world.EDIT_KINDS`); `toy.elements.REGION_KINDS`: the object edits element editing does too
@@ -66,7 +66,7 @@ def independent_turns(bench: BenchSet) -> BenchSet:
             cases.append(BenchCase(f"{c.id}#turn{k + 1}", src, cap, [st]))
     return BenchSet(f"{bench.name}:all-turn", cases, bench.root, f"{bench.description} — all-turn: every turn from its ground-truth input")
 
-# %% ../../nbs/53_bench_sets.ipynb #08d4d66e
+# %% ../../nbs/53_bench_sets.ipynb #fcb064e5
 PHOTO_CASES = {  # photo: (caption, [(instruction, mask box (y0, y1, x0, x1) as fractions, or None)])
     'astronaut': ('a photo of an astronaut in a white space suit holding a helmet, with a flag behind her',
                   [('make it a watercolor painting', None), ('turn the flag into a painting of a forest', (0., .45, .55, 1.)),
@@ -85,7 +85,7 @@ PHOTO_CASES = {  # photo: (caption, [(instruction, mask box (y0, y1, x0, x1) as 
                            ('add a helmet on the seat', (.1, .5, .3, .7)), ('make it a cartoon', None)]),
 }
 
-# %% ../../nbs/53_bench_sets.ipynb #97f59da8
+# %% ../../nbs/53_bench_sets.ipynb #c1e51028
 def make_photos_set(out: str|Path, size: int=256) -> Path:
     "Write the `photos` set: scikit-image's colour photos, centre-cropped to `size`², with instructions."
     from imiebench.toy.zoo import load_photo

@@ -20,7 +20,7 @@ from .decoders import ToyElements, decode_canvas, decode_light
 # %% auto #0
 __all__ = ['DECODERS', 'RegionEdit', 'region_ids', 'apply_region_edit', 'edit_regions']
 
-# %% ../../nbs/46_elements_drag.ipynb #bbbaffb4
+# %% ../../nbs/46_elements_drag.ipynb #6a60545e
 @dataclass(frozen=True)
 class RegionEdit:
     """One drag of a selected region, in image pixels: 'move' it by (`dy`, `dx`), 'resize' it by `scale` about `center`
@@ -35,7 +35,7 @@ class RegionEdit:
 
     def __post_init__(self): _check_region_edit(self)
 
-# %% ../../nbs/46_elements_drag.ipynb #6328b7d9
+# %% ../../nbs/46_elements_drag.ipynb #3b4d9b9a
 def _check_region_edit(e: RegionEdit):
     "`RegionEdit`'s input checks: a known op, a region that selects something, finite numbers, only the arguments its op takes; stores the region as bool and the numbers as floats."
     if e.op not in EDIT_OPS: raise ValueError(f"unknown edit op {e.op!r}; expected one of {EDIT_OPS}")
@@ -76,7 +76,7 @@ def apply_region_edit(el: Elements, e: RegionEdit,
     if c is None: ys, xs = np.nonzero(e.region); c = (float(ys.mean()) + .5, float(xs.mean()) + .5)
     return resize(el, ids, e.scale, center=c, clip=clip)
 
-# %% ../../nbs/46_elements_drag.ipynb #f01e371a
+# %% ../../nbs/46_elements_drag.ipynb #fa66fcde
 DECODERS = ('canvas', 'light')
 
 def _check_edit_regions(images, steps, decoder: str):
@@ -90,7 +90,7 @@ def _check_edit_regions(images, steps, decoder: str):
         raise ValueError(f"every step needs one RegionEdit per image ({len(ims)}); step(s) {bad} have {[len(steps[k]) for k in bad]}")
     return ims, steps
 
-# %% ../../nbs/46_elements_drag.ipynb #732a51d8
+# %% ../../nbs/46_elements_drag.ipynb #efd2a728
 @torch.no_grad()
 def edit_regions(m: ToyElements, # the element models (`toy.elements.load_toy_elements()` for the toy world)
                  images, # N×H×W×3 uint8 (or one H×W×3 image)

@@ -18,7 +18,7 @@ from .wire import ASSETS, image_array, png_data_url, default_display_width, chec
 # %% auto #0
 __all__ = ['MaskBrush']
 
-# %% ../../nbs/61_widgets_brush.ipynb #37f0a4a3
+# %% ../../nbs/61_widgets_brush.ipynb #90463ece
 class MaskBrush(anywidget.AnyWidget):
     "Paint and erase a binary mask over an image; `mask` is an H×W bool array, updated once per stroke."
     _esm = ASSETS/'mask_brush.js'
@@ -68,14 +68,14 @@ class MaskBrush(anywidget.AnyWidget):
     @mask.setter
     def mask(self, m): self.mask_bits = pack_mask(binary_mask(m, self.shape))
 
-# %% ../../nbs/61_widgets_brush.ipynb #87b806b8
+# %% ../../nbs/61_widgets_brush.ipynb #007028bf
 @patch
 def on_mask(self: MaskBrush, callback: Callable[[np.ndarray], None], remove: bool=False):
     "Call `callback(mask)` whenever the mask changes (each stroke end, `clear`, or a mask set from Python)."
     if remove: self._callbacks.remove(callback)
     else: self._callbacks.append(callback)
 
-# %% ../../nbs/61_widgets_brush.ipynb #77ac68cd
+# %% ../../nbs/61_widgets_brush.ipynb #2bc92648
 @patch
 def mask_tensor(self: MaskBrush, device=None) -> torch.Tensor:
     "The mask as the 1×1×H×W float tensor the editing functions take (1 = edit here)."
@@ -86,7 +86,7 @@ def clear(self: MaskBrush):
     "Erase the whole mask (every view redraws)."
     self.mask = np.zeros(self.shape, bool)
 
-# %% ../../nbs/61_widgets_brush.ipynb #3476988c
+# %% ../../nbs/61_widgets_brush.ipynb #ffd941bc
 @patch
 def set_image(self: MaskBrush, image):
     "Show another image; the mask is kept when the size is unchanged, else cleared."
