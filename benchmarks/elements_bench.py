@@ -12,7 +12,8 @@ with its bootstrap interval). Gates: recon ≥ 0.90 × VAE round trip,
 every edit ≥ 0.80 (`met`: the interval's lower end clears it; `met_point`: the point estimate does).
 curve: the same tasks for every fp16 milestone of a canvas-decoder run (`--run`, default runs/elements_canvas); with
 `--curve-init shipped` (or a weights file) also the weights the run started from, at step `--step-offset` (the steps
-they had been trained), so a continued run's curve counts steps from the first one.
+they had been trained), so a continued run's curve counts steps from the first one; the milestones already in
+elements_curve.json below `--step-offset` (an earlier run's) stay on it, and `runs` lists each run with its command.
 `--canvas FILE` scores a canvas decoder that is not shipped (e.g. runs/elements_canvas/canvas.pt) in part tasks, and
 `--tag NAME` writes elements_tasks_NAME.json instead of elements_tasks.json.
 bench: IMIE-Bench's `elements` method beside instruction methods (`--bench-methods`) on the object edits both can do:
@@ -30,7 +31,7 @@ from imiebench.toy.world import random_scene, render, random_edit, caption
 from imiebench.toy.oracle import edit_success, preserved
 from imiebench.core import to_uint8
 from imiebench.metrics import psnr
-from harness import write_json, command_line, toy_fingerprint
+from harness import write_json, read_metrics, command_line, toy_fingerprint
 from imiebench.elements.partition import partition, ColorProvider, slic_partition
 from imiebench.elements.model import encode_elements
 from imiebench.elements.decoders import decode_light, decode_diffusion
@@ -232,7 +233,11 @@ def part_curve(n, run, init=None, offset=0):
             cache.write_text(json.dumps(dict(fingerprint=wfp, row=rows[-1])))
         r = {k: rows[-1][k] for k in tasks}
         print(f"[curve] step {step}: " + ', '.join(f"{k} {v['success_and_preserved']['rate']:.2f}" for k, v in r.items()), flush=True)
-    write_json('elements_curve.json', command=command_line(), fingerprint=fp, metrics=dict(n_per_task=n, run=str(run), init=None if init is None else str(init), step_offset=offset, milestones=rows))
+    prev = read_metrics('elements_curve.json', {})  # a continued run: the earlier runs' milestones (steps below `offset`, same n) stay on the curve
+    earlier = [r for r in prev.get('milestones', []) if r['step'] < offset] if prev.get('n_per_task') == n else []
+    runs = [x for x in prev.get('runs', [dict(run=prev.get('run'), init=prev.get('init'), step_offset=prev.get('step_offset'))]) if earlier and x['step_offset'] < offset]
+    runs.append(dict(run=str(run), init=None if init is None else str(init), step_offset=offset, command=command_line()))
+    write_json('elements_curve.json', command=command_line(), fingerprint=fp, metrics=dict(n_per_task=n, runs=runs, milestones=earlier + rows))
 
 def part_bench(n, methods, out):
     "IMIE-Bench on a set of object edits (move, resize, remove): element editing beside instruction editing, scored by the same oracle (the run in `out` resumes: methods can be added)."
