@@ -83,9 +83,10 @@ def main():
     path = ROOT / 'benchmarks/results/flow_speed.json'
     prev = json.loads(path.read_text())['metrics'] if path.exists() else {}
     key = f"{a.model}_{size}"
-    metrics = prev | {key: runs}
     fp = runs[0].pop('fingerprint', None)
     for r in runs: r.pop('fingerprint', None)
+    kept = [r for r in prev.get(key, []) if r['switches'] not in {r2['switches'] for r2 in runs}]  # a run of the other switch setting stays
+    metrics = prev | {key: sorted(kept + runs, key=lambda r: r['switches'])}
     write_json('flow_speed.json', command=command_line(), fingerprint=fp, metrics=metrics)
 
 

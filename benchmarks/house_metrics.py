@@ -20,7 +20,8 @@ measured here. What is counted, by pattern (a measure of the source, not of beha
 - method copies: per method, each function or class (any depth) whose name matches the method's pattern
   (`METHODS`) but the toy zoo's loaders (`NOT_METHOD`); `method_code_in_bench_toy` lists those in `bench/` and `toy/`,
   which should hold no method code.
-- notebook asserts on committed files: non-export code cells that assert and read `benchmarks/results` or use a name
+- notebook asserts on committed files: non-export code cells that assert and read `benchmarks/results` (by path or
+  through a reader: `harness.read_metrics`, `cli.result_metrics`, `cli.toy_rates`) or use a name
   bound (through any chain of assignments) to what such a read returned.
 - zoo MB: the size of `imiebench/assets/zoo`.
 """
@@ -104,6 +105,9 @@ def metric_copies(py: dict[str, str]) -> dict[str, list[str]]:
     return out
 
 
+READERS = r'\b(read_metrics|result_metrics)\(\s*f?[\'"]|\btoy_rates\(\)'  # a committed file read through a reader (harness, cli): by its bare name, or the checkout's rates
+
+
 def result_asserts(text: str) -> int:
     """Non-export code cells of a notebook that assert on a committed result file: cells that read `benchmarks/results`
     and assert, and cells that assert on a name bound (directly or through other names, line by line) to what such a
@@ -114,13 +118,13 @@ def result_asserts(text: str) -> int:
     for c in json.loads(text)['cells']:
         s = ''.join(c['source'])
         if c['cell_type'] != 'code' or s.startswith('#| export'): continue
-        reads = 'results' in s and ('benchmarks' in s or 'RESULTS' in s)
+        reads = ('results' in s and ('benchmarks' in s or 'RESULTS' in s)) or bool(re.search(READERS, s))
         used = mentions(s, tainted)
         for l in s.splitlines():
             m = re.match(r'\s*([\w, ]+?)\s*=(?!=)(.*)', l)
             if not m: continue
             lhs = {x.strip() for x in m.group(1).split(',') if x.strip().isidentifier()}
-            if re.search(r'benchmarks/results|RESULTS', m.group(2)) or mentions(m.group(2), tainted): tainted |= lhs; used = True
+            if re.search(r'benchmarks/results|RESULTS|' + READERS, m.group(2)) or mentions(m.group(2), tainted): tainted |= lhs; used = True
             else: tainted -= lhs
         if asserts.search(s) and (reads or used): n += 1
     return n
