@@ -235,7 +235,8 @@ def part_curve(n, run, init=None, offset=0):
         print(f"[curve] step {step}: " + ', '.join(f"{k} {v['success_and_preserved']['rate']:.2f}" for k, v in r.items()), flush=True)
     prev = read_metrics('elements_curve.json', {})  # a continued run: the earlier runs' milestones (steps below `offset`, same n) stay on the curve
     earlier = [r for r in prev.get('milestones', []) if r['step'] < offset] if prev.get('n_per_task') == n else []
-    runs = [x for x in prev.get('runs', [dict(run=prev.get('run'), init=prev.get('init'), step_offset=prev.get('step_offset'))]) if earlier and x['step_offset'] < offset]
+    before = prev.get('runs') or ([dict(run=prev['run'], init=prev.get('init'), step_offset=prev.get('step_offset') or 0)] if 'run' in prev else [])  # a file with one run
+    runs = [x for x in before if x['step_offset'] < offset] if earlier else []
     runs.append(dict(run=str(run), init=None if init is None else str(init), step_offset=offset, command=command_line()))
     write_json('elements_curve.json', command=command_line(), fingerprint=fp, metrics=dict(n_per_task=n, runs=runs, milestones=earlier + rows))
 
