@@ -16,6 +16,10 @@ they had been trained), so a continued run's curve counts steps from the first o
 elements_curve.json below `--step-offset` (an earlier run's) stay on it, and `runs` lists each run with its command.
 `--canvas FILE` scores a canvas decoder that is not shipped (e.g. runs/elements_canvas/canvas.pt) in part tasks, and
 `--tag NAME` writes elements_tasks_NAME.json instead of elements_tasks.json.
+bound: what bounds the canvas decoder (`--canvas` or the shipped one) on the same held-out tasks: why each failure fails
+(edit, texture, background, other object, spurious) and on which background texture; on the noise-texture scenes the
+decoder's output with ideal speckle (the world's amplitude, on the ground-truth background) added; and a linear probe
+of each texture vs 'solid' from the content features of background elements → elements_bound.json.
 bench: IMIE-Bench's `elements` method beside instruction methods (`--bench-methods`) on the object edits both can do:
 `--n-bench` held-out scenes × 4 chained move/resize/remove edits (`make_shapes_set(kinds=REGION_KINDS)`), the toy zoo,
 the main job's settings, the same oracle → elements_bench_objects.json (the run in `--bench-out` resumes, so methods can
@@ -180,7 +184,7 @@ def _canvas_weights(canvas):
     from harness import toy_weights, weights_fingerprint
     m = load_toy_elements(diffusion=False)
     if canvas is None: return m, toy_fingerprint('elements', 'sd')
-    m.canvas = CanvasDecoder(); m.canvas.load_state_dict(decoder_weights(canvas)); m.canvas.eval()
+    m.canvas = CanvasDecoder.from_state_dict(decoder_weights(canvas)).eval()
     return m, weights_fingerprint(*[f for f in toy_weights('elements', 'sd') if f.name != 'canvas.safetensors'], pathlib.Path(canvas))
 
 def part_tasks(n, gate=0.80, recon_gate=0.90, canvas_file=None, tag=''):
@@ -188,7 +192,8 @@ def part_tasks(n, gate=0.80, recon_gate=0.90, canvas_file=None, tag=''):
     (m, fp), b = _canvas_weights(canvas_file), load_toy('sd')
     if m.canvas is None: raise SystemExit("no canvas decoder in the zoo: train it (scripts/train_elements_canvas.py) and ship it first")
     tasks = heldout_tasks(m.encoder, n); res = {}
-    canvas, light = (lambda els: decode_canvas(m, els)), (lambda els: decode_light(m, els))
+    g = torch.Generator().manual_seed(0)  # a canvas decoder with speckle samples: seeded, so a rerun gives the same images
+    canvas, light = (lambda els: decode_canvas(m, els, generator=g)), (lambda els: decode_light(m, els))
     for kind, rows in tasks.items():
         ts = [t for t, _ in rows]
         outs = dict(canvas=decode_tasks(canvas, rows), canvas_no_edit=decode_tasks(canvas, rows, edit=False),
@@ -214,6 +219,76 @@ def part_tasks(n, gate=0.80, recon_gate=0.90, canvas_file=None, tag=''):
     print("[tasks] canvas decoder, success∧preserved: " + ', '.join(f"{k} {res[k]['canvas']['success_and_preserved']['rate']:.2f}" for k in res)
           + f"; recon vs VAE round trip ×{rel['ratio']:.2f} [{rel['ratio_lo']:.2f}, {rel['ratio_hi']:.2f}]", flush=True)
 
+def _bg_mask(scene, size=64):
+    "Pixels no object of `scene` covers (its background)."
+    from imiebench.toy.world import object_coverage
+    return sum((object_coverage(o.shape, o.size, o.pos, size) for o in scene.objects), np.zeros((size, size))) < .01
+
+def failure_causes(image, t):
+    "Why a result fails success∧preserved: the set of causes the oracle reports ('edit', 'texture', 'background', 'other object', 'spurious'); empty if it passes."
+    from imiebench.toy.oracle import oracle
+    ok, keep = task_score(image, t)
+    if ok and keep: return set()
+    r = oracle(image, t.target); ti = None if t.kind == 'recon' else t.target_index
+    vac = None if t.kind == 'recon' else t.source.objects[t.obj].pos
+    why = {'edit'} if not ok and t.kind != 'recon' else set()  # recon: its success is the whole reading, split below
+    if t.kind == 'recon' and not all(v.ok for v in r.objects): why.add('other object')
+    if not r.texture_ok: why.add('texture')
+    if not r.bg_ok: why.add('background')
+    if any(not v.ok for j, v in enumerate(r.objects) if j != ti and t.kind != 'recon'): why.add('other object')
+    if [q for q in r.spurious if q != vac]: why.add('spurious')
+    return why
+
+def texture_probe(encoder, n_scenes=1200, seed=10**6):
+    "How well the content features of the background elements tell a textured background from a solid one: held-out accuracy of a logistic regression (L-BFGS, standardised features, 2/3 train) on a scene's mean background feature, per texture vs 'solid', beside the majority rate."
+    from imiebench.toy.world import TEXTURES
+    feats = {x: [] for x in TEXTURES}
+    for s in range(n_scenes):
+        sc = random_scene(np.random.default_rng(seed + s), textured=bool(s % 2))
+        e = encode_elements(encoder, render(sc, 64)); ks = np.unique(e.label_map()[_bg_mask(sc)])
+        feats[sc.texture].append(e.features.float()[ks].mean(0, keepdim=True))
+    out = {}
+    for x in TEXTURES[1:]:
+        X = torch.cat(feats['solid'] + feats[x]); y = torch.cat([torch.zeros(sum(len(f) for f in feats['solid'])), torch.ones(sum(len(f) for f in feats[x]))])
+        perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(0)); X, y = X[perm], y[perm]; n = len(X) * 2 // 3
+        mu, sd = X[:n].mean(0), X[:n].std(0) + 1e-6; X = (X - mu) / sd
+        w, b = torch.zeros(X.shape[1], requires_grad=True), torch.zeros(1, requires_grad=True); opt = torch.optim.LBFGS([w, b], max_iter=500)
+        def closure():
+            opt.zero_grad(); l = torch.nn.functional.binary_cross_entropy_with_logits(X[:n] @ w + b, y[:n]) + 1e-3 * w.pow(2).sum(); l.backward(); return l
+        opt.step(closure)
+        with torch.no_grad(): acc = float((((X[n:] @ w + b) > 0).float() == y[n:]).float().mean())
+        out[x] = dict(accuracy=acc, majority=float(max(y[n:].mean(), 1 - y[n:].mean())), n_scenes=len(X), n_test=len(X) - n)
+    return out
+
+def part_bound(n, canvas_file=None):
+    """What bounds the canvas decoder: (1) why each failing held-out task fails, and on which background texture; (2) the
+    noise scenes with an ideal texture added — the decoder's output plus speckle of the world's own amplitude on the
+    ground-truth background — i.e. whether the oracle could pass them at all; (3) whether the content features carry the
+    texture (`texture_probe`)."""
+    from imiebench.toy.world import TEXTURE_AMP
+    m, fp = _canvas_weights(canvas_file); tasks = heldout_tasks(m.encoder, n); g = torch.Generator().manual_seed(0)
+    amp = TEXTURE_AMP / np.sqrt(3)  # std of the world's speckle, U(−1, 1)·TEXTURE_AMP grey levels (the same on R, G, B)
+    causes, ideal = {}, {}
+    for kind, rows in tasks.items():
+        ts = [t for t, _ in rows]; ims = decode_tasks(lambda els: decode_canvas(m, els, generator=g), rows)
+        why = [failure_causes(im, t) for im, t in zip(ims, ts)]
+        c = {}
+        for w in why:
+            for q in w: c[q] = c.get(q, 0) + 1
+        tex = sorted({t.source.texture for t in ts})
+        causes[kind] = dict(n=len(ts), failures=sum(bool(w) for w in why), by_cause=c, only_texture=sum(w == {'texture'} for w in why),
+                            failures_by_texture={x: sum(bool(w) for w, t in zip(why, ts) if t.source.texture == x) for x in tex},
+                            scenes_by_texture={x: sum(t.source.texture == x for t in ts) for x in tex})
+        noise = [i for i, t in enumerate(ts) if t.source.texture == 'noise']
+        spk = [np.rint(ims[i] + amp * torch.randn(64, 64, 1, generator=g).numpy() * _bg_mask(ts[i].target)[..., None]).clip(0, 255).astype(np.uint8) for i in noise]
+        ideal[kind] = dict(n_noise=len(noise), decoder=wilson(sum(not why[i] for i in noise), len(noise)),
+                           decoder_plus_ideal_speckle=wilson(sum(all(task_score(im, ts[i])) for im, i in zip(spk, noise)), len(noise)))
+        print(f"[bound] {kind}: {causes[kind]['failures']} failures, texture in {c.get('texture', 0)} ({causes[kind]['only_texture']} only texture); noise scenes "
+              f"{ideal[kind]['decoder']['rate']:.2f} → {ideal[kind]['decoder_plus_ideal_speckle']['rate']:.2f} with ideal speckle", flush=True)
+    probe = texture_probe(m.encoder)
+    print('[bound] texture from content features (accuracy vs majority): ' + ', '.join(f"{x} {v['accuracy']:.3f} vs {v['majority']:.3f}" for x, v in probe.items()), flush=True)
+    write_json('elements_bound.json', command=command_line(), fingerprint=fp, metrics=dict(n_per_task=n, canvas=str(canvas_file or 'shipped'), causes=causes, ideal_speckle=ideal, texture_probe=probe))
+
 def part_curve(n, run, init=None, offset=0):
     "The canvas decoder's learning curve: success∧preserved per task of every fp16 milestone (`keep_<step>.safetensors`) of a training run (and of the weights it started from, `init`), steps counted from `offset`."
     from imiebench.toy.elements import decoder_weights, elements_dir
@@ -227,8 +302,8 @@ def part_curve(n, run, init=None, offset=0):
         cache, wfp = pathlib.Path(run) / f"curve_n{n}_{path(w).stem}.json", weights_fingerprint(path(w))  # a milestone is scored once (the curve is re-run as a run goes on)
         if cache.exists() and json.loads(cache.read_text())['fingerprint'] == wfp: rows.append(json.loads(cache.read_text())['row'] | dict(step=step))
         else:
-            dec = CanvasDecoder(); dec.load_state_dict(decoder_weights(w)); m = ToyElements(base.encoder, base.light, canvas=dec.eval())
-            r = score_outputs(lambda els: decode_canvas(m, els), tasks)
+            m = ToyElements(base.encoder, base.light, canvas=CanvasDecoder.from_state_dict(decoder_weights(w)).eval())
+            g = torch.Generator().manual_seed(0); r = score_outputs(lambda els: decode_canvas(m, els, generator=g), tasks)
             rows.append(dict(step=step, weights=str(w), **{k: {q: v[q] for q in ('success', 'preserved', 'success_and_preserved', 'psnr_to_target')} for k, v in r.items()}))
             cache.write_text(json.dumps(dict(fingerprint=wfp, row=rows[-1])))
         r = {k: rows[-1][k] for k in tasks}
@@ -269,4 +344,4 @@ if __name__ == '__main__':
     for p in a.parts.split(','):
         {'partition': lambda: part_partition(a.n_scenes), 'speed': part_speed, 'recon': lambda: part_recon(a.n_recon, a.steps),
          'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks, canvas_file=a.canvas, tag=a.tag), 'curve': lambda: part_curve(a.n_tasks, a.run, a.curve_init, a.step_offset),
-         'bench': lambda: part_bench(a.n_bench, a.bench_methods.split(','), a.bench_out)}[p]()
+         'bound': lambda: part_bound(a.n_tasks, a.canvas), 'bench': lambda: part_bench(a.n_bench, a.bench_methods.split(','), a.bench_out)}[p]()

@@ -63,7 +63,7 @@ def _elements(units, cfg) -> list:
         else: ok.append(i)
     if ok:
         steps = [[region_edit(units[i][0].steps[k].edit) for i in ok] for k in range(len(units[ok[0]][0].steps))]
-        for i, r in zip(ok, edit_regions(load_toy_elements(diffusion=False), np.stack([units[i][0].image for i in ok]), steps)): out[i] = r
+        for i, r in zip(ok, edit_regions(load_toy_elements(diffusion=False), np.stack([units[i][0].image for i in ok]), steps, generator=_gens([units[i] for i in ok], 0, 'cpu'))): out[i] = r
     return out
 
 _GC = "gradient control on ε in the user mask (null-instruction ε outside)"

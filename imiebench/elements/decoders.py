@@ -14,7 +14,8 @@ from ..core import check_int, check_number, check_generator, check_prompt, renam
 from .model import Elements, ContentEncoder, LightDecoder, batch_elements, fourier, _Res
 
 # %% auto #0
-__all__ = ['ElementTokens', 'ToyElements', 'decode_light', 'paint_elements', 'CanvasDecoder', 'decode_canvas', 'decode_diffusion']
+__all__ = ['ElementTokens', 'ToyElements', 'decode_light', 'paint_elements', 'CanvasDecoder', 'speckle_loss', 'decode_canvas',
+           'decode_diffusion']
 
 # %% ../../nbs/43_elements_decoders.ipynb #1487dead
 class ElementTokens(nn.Module):
@@ -81,8 +82,10 @@ def paint_elements(els: Sequence[Elements]) -> torch.Tensor:
 class CanvasDecoder(nn.Module):
     """𝓓_canvas: a small convolutional U-Net on the element canvas (`paint_elements`) plus Fourier features of the pixel's
     canvas position → RGB. Translation-equivariant in the elements by construction (convolutions see where each element
-    *is*, with its exact shape); holes left by deleted or moved elements are filled from their surroundings."""
-    def __init__(self, feat_dim: int=32, ch: int=32, n_freq: int=6):
+    *is*, with its exact shape); holes left by deleted or moved elements are filled from their surroundings.
+    With `speckle=True` it also predicts a per-pixel scale $s$ of what the mean cannot predict (a random texture): a sample
+    is $\\mu + s\\,z$ with one $z\\sim\\mathcal N(0, 1)$ per pixel shared by R, G, B (`speckle_loss` trains $s$)."""
+    def __init__(self, feat_dim: int=32, ch: int=32, n_freq: int=6, speckle: bool=False):
         super().__init__(); self.n_freq = n_freq; c1, c2, c3 = ch, 2 * ch, 4 * ch
         self.inp = nn.Conv2d(feat_dim + 3 + 4 * n_freq, c1, 3, padding=1)
         self.e1, self.d1 = _Res(c1), nn.Conv2d(c1, c2, 3, stride=2, padding=1)
@@ -91,19 +94,41 @@ class CanvasDecoder(nn.Module):
         self.u2, self.m2 = nn.ConvTranspose2d(c3, c2, 2, stride=2), _Res(c2)
         self.u1, self.m1 = nn.ConvTranspose2d(c2, c1, 2, stride=2), _Res(c1)
         self.out = nn.Sequential(nn.GroupNorm(8, c1), nn.SiLU(), nn.Conv2d(c1, 3, 3, padding=1))
+        self.speckle = nn.Sequential(nn.Conv2d(c1 + c3, c1, 1), nn.SiLU(), nn.Conv2d(c1, 3, 1)) if speckle else None
+        if speckle: nn.init.zeros_(self.speckle[-1].weight); nn.init.constant_(self.speckle[-1].bias, -3.)  # s ≈ 0.05 to start
     def coords(self, B: int, H: int, W: int, device=None) -> torch.Tensor: # B×4n_freq×H×W: sin, cos of 2^k π (y, x)/(H, W)
         p = torch.stack(torch.meshgrid((torch.arange(H, device=device) + .5) / H, (torch.arange(W, device=device) + .5) / W, indexing='ij'), -1)
         return fourier(p, self.n_freq)[..., 2:].permute(2, 0, 1)[None].expand(B, -1, -1, -1)
-    def forward(self, canvas: torch.Tensor) -> torch.Tensor: # B×(D+3)×H×W (H, W multiples of 4) → B×3×H×W
+    def mean_and_log_scale(self, canvas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor|None]: # μ and log s (None without speckle), B×3×H×W each
         B, _, H, W = canvas.shape
         h1 = self.e1(self.inp(torch.cat([canvas, self.coords(B, H, W, canvas.device)], 1)))
-        h2 = self.e2(self.d1(h1)); h = self.mid(self.d2(h2))
-        h = self.m2(self.u2(h) + h2); h = self.m1(self.u1(h) + h1)
-        return self.out(h)
+        h2 = self.e2(self.d1(h1)); hm = self.mid(self.d2(h2))
+        h = self.m2(self.u2(hm) + h2); h = self.m1(self.u1(h) + h1)
+        if self.speckle is None: return self.out(h), None
+        g = hm.detach().mean((2, 3), keepdim=True).expand(-1, -1, H, W)  # the whole scene's context: is its texture random?
+        return self.out(h), self.speckle(torch.cat([h.detach(), g], 1))  # detached: the scale never changes the mean
+    def forward(self, canvas: torch.Tensor, # B×(D+3)×H×W (H, W multiples of 4)
+                generator: torch.Generator|list[torch.Generator]|None=None, # randomness of the speckle (one, or one per image; unused without it)
+                ) -> torch.Tensor: # B×3×H×W: μ, or a sample μ + s·z with speckle
+        mu, log_s = self.mean_and_log_scale(canvas)
+        if log_s is None: return mu
+        shape = (1, *mu.shape[2:])
+        z = torch.stack([torch.randn(shape, generator=g) for g in generator]) if isinstance(generator, list) else torch.randn(mu.shape[0], *shape, generator=generator)
+        return mu + log_s.exp() * z.to(mu.device)
+    @classmethod
+    def from_state_dict(cls, sd: dict) -> 'CanvasDecoder':
+        "A decoder built for weights `sd` (with the speckle head when they hold one), in float32."
+        d = cls(speckle=any(k.startswith('speckle.') for k in sd)); d.load_state_dict({k: v.float() for k, v in sd.items()}); return d
+
+def speckle_loss(mu: torch.Tensor, log_s: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    "Gaussian negative log-likelihood of target `y` under N(μ, s²) per pixel and channel, with μ held fixed: its minimum is s² = E[(y − μ)² | elements]."
+    return (log_s + .5 * (y - mu.detach()) ** 2 * torch.exp(-2 * log_s)).mean()
 
 # %% ../../nbs/43_elements_decoders.ipynb #c907c94a
 @torch.no_grad()
-def decode_canvas(m: ToyElements, els: Elements|Sequence[Elements]) -> torch.Tensor:
+def decode_canvas(m: ToyElements, els: Elements|Sequence[Elements],
+                  generator: torch.Generator|list[torch.Generator]|int|None=None, # randomness of a decoder with speckle (`CanvasDecoder(speckle=True)`); unused by one without
+                 ) -> torch.Tensor:
     "Canvas-decoder images of (edited) elements: N×3×H×W in [−1, 1] at the elements' canvas size (sides multiples of 4)."
     if m.canvas is None: raise ValueError("this ToyElements has no canvas decoder: load the shipped models (`load_toy_elements()`) "
                                           "or train one (`toy.elements.train_canvas`)")
@@ -113,8 +138,8 @@ def decode_canvas(m: ToyElements, els: Elements|Sequence[Elements]) -> torch.Ten
         if not e.alive.any():
             raise ValueError(f"element set {i} has no alive element ({e.n} element(s), all deleted): there is nothing to decode; "
                              "expected at least one alive element: edits return new Elements, so decode the one from before the `delete`")
-    dev = next(m.canvas.parameters()).device
-    return m.canvas(paint_elements(els).to(dev)).clamp(-1, 1).cpu()
+    generator = check_generator(generator, n=len(els)); dev = next(m.canvas.parameters()).device
+    return m.canvas(paint_elements(els).to(dev), generator=generator).clamp(-1, 1).cpu()
 
 # %% ../../nbs/43_elements_decoders.ipynb #7c2a3c89
 @torch.no_grad()

@@ -97,6 +97,7 @@ def edit_regions(m: ToyElements, # the element models (`toy.elements.load_toy_el
                  steps: Sequence[Sequence[RegionEdit]], # steps[k][i]: image i's edit at step k
                  decoder: str='canvas', # 'canvas' or 'light'
                  clip: bool=True, # see `apply_region_edit`
+                 generator=None, # randomness of a canvas decoder with speckle (a generator, one per image, or an int seed: the same noise at every step)
                  **partition_kw, # to `partition` (default: the models' own, `m.info['partition']`)
                 ) -> list[list[np.ndarray]]:
     """Chained element editing: partition and encode each image once, carry out step k's edit on its elements (the edited
@@ -108,5 +109,5 @@ def edit_regions(m: ToyElements, # the element models (`toy.elements.load_toy_el
     dec = decode_canvas if decoder == 'canvas' else decode_light; out = [[] for _ in ims]
     for k, row in enumerate(steps):
         els = [apply_region_edit(el, e, clip) for el, e in zip(els, row)]
-        for i, a in enumerate(to_uint8(dec(m, els))): out[i].append(a)
+        for i, a in enumerate(to_uint8(dec(m, els, generator=generator) if decoder == 'canvas' else dec(m, els))): out[i].append(a)
     return out

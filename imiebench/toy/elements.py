@@ -20,7 +20,7 @@ from .zoo import HELDOUT_SEED, zoo_dir, load_toy, load_toy_vae
 from ..elements.partition import partition, grid_partition, slic_partition, boundary_recall, undersegmentation_error, VAEProvider
 from ..elements.model import Elements, ContentEncoder, LightDecoder, encode_elements, batch_elements
 from ..elements.edit import move, pixel_move, delete, resize
-from ..elements.decoders import ToyElements, ElementTokens, CanvasDecoder, paint_elements
+from ..elements.decoders import ToyElements, ElementTokens, CanvasDecoder, paint_elements, speckle_loss
 from ..elements.drag import RegionEdit
 from ..elements.train import ElementPool, ElementsConfig, element_pool, train_elements, ElementsAE, ElementsDM
 
@@ -114,7 +114,7 @@ def load_toy_elements(root=None, diffusion: bool=True, device='cpu') -> ToyEleme
     info = json.loads((root / 'info.json').read_text()) if (root / 'info.json').exists() else {}
     m = ToyElements(ae.encoder.eval().to(device), ae.light.eval().to(device), info=info)
     if (root / 'canvas.safetensors').exists():  # the canvas decoder (float16 on disk)
-        m.canvas = CanvasDecoder(); m.canvas.load_state_dict({k: v.float() for k, v in load_file(root / 'canvas.safetensors').items()}); m.canvas.eval().to(device)
+        m.canvas = CanvasDecoder.from_state_dict(load_file(root / 'canvas.safetensors')).eval().to(device)
     if diffusion and (root / 'dm_delta.safetensors').exists():
         sd = load_toy('sd', device=device); dm = ElementsDM(sd.unet, ElementTokens(m.encoder.dim, sd.text_encoder.config.hidden_size))
         dm.load_state_dict(from_int8_delta(load_file(root / 'dm_delta.safetensors'), sd.unet.state_dict(), 'unet.'))
@@ -348,9 +348,12 @@ def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the tr
                   n_pool: int=2000, cfg: TrainConfig|None=None,
                   encoder: ContentEncoder|None=None, # frozen content encoder (default: the shipped one)
                   init=None, # start (not resume) from these weights: 'shipped' (the zoo's canvas decoder), a .safetensors/.pt path or a state dict
+                  speckle_only: bool=False, # train only a speckle head (`CanvasDecoder(speckle=True)`, `speckle_loss`) on the frozen rest, from `init`
                   progress: bool=True) -> dict:
-    "Train (or resume) a decoder on frozen element features to render the ground truth of edited elements; returns a summary."
+    """Train (or resume) a decoder on frozen element features to render the ground truth of edited elements; returns a summary.
+    A canvas decoder whose `init` weights hold a speckle head trains it beside the mean (the head sees detached features)."""
     if decoder not in ('canvas', 'light'): raise ValueError(f"decoder must be 'canvas' or 'light', got {decoder!r}")
+    if speckle_only and (decoder != 'canvas' or init is None): raise ValueError(f"speckle_only trains the speckle head of a trained canvas decoder: give decoder='canvas' and its weights as init, got {decoder!r}, init={init!r}")
     bad = [k for k in kinds if k not in ELEMENT_TASKS]
     if bad or not len(kinds): raise ValueError(f"kinds must be a non-empty subset of {ELEMENT_TASKS}, got {kinds!r}")
     cfg = cfg or TrainConfig(steps=20000, batch_size=16, lr=1e-3, warmup=50, weight_decay=0.01, ckpt_every=100, time_budget=30 * 60, keep_every=500)
@@ -358,16 +361,24 @@ def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the tr
     enc = (encoder or load_toy_elements(diffusion=False).encoder).eval().requires_grad_(False)
     if f.exists(): pool = torch.load(f, weights_only=False)
     else: pool = task_pool(enc, n_pool, progress=progress); torch.save(pool, work / 'pool.tmp'); (work / 'pool.tmp').replace(f)
-    torch.manual_seed(cfg.seed); dec = CanvasDecoder() if decoder == 'canvas' else LightDecoder()
-    if init is not None: dec.load_state_dict(decoder_weights(init, decoder))  # a checkpoint in `work` still wins (resume)
+    torch.manual_seed(cfg.seed); sd = None if init is None else decoder_weights(init, decoder)  # a checkpoint in `work` still wins (resume)
+    if decoder == 'light': dec = LightDecoder()
+    else: dec = CanvasDecoder(speckle=speckle_only or any(k.startswith('speckle.') for k in sd or {}))
+    if sd is not None:
+        miss, extra = dec.load_state_dict(sd, strict=False)
+        if extra or [k for k in miss if not (speckle_only and k.startswith('speckle.'))]: raise ValueError(f"init does not fit a {decoder} decoder: missing {miss}, unexpected {extra}")
+    if speckle_only: dec.requires_grad_(False); dec.speckle.requires_grad_(True)
     def loss_fn(step, g):
         rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=g)))
         els, y = task_batch(pool, rng.integers(len(pool), size=cfg.batch_size), kinds, rng)
-        if decoder == 'canvas': return F.mse_loss(dec(paint_elements(els)), y)
+        if decoder == 'canvas':
+            mu, log_s = dec.mean_and_log_scale(paint_elements(els))
+            if speckle_only: return speckle_loss(mu, log_s, y)
+            return F.mse_loss(mu, y) + (0. if log_s is None else speckle_loss(mu, log_s, y))
         b = batch_elements(els); return F.mse_loss(dec(b.feats, b.pos, b.alive), y)
     res = train_loop(dec, loss_fn, cfg, work / f'ckpt_{decoder}', desc=f'{decoder} decoder', progress=progress)
     torch.save(dec.state_dict(), work / f'{decoder}.pt')
-    out = dict(decoder=decoder, kinds=list(kinds), init=None if init is None else 'state dict' if isinstance(init, dict) else str(init), final_loss=float(np.mean(res.losses[-50:])), steps=res.steps, seconds=res.seconds,
+    out = dict(decoder=decoder, kinds=list(kinds), speckle=decoder == 'canvas' and dec.speckle is not None, speckle_only=speckle_only, init=None if init is None else 'state dict' if isinstance(init, dict) else str(init), final_loss=float(np.mean(res.losses[-50:])), steps=res.steps, seconds=res.seconds,
                loss_curve=[float(np.mean(res.losses[i:i + 50])) for i in range(0, len(res.losses), 50)])
     (work / f'summary_{decoder}.json').write_text(json.dumps(out)); return out
 

@@ -64,7 +64,8 @@ def element_editor(m: ToyElements, image, prompt: str='', steps: int=15, seed: i
     def dec(el):  # one decoding with the chosen decoder (the same seed before and after: only the edits differ)
         if ctl['decoder'].value == 'diffusion':
             return to_uint8(decode_diffusion(m, el, prompt, num_inference_steps=steps, generator=torch.Generator().manual_seed(seed)))[0]
-        return to_uint8((decode_canvas if ctl['decoder'].value == 'canvas' else decode_light)(m, el))[0]
+        if ctl['decoder'].value == 'canvas': return to_uint8(decode_canvas(m, el, generator=torch.Generator().manual_seed(seed)))[0]
+        return to_uint8(decode_light(m, el))[0]
     big = lambda a: png(np.repeat(np.repeat(a, 4, 0), 4, 1))
     def decode(*_):
         d = ctl['decoder'].value
