@@ -386,7 +386,7 @@ def train_decoder(work='runs/elements_canvas', # checkpoints, pool cache, the tr
 def save_canvas(work='runs/elements_canvas', # a `train_decoder(work, 'canvas')` folder
                 out=None, # default: the package's zoo
                 dtype=torch.float16) -> Path:
-    "Ship the canvas decoder of `work` (canvas.pt) as `canvas.safetensors` in `dtype`, its training summary in `info.json` (a run continued from the shipped decoder: with `continued_from` and `total_steps`)."
+    "Ship the canvas decoder of `work` (canvas.pt) as `canvas.safetensors` in `dtype`, its training summary in `info.json` (a run continued from the shipped decoder: with `continued_from` and `total_steps`; a speckle head trained on it: the decoder's record with the head's as `speckle`)."
     from safetensors.torch import save_file
     work = Path(work); out = Path(out or elements_dir()); out.mkdir(parents=True, exist_ok=True)
     if not (work / 'canvas.pt').exists(): raise FileNotFoundError(f"no canvas.pt in {work}: train it first with `train_decoder({str(work)!r}, 'canvas')`")
@@ -395,7 +395,8 @@ def save_canvas(work='runs/elements_canvas', # a `train_decoder(work, 'canvas')`
     s = json.loads((work / 'summary_canvas.json').read_text()) if (work / 'summary_canvas.json').exists() else {}
     zoo = elements_dir() / 'info.json'  # a run that continued the shipped decoder (`train_decoder(init='shipped')`) counts its steps from there
     prev = json.loads(zoo.read_text()).get('training', {}).get('canvas') if s.get('init') == 'shipped' and zoo.exists() else None
-    if prev and prev.get('loss_curve') != s.get('loss_curve'):
+    if prev and s.get('speckle_only'): s = {k: v for k, v in prev.items() if k != 'speckle'} | dict(speckle=s)  # a speckle head on the shipped decoder: its record beside the decoder's
+    elif prev and prev.get('loss_curve') != s.get('loss_curve'):
         s['continued_from'] = dict(steps=prev.get('total_steps', prev.get('steps')), final_loss=prev.get('final_loss'))
         s['total_steps'] = s['continued_from']['steps'] + s['steps']
     info.setdefault('training', {})['canvas'] = s
