@@ -15,7 +15,8 @@ curve: the same tasks for every fp16 milestone of a canvas-decoder run (`--run`,
 they had been trained), so a continued run's curve counts steps from the first one; the milestones already in
 elements_curve.json below `--step-offset` (an earlier run's) stay on it, and `runs` lists each run with its command.
 `--canvas FILE` scores a canvas decoder that is not shipped (e.g. runs/elements_canvas/canvas.pt) in part tasks, and
-`--tag NAME` writes elements_tasks_NAME.json instead of elements_tasks.json.
+`--tag NAME` writes elements_tasks_NAME.json instead of elements_tasks.json; `--seed` seeds the samples of a decoder with
+speckle (default 0).
 bound: what bounds the canvas decoder (`--canvas` or the shipped one) on the same held-out tasks: why each failure fails
 (edit, texture, background, other object, spurious) and on which background texture; on the noise-texture scenes the
 decoder's output with ideal speckle (the world's amplitude, on the ground-truth background) added; and a linear probe
@@ -187,12 +188,12 @@ def _canvas_weights(canvas):
     m.canvas = CanvasDecoder.from_state_dict(decoder_weights(canvas)).eval()
     return m, weights_fingerprint(*[f for f in toy_weights('elements', 'sd') if f.name != 'canvas.safetensors'], pathlib.Path(canvas))
 
-def part_tasks(n, gate=0.80, recon_gate=0.90, canvas_file=None, tag=''):
+def part_tasks(n, gate=0.80, recon_gate=0.90, canvas_file=None, tag='', seed=0):
     "Element edits on held-out scenes, per task: the canvas decoder after the edit, the same decoder without the edit, the shipped light decoder, the pixel baseline (and, for recon, the VAE round trip)."
     (m, fp), b = _canvas_weights(canvas_file), load_toy('sd')
     if m.canvas is None: raise SystemExit("no canvas decoder in the zoo: train it (scripts/train_elements_canvas.py) and ship it first")
     tasks = heldout_tasks(m.encoder, n); res = {}
-    g = torch.Generator().manual_seed(0)  # a canvas decoder with speckle samples: seeded, so a rerun gives the same images
+    g = torch.Generator().manual_seed(seed)  # a canvas decoder with speckle samples: seeded, so a rerun gives the same images
     canvas, light = (lambda els: decode_canvas(m, els, generator=g)), (lambda els: decode_light(m, els))
     for kind, rows in tasks.items():
         ts = [t for t, _ in rows]
@@ -212,7 +213,7 @@ def part_tasks(n, gate=0.80, recon_gate=0.90, canvas_file=None, tag=''):
         for v in res[kind].values(): v.pop('ok')
     info = m.info if canvas_file is None else json.loads((pathlib.Path(canvas_file).parent / 'info.json').read_text()) if (pathlib.Path(canvas_file).parent / 'info.json').exists() else {}
     trained = info.get('training', {}).get('canvas', {}); trained = trained.get('total_steps', trained.get('steps'))  # training steps of the scored decoder (a continued run: from the first)
-    d = dict(n_per_task=n, canvas=str(canvas_file or 'shipped'), canvas_training=trained,
+    d = dict(n_per_task=n, canvas=str(canvas_file or 'shipped'), canvas_training=trained, speckle_seed=seed,
              seeds=f"TASK_SEED={TASK_SEED} + 10000·task index + j (held-out)", resize_band=RESIZE_BAND, resize_iou=RESIZE_IOU, tasks=res, gates=gates, recon_by_texture=by_texture)
     write_json(f"elements_tasks{'_' + tag if tag else ''}.json", command=command_line(), fingerprint=fp, metrics=d)
     print(json.dumps(gates))
@@ -338,10 +339,10 @@ if __name__ == '__main__':
     ap.add_argument('--parts', default='partition,speed,recon,edits')
     ap.add_argument('--n-scenes', type=int, default=100); ap.add_argument('--n-recon', type=int, default=100)
     ap.add_argument('--n-edits', type=int, default=60); ap.add_argument('--n-tasks', type=int, default=100); ap.add_argument('--run', default='runs/elements_canvas'); ap.add_argument('--steps', type=int, default=25)
-    ap.add_argument('--canvas', default=None); ap.add_argument('--tag', default=''); ap.add_argument('--curve-init', default=None); ap.add_argument('--step-offset', type=int, default=0)
+    ap.add_argument('--canvas', default=None); ap.add_argument('--seed', type=int, default=0, help='seed of the speckle samples (part tasks)'); ap.add_argument('--tag', default=''); ap.add_argument('--curve-init', default=None); ap.add_argument('--step-offset', type=int, default=0)
     ap.add_argument('--n-bench', type=int, default=20); ap.add_argument('--bench-methods', default='elements,emilie'); ap.add_argument('--bench-out', default='runs/elements_bench_objects')
     a = ap.parse_args(); torch.set_num_threads(1)
     for p in a.parts.split(','):
         {'partition': lambda: part_partition(a.n_scenes), 'speed': part_speed, 'recon': lambda: part_recon(a.n_recon, a.steps),
-         'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks, canvas_file=a.canvas, tag=a.tag), 'curve': lambda: part_curve(a.n_tasks, a.run, a.curve_init, a.step_offset),
+         'edits': lambda: part_edits(a.n_edits, a.steps), 'tasks': lambda: part_tasks(a.n_tasks, canvas_file=a.canvas, tag=a.tag, seed=a.seed), 'curve': lambda: part_curve(a.n_tasks, a.run, a.curve_init, a.step_offset),
          'bound': lambda: part_bound(a.n_tasks, a.canvas), 'bench': lambda: part_bench(a.n_bench, a.bench_methods.split(','), a.bench_out)}[p]()
